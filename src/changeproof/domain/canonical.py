@@ -18,7 +18,7 @@ import rfc8785
 
 __all__ = ["JsonValue", "canonical_json"]
 
-JsonValue: TypeAlias = "str | int | bool | None | Sequence[JsonValue] | Mapping[str, JsonValue]"
+JsonValue: TypeAlias = "str | int | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 
 # I-JSON (RFC 7493) integers: beyond 2**53 a reader using doubles silently changes the value.
 _MAX_SAFE_INT: Final = 2**53 - 1

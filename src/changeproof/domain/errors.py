@@ -1,12 +1,12 @@
 """The one exception tree; each class says what the user can do about it.
 
-    ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
-    ├── UsageError              exit 2  the command line is wrong
-    ├── ConfigError             exit 2  the instance or its configuration is wrong or missing
-    ├── InputError              exit 2  a file or document given to us is malformed
-    ├── NotFoundError           exit 2  a named thing does not exist
-    ├── UnavailableError        exit 3  a store or service we need cannot be reached
-    └── IntegrityError          exit 4  recorded data was tampered with or a signature/digest fails
+ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
+├── UsageError              exit 2  the command line is wrong
+├── ConfigError             exit 2  the instance or its configuration is wrong or missing
+├── InputError              exit 2  a file or document given to us is malformed
+├── NotFoundError           exit 2  a named thing does not exist
+├── UnavailableError        exit 3  a store or service we need cannot be reached
+└── IntegrityError          exit 4  recorded data was tampered with or a signature/digest fails
 """
 
 from __future__ import annotations

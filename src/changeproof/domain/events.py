@@ -131,6 +131,4 @@ def decode_body(body: bytes, *, seq: int | None = None) -> RecordedEvent:
         moment = parse_time(when)
     except ValueError as e:
         raise InputError(f"{where}: time {when!r} is not a changeproof timestamp") from e
-    return RecordedEvent(
-        seq=Seq(body_seq), type=kind, actor=ActorId(actor), time=moment, data=data
-    )
+    return RecordedEvent(seq=Seq(body_seq), type=kind, actor=ActorId(actor), time=moment, data=data)

@@ -22,7 +22,13 @@ from changeproof.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from changeproof.ledger.verification import Entry, Finding, LogSource, VerificationReport, verify_log
+from changeproof.ledger.verification import (
+    Entry,
+    Finding,
+    LogSource,
+    VerificationReport,
+    verify_log,
+)
 
 __all__ = [
     "EMPTY_ROOT",

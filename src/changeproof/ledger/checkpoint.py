@@ -148,7 +148,9 @@ class NoteVerifier:
                 ) from e
             return checkpoint
         names = ", ".join(f"{s.name} ({s.key_id.hex()})" for s in signatures)
-        raise KeyMismatchError(f"the note is not signed by this public key; it is signed by {names}")
+        raise KeyMismatchError(
+            f"the note is not signed by this public key; it is signed by {names}"
+        )
 
 
 def _check_text(text: str) -> None:

@@ -1,11 +1,11 @@
 """Errors of the pure ledger layer (it imports nothing of ours, so it has its own tree).
 
-    LedgerError
-    ├── ProofError            a proof does not verify against the root it claims
-    ├── NoteFormatError       a checkpoint/signed note is not well formed
-    ├── KeyMismatchError      the key given is not the key that signed the note
-    ├── SignatureError        the right key, but the signature does not verify
-    └── MissingNodeError      a stored hash a proof needs is not in the store
+LedgerError
+├── ProofError            a proof does not verify against the root it claims
+├── NoteFormatError       a checkpoint/signed note is not well formed
+├── KeyMismatchError      the key given is not the key that signed the note
+├── SignatureError        the right key, but the signature does not verify
+└── MissingNodeError      a stored hash a proof needs is not in the store
 """
 
 from __future__ import annotations

@@ -296,6 +296,8 @@ class MemoryHashSource:
         for key in keys:
             digest = self._stored.get(key)
             if digest is None:
-                raise MissingNodeError(f"no stored hash for subtree {key}", height=key[0], index=key[1])
+                raise MissingNodeError(
+                    f"no stored hash for subtree {key}", height=key[0], index=key[1]
+                )
             found[key] = digest
         return found

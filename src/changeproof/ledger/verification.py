@@ -97,7 +97,7 @@ def verify_log(
     witnessed: Iterable[Checkpoint] = (),
     progress: Callable[[int], None] | None = None,
 ) -> VerificationReport:
-    """Verify every entry of `source`; `witnessed` are checkpoints already opened with `verifier`."""
+    """Verify every entry of `source`; `witnessed` checkpoints were opened with `verifier`."""
     report = VerificationReport(origin=origin)
     pending = _Pending(
         stored=source.checkpoint_notes(), witnessed=sorted(witnessed, key=lambda c: c.size)
@@ -118,7 +118,9 @@ def verify_log(
     return report
 
 
-def _check_origin(checkpoints: Sequence[Checkpoint], origin: str, report: VerificationReport) -> None:
+def _check_origin(
+    checkpoints: Sequence[Checkpoint], origin: str, report: VerificationReport
+) -> None:
     for checkpoint in checkpoints:
         if checkpoint.origin != origin:
             report.findings.append(
@@ -190,7 +192,9 @@ def _check_at(
         checkpoint, note = pending.next_stored
         report.checkpoints_checked += 1
         if checkpoint.origin != origin:
-            report.findings.append(Finding(None, f"stored checkpoint at size {size} names another log"))
+            report.findings.append(
+                Finding(None, f"stored checkpoint at size {size} names another log")
+            )
             raise _Stop
         if checkpoint.root_hash != root:
             _require_signed(verifier, note, size, report)
@@ -203,13 +207,15 @@ def _check_at(
 def _report_divergence(
     source: LogSource, start: int, size: int, what: str, report: VerificationReport
 ) -> None:
-    """The rebuilt root differs from a signed one: name the entry, as precisely as the data allows."""
+    """The rebuilt root differs from a signed one: name the entry as precisely as we can."""
     for batch in source.entry_batches(start, size):
         for seq, _, body in batch:
             claimed = _claimed_seq(body)
             if claimed != seq:
                 report.findings.append(
-                    Finding(seq, f"entry {seq} holds the body of entry {claimed} (entries were moved)")
+                    Finding(
+                        seq, f"entry {seq} holds the body of entry {claimed} (entries were moved)"
+                    )
                 )
                 raise _Stop
     report.findings.append(

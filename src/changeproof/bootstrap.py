@@ -1,0 +1,66 @@
+"""The composition root: the one place that builds services and hands them their collaborators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from changeproof.domain.clock import Clock
+from changeproof.services.attest import AttestService
+from changeproof.services.instance import InstanceConfig, load_config, load_signer
+from changeproof.services.ledger import LedgerService
+from changeproof.store import migrate
+from changeproof.store.database import Database, normalize_url
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["Instance", "SystemClock", "open_instance"]
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Instance:
+    """An opened instance: its services share one database and one signer."""
+
+    config: InstanceConfig
+    db: Database
+    ledger: LedgerService
+    attest: AttestService
+    clock: Clock = field(default_factory=SystemClock)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def open_instance(home: Path, clock: Clock | None = None) -> Instance:
+    config = load_config(home)
+    signer = load_signer(config)
+    clock = clock or SystemClock()
+    db = Database(normalize_url(config.database_url, base=home))
+    try:
+        with db.read() as conn:
+            migrate.require_current(conn)
+    except BaseException:
+        db.dispose()
+        raise
+
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(db, signer, clock)
+
+    return Instance(
+        config=config,
+        db=db,
+        ledger=LedgerService(db, signer, clock),
+        attest=AttestService(unit_of_work, clock),
+        clock=clock,
+    )

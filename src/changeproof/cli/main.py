@@ -1,0 +1,89 @@
+"""The `changeproof` command: wiring of sub-commands and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from changeproof import __version__
+from changeproof.cli import attest, demo, ledger
+from changeproof.cli.init import init
+from changeproof.cli.render import err
+from changeproof.domain.errors import ChangeproofError
+
+__all__ = ["app", "main"]
+
+EXIT_CODES = """Exit codes: 0 done; 1 denied by policy; 2 usage, configuration or input error;
+3 a store or service is unavailable; 4 integrity failure; 70 internal bug."""
+
+app = typer.Typer(
+    name="changeproof",
+    help=f"Compliance as code for continuous delivery.\n\n{EXIT_CODES}",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(init)
+app.command("demo")(demo.demo)
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(attest.app, name="attest")
+
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"changeproof {__version__}")  # noqa: T201 - the CLI's own output
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    global _debug
+    _debug = debug or bool(os.environ.get("CHANGEPROOF_DEBUG"))
+    logging.basicConfig(level=logging.DEBUG if _debug else logging.WARNING, stream=sys.stderr)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (for the entry point, the demo and tests)."""
+    try:
+        result = app(args=argv, prog_name="changeproof", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return 2
+    except ChangeproofError as e:
+        if _debug:
+            err.print_exception()
+        err.print(f"error: {e.message}", markup=False)
+        if e.hint():
+            err.print(f"hint: {e.hint()}", markup=False)
+        return e.exit_code
+    except Exception as e:
+        if _debug:
+            err.print_exception()
+        err.print(
+            f"internal error ({type(e).__name__}): this is a bug in changeproof; "
+            "rerun with --debug for the traceback",
+            markup=False,
+        )
+        return 70
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

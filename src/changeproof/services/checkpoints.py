@@ -1,0 +1,49 @@
+"""Reading checkpoint files people bring (exported earlier, kept by a witness or auditor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from changeproof.domain.errors import InputError, IntegrityError
+from changeproof.ledger import (
+    Checkpoint,
+    KeyMismatchError,
+    NoteFormatError,
+    NoteVerifier,
+    SignatureError,
+)
+from changeproof.ledger.checkpoint import MAX_NOTE_BYTES
+
+__all__ = ["open_checkpoint", "open_checkpoint_file"]
+
+
+def open_checkpoint_file(path: Path, verifier: NoteVerifier, origin: str) -> Checkpoint:
+    """Read and open a checkpoint file: InputError for a wrong file, IntegrityError for forgery."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_NOTE_BYTES + 1)
+    except IsADirectoryError as e:
+        raise InputError(f"{path} is a directory, not a checkpoint file") from e
+    except FileNotFoundError as e:
+        raise InputError(f"checkpoint file {path} does not exist") from e
+    except OSError as e:
+        raise InputError(f"cannot read checkpoint file {path}: {e.strerror}") from e
+    try:
+        note = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path} is not a checkpoint: not UTF-8 text") from e
+    return open_checkpoint(note, verifier, origin, source=str(path))
+
+
+def open_checkpoint(note: str, verifier: NoteVerifier, origin: str, *, source: str) -> Checkpoint:
+    try:
+        checkpoint = verifier.open(note)
+    except NoteFormatError as e:
+        raise InputError(f"{source} is not a signed checkpoint: {e}") from e
+    except KeyMismatchError as e:
+        raise InputError(f"{source} was not signed by this instance's key: {e}") from e
+    except SignatureError as e:
+        raise IntegrityError(f"{source}: {e}") from e
+    if checkpoint.origin != origin:
+        raise InputError(f"{source} is a checkpoint of log {checkpoint.origin!r}, not {origin!r}")
+    return checkpoint

@@ -1,0 +1,126 @@
+"""Engines and transactions for SQLite (embedded default) and PostgreSQL.
+
+Writers are serialized by the database, never by this process: SQLite takes its single
+write lock at `BEGIN IMMEDIATE`; PostgreSQL appenders queue on a row lock of
+`ledger_head` (see `store.ledger`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy.engine import URL, make_url
+
+from changeproof.domain.errors import ConfigError, UnavailableError
+
+__all__ = ["Database", "normalize_url"]
+
+_BUSY_TIMEOUT_MS: Final = 60_000
+
+
+def normalize_url(url: str, *, base: Path | None = None) -> URL:
+    """Accept `sqlite:///file` (relative to `base`) and `postgresql://…`; pick our drivers."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as e:
+        raise ConfigError(f"database URL {url!r} is not a URL") from e
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise ConfigError("an instance needs an SQLite file, not an in-memory database")
+        path = Path(database)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        return parsed.set(drivername="sqlite+pysqlite", database=str(path))
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ConfigError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://…")
+
+
+class Database:
+    """One engine, and the two kinds of transaction the store uses."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self.dialect = url.get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(url)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+
+    def display_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that may append to the ledger."""
+        with self._translate(), self.engine.connect() as conn:
+            conn = conn.execution_options(changeproof_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction seeing one consistent snapshot."""
+        with self._translate(), self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except exc.OperationalError as e:
+            if _is_connection_error(e):
+                raise UnavailableError(
+                    f"cannot reach the database {self.display_url()}: {_first_line(e.orig)}"
+                ) from e
+            raise
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().splitlines()[0] if error and str(error).strip() else "no answer"
+
+
+def _is_connection_error(error: exc.OperationalError) -> bool:
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig).lower()
+    return any(
+        marker in text
+        for marker in ("connection", "could not", "unable to open", "server closed", "timeout")
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Take over transaction control from the driver so BEGIN can be IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed ledger entry survives power loss, not just a killed process.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("changeproof_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

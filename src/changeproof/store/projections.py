@@ -1,0 +1,126 @@
+"""Projections: tables derived from ledger events, rebuildable from the ledger alone.
+
+Each event type with a projection registers one function that applies a run of such
+events (in seq order) to a connection. The unit of work calls `apply` in the same
+transaction as the append; `rebuild` and `compare_with_rebuild` replay the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+from sqlalchemy import Connection, Table, create_engine, delete, select
+
+from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
+from changeproof.domain.events import RecordedEvent, decode_body, format_time
+from changeproof.store.ledger import SqlLogSource
+from changeproof.store.schema import PROJECTION_TABLES, artifacts, metadata
+
+__all__ = ["Difference", "apply", "compare_with_rebuild", "rebuild"]
+
+Projector = Callable[[Connection, Sequence[RecordedEvent]], None]
+_PROJECTORS: dict[str, Projector] = {}
+
+
+def projects(event_type: str) -> Callable[[Projector], Projector]:
+    def register(function: Projector) -> Projector:
+        _PROJECTORS[event_type] = function
+        return function
+
+    return register
+
+
+def apply(conn: Connection, events: Iterable[RecordedEvent]) -> None:
+    for event_type, run in groupby(events, key=lambda e: e.type):
+        projector = _PROJECTORS.get(event_type)
+        if projector is not None:
+            projector(conn, list(run))
+
+
+@projects(ARTIFACT_RECORDED)
+def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    rows = []
+    for event in events:
+        artifact = artifact_from_data(dict(event.data))
+        rows.append(
+            {
+                "seq": event.seq,
+                **artifact.to_data(),
+                "actor": event.actor,
+                "recorded_at": format_time(event.time),
+            }
+        )
+    conn.execute(artifacts.insert(), rows)
+
+
+def _replay(source: Connection, target: Connection) -> None:
+    for batch in SqlLogSource(source).entry_batches():
+        apply(target, [decode_body(body, seq=seq) for seq, _, body in batch])
+
+
+def rebuild(conn: Connection) -> None:
+    """Empty every projection and replay the ledger into it, in the caller's transaction."""
+    for table in reversed(PROJECTION_TABLES):
+        conn.execute(delete(table))
+    _replay(conn, conn)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    table: str
+    key: str
+    live: tuple[object, ...] | None
+    rebuilt: tuple[object, ...] | None
+
+
+def compare_with_rebuild(conn: Connection, limit: int = 100) -> list[Difference]:
+    """Replay the ledger into a scratch database and list rows that differ from the live tables."""
+    scratch = create_engine("sqlite://")
+    metadata.create_all(scratch, tables=list(PROJECTION_TABLES))
+    try:
+        with scratch.begin() as target:
+            _replay(conn, target)
+            differences: list[Difference] = []
+            for table in PROJECTION_TABLES:
+                differences.extend(_diff(table, _rows(conn, table), _rows(target, table)))
+                if len(differences) >= limit:
+                    break
+            return differences[:limit]
+    finally:
+        scratch.dispose()
+
+
+def _rows(conn: Connection, table: Table) -> Iterator[tuple[object, ...]]:
+    key = list(table.primary_key.columns)
+    for row in conn.execute(select(table).order_by(*key)):
+        yield tuple(row)
+
+
+def _diff(
+    table: Table, live: Iterator[tuple[object, ...]], rebuilt: Iterator[tuple[object, ...]]
+) -> Iterator[Difference]:
+    positions = [list(table.columns).index(c) for c in table.primary_key.columns]
+    left, right = next(live, None), next(rebuilt, None)
+    while left is not None or right is not None:
+        lkey = None if left is None else _key(left, positions)
+        rkey = None if right is None else _key(right, positions)
+        if lkey == rkey:
+            if left != right:
+                yield Difference(table.name, str(lkey), left, right)
+            left, right = next(live, None), next(rebuilt, None)
+        elif rkey is None or (lkey is not None and lkey < rkey):
+            yield Difference(table.name, str(lkey), left, None)
+            left = next(live, None)
+        else:
+            yield Difference(table.name, str(rkey), None, right)
+            right = next(rebuilt, None)
+
+
+def _key(row: tuple[object, ...], positions: list[int]) -> tuple[str, ...]:
+    # Primary keys are integers or text; compare them as zero-padded text so both order alike.
+    return tuple(
+        f"{value:020d}" if isinstance(value, int) else str(value)
+        for value in (row[p] for p in positions)
+    )

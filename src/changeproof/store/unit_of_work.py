@@ -1,0 +1,100 @@
+"""The one write path: a transaction in which events are appended and projected together.
+
+    with store.unit_of_work() as uow:
+        uow.record(event)
+    uow.recorded   # the entries, with their seq, once committed
+
+On leaving the block the pending events are appended to the ledger, applied to the
+projections and covered by a new signed checkpoint, all in one transaction: a crash at
+any point leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from types import TracebackType
+
+from sqlalchemy import Connection
+
+from changeproof.domain.clock import Clock
+from changeproof.domain.events import EncodedEvent, Event, RecordedEvent, Seq, format_time
+from changeproof.ledger import Checkpoint, NoteSigner
+from changeproof.store import ledger, projections
+from changeproof.store.database import Database
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, signer: NoteSigner, clock: Clock) -> None:
+        self._db = db
+        self._signer = signer
+        self._clock = clock
+        self._pending: list[tuple[Event, EncodedEvent]] = []
+        self._transaction: AbstractContextManager[Connection] | None = None
+        self._conn: Connection | None = None
+        self.recorded: list[RecordedEvent] = []
+        self.checkpoint_note: str | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection, for the reads a service makes before it records."""
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    def record(self, event: Event) -> None:
+        # Encoding happens here, outside the ledger lock; only the seq is spliced in later.
+        self._pending.append((event, event.encode()))
+
+    def __enter__(self) -> UnitOfWork:
+        self._transaction = self._db.write()
+        self._conn = self._transaction.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._transaction is not None
+        try:
+            if exc is None and self._pending:
+                self._append()
+        except BaseException as error:
+            self._transaction.__exit__(type(error), error, error.__traceback__)
+            self._reset()
+            raise
+        self._transaction.__exit__(exc_type, exc, tb)
+        if exc is not None:
+            self.recorded = []
+            self.checkpoint_note = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._transaction = None
+        self._conn = None
+        self._pending = []
+
+    def _append(self) -> None:
+        conn = self.conn
+        appended = ledger.append(conn, [encoded for _, encoded in self._pending])
+        self.recorded = list(_as_recorded(appended.first_seq, self._pending))
+        projections.apply(conn, self.recorded)
+        head = appended.head
+        note = self._signer.sign(Checkpoint(self._signer.name, head.tree_size, head.root_hash))
+        ledger.insert_checkpoint(conn, head, note, format_time(self._clock.now()))
+        self.checkpoint_note = note
+
+
+def _as_recorded(first: int, pending: list[tuple[Event, EncodedEvent]]) -> Iterator[RecordedEvent]:
+    for offset, (event, _) in enumerate(pending):
+        yield RecordedEvent(
+            seq=Seq(first + offset),
+            type=event.type,
+            actor=event.actor,
+            time=event.time,
+            data=event.data,
+        )
