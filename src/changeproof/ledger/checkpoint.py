@@ -111,7 +111,7 @@ class NoteVerifier:
 
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteFormatError("a verifier key has the form name+keyid+base64key")
         name, key_id_hex, encoded = parts

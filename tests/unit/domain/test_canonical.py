@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from changeproof.domain.canonical import JsonValue, canonical_json
+
+_ints = st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+# Text over the whole of Unicode except lone surrogates, which have no UTF-8 form.
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+json_values: st.SearchStrategy[JsonValue] = st.recursive(
+    st.none() | st.booleans() | _ints | _text,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@given(json_values)
+def test_equals_the_reference_rfc8785_encoder(value: JsonValue) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_orders_keys_by_utf16_code_units_not_code_points() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, so it sorts before U+FF01 there, after it by code point.
+    value = {"\uff01": 1, "\U0001f600": 2}
+    assert canonical_json(value) == '{"\U0001f600":2,"\uff01":1}'.encode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [1.5, math.nan, 2**53, {"k": b"bytes"}, {1: "key"}, "\ud800", {"\udfff": 1}],
+    ids=["float", "nan", "unsafe-int", "bytes", "int-key", "lone-surrogate", "surrogate-key"],
+)
+def test_rejects_what_canonical_json_cannot_hold(bad: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        canonical_json(bad)  # type: ignore[arg-type]  # deliberately outside JsonValue
