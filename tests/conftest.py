@@ -149,6 +149,11 @@ def _lift_guards(conn: Connection) -> None:
         conn.execute(text(f'DROP TRIGGER "{name}"'))
 
 
+def ints(home: Path, statement: str) -> list[int]:
+    """The first column of every row, as integers."""
+    return [int(str(row[0])) for row in query(home, statement)]
+
+
 def query(home: Path, statement: str) -> list[tuple[object, ...]]:
     engine = create_engine(instance_url(home))
     try:

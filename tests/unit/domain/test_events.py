@@ -7,6 +7,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
+from changeproof.domain.canonical import JsonValue
 from changeproof.domain.errors import InputError
 from changeproof.domain.events import ActorId, Event, decode_body, format_time
 from tests.unit.domain.test_canonical import json_values
@@ -24,11 +25,11 @@ _moments = st.datetimes(
     st.integers(min_value=0, max_value=2**40),
 )
 def test_spliced_body_is_the_canonical_encoding_of_the_whole_event(
-    kind: str, actor: str, moment: datetime, data: dict[str, object], seq: int
+    kind: str, actor: str, moment: datetime, data: dict[str, JsonValue], seq: int
 ) -> None:
-    event = Event(kind, ActorId(actor), moment, data)  # type: ignore[arg-type]
+    event = Event(kind, ActorId(actor), moment, data)
     body = event.encode().body(seq)
-    whole = {
+    whole: dict[str, JsonValue] = {
         "actor": actor,
         "data": data,
         "seq": seq,
