@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from changeproof import __version__
@@ -58,13 +57,18 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for the entry point, the demo and tests)."""
     try:
         result = app(args=argv, prog_name="changeproof", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("Aborted.")
         return 130
-    except click.ClickException as e:
-        e.show()
+    except typer.TyperException as e:
+        # Typer's (vendored click) usage errors: bad option, missing argument, bad value.
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {e}", markup=False)
         return 2
     except ChangeproofError as e:
         if _debug:
