@@ -1,0 +1,48 @@
+"""Loading JSON documents people hand us: BOM tolerated, errors with line and column."""
+
+from __future__ import annotations
+
+import json
+
+from changeproof.ingest.errors import ReadError
+
+__all__ = ["load_json", "pointer"]
+
+
+def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    doc: dict[str, object] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _DuplicateKeyError(key)
+        doc[key] = value
+    return doc
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def load_json(data: bytes, source: str) -> object:
+    """Parse UTF-8 JSON (an optional BOM is dropped); duplicate keys are an error, not a guess."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ReadError(source, f"not UTF-8 text (byte {e.start})") from e
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as e:
+        raise ReadError(source, f"not valid JSON: {e.msg}", line=e.lineno, column=e.colno) from e
+    except _DuplicateKeyError as e:
+        raise ReadError(source, f"duplicate key {e.key!r} in a JSON object") from e
+    except RecursionError as e:
+        raise ReadError(source, "JSON nested too deeply") from e
+
+
+def pointer(*parts: str | int) -> str:
+    """An RFC 6901 JSON pointer to where a problem is."""
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "/" + "/".join(escaped)
