@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Index,
@@ -21,17 +22,25 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
     "LEDGER_TABLES",
     "PROJECTION_TABLES",
     "artifacts",
+    "commit_paths",
+    "commit_tickets",
+    "commits",
+    "evidence",
+    "evidence_bindings",
     "ledger_checkpoints",
     "ledger_events",
     "ledger_head",
     "ledger_subtrees",
     "metadata",
+    "release_commits",
+    "releases",
 ]
 
 metadata = MetaData()
@@ -86,9 +95,115 @@ artifacts = Table(
     Column("sha256", String(64), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("recorded_at", String(32), nullable=False),
+    Column("release", String(201), nullable=True),
     Index("ix_artifacts_sha256", "sha256"),
     Index("ix_artifacts_service_version", "service", "version"),
+    Index("ix_artifacts_release", "release"),
+)
+
+# Commits are recorded once and shared by every release whose range holds them;
+# `record_sha256` is the digest of the recorded facts, so a re-read that differs
+# (other ticket patterns) is recorded again.
+commits = Table(
+    "commits",
+    metadata,
+    Column("sha", String(64), primary_key=True),
+    Column("seq", _Seq, nullable=False),
+    Column("record_sha256", String(64), nullable=False),
+    Column("author_name", Text, nullable=False),
+    Column("author_email", Text, nullable=False),
+    Column("author_time", String(40), nullable=False),
+    Column("committer_name", Text, nullable=False),
+    Column("committer_email", Text, nullable=False),
+    Column("committer_time", String(40), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("merge", Boolean, nullable=False),
+    Column("reverts", String(64), nullable=True),
+    Column("record", Text, nullable=False),  # the commit's canonical JSON, as recorded
+)
+
+commit_tickets = Table(
+    "commit_tickets",
+    metadata,
+    Column("sha", String(64), primary_key=True),
+    Column("system", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("closes", Boolean, nullable=False),
+    Index("ix_commit_tickets_key", "key"),
+)
+
+commit_paths = Table(
+    "commit_paths",
+    metadata,
+    Column("sha", String(64), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("added", Integer, nullable=True),
+    Column("deleted", Integer, nullable=True),
+    Column("old_path", Text, nullable=True),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("service", String(100), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("seq", _Seq, nullable=False, unique=True),
+    Column("from_ref", Text, nullable=True),
+    Column("to_ref", Text, nullable=False),
+    Column("from_sha", String(64), nullable=True),
+    Column("to_sha", String(64), nullable=False),
+    Column("from_source", String(20), nullable=False),
+    Column("ancestor", Boolean, nullable=False),
+    Column("repository", Text, nullable=True),
+    Column("commit_count", Integer, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+release_commits = Table(
+    "release_commits",
+    metadata,
+    Column("service", String(100), primary_key=True),
+    Column("release", String(100), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("sha", String(64), nullable=False),
+    Index("ix_release_commits_sha", "sha"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("release", String(201), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("format", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("files", Text, nullable=False),  # JSON: [{name, sha256, size}]
+    Column("summary", Text, nullable=False),  # canonical JSON
+    Column("detail", Text, nullable=False),  # canonical JSON
+    Column("actor", String(200), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    UniqueConstraint("release", "kind", "sha256", name="uq_evidence_release_kind_sha256"),
+)
+
+evidence_bindings = Table(
+    "evidence_bindings",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("subject_type", String(10), primary_key=True),  # commit | artifact
+    Column("subject", String(64), primary_key=True),
+    Index("ix_evidence_bindings_subject", "subject"),
 )
 
 LEDGER_TABLES = (ledger_events, ledger_subtrees, ledger_checkpoints, ledger_head)
-PROJECTION_TABLES = (artifacts,)
+PROJECTION_TABLES = (
+    artifacts,
+    commits,
+    commit_tickets,
+    commit_paths,
+    releases,
+    release_commits,
+    evidence,
+    evidence_bindings,
+)
