@@ -246,16 +246,6 @@ def test_two_entries_moved_under_their_positions_names_the_first(
     assert message == "entry 3 holds the body of entry 6 (entries were moved)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src bug: verify_log checks seq continuity only at a batch's first and last entry "
-        "(verification._stream), which is enough for a database read in seq order but not "
-        "for an export read in file order: swapped whole lines are caught by the next "
-        "checkpoint, then _report_divergence filters by seq, finds each body at its own seq "
-        "and blames entry 2 (the last matched checkpoint), saying 'rewritten together'"
-    ),
-)
 def test_two_entry_lines_swapped_names_the_first(instance: Instance, export: Path) -> None:
     lines = _lines(export)
     first, second = _entry_index(lines, 3), _entry_index(lines, 6)
@@ -279,13 +269,12 @@ def test_two_entry_lines_swapped_is_detected(instance: Instance, export: Path) -
     assert 2 <= doc["first_bad_seq"] <= 3
 
 
-@pytest.mark.parametrize("removed", [1, 3])
-def test_a_truncated_export_is_caught_only_by_a_checkpoint_kept_earlier(
-    instance: Instance, export: Path, removed: int
-) -> None:
-    keep = SIZE - removed
+def _truncate_export(export: Path, keep: int, *, fix_header: bool) -> None:
     lines = _lines(export)
-    kept = [lines[0]]
+    header = json.loads(lines[0])
+    if fix_header:
+        header["tree_size"] = keep
+    kept = [json.dumps(header, separators=(",", ":")).encode() + b"\n"]
     for line in lines[1:]:
         size = _checkpoint_size(line)
         seq = json.loads(line)["seq"] if size is None else None
@@ -294,7 +283,29 @@ def test_a_truncated_export_is_caught_only_by_a_checkpoint_kept_earlier(
     assert len(kept) < len(lines)
     export.write_bytes(b"".join(kept))
 
-    # The threat model: what is left is a consistent, signed, shorter log.
+
+@pytest.mark.parametrize("removed", [1, 3])
+def test_an_export_cut_short_disagrees_with_its_header(
+    instance: Instance, export: Path, removed: int
+) -> None:
+    keep = SIZE - removed
+    _truncate_export(export, keep, fix_header=False)
+    message = _assert_tampered_at(instance, export, keep)
+    assert message == (
+        f"the export's header says it holds {SIZE} entries, but it holds {keep} "
+        "(the file was cut short or added to)"
+    )
+
+
+@pytest.mark.parametrize("removed", [1, 3])
+def test_a_truncated_export_is_caught_only_by_a_checkpoint_kept_earlier(
+    instance: Instance, export: Path, removed: int
+) -> None:
+    keep = SIZE - removed
+    _truncate_export(export, keep, fix_header=True)
+
+    # The threat model: with its unsigned header edited too, what is left is a
+    # consistent, signed, shorter log.
     alone = offline_verify(export, instance.public_key)
     assert alone.code == 0, alone.err
     assert alone.out.startswith(f"OK: {keep} entries")

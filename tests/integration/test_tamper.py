@@ -363,12 +363,14 @@ def test_a_forged_entry_with_a_forged_checkpoint_fails(
     assert doc["ok"] is False
     findings = doc["findings"]
     assert isinstance(findings, list)
+    assert findings[0]["seq"] == SIZE
     assert findings[0]["message"].startswith(
-        f"stored checkpoint at size {SIZE + 1} is not validly signed"
+        f"entries {SIZE}..{SIZE} are covered only by checkpoints that are not validly signed "
+        f"(at sizes {SIZE + 1})"
     )
     text = cli("ledger", "verify", "--home", ledger)
     assert text.code == 4
-    assert f"TAMPERED: stored checkpoint at size {SIZE + 1} is not validly signed" in text.err
+    assert f"TAMPERED: entries {SIZE}..{SIZE} are covered only by" in text.err
 
 
 def _forge_entry_and_checkpoint(home: Path, sign: Signer) -> str:
@@ -385,14 +387,6 @@ def _forge_entry_and_checkpoint(home: Path, sign: Signer) -> str:
     return note
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src bug: a forged entry under a forged checkpoint is reported with seq None "
-        "(verification._require_signed), so first_bad_seq is null and the text names no "
-        "entry, although the entries beyond the newest validly signed checkpoint are known"
-    ),
-)
 @pytest.mark.parametrize("sign", [_foreign_signature, _altered_signature])
 def test_a_forged_entry_with_a_forged_checkpoint_is_named(
     ledger: Path, cli: Cli, sign: Signer
@@ -460,14 +454,6 @@ def test_a_truncated_tail_written_over_by_new_entries_is_caught_by_the_old_check
     assert f"the ledger is not an extension of {old} (size {SIZE})" in consistency.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src bug: after entries were deleted but their projection rows kept, the next append "
-        "hits the artifacts primary key; the database's IntegrityError escapes the store "
-        "untranslated and the CLI exits 70 'this is a bug in changeproof' instead of 4"
-    ),
-)
 def test_appending_over_a_truncated_tail_with_stale_projections_is_an_integrity_failure(
     ledger: Path, cli: Cli, tmp_path: Path
 ) -> None:
@@ -524,14 +510,6 @@ def test_a_tampered_subtree_hash_stops_a_proof_that_uses_it(
     assert "the stored ledger does not rebuild the signed root at size 32" in result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src bug: `ledger verify` never reads ledger_subtrees, so after a subtree hash is "
-        "altered it exits 0 while `ledger prove` exits 4 with the hint 'run `changeproof "
-        "ledger verify` to find the altered entry'"
-    ),
-)
 def test_a_tampered_subtree_hash_is_reported_by_verify(big_ledger: Path, cli: Cli) -> None:
     tamper(
         big_ledger,
@@ -545,16 +523,6 @@ def test_a_tampered_subtree_hash_is_reported_by_verify(big_ledger: Path, cli: Cl
     assert cli("ledger", "verify", "--home", big_ledger).code == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "src bug: store.ledger.append loads the tree's right edge from ledger_subtrees without "
-        "checking it against the head's root, so after a subtree hash is altered the next "
-        "append succeeds and the instance signs a checkpoint over a root its entries do not "
-        "hash to: every later `ledger verify` fails, blaming the innocent new entry as "
-        "'rewritten', and `ledger prove` of it exits 0 against the bogus signed root"
-    ),
-)
 def test_an_append_over_a_tampered_subtree_hash_is_refused(
     big_ledger: Path, cli: Cli, tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.errors import (
     ChangeproofError,
     ConfigError,
+    ConflictError,
     InputError,
     IntegrityError,
     NotFoundError,
@@ -25,6 +26,7 @@ __all__ = [
     "ActorId",
     "ChangeproofError",
     "ConfigError",
+    "ConflictError",
     "EncodedEvent",
     "Event",
     "InputError",

@@ -5,6 +5,7 @@ ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
 ├── ConfigError             exit 2  the instance or its configuration is wrong or missing
 ├── InputError              exit 2  a file or document given to us is malformed
 ├── NotFoundError           exit 2  a named thing does not exist
+├── ConflictError           exit 2  the request conflicts with what is recorded
 ├── UnavailableError        exit 3  a store or service we need cannot be reached
 └── IntegrityError          exit 4  recorded data was tampered with or a signature/digest fails
 """
@@ -16,6 +17,7 @@ from typing import ClassVar
 __all__ = [
     "ChangeproofError",
     "ConfigError",
+    "ConflictError",
     "InputError",
     "IntegrityError",
     "NotFoundError",
@@ -52,6 +54,10 @@ class InputError(ChangeproofError):
 
 
 class NotFoundError(ChangeproofError):
+    exit_code = 2
+
+
+class ConflictError(ChangeproofError):
     exit_code = 2
 
 

@@ -3,16 +3,19 @@
 One pass over the entries in seq order, O(log n) memory: each body is re-hashed and
 compared with its stored leaf hash, the tree is rebuilt on a `CompactRange`, and at
 every size where a checkpoint was stored or witnessed the rebuilt root must equal the
-signed one. The first thing that is wrong stops the pass and is named by seq.
+signed one. When the store also keeps full-subtree hashes for proofs, each one the
+rebuild completes is compared with the stored copy. The first thing that is wrong stops
+the pass and is named by seq.
 
 What each tampering looks like from here:
   - a body or a leaf hash edited         -> the leaf hash does not match the body
   - an entry deleted                     -> a gap in seq
-  - two entries swapped (rows moved)     -> a checkpoint's root differs; the body's own
-                                            seq names the entry that moved
-  - a forged entry appended              -> entries no signed checkpoint covers
+  - entries moved (rows or lines swapped) -> a seq out of place, or a checkpoint's root
+                                            differs and the body's own seq names the entry
+  - a forged entry appended              -> entries no validly signed checkpoint covers
   - the tail truncated with its stored   -> an exported (witnessed) checkpoint covers
     checkpoints                             entries that are no longer there
+  - a proof-cache hash edited            -> a stored subtree differs from the rebuild
 """
 
 from __future__ import annotations
@@ -21,21 +24,23 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from changeproof.ledger.checkpoint import Checkpoint, NoteVerifier, parse_note
-from changeproof.ledger.errors import LedgerError
-from changeproof.ledger.merkle import CompactRange
+from changeproof.ledger.errors import LedgerError, MissingNodeError
+from changeproof.ledger.merkle import CompactRange, HashSource
 
 __all__ = ["Entry", "Finding", "LogSource", "VerificationReport", "verify_log"]
 
 Entry = tuple[int, bytes, bytes]
 """(seq, leaf_hash, body), as stored."""
 
+_SUBTREE_BATCH: Final = 4096
+
 
 class LogSource(Protocol):
     def entry_batches(self, start: int = 0, stop: int | None = None) -> Iterator[Sequence[Entry]]:
-        """Entries with start <= seq < stop, in seq order, in batches."""
+        """Entries with start <= seq < stop, in stored order, in batches."""
         ...
 
     def checkpoint_notes(self, *, newest_first: bool = False) -> Iterator[str]:
@@ -56,6 +61,7 @@ class VerificationReport:
     root_hash: bytes = b""
     signed_size: int = 0
     checkpoints_checked: int = 0
+    subtrees_checked: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -72,12 +78,24 @@ class _Stop(Exception):
 
 
 @dataclass(slots=True)
-class _Pending:
-    """Checkpoints still ahead of the pass, smallest first."""
+class _Pass:
+    """The state of one verification pass."""
 
+    source: LogSource
+    verifier: NoteVerifier
+    origin: str
+    report: VerificationReport
     stored: Iterator[str]
     witnessed: list[Checkpoint]
+    subtrees: HashSource | None
+    tree: CompactRange = field(default_factory=CompactRange)
     next_stored: tuple[Checkpoint, str] | None = None
+    matched: int = 0  # the largest size whose rebuilt root equalled a checkpoint's
+    completed: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+    def fail(self, seq: int | None, message: str) -> _Stop:
+        self.report.findings.append(Finding(seq, message))
+        return _Stop()
 
     def advance_stored(self) -> None:
         note = next(self.stored, None)
@@ -89,6 +107,34 @@ class _Pending:
             sizes.append(self.next_stored[0].size)
         return min(sizes) if sizes else None
 
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        self.completed.extend(self.tree.extend(leaves))
+        if len(self.completed) >= _SUBTREE_BATCH:
+            self.check_subtrees()
+
+    def check_subtrees(self) -> None:
+        """Compare the proof cache's hashes with the ones the rebuild just completed."""
+        completed, self.completed = self.completed, []
+        if self.subtrees is None or not completed:
+            return
+        keys = [(height, index) for height, index, _ in completed]
+        try:
+            stored = self.subtrees.stored_hashes(keys)
+        except MissingNodeError as e:
+            first = e.index << e.height
+            raise self.fail(
+                first, f"the stored subtree hash over entries from {first} is missing"
+            ) from e
+        for height, index, digest in completed:
+            if stored[(height, index)] != digest:
+                first, last = index << height, ((index + 1) << height) - 1
+                raise self.fail(
+                    first,
+                    f"the stored subtree hash ({height}, {index}) over entries {first}..{last} "
+                    "does not match them (the proof cache was altered)",
+                )
+        self.report.subtrees_checked += len(completed)
+
 
 def verify_log(
     source: LogSource,
@@ -96,136 +142,113 @@ def verify_log(
     origin: str,
     witnessed: Iterable[Checkpoint] = (),
     progress: Callable[[int], None] | None = None,
+    subtrees: HashSource | None = None,
 ) -> VerificationReport:
-    """Verify every entry of `source`; `witnessed` checkpoints were opened with `verifier`."""
+    """Verify every entry of `source`; `witnessed` checkpoints were opened with `verifier`.
+
+    `subtrees`, when given, is the store's proof cache, checked against the rebuild.
+    """
     report = VerificationReport(origin=origin)
-    pending = _Pending(
-        stored=source.checkpoint_notes(), witnessed=sorted(witnessed, key=lambda c: c.size)
+    state = _Pass(
+        source=source,
+        verifier=verifier,
+        origin=origin,
+        report=report,
+        stored=source.checkpoint_notes(),
+        witnessed=sorted(witnessed, key=lambda c: c.size),
+        subtrees=subtrees,
     )
-    tree = CompactRange()
     try:
-        _check_origin(pending.witnessed, origin, report)
-        pending.advance_stored()
-        _stream(source, verifier, origin, pending, tree, report, progress)
-        _check_beyond_end(pending, verifier, tree.size, report)
-        _check_newest_signed(source, verifier, tree.size, report)
+        for checkpoint in state.witnessed:
+            if checkpoint.origin != origin:
+                raise state.fail(
+                    None, f"checkpoint is for log {checkpoint.origin!r}, not {origin!r}"
+                )
+        state.advance_stored()
+        _stream(state, progress)
+        _check_beyond_end(state)
+        _check_newest_signed(state)
     except _Stop:
         pass
     except LedgerError as e:
         report.findings.append(Finding(None, f"stored checkpoint is not well formed: {e}"))
-    report.entries = tree.size
-    report.root_hash = tree.root()
+    report.entries = state.tree.size
+    report.root_hash = state.tree.root()
     return report
 
 
-def _check_origin(
-    checkpoints: Sequence[Checkpoint], origin: str, report: VerificationReport
-) -> None:
-    for checkpoint in checkpoints:
-        if checkpoint.origin != origin:
-            report.findings.append(
-                Finding(None, f"checkpoint is for log {checkpoint.origin!r}, not {origin!r}")
-            )
-            raise _Stop
-
-
-def _stream(
-    source: LogSource,
-    verifier: NoteVerifier,
-    origin: str,
-    pending: _Pending,
-    tree: CompactRange,
-    report: VerificationReport,
-    progress: Callable[[int], None] | None,
-) -> None:
-    """The single pass over every entry."""
+def _stream(state: _Pass, progress: Callable[[int], None] | None) -> None:
     sha = hashlib.sha256
-    matched = 0  # the largest size whose rebuilt root equalled a checkpoint's
-    for batch in source.entry_batches():
-        first = tree.size
-        if batch[0][0] != first or batch[-1][0] != first + len(batch) - 1:
-            _report_gap(batch, first, report)
+    for batch in state.source.entry_batches():
+        first = state.tree.size
+        seqs = [seq for seq, _, _ in batch]
+        if seqs != list(range(first, first + len(batch))):
+            _report_out_of_place(state, seqs, first)
         leaves = [sha(b"\x00" + body).digest() for _, _, body in batch]
         if leaves != [stored for _, stored, _ in batch]:
             seq = next(row[0] for row, leaf in zip(batch, leaves, strict=True) if row[1] != leaf)
-            report.findings.append(
-                Finding(seq, f"entry {seq}: leaf hash does not match its body (one was altered)")
+            raise state.fail(
+                seq, f"entry {seq}: leaf hash does not match its body (one was altered)"
             )
-            raise _Stop
-        while (size := pending.next_size()) is not None and size <= first + len(leaves):
-            tree.extend(leaves[tree.size - first : size - first])
-            matched = _check_at(source, verifier, origin, pending, tree, report, matched)
-        tree.extend(leaves[tree.size - first :])
+        while (size := state.next_size()) is not None and size <= first + len(leaves):
+            state.extend(leaves[state.tree.size - first : size - first])
+            _check_at(state)
+        state.extend(leaves[state.tree.size - first :])
         if progress is not None:
             progress(len(batch))
-    if pending.next_size() == tree.size:
-        _check_at(source, verifier, origin, pending, tree, report, matched)
+    state.check_subtrees()
+    if state.next_size() == state.tree.size:
+        _check_at(state)
 
 
-def _report_gap(batch: Sequence[Entry], expected: int, report: VerificationReport) -> None:
-    for offset, (seq, _, _) in enumerate(batch):
-        if seq != expected + offset:
-            missing = expected + offset
-            report.findings.append(
-                Finding(missing, f"entry {missing} is missing (the next entry present is {seq})")
+def _report_out_of_place(state: _Pass, seqs: list[int], first: int) -> None:
+    for offset, seq in enumerate(seqs):
+        expected = first + offset
+        if seq > expected:
+            raise state.fail(
+                expected, f"entry {expected} is missing (the next entry present is {seq})"
             )
-            raise _Stop
-
-
-def _check_at(
-    source: LogSource,
-    verifier: NoteVerifier,
-    origin: str,
-    pending: _Pending,
-    tree: CompactRange,
-    report: VerificationReport,
-    matched: int,
-) -> int:
-    root, size = tree.root(), tree.size
-    while pending.witnessed and pending.witnessed[0].size == size:
-        checkpoint = pending.witnessed.pop(0)
-        report.checkpoints_checked += 1
-        if checkpoint.root_hash != root:
-            _report_divergence(source, matched, size, "the witnessed checkpoint", report)
-        report.signed_size = max(report.signed_size, size)
-    while pending.next_stored is not None and pending.next_stored[0].size == size:
-        checkpoint, note = pending.next_stored
-        report.checkpoints_checked += 1
-        if checkpoint.origin != origin:
-            report.findings.append(
-                Finding(None, f"stored checkpoint at size {size} names another log")
+        if seq < expected:
+            raise state.fail(
+                seq, f"entry {seq} appears again, or out of order, after entry {expected - 1}"
             )
-            raise _Stop
+
+
+def _check_at(state: _Pass) -> None:
+    root, size = state.tree.root(), state.tree.size
+    while state.witnessed and state.witnessed[0].size == size:
+        checkpoint = state.witnessed.pop(0)
+        state.report.checkpoints_checked += 1
         if checkpoint.root_hash != root:
-            _require_signed(verifier, note, size, report)
-            _report_divergence(source, matched, size, "the stored signed checkpoint", report)
-        matched = size
-        pending.advance_stored()
-    return matched
+            _report_divergence(state, size, "the witnessed checkpoint")
+        state.report.signed_size = max(state.report.signed_size, size)
+    while state.next_stored is not None and state.next_stored[0].size == size:
+        checkpoint, note = state.next_stored
+        state.report.checkpoints_checked += 1
+        if checkpoint.origin != state.origin:
+            raise state.fail(None, f"stored checkpoint at size {size} names another log")
+        if checkpoint.root_hash != root:
+            _require_signed(state, note, size)
+            _report_divergence(state, size, "the stored signed checkpoint")
+        state.matched = size
+        state.advance_stored()
 
 
-def _report_divergence(
-    source: LogSource, start: int, size: int, what: str, report: VerificationReport
-) -> None:
+def _report_divergence(state: _Pass, size: int, what: str) -> None:
     """The rebuilt root differs from a signed one: name the entry as precisely as we can."""
-    for batch in source.entry_batches(start, size):
+    start = state.matched
+    for batch in state.source.entry_batches(start, size):
         for seq, _, body in batch:
             claimed = _claimed_seq(body)
             if claimed != seq:
-                report.findings.append(
-                    Finding(
-                        seq, f"entry {seq} holds the body of entry {claimed} (entries were moved)"
-                    )
+                raise state.fail(
+                    seq, f"entry {seq} holds the body of entry {claimed} (entries were moved)"
                 )
-                raise _Stop
-    report.findings.append(
-        Finding(
-            start,
-            f"entries {start}..{size - 1} do not hash to the root in {what} at size {size} "
-            "(an entry and its leaf hash were rewritten together)",
-        )
+    raise state.fail(
+        start,
+        f"entries {start}..{size - 1} do not hash to the root in {what} at size {size} "
+        "(an entry and its leaf hash were rewritten together)",
     )
-    raise _Stop
 
 
 def _claimed_seq(body: bytes) -> int | None:
@@ -237,55 +260,63 @@ def _claimed_seq(body: bytes) -> int | None:
     return seq if isinstance(seq, int) else None
 
 
-def _check_beyond_end(
-    pending: _Pending, verifier: NoteVerifier, end: int, report: VerificationReport
-) -> None:
+def _require_signed(state: _Pass, note: str, size: int) -> None:
+    try:
+        state.verifier.open(note)
+    except LedgerError as e:
+        raise state.fail(
+            None, f"stored checkpoint at size {size} is not validly signed ({e})"
+        ) from None
+
+
+def _check_beyond_end(state: _Pass) -> None:
     """A checkpoint larger than the log means entries were removed from its tail."""
-    candidates = [c.size for c in pending.witnessed]
-    while pending.next_stored is not None:
-        checkpoint, note = pending.next_stored
-        _require_signed(verifier, note, checkpoint.size, report)
+    end = state.tree.size
+    candidates = [c.size for c in state.witnessed]
+    while state.next_stored is not None:
+        checkpoint, note = state.next_stored
+        _require_signed(state, note, checkpoint.size)
         candidates.append(checkpoint.size)
-        pending.advance_stored()
+        state.advance_stored()
     if candidates:
         size = max(candidates)
-        report.findings.append(
-            Finding(
-                end,
-                f"a signed checkpoint covers {size} entries but the ledger holds {end}: "
-                f"entries {end}..{size - 1} were removed",
-            )
+        raise state.fail(
+            end,
+            f"a signed checkpoint covers {size} entries but the ledger holds {end}: "
+            f"entries {end}..{size - 1} were removed",
         )
-        raise _Stop
 
 
-def _require_signed(
-    verifier: NoteVerifier, note: str, size: int, report: VerificationReport
-) -> None:
-    try:
-        verifier.open(note)
-    except LedgerError as e:
-        report.findings.append(
-            Finding(None, f"stored checkpoint at size {size} is not validly signed ({e})")
-        )
-        raise _Stop from None
+def _check_newest_signed(state: _Pass) -> None:
+    """Stored roots were compared cheaply; the newest must also carry a valid signature.
 
-
-def _check_newest_signed(
-    source: LogSource, verifier: NoteVerifier, end: int, report: VerificationReport
-) -> None:
-    """Stored roots were compared cheaply; the newest must also carry a valid signature."""
-    for note in source.checkpoint_notes(newest_first=True):
+    Walking back past forged checkpoints finds the last size a real signature covers:
+    every entry after it is unaccounted for.
+    """
+    report, end = state.report, state.tree.size
+    forged: list[int] = []
+    for note in state.source.checkpoint_notes(newest_first=True):
         checkpoint = parse_note(note)[0]
-        _require_signed(verifier, note, checkpoint.size, report)
+        try:
+            state.verifier.open(note)
+        except LedgerError:
+            forged.append(checkpoint.size)
+            continue
         report.signed_size = max(report.signed_size, checkpoint.size)
         break
     if end > report.signed_size:
         first = report.signed_size
-        report.findings.append(
-            Finding(
+        if forged:
+            sizes = ", ".join(map(str, forged))
+            raise state.fail(
                 first,
-                f"entries {first}..{end - 1} are not covered by any signed checkpoint "
-                "(written behind the instance's back)",
+                f"entries {first}..{end - 1} are covered only by checkpoints that are not "
+                f"validly signed (at sizes {sizes}): forged behind the instance's back",
             )
+        raise state.fail(
+            first,
+            f"entries {first}..{end - 1} are not covered by any signed checkpoint "
+            "(written behind the instance's back)",
         )
+    if forged:
+        raise state.fail(None, f"stored checkpoints at sizes {forged} are not validly signed")

@@ -187,7 +187,12 @@ class LedgerService:
         witnessed = [open_checkpoint_file(p, self._verifier, self.origin) for p in checkpoint_files]
         with self._db.read() as conn:
             return verify_log(
-                stored.SqlLogSource(conn), self._verifier, self.origin, witnessed, progress
+                stored.SqlLogSource(conn),
+                self._verifier,
+                self.origin,
+                witnessed,
+                progress,
+                subtrees=stored.SqlHashSource(conn),
             )
 
     def size(self) -> int:

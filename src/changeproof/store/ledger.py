@@ -9,6 +9,7 @@ from typing import Final
 
 from sqlalchemy import Connection, func, select, tuple_, update
 
+from changeproof.domain.errors import IntegrityError
 from changeproof.domain.events import EncodedEvent
 from changeproof.ledger import CompactRange, Entry, MissingNodeError
 from changeproof.ledger.merkle import Subtree
@@ -17,6 +18,7 @@ from changeproof.store.schema import ledger_checkpoints, ledger_events, ledger_h
 __all__ = ["Appended", "Head", "SqlHashSource", "SqlLogSource", "append", "read_head"]
 
 _PAGE: Final = 10_000
+_VERIFY_HINT: Final = "run `changeproof ledger verify` to find what was altered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
     """Append `events` as the next entries; the caller's transaction commits or drops them all."""
     head = read_head(conn, lock=True)
     first = head.tree_size
-    tree = CompactRange.load(SqlHashSource(conn), first)
+    tree = _load_edge(conn, head)
     bodies = [e.body(first + i) for i, e in enumerate(events)]
     sha = hashlib.sha256
     leaves = [sha(b"\x00" + body).digest() for body in bodies]
@@ -72,6 +74,30 @@ def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
         .values(tree_size=new_head.tree_size, root_hash=new_head.root_hash)
     )
     return Appended(first_seq=first, leaf_hashes=leaves, head=new_head)
+
+
+def _load_edge(conn: Connection, head: Head) -> CompactRange:
+    """The tree's right edge, refused unless it rebuilds the root the head and the newest
+    checkpoint state: otherwise the next checkpoint would sign a root nobody can verify."""
+    try:
+        tree = CompactRange.load(SqlHashSource(conn), head.tree_size)
+    except MissingNodeError as e:
+        raise IntegrityError(f"cannot append: {e}", hint=_VERIFY_HINT) from e
+    newest = conn.execute(
+        select(ledger_checkpoints.c.tree_size, ledger_checkpoints.c.root_hash)
+        .order_by(ledger_checkpoints.c.tree_size.desc())
+        .limit(1)
+    ).first()
+    stated = {(head.tree_size, head.root_hash)}
+    if newest is not None:
+        stated.add((int(newest.tree_size), bytes(newest.root_hash)))
+    if stated != {(head.tree_size, tree.root())}:
+        raise IntegrityError(
+            "cannot append: the stored hashes do not rebuild the signed root of the ledger's "
+            f"{head.tree_size} entries; refusing to sign over an altered tree",
+            hint=_VERIFY_HINT,
+        )
+    return tree
 
 
 def insert_checkpoint(conn: Connection, head: Head, note: str, signed_at: str) -> None:

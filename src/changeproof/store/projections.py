@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from sqlalchemy import Connection, Table, create_engine, delete, select
+from sqlalchemy import Connection, Table, create_engine, delete, func, select
 
 from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
 from changeproof.domain.events import RecordedEvent, decode_body, format_time
 from changeproof.store.ledger import SqlLogSource
 from changeproof.store.schema import PROJECTION_TABLES, artifacts, metadata
 
-__all__ = ["Difference", "apply", "compare_with_rebuild", "rebuild"]
+__all__ = ["Difference", "apply", "compare_with_rebuild", "first_orphan", "rebuild"]
 
 Projector = Callable[[Connection, Sequence[RecordedEvent]], None]
 _PROJECTORS: dict[str, Projector] = {}
@@ -53,6 +53,19 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
             }
         )
     conn.execute(artifacts.insert(), rows)
+
+
+def first_orphan(conn: Connection, tree_size: int) -> tuple[str, int] | None:
+    """A projection row keyed by an entry the ledger does not hold, if any."""
+    for table in PROJECTION_TABLES:
+        if "seq" not in table.c:
+            continue
+        seq = conn.execute(
+            select(func.min(table.c.seq)).where(table.c.seq >= tree_size)
+        ).scalar_one_or_none()
+        if seq is not None:
+            return table.name, int(seq)
+    return None
 
 
 def _replay(source: Connection, target: Connection) -> None:

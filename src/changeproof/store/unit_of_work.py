@@ -16,8 +16,10 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 
 from sqlalchemy import Connection
+from sqlalchemy import exc as sa_exc
 
 from changeproof.domain.clock import Clock
+from changeproof.domain.errors import ChangeproofError, ConflictError, IntegrityError
 from changeproof.domain.events import EncodedEvent, Event, RecordedEvent, Seq, format_time
 from changeproof.ledger import Checkpoint, NoteSigner
 from changeproof.store import ledger, projections
@@ -63,6 +65,10 @@ class UnitOfWork:
         try:
             if exc is None and self._pending:
                 self._append()
+        except sa_exc.IntegrityError as error:
+            self._transaction.__exit__(type(error), error, error.__traceback__)
+            self._reset()
+            raise self._diagnose(error) from error
         except BaseException as error:
             self._transaction.__exit__(type(error), error, error.__traceback__)
             self._reset()
@@ -77,6 +83,22 @@ class UnitOfWork:
         self._transaction = None
         self._conn = None
         self._pending = []
+
+    def _diagnose(self, error: sa_exc.IntegrityError) -> ChangeproofError:
+        """A constraint refused the write: tampering if projections hold rows for entries the
+        ledger does not have, else a conflict with a concurrent writer."""
+        with self._db.read() as conn:
+            orphan = projections.first_orphan(conn, ledger.read_head(conn).tree_size)
+        if orphan is not None:
+            table, seq = orphan
+            return IntegrityError(
+                f"table {table} holds a row for entry {seq}, which the ledger does not hold: "
+                "the store was altered behind the ledger",
+                first_bad_seq=seq,
+                hint="run `changeproof ledger verify`, then `changeproof ledger rebuild`",
+            )
+        detail = str(error.orig).strip().splitlines()[0] if error.orig else "a constraint"
+        return ConflictError(f"the write conflicts with what is already recorded: {detail}")
 
     def _append(self) -> None:
         conn = self.conn

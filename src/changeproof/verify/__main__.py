@@ -14,11 +14,13 @@ from pathlib import Path
 
 from changeproof.ledger import (
     Checkpoint,
+    Finding,
     KeyMismatchError,
     LedgerError,
     NoteFormatError,
     NoteVerifier,
     SignatureError,
+    VerificationReport,
     verify_log,
 )
 from changeproof.ledger.checkpoint import MAX_NOTE_BYTES
@@ -71,6 +73,19 @@ def _check_key(export: ExportFile, verifier: NoteVerifier, key_path: Path) -> No
         pass  # reported with its seq by the verification itself
 
 
+def _check_declared_size(export: ExportFile, report: VerificationReport) -> None:
+    """The header is not signed, but a file cut short in transit still shows here."""
+    declared = export.header.get("tree_size")
+    if report.ok and isinstance(declared, int) and declared != report.entries:
+        report.findings.append(
+            Finding(
+                min(declared, report.entries),
+                f"the export's header says it holds {declared} entries, but it holds "
+                f"{report.entries} (the file was cut short or added to)",
+            )
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m changeproof.verify", description=__doc__.split("\n\n")[0]
@@ -86,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_key(export, verifier, args.public_key)
         witnessed = [_witnessed(path, verifier) for path in args.checkpoint]
         report = verify_log(export, verifier, export.origin, witnessed)
+        _check_declared_size(export, report)
     except (_Usage, ExportFormatError) as e:
         print(f"error: {e}", file=sys.stderr)  # noqa: T201
         return USAGE
