@@ -8,8 +8,10 @@ from pathlib import Path
 
 from changeproof.domain.clock import Clock
 from changeproof.services.attest import AttestService
+from changeproof.services.evidence import EvidenceService
 from changeproof.services.instance import InstanceConfig, load_config, load_signer
 from changeproof.services.ledger import LedgerService
+from changeproof.services.releases import ReleaseService
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.unit_of_work import UnitOfWork
@@ -30,6 +32,8 @@ class Instance:
     db: Database
     ledger: LedgerService
     attest: AttestService
+    releases: ReleaseService
+    evidence: EvidenceService
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -62,5 +66,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         db=db,
         ledger=LedgerService(db, signer, clock),
         attest=AttestService(unit_of_work, clock),
+        releases=ReleaseService(db, unit_of_work, clock, config.tickets),
+        evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         clock=clock,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +23,7 @@ __all__ = [
     "TicketRef",
     "TicketSource",
     "commit_from_data",
+    "record_digest",
 ]
 
 COMMIT_RECORDED: Final = "commit.recorded"
@@ -202,3 +205,12 @@ def commit_from_data(data: dict[str, JsonValue]) -> Commit:
         ),
         reverts=None if reverts is None else str(reverts),
     )
+
+
+def record_digest(data: dict[str, JsonValue]) -> str:
+    """A change detector for a recorded commit: equal digests mean equal facts.
+
+    Not a signed or ledger hash (those use RFC 8785), so the fast C encoder is enough.
+    """
+    encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

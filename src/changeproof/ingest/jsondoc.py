@@ -24,6 +24,16 @@ class _DuplicateKeyError(ValueError):
         self.key = key
 
 
+class _ConstantError(ValueError):
+    def __init__(self, constant: str) -> None:
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _reject_constant(constant: str) -> object:
+    raise _ConstantError(constant)
+
+
 def load_json(data: bytes, source: str) -> object:
     """Parse UTF-8 JSON (an optional BOM is dropped); duplicate keys are an error, not a guess."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -33,9 +43,13 @@ def load_json(data: bytes, source: str) -> object:
     except UnicodeDecodeError as e:
         raise ReadError(source, f"not UTF-8 text (byte {e.start})") from e
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates)
+        return json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
     except json.JSONDecodeError as e:
         raise ReadError(source, f"not valid JSON: {e.msg}", line=e.lineno, column=e.colno) from e
+    except _ConstantError as e:
+        raise ReadError(source, f"{e.constant} is not a JSON number (RFC 8259)") from e
     except _DuplicateKeyError as e:
         raise ReadError(source, f"duplicate key {e.key!r} in a JSON object") from e
     except RecursionError as e:

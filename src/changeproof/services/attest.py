@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 from changeproof.domain.artifacts import ARTIFACT_RECORDED, Artifact, Sha256
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import InputError, UsageError
-from changeproof.domain.events import ActorId, Event
+from changeproof.domain.errors import InputError, NotFoundError, UsageError
+from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.releases import ReleaseRef
+from changeproof.store import releases as queries
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["AttestService", "RecordedArtifact"]
@@ -26,6 +28,8 @@ class RecordedArtifact:
     artifact: Artifact
     actor: str
     recorded_at: str
+    release: str | None = None
+    recorded: bool = True  # False: already recorded for this release (at `seq`)
 
 
 class AttestService:
@@ -34,9 +38,24 @@ class AttestService:
         self._clock = clock
 
     def artifacts(
-        self, paths: Sequence[Path], *, service: str, version: str | None, actor: str
+        self,
+        paths: Sequence[Path],
+        *,
+        service: str | None,
+        version: str | None,
+        actor: str,
+        release: ReleaseRef | None = None,
     ) -> list[RecordedArtifact]:
-        """Hash every file first, then record them all in one transaction: all or nothing."""
+        """Hash every file first, then record them all in one transaction: all or nothing.
+
+        Bound to a release, an artifact already recorded for it is not recorded again.
+        """
+        if release is not None:
+            if service is not None and service != release.service:
+                raise UsageError(f"--service {service} contradicts release {release}")
+            service = release.service
+        if service is None:
+            raise UsageError("give --service, or --release SERVICE/NAME")
         _check_name("service", service)
         _check_name("actor", actor)
         if version is not None:
@@ -45,13 +64,33 @@ class AttestService:
             raise UsageError("give at least one artifact file")
         found = [_digest(path, service, version) for path in paths]
         now = self._clock.now()
+        bound = None if release is None else str(release)
+        results: list[RecordedArtifact] = []
         with self._unit_of_work() as uow:
+            known: dict[str, int] = {}
+            if release is not None:
+                if queries.find_release(uow.conn, release) is None:
+                    raise NotFoundError(
+                        f"no release {release}", hint="run `changeproof release create`"
+                    )
+                digests = [a.sha256 for a in found]
+                known = {
+                    digest: seq
+                    for digest, owner, seq in queries.artifacts_with_digests(uow.conn, digests)
+                    if owner == bound
+                }
             for artifact in found:
-                uow.record(Event(ARTIFACT_RECORDED, ActorId(actor), now, artifact.to_data()))
-        return [
-            RecordedArtifact(entry.seq, artifact, actor, entry.time.isoformat())
-            for entry, artifact in zip(uow.recorded, found, strict=True)
-        ]
+                if artifact.sha256 in known:
+                    results.append(
+                        RecordedArtifact(known[artifact.sha256], artifact, actor, "", bound, False)
+                    )
+                    continue
+                data = {**artifact.to_data(), "release": bound}
+                uow.record(Event(ARTIFACT_RECORDED, ActorId(actor), now, data))
+                known[artifact.sha256] = -1
+                results.append(RecordedArtifact(-1, artifact, actor, format_time(now), bound))
+        fresh = iter(uow.recorded)
+        return [r if not r.recorded else replace(r, seq=next(fresh).seq) for r in results]
 
 
 def _check_name(what: str, value: str) -> None:

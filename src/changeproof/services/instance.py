@@ -14,7 +14,7 @@ import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,12 +49,18 @@ DEFAULT_DATABASE: Final = "sqlite:///changeproof.db"
 DEFAULT_HOME: Final = ".changeproof"
 
 
+DEFAULT_TICKETS: Final = "jira,github"
+DEFAULT_MAX_EVIDENCE_BYTES: Final = 50 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceConfig:
     home: Path
     origin: str
     database_url: str
     signing_key: Path
+    tickets: str = DEFAULT_TICKETS  # [tickets] spec: presets and Jira keys, e.g. "jira:PAY,github"
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES  # [evidence] max_file_bytes
 
 
 def resolve_home(explicit: Path | None, environ: dict[str, str], cwd: Path) -> Path:
@@ -87,12 +93,33 @@ def load_config(home: Path) -> InstanceConfig:
             raise ConfigError(f"{path}: [instance] {key} must be a non-empty string")
         values[key] = value
     key_path = Path(values["signing_key"])
+    tickets = _optional(doc, path, "tickets", "spec", str, DEFAULT_TICKETS)
+    max_bytes = _optional(doc, path, "evidence", "max_file_bytes", int, DEFAULT_MAX_EVIDENCE_BYTES)
+    if max_bytes <= 0:
+        raise ConfigError(f"{path}: [evidence] max_file_bytes must be positive")
     return InstanceConfig(
         home=home,
         origin=values["origin"],
         database_url=values["database_url"],
         signing_key=key_path if key_path.is_absolute() else home / key_path,
+        tickets=tickets,
+        max_evidence_bytes=max_bytes,
     )
+
+
+_T = TypeVar("_T")
+
+
+def _optional(
+    doc: dict[str, object], path: Path, table: str, key: str, kind: type[_T], default: _T
+) -> _T:
+    section = doc.get(table, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [{table}] must be a table")
+    value = section.get(key, default)
+    if not isinstance(value, kind) or isinstance(value, bool) != isinstance(default, bool):
+        raise ConfigError(f"{path}: [{table}] {key} must be a {kind.__name__}")
+    return value
 
 
 def _toml_string(value: str) -> str:

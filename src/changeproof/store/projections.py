@@ -7,6 +7,7 @@ transaction as the append; `rebuild` and `compare_with_rebuild` replay the ledge
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -15,8 +16,26 @@ from sqlalchemy import Connection, Table, create_engine, delete, func, select
 
 from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
 from changeproof.domain.events import RecordedEvent, decode_body, format_time
+from changeproof.domain.evidence import EVIDENCE_RECORDED
+from changeproof.domain.releases import (
+    COMMIT_RECORDED,
+    RELEASE_CREATED,
+    commit_from_data,
+    record_digest,
+)
 from changeproof.store.ledger import SqlLogSource
-from changeproof.store.schema import PROJECTION_TABLES, artifacts, metadata
+from changeproof.store.schema import (
+    PROJECTION_TABLES,
+    artifacts,
+    commit_paths,
+    commit_tickets,
+    commits,
+    evidence,
+    evidence_bindings,
+    metadata,
+    release_commits,
+    releases,
+)
 
 __all__ = ["Difference", "apply", "compare_with_rebuild", "first_orphan", "rebuild"]
 
@@ -44,15 +63,137 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     rows = []
     for event in events:
         artifact = artifact_from_data(dict(event.data))
+        release = event.data.get("release")
         rows.append(
             {
                 "seq": event.seq,
                 **artifact.to_data(),
                 "actor": event.actor,
                 "recorded_at": format_time(event.time),
+                "release": release if isinstance(release, str) else None,
             }
         )
     conn.execute(artifacts.insert(), rows)
+
+
+@projects(COMMIT_RECORDED)
+def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    """A commit recorded again (other ticket patterns) replaces its earlier rows."""
+    latest = {str(e.data["sha"]): e for e in events}
+    shas = list(latest)
+    for table in (commits, commit_tickets, commit_paths):
+        for start in range(0, len(shas), 500):
+            conn.execute(delete(table).where(table.c.sha.in_(shas[start : start + 500])))
+    commit_rows: list[dict[str, object]] = []
+    ticket_rows: list[dict[str, object]] = []
+    path_rows: list[dict[str, object]] = []
+    for sha, event in latest.items():
+        data = dict(event.data)
+        commit = commit_from_data(data)
+        commit_rows.append(
+            {
+                "sha": sha,
+                "seq": event.seq,
+                "record_sha256": record_digest(data),
+                "author_name": commit.author.name,
+                "author_email": commit.author.email,
+                "author_time": commit.author.time,
+                "committer_name": commit.committer.name,
+                "committer_email": commit.committer.email,
+                "committer_time": commit.committer.time,
+                "subject": commit.subject,
+                "merge": commit.merge,
+                "reverts": commit.reverts,
+                "record": _json(data),
+            }
+        )
+        ticket_rows.extend(
+            {"sha": sha, "system": t.system, "key": t.key, "source": t.source, "closes": t.closes}
+            for t in commit.tickets
+        )
+        path_rows.extend(
+            {
+                "sha": sha,
+                "path": p.path,
+                "added": p.added,
+                "deleted": p.deleted,
+                "old_path": p.old_path,
+            }
+            for p in commit.paths
+        )
+    for table, rows in (
+        (commits, commit_rows),
+        (commit_tickets, ticket_rows),
+        (commit_paths, path_rows),
+    ):
+        if rows:
+            conn.execute(table.insert(), rows)
+
+
+@projects(RELEASE_CREATED)
+def _releases(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    for event in events:
+        data = event.data
+        shas = data["commits"]
+        assert isinstance(shas, list)
+        conn.execute(
+            releases.insert().values(
+                service=data["service"],
+                name=data["name"],
+                seq=event.seq,
+                from_ref=data["from_ref"],
+                to_ref=data["to_ref"],
+                from_sha=data["from_sha"],
+                to_sha=data["to_sha"],
+                from_source=data["from_source"],
+                ancestor=data["ancestor"],
+                repository=data["repository"],
+                commit_count=len(shas),
+                actor=event.actor,
+                created_at=format_time(event.time),
+            )
+        )
+        if shas:
+            conn.execute(
+                release_commits.insert(),
+                [
+                    {"service": data["service"], "release": data["name"], "position": n, "sha": sha}
+                    for n, sha in enumerate(shas)
+                ],
+            )
+
+
+@projects(EVIDENCE_RECORDED)
+def _evidence(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    for event in events:
+        data = event.data
+        conn.execute(
+            evidence.insert().values(
+                seq=event.seq,
+                release=data["release"],
+                kind=data["kind"],
+                format=data["format"],
+                sha256=data["sha256"],
+                files=_json(data["files"]),
+                summary=_json(data["summary"]),
+                detail=_json(data["detail"]),
+                actor=event.actor,
+                recorded_at=format_time(event.time),
+            )
+        )
+        subjects = data.get("commits"), data.get("artifact_digests")
+        bindings = [
+            {"seq": event.seq, "subject_type": kind, "subject": str(value)}
+            for kind, values in zip(("commit", "artifact"), subjects, strict=True)
+            if isinstance(values, list)
+            for value in dict.fromkeys(values)
+        ]
+        if bindings:
+            conn.execute(evidence_bindings.insert(), bindings)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def first_orphan(conn: Connection, tree_size: int) -> tuple[str, int] | None:

@@ -1,0 +1,149 @@
+"""`changeproof release create|show`: what exactly goes out, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from changeproof.cli.options import (
+    ActorOption,
+    HomeOption,
+    Output,
+    OutputOption,
+    instance_at,
+    resolve_actor,
+)
+from changeproof.cli.render import emit_json, out
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.releases import ReleaseRef
+from changeproof.services.releases import ReleaseView
+
+app = typer.Typer(help="Releases: a service's commit range and its evidence.", no_args_is_help=True)
+
+RANGE_MEANING = "commits reachable from `to` and not from `from` (git's FROM..TO)"
+
+
+@app.command("create")
+def create(
+    service: Annotated[str, typer.Option(help="The service being released.")],
+    name: Annotated[str, typer.Option(help="The release's name, e.g. a version.")],
+    repo: Annotated[Path, typer.Option(help="A git working tree or bare repository.")],
+    to: Annotated[str, typer.Option("--to", help="The candidate: a ref or SHA.")],
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Where the range starts (default: the service's previous release, else the root).",
+        ),
+    ] = None,
+    tickets: Annotated[
+        str | None,
+        typer.Option(help="Ticket patterns for this call, e.g. jira:PAY,OPS,github,trac."),
+    ] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Record a release: every commit of FROM..TO with its authors, tickets and changed paths."""
+    ref = ReleaseRef.of(service, name)
+    with instance_at(home) as instance:
+        view = instance.releases.create(
+            ref,
+            repository=repo,
+            to_ref=to,
+            from_ref=from_,
+            actor=resolve_actor(actor),
+            tickets=tickets,
+        )
+    _render(view, output)
+
+
+@app.command("show")
+def show(
+    release: Annotated[str, typer.Argument(help="SERVICE/NAME")],
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """A release's commits, tickets, untracked commits and evidence."""
+    with instance_at(home) as instance:
+        view = instance.releases.show(ReleaseRef.parse(release))
+    _render(view, output)
+
+
+def release_document(view: ReleaseView) -> dict[str, JsonValue]:
+    r = view.release
+    note = RANGE_MEANING
+    if not r.ancestor:
+        note += "; `from` is not an ancestor of `to`, so the range starts at their merge base"
+    return {
+        "service": r.ref.service,
+        "name": r.ref.name,
+        "seq": r.seq,
+        "from": r.from_sha,
+        "to": r.to_sha,
+        "from_ref": r.from_ref,
+        "to_ref": r.to_ref,
+        "from_source": r.from_source,
+        "range": {"ancestor": r.ancestor, "meaning": note},
+        "repository": r.repository,
+        "created_at": r.created_at,
+        "created_by": r.actor,
+        "created": view.created,
+        "commits": [
+            {
+                "sha": c.sha,
+                "parents": list(c.parents),
+                "author": c.author.to_data(),
+                "committer": c.committer.to_data(),
+                "co_authors": [a.to_data() for a in c.co_authors],
+                "subject": c.subject,
+                "merge": c.merge,
+                "reverts": c.reverts,
+                "tickets": [t.key for t in c.tickets],
+                "ticket_refs": [t.to_data() for t in c.tickets],
+                "paths": [p.path for p in c.paths],
+                "changes": [p.to_data() for p in c.paths],
+            }
+            for c in view.commits
+        ],
+        "tickets": list(view.tickets),
+        "untracked_commits": list(view.untracked_commits),
+        "evidence": [
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "format": e.format,
+                "sha256": e.sha256,
+                "files": list(e.files),
+                "summary": e.summary,
+                "recorded_at": e.recorded_at,
+                "recorded_by": e.actor,
+            }
+            for e in view.evidence
+        ],
+    }
+
+
+def _render(view: ReleaseView, output: Output) -> None:
+    if output is Output.json:
+        emit_json(release_document(view))
+        return
+    r = view.release
+    verb = "Created" if view.created else "Release"
+    out.print(f"{verb} {r.ref}: {r.commit_count} commits, {r.from_sha or '(root)'}..{r.to_sha}")
+    if not r.ancestor:
+        out.print(f"  note: {r.from_ref} is not an ancestor of {r.to_ref}; {RANGE_MEANING}")
+    table = Table("commit", "author", "tickets", "paths", "subject")
+    for c in view.commits:
+        tickets = ", ".join(t.key for t in c.tickets) or "[red]none[/red]"
+        kind = " (merge)" if c.merge else ""
+        table.add_row(c.sha[:12], c.author.email, tickets, str(len(c.paths)), c.subject + kind)
+    out.print(table)
+    out.print(f"Tickets: {', '.join(view.tickets) or 'none'}")
+    if view.untracked_commits:
+        out.print(f"[yellow]Commits with no ticket: {len(view.untracked_commits)}[/yellow]")
+    for e in view.evidence:
+        out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…")

@@ -1,0 +1,249 @@
+"""Evidence use cases: read files with the right reader and bind what they say to a release.
+
+Every file is read (with a size cap) and parsed before anything is recorded, and all
+readings of one call are recorded in one transaction: a bad file records nothing.
+Evidence about a commit or artifact outside the release is refused, never attached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from changeproof.domain.canonical import JsonValue, canonical_json
+from changeproof.domain.clock import Clock
+from changeproof.domain.errors import InputError, NotFoundError, UsageError
+from changeproof.domain.events import ActorId, Event
+from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Reading
+from changeproof.domain.releases import ReleaseRef
+from changeproof.ingest.junit import read_test_results
+from changeproof.ingest.provenance import read_provenance
+from changeproof.ingest.reviews import read_review, verify_github_signature
+from changeproof.ingest.sarif import read_scan
+from changeproof.ingest.sbom import read_sbom
+from changeproof.store import releases as queries
+from changeproof.store.database import Database
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["AttestKind", "Attested", "EvidenceFile", "EvidenceService", "ReviewSignature"]
+
+
+class AttestKind(StrEnum):
+    """What `changeproof attest KIND` reads; each maps to one evidence kind."""
+
+    TEST_RESULTS = "test-results"
+    SCAN = "scan"
+    SBOM = "sbom"
+    PROVENANCE = "provenance"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    name: str
+    sha256: str
+    size: int
+    data: bytes
+
+    def to_data(self) -> dict[str, JsonValue]:
+        return {"name": self.name, "sha256": self.sha256, "size": self.size}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSignature:
+    """The webhook's signature header and the shared secret it must match."""
+
+    header: str | None
+    secret: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    kind: EvidenceKind
+    sha256: str
+    seq: int
+    recorded: bool  # False: the same evidence was already recorded (at `seq`)
+    format: str
+    files: list[dict[str, JsonValue]]
+    summary: dict[str, JsonValue]
+    notes: list[str]
+
+
+class EvidenceService:
+    def __init__(
+        self,
+        db: Database,
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
+        max_file_bytes: int,
+    ) -> None:
+        self._db = db
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+        self._max_bytes = max_file_bytes
+
+    def attest(
+        self,
+        kind: AttestKind,
+        paths: Sequence[Path],
+        release: ReleaseRef,
+        *,
+        actor: str,
+        format: str | None = None,
+        public_keys: Sequence[Path] = (),
+        require_signature: bool = False,
+        review_signature: ReviewSignature | None = None,
+    ) -> list[Attested]:
+        if not paths:
+            raise UsageError("give at least one evidence file")
+        files = [self._read(path) for path in paths]
+        keys = [self._read(path).data for path in public_keys]
+        if review_signature is not None:
+            for file in files:
+                verify_github_signature(file.data, review_signature.header, review_signature.secret)
+        readings = _parse(kind, files, format, keys, require_signature)
+        with self._db.read() as conn:
+            if queries.find_release(conn, release) is None:
+                raise NotFoundError(
+                    f"no release {release}", hint="run `changeproof release create`"
+                )
+            in_release = set(queries.release_commit_shas(conn, release))
+            for group, reading in readings:
+                _check_commits(reading, group, in_release, release)
+                recorded = queries.artifacts_with_digests(conn, reading.artifact_digests)
+                _check_artifacts(reading, group, recorded, release)
+        return self._record(readings, release, actor)
+
+    def _record(
+        self,
+        readings: list[tuple[list[EvidenceFile], Reading]],
+        release: ReleaseRef,
+        actor: str,
+    ) -> list[Attested]:
+        now = self._clock.now()
+        results: list[Attested] = []
+        pending: list[tuple[int, Attested]] = []
+        with self._unit_of_work() as uow:
+            for group, reading in readings:
+                digest = _digest(group)
+                files = [f.to_data() for f in group]
+                existing = queries.find_evidence(uow.conn, release, reading.kind, digest)
+                result = Attested(
+                    kind=reading.kind,
+                    sha256=digest,
+                    seq=-1 if existing is None else existing.seq,
+                    recorded=existing is None,
+                    format=reading.format,
+                    files=files,
+                    summary=dict(reading.summary),
+                    notes=list(reading.notes),
+                )
+                if existing is None:
+                    data: dict[str, JsonValue] = {
+                        "release": str(release),
+                        "kind": reading.kind,
+                        "format": reading.format,
+                        "sha256": digest,
+                        "files": files,
+                        "summary": dict(reading.summary),
+                        "detail": dict(reading.detail),
+                        "commits": list(reading.commits),
+                        "artifact_digests": list(reading.artifact_digests),
+                        "notes": list(reading.notes),
+                    }
+                    try:
+                        uow.record(Event(EVIDENCE_RECORDED, ActorId(actor), now, data))
+                    except (TypeError, ValueError) as e:  # not representable as canonical JSON
+                        names = ", ".join(f.name for f in group)
+                        raise InputError(
+                            f"{names}: holds a value that cannot be recorded ({e})"
+                        ) from e
+                    pending.append((len(results), result))
+                results.append(result)
+        for (index, result), entry in zip(pending, uow.recorded, strict=True):
+            results[index] = replace(result, seq=entry.seq)
+        return results
+
+    def _read(self, path: Path) -> EvidenceFile:
+        """The whole file, refused past the size cap without reading further."""
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(self._max_bytes + 1)
+        except IsADirectoryError as e:
+            raise InputError(f"{path} is a directory, not an evidence file") from e
+        except FileNotFoundError as e:
+            raise InputError(f"{path} does not exist") from e
+        except OSError as e:
+            raise InputError(f"cannot read {path}: {e.strerror}") from e
+        if len(data) > self._max_bytes:
+            raise InputError(
+                f"{path} is larger than the {self._max_bytes:,}-byte limit for evidence files",
+                hint="raise [evidence] max_file_bytes in the instance's config.toml if it must be",
+            )
+        return EvidenceFile(str(path), hashlib.sha256(data).hexdigest(), len(data), data)
+
+
+def _parse(
+    kind: AttestKind,
+    files: list[EvidenceFile],
+    format: str | None,
+    keys: list[bytes],
+    require_signature: bool,
+) -> list[tuple[list[EvidenceFile], Reading]]:
+    if kind is AttestKind.TEST_RESULTS:
+        # Several JUnit files of one run merge into one reading.
+        return [(files, read_test_results([(f.name, f.data) for f in files], dialect=format))]
+    readers: dict[AttestKind, Callable[[EvidenceFile], Reading]] = {
+        AttestKind.SCAN: lambda f: read_scan(f.data, f.name),
+        AttestKind.SBOM: lambda f: read_sbom(f.data, f.name),
+        AttestKind.PROVENANCE: lambda f: read_provenance(
+            f.data, f.name, public_keys=keys, require_signature=require_signature
+        ),
+        AttestKind.REVIEW: lambda f: read_review(f.data, f.name, flavour=format),
+    }
+    return [([f], readers[kind](f)) for f in files]
+
+
+def _digest(group: list[EvidenceFile]) -> str:
+    if len(group) == 1:
+        return group[0].sha256
+    # Several files read as one piece of evidence: the digest of their sorted digests.
+    return hashlib.sha256(canonical_json(sorted(f.sha256 for f in group))).hexdigest()
+
+
+def _check_commits(
+    reading: Reading, group: list[EvidenceFile], in_release: set[str], release: ReleaseRef
+) -> None:
+    if reading.kind is EvidenceKind.REVIEW:
+        # A review is about the SHA it approved; the change's other commits may predate
+        # the release range.
+        reviewed = reading.summary.get("reviewed_sha")
+        about = [reviewed] if isinstance(reviewed, str) else []
+    else:
+        about = list(reading.commits)
+    outside = [sha for sha in about if sha not in in_release]
+    if outside:
+        names = ", ".join(f.name for f in group)
+        raise InputError(
+            f"{names} is about commit {outside[0][:12]}, which is not in release {release}",
+            hint="attach evidence to the release whose range holds that commit",
+        )
+
+
+def _check_artifacts(
+    reading: Reading,
+    group: list[EvidenceFile],
+    recorded: list[tuple[str, str | None, int]],
+    release: ReleaseRef,
+) -> None:
+    ours = {digest for digest, owner, _ in recorded if owner == str(release)}
+    for digest, owner, _ in recorded:
+        if owner is not None and owner != str(release) and digest not in ours:
+            names = ", ".join(f.name for f in group)
+            raise InputError(
+                f"{names} is about artifact sha256:{digest[:16]}…, recorded for release "
+                f"{owner}, not {release}"
+            )

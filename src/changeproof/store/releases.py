@@ -1,0 +1,171 @@
+"""Queries over releases, commits, evidence and artifacts (projections only, never the ledger)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Connection, select
+
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.releases import Commit, ReleaseRef, commit_from_data
+from changeproof.store.schema import artifacts, commits, evidence, release_commits, releases
+
+__all__ = [
+    "EvidenceRow",
+    "ReleaseRow",
+    "artifacts_with_digests",
+    "evidence_for",
+    "find_evidence",
+    "find_release",
+    "last_release",
+    "recorded_commit_digests",
+    "release_commit_shas",
+    "release_commits_of",
+]
+
+_CHUNK: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRow:
+    ref: ReleaseRef
+    seq: int
+    from_ref: str | None
+    to_ref: str
+    from_sha: str | None
+    to_sha: str
+    from_source: str
+    ancestor: bool
+    repository: str | None
+    commit_count: int
+    actor: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    seq: int
+    release: str
+    kind: str
+    format: str
+    sha256: str
+    files: list[dict[str, JsonValue]]
+    summary: dict[str, JsonValue]
+    actor: str
+    recorded_at: str
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _release(row: object) -> ReleaseRow:
+    r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
+    return ReleaseRow(
+        ref=ReleaseRef(r["service"], r["name"]),
+        seq=int(r["seq"]),
+        from_ref=r["from_ref"],
+        to_ref=r["to_ref"],
+        from_sha=r["from_sha"],
+        to_sha=r["to_sha"],
+        from_source=r["from_source"],
+        ancestor=bool(r["ancestor"]),
+        repository=r["repository"],
+        commit_count=int(r["commit_count"]),
+        actor=r["actor"],
+        created_at=r["created_at"],
+    )
+
+
+def find_release(conn: Connection, ref: ReleaseRef) -> ReleaseRow | None:
+    row = conn.execute(
+        select(releases).where(releases.c.service == ref.service, releases.c.name == ref.name)
+    ).first()
+    return None if row is None else _release(row)
+
+
+def last_release(conn: Connection, service: str) -> ReleaseRow | None:
+    row = conn.execute(
+        select(releases).where(releases.c.service == service).order_by(releases.c.seq.desc())
+    ).first()
+    return None if row is None else _release(row)
+
+
+def recorded_commit_digests(conn: Connection, shas: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in _chunks(shas):
+        rows = conn.execute(
+            select(commits.c.sha, commits.c.record_sha256).where(commits.c.sha.in_(chunk))
+        )
+        found.update((str(sha), str(digest)) for sha, digest in rows)
+    return found
+
+
+def release_commit_shas(conn: Connection, ref: ReleaseRef) -> list[str]:
+    rows = conn.execute(
+        select(release_commits.c.sha)
+        .where(release_commits.c.service == ref.service, release_commits.c.release == ref.name)
+        .order_by(release_commits.c.position)
+    )
+    return [str(sha) for (sha,) in rows]
+
+
+def release_commits_of(conn: Connection, ref: ReleaseRef) -> list[Commit]:
+    rows = conn.execute(
+        select(commits.c.record)
+        .select_from(release_commits.join(commits, release_commits.c.sha == commits.c.sha))
+        .where(release_commits.c.service == ref.service, release_commits.c.release == ref.name)
+        .order_by(release_commits.c.position)
+    )
+    return [commit_from_data(json.loads(record)) for (record,) in rows]
+
+
+def _evidence(row: object) -> EvidenceRow:
+    r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
+    return EvidenceRow(
+        seq=int(r["seq"]),
+        release=r["release"],
+        kind=r["kind"],
+        format=r["format"],
+        sha256=r["sha256"],
+        files=json.loads(r["files"]),
+        summary=json.loads(r["summary"]),
+        actor=r["actor"],
+        recorded_at=r["recorded_at"],
+    )
+
+
+def evidence_for(conn: Connection, ref: ReleaseRef) -> list[EvidenceRow]:
+    rows = conn.execute(
+        select(evidence).where(evidence.c.release == str(ref)).order_by(evidence.c.seq)
+    )
+    return [_evidence(row) for row in rows]
+
+
+def find_evidence(conn: Connection, ref: ReleaseRef, kind: str, sha256: str) -> EvidenceRow | None:
+    row = conn.execute(
+        select(evidence).where(
+            evidence.c.release == str(ref), evidence.c.kind == kind, evidence.c.sha256 == sha256
+        )
+    ).first()
+    return None if row is None else _evidence(row)
+
+
+def artifacts_with_digests(
+    conn: Connection, digests: Iterable[str]
+) -> list[tuple[str, str | None, int]]:
+    """(sha256, release or None, seq) of every recorded artifact with one of `digests`."""
+    wanted = sorted(set(digests))
+    found: list[tuple[str, str | None, int]] = []
+    for chunk in _chunks(wanted):
+        rows = conn.execute(
+            select(artifacts.c.sha256, artifacts.c.release, artifacts.c.seq).where(
+                artifacts.c.sha256.in_(chunk)
+            )
+        )
+        found.extend((str(d), None if r is None else str(r), int(s)) for d, r, s in rows)
+    return found

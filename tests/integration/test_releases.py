@@ -1,0 +1,301 @@
+"""Traceability on real git repositories: ranges, merges, reverts, co-authors, tickets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+from tests.integration.gitrepo import GitRepo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
+
+
+def _create(cli: Cli, home: Path, repo: GitRepo | Path, name: str, *args: str) -> dict[str, object]:
+    where = repo.path if isinstance(repo, GitRepo) else repo
+    result = cli(
+        "release",
+        "create",
+        "--service",
+        "payments",
+        "--name",
+        name,
+        "--repo",
+        where,
+        *args,
+        "--home",
+        home,
+        "--output",
+        "json",
+    )
+    assert result.code == 0, result.err
+    document: dict[str, object] = json.loads(result.out)
+    return document
+
+
+def _commits(doc: dict[str, object]) -> list[dict[str, object]]:
+    commits = doc["commits"]
+    assert isinstance(commits, list)
+    return commits
+
+
+def test_linear_history_with_tickets_and_an_untracked_commit(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    first = repo.commit("PAY-1 add the ledger", {"ledger.py": "a\nb\n"})
+    second = repo.commit("tidy whitespace", {"ledger.py": "a\nb\nc\n"})
+    third = repo.commit("Fix rounding\n\nRefs PAY-2 and OPS-7.", {"money.py": "x\n"})
+    doc = _create(cli, home, repo, "1.0", "--to", "main")
+
+    assert doc["from"] is None
+    assert doc["to"] == third
+    assert doc["from_source"] == "root"
+    assert [c["sha"] for c in _commits(doc)] == [first, second, third]
+    assert doc["tickets"] == ["OPS-7", "PAY-1", "PAY-2"]
+    assert doc["untracked_commits"] == [second]
+    by_sha = {c["sha"]: c for c in _commits(doc)}
+    assert by_sha[first]["tickets"] == ["PAY-1"]
+    assert by_sha[third]["ticket_refs"] == [
+        {"key": "PAY-2", "system": "jira", "source": "body", "closes": False},
+        {"key": "OPS-7", "system": "jira", "source": "body", "closes": False},
+    ]
+    assert by_sha[first]["author"] == {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "time": repo.git("log", "-1", "--format=%aI", first),
+    }
+    assert by_sha[first]["paths"] == ["ledger.py"]
+    assert by_sha[first]["merge"] is False
+
+
+def test_changed_lines_match_git_numstat(home: Path, repo: GitRepo, cli: Cli) -> None:
+    repo.commit("PAY-1 start", {"a.txt": "1\n2\n3\n", "logo.png": b"\x89PNG\x00\x01"})
+    repo.commit("PAY-2 edit", {"a.txt": "1\nTWO\n3\n4\n", "logo.png": b"\x89PNG\x00\x02"})
+    repo.git("mv", "a.txt", "b.txt")
+    repo.commit("PAY-3 rename", {"c.txt": "new\n"})
+    doc = _create(cli, home, repo, "1.0", "--to", "main")
+
+    for commit in _commits(doc):
+        changes = commit["changes"]
+        assert isinstance(changes, list)
+        ours = sorted(
+            (
+                "-" if c["added"] is None else str(c["added"]),
+                "-" if c["deleted"] is None else str(c["deleted"]),
+                c["path"],
+            )
+            for c in changes
+        )
+        theirs = sorted(
+            (added, deleted, path.split(" => ")[-1].rstrip("}").replace("{", ""))
+            for added, deleted, path in repo.numstat(str(commit["sha"]))
+        )
+        assert ours == theirs
+    renamed = _commits(doc)[2]["changes"]
+    assert {"path": "b.txt", "added": 0, "deleted": 0, "old_path": "a.txt"} in renamed  # type: ignore[operator]
+
+
+def test_merges_squash_merges_and_branch_tickets(home: Path, repo: GitRepo, cli: Cli) -> None:
+    repo.commit("PAY-1 base")
+    repo.git("checkout", "-q", "-b", "feature/pay-42-refunds")
+    work = repo.commit("add refunds")
+    repo.git("checkout", "-q", "main")
+    repo.commit("PAY-2 unrelated fix")
+    repo.git(
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge branch 'feature/pay-42-refunds'",
+        "feature/pay-42-refunds",
+    )
+    merge = repo.head()
+    squash = repo.commit("Add audit export (#12)")
+    doc = _create(cli, home, repo, "1.0", "--to", "main", "--tickets", "jira:PAY,github")
+    by_sha = {c["sha"]: c for c in _commits(doc)}
+
+    assert by_sha[merge]["merge"] is True
+    assert by_sha[merge]["paths"] == []
+    assert len(by_sha[merge]["parents"]) == 2  # type: ignore[arg-type]
+    assert by_sha[merge]["ticket_refs"] == [
+        {"key": "PAY-42", "system": "jira", "source": "branch", "closes": False}
+    ]
+    assert by_sha[squash]["tickets"] == ["#12"]
+    assert by_sha[work]["tickets"] == []
+    assert work in doc["untracked_commits"]  # type: ignore[operator]
+
+
+def test_reverts_and_co_authors(home: Path, repo: GitRepo, cli: Cli) -> None:
+    repo.commit("PAY-1 base")
+    bad = repo.commit(
+        "PAY-2 risky change\n\nCo-authored-by: Grace Hopper <grace@example.com>\n"
+        "co-authored-by: Alan Turing <alan@example.com>",
+        {"risky.py": "boom\n"},
+    )
+    repo.git("revert", "--no-edit", bad)
+    revert = repo.head()
+    doc = _create(cli, home, repo, "1.0", "--to", "main")
+    by_sha = {c["sha"]: c for c in _commits(doc)}
+
+    assert by_sha[bad]["co_authors"] == [
+        {"name": "Grace Hopper", "email": "grace@example.com"},
+        {"name": "Alan Turing", "email": "alan@example.com"},
+    ]
+    assert by_sha[revert]["reverts"] == bad
+    assert str(by_sha[revert]["subject"]).startswith('Revert "PAY-2 risky change"')
+
+
+def test_from_defaults_to_the_previous_release_of_the_service(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    first = repo.commit("PAY-1 one")
+    _create(cli, home, repo, "1.0", "--to", "main")
+    second = repo.commit("PAY-2 two")
+    doc = _create(cli, home, repo, "1.1", "--to", "main")
+    assert doc["from"] == first
+    assert doc["from_source"] == "last-created"
+    assert [c["sha"] for c in _commits(doc)] == [second]
+
+
+def test_range_across_a_merge_base_is_what_git_means_by_from_to(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    repo.commit("PAY-1 base")
+    repo.git("checkout", "-q", "-b", "hotfix")
+    hot = repo.commit("PAY-9 hotfix")
+    repo.git("checkout", "-q", "main")
+    main_work = repo.commit("PAY-3 feature")
+    doc = _create(cli, home, repo, "2.0", "--from", "hotfix", "--to", "main")
+    assert doc["range"] == {
+        "ancestor": False,
+        "meaning": "commits reachable from `to` and not from `from` (git's FROM..TO); "
+        "`from` is not an ancestor of `to`, so the range starts at their merge base",
+    }
+    assert [c["sha"] for c in _commits(doc)] == [main_work]
+    assert hot not in [c["sha"] for c in _commits(doc)]
+
+
+def test_a_bare_repository_reads_the_same(
+    home: Path, repo: GitRepo, cli: Cli, tmp_path: Path
+) -> None:
+    repo.commit("PAY-1 one")
+    repo.commit("PAY-2 two")
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(bare)], check=True)
+    doc = _create(cli, home, bare, "1.0", "--to", "main")
+    assert doc["tickets"] == ["PAY-1", "PAY-2"]
+
+
+def test_missing_ref_and_missing_repository_are_clear_errors(
+    home: Path, repo: GitRepo, cli: Cli, tmp_path: Path
+) -> None:
+    repo.commit("PAY-1 one")
+    missing = cli(
+        "release",
+        "create",
+        "--service",
+        "payments",
+        "--name",
+        "1",
+        "--repo",
+        repo.path,
+        "--to",
+        "v9.9",
+        "--home",
+        home,
+    )
+    assert missing.code == 2
+    assert "ref 'v9.9' does not name a commit" in missing.err
+    nowhere = cli(
+        "release",
+        "create",
+        "--service",
+        "payments",
+        "--name",
+        "1",
+        "--repo",
+        tmp_path / "nowhere",
+        "--to",
+        "main",
+        "--home",
+        home,
+    )
+    assert nowhere.code == 2
+    assert "is not a git repository" in nowhere.err
+    assert cli("release", "show", "payments/1", "--home", home).code == 2
+
+
+def test_ticket_presets_and_overrides(home: Path, repo: GitRepo, cli: Cli) -> None:
+    repo.commit("LANG-5 and NOPE-6 in one")
+    repo.commit("Fixed #31: trac style")
+    repo.commit("fixes octo/cat#4 and GH-8")
+    jira = _create(cli, home, repo, "a", "--to", "main", "--tickets", "jira:LANG,IO")
+    assert jira["tickets"] == ["LANG-5"]
+    everything = _create(
+        cli, home, repo, "b", "--from", "main~2", "--to", "main", "--tickets", "trac,github"
+    )
+    commits = _commits(everything)
+    assert commits[0]["ticket_refs"] == [
+        {"key": "#31", "system": "trac", "source": "subject", "closes": False},
+        {"key": "#31", "system": "github", "source": "subject", "closes": True},
+    ]
+    assert commits[1]["ticket_refs"] == [
+        {"key": "octo/cat#4", "system": "github", "source": "subject", "closes": True},
+        {"key": "GH-8", "system": "github", "source": "subject", "closes": False},
+    ]
+    bad = cli(
+        "release",
+        "create",
+        "--service",
+        "payments",
+        "--name",
+        "c",
+        "--repo",
+        repo.path,
+        "--to",
+        "main",
+        "--tickets",
+        "redmine",
+        "--home",
+        home,
+    )
+    assert bad.code == 2
+    assert "'redmine' is neither a preset (jira, github, trac)" in bad.err
+
+
+def test_recreating_a_release_is_idempotent_and_a_different_range_conflicts(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    repo.commit("PAY-1 one")
+    created = _create(cli, home, repo, "1.0", "--from", "main", "--to", "main")
+    assert created["created"] is True
+    again = _create(cli, home, repo, "1.0", "--from", "main", "--to", "main")
+    assert again["created"] is False
+    assert again["seq"] == created["seq"]
+    repo.commit("PAY-2 two")
+    clash = cli(
+        "release",
+        "create",
+        "--service",
+        "payments",
+        "--name",
+        "1.0",
+        "--repo",
+        repo.path,
+        "--from",
+        "main~1",
+        "--to",
+        "main",
+        "--home",
+        home,
+    )
+    assert clash.code == 2
+    assert "already exists" in clash.err
+    assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
+    assert cli("ledger", "verify", "--home", home).code == 0
