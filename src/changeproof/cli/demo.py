@@ -6,6 +6,8 @@ one before its output, so reading the demo is reading the quick start.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shlex
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import pygit2
 import typer
 
 from changeproof.cli.render import out
@@ -28,71 +31,173 @@ def demo(
         Path | None, typer.Option(help="Build the demo instance here and keep it.")
     ] = None,
 ) -> None:
-    """Record artifacts, checkpoint, prove, verify online and offline: the main job today."""
-    from changeproof.cli.main import run  # the demo drives the real CLI, entry point included
-
+    """Record a release and its evidence, checkpoint, prove, verify online and offline."""
     with tempfile.TemporaryDirectory(prefix="changeproof-demo-") as scratch:
         work = keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        home = work / "instance"
-        dist = work / "dist"
-        dist.mkdir(exist_ok=True)
-        (dist / "payments-1.4.0.tar.gz").write_bytes(b"payments service build 1.4.0\n" * 4096)
-        (dist / "payments-1.4.0.sbom.json").write_text('{"bomFormat": "CycloneDX"}\n')
-        home_args = ["--home", str(home)]
+        _run_demo(work)
+        out.print(f"Instance: {work / 'instance' if keep else '(temporary, removed)'}")
 
-        def step(title: str, argv: list[str], expect: int = 0) -> None:
-            out.rule(f"[bold]{title}")
-            out.print(f"$ changeproof {shlex.join(argv)}", style="cyan")
-            code = run(argv)
-            if code != expect:
-                raise DemoFailed(f"demo step {title!r} exited {code}, expected {expect}")
 
-        step("Make an instance (SQLite, no server)", ["init", *home_args, "--actor", "platform"])
-        step(
-            "The pipeline records what it built",
-            [
-                "attest", "artifact", str(dist / "payments-1.4.0.tar.gz"),
-                str(dist / "payments-1.4.0.sbom.json"), "--service", "payments",
-                "--version", "1.4.0", "--actor", "ci-pipeline", *home_args,
-            ],
-        )  # fmt: skip
-        step(
-            "An auditor takes a signed checkpoint away",
-            ["ledger", "checkpoint", "--out", str(work / "checkpoint.txt"), *home_args],
-        )
-        step("Prove the artifact's entry is in that tree",
-             ["ledger", "prove", "1", "--checkpoint", str(work / "checkpoint.txt"),
-              "--output", "text", *home_args])  # fmt: skip
-        step(
-            "More work lands",
-            ["attest", "artifact", str(dist / "payments-1.4.0.tar.gz"), "--service", "payments",
-             "--version", "1.4.1", "--actor", "ci-pipeline", *home_args],
-        )  # fmt: skip
-        step(
-            "The ledger only grew since the auditor's checkpoint",
-            ["ledger", "consistency", "--old", str(work / "checkpoint.txt"), *home_args],
-        )
-        step(
-            "Verify every entry against every signature",
-            ["ledger", "verify", "--checkpoint", str(work / "checkpoint.txt"), *home_args],
-        )
-        step(
-            "Projections equal a rebuild from the ledger",
-            ["ledger", "rebuild", "--check", *home_args],
-        )
-        step(
-            "Export for offline verification",
-            ["ledger", "export", "--out", str(work / "ledger.jsonl"), *home_args],
-        )
+def _run_demo(work: Path) -> None:
+    from changeproof.cli.main import run  # the demo drives the real CLI, entry point included
 
-        out.rule("[bold]The auditor verifies offline, with only the public key")
-        argv = [sys.executable, "-m", "changeproof.verify", str(work / "ledger.jsonl"),
-                "--public-key", str(home / "public-key.pem")]  # fmt: skip
-        out.print(f"$ python -m changeproof.verify {shlex.join(argv[3:])}", style="cyan")
-        completed = subprocess.run(argv, check=False, capture_output=True, text=True)  # noqa: S603
-        out.print(completed.stdout + completed.stderr, end="")
-        if completed.returncode != 0:
-            raise DemoFailed(f"offline verification exited {completed.returncode}")
-        out.rule("[bold green]Demo complete")
-        out.print(f"Instance: {home if keep else '(temporary, removed)'}")
+    home = ["--home", str(work / "instance")]
+    ci = ["--actor", "ci-pipeline"]
+    release = ["--release", "payments/1.4.0"]
+    repo = _sample_repository(work / "payments")
+    build = work / "dist" / "payments-1.4.0.tar.gz"
+    build.parent.mkdir(exist_ok=True)
+    build.write_bytes(b"payments service build 1.4.0\n" * 4096)
+    checkpoint = str(work / "checkpoint.txt")
+
+    def step(title: str, *argv: str) -> None:
+        out.rule(f"[bold]{title}")
+        out.print(f"$ changeproof {shlex.join(argv)}", style="cyan")
+        code = run(list(argv))
+        if code != 0:
+            raise DemoFailed(f"demo step {title!r} exited {code}")
+
+    step("Make an instance (SQLite, no server)", "init", *home, "--actor", "platform")
+    step(
+        "The pipeline records the release candidate: every commit, its tickets and authors",
+        *("release", "create", "--service", "payments", "--name", "1.4.0"),
+        *("--repo", str(repo), "--to", "main", "--tickets", "jira:PAY,github", *ci, *home),
+    )
+    step("It records what it built", "attest", "artifact", str(build), *release, *ci, *home)
+    for kind, path, title in _sample_evidence(work, repo, build):
+        step(title, "attest", kind, str(path), *release, *ci, *home)
+    step("Anyone can see what goes out, and why", "release", "show", "payments/1.4.0", *home)
+    step(
+        "An auditor takes a signed checkpoint away",
+        "ledger",
+        "checkpoint",
+        "--out",
+        checkpoint,
+        *home,
+    )
+    step(
+        "Prove the release's entry is in that tree",
+        *("ledger", "prove", "5", "--checkpoint", checkpoint, "--output", "text", *home),
+    )
+    step(
+        "More work lands",
+        *("attest", "artifact", str(build), "--service", "payments", "--version", "1.4.1"),
+        *(*ci, *home),
+    )
+    step(
+        "The ledger only grew since the auditor's checkpoint",
+        *("ledger", "consistency", "--old", checkpoint, *home),
+    )
+    step(
+        "Verify every entry against every signature",
+        *("ledger", "verify", "--checkpoint", checkpoint, *home),
+    )
+    step("Projections equal a rebuild from the ledger", "ledger", "rebuild", "--check", *home)
+    export = str(work / "ledger.jsonl")
+    step("Export for offline verification", "ledger", "export", "--out", export, *home)
+
+    out.rule("[bold]The auditor verifies offline, with only the public key")
+    key = str(work / "instance" / "public-key.pem")
+    argv = [sys.executable, "-m", "changeproof.verify", export, "--public-key", key]
+    out.print(f"$ python -m changeproof.verify {shlex.join(argv[3:])}", style="cyan")
+    completed = subprocess.run(argv, check=False, capture_output=True, text=True)  # noqa: S603
+    out.print(completed.stdout + completed.stderr, end="")
+    if completed.returncode != 0:
+        raise DemoFailed(f"offline verification exited {completed.returncode}")
+    out.rule("[bold green]Demo complete")
+
+
+def _sample_repository(path: Path) -> Path:
+    """A small service history: tickets, a second author, one commit nobody ticketed."""
+    repo = pygit2.init_repository(str(path), initial_head="main")
+    history = [
+        (
+            "Ada Lovelace",
+            "ada@example.com",
+            "PAY-101 add refunds",
+            "refunds.py",
+            "def refund(): ...\n",
+        ),
+        (
+            "Grace Hopper",
+            "grace@example.com",
+            "PAY-102 round half-even\n\nFixes #7",
+            "money.py",
+            "ROUNDING = 'half-even'\n",
+        ),
+        (
+            "Ada Lovelace",
+            "ada@example.com",
+            "tidy imports",
+            "refunds.py",
+            "def refund():\n    ...\n",
+        ),
+        (
+            "Grace Hopper",
+            "grace@example.com",
+            "PAY-103 migrate ledger table",
+            "db/migrations/0007_ledger.sql",
+            "ALTER TABLE ledger ADD COLUMN note TEXT;\n",
+        ),
+    ]
+    for hour, (name, email, message, file, content) in enumerate(history):
+        target = path / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        repo.index.add(file)
+        repo.index.write()
+        who = pygit2.Signature(name, email, 1_767_225_600 + hour * 3600, 60)
+        parents = [] if repo.head_is_unborn else [repo.head.target]
+        repo.create_commit("HEAD", who, who, message, repo.index.write_tree(), parents)
+    return path
+
+
+def _sample_evidence(work: Path, repo: Path, build: Path) -> list[tuple[str, Path, str]]:
+    """Evidence files as the pipeline's tools would leave them."""
+    head = str(pygit2.Repository(str(repo)).head.target)
+    junit = work / "junit.xml"
+    junit.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name="pytest" tests="3" '
+        'failures="0" errors="0" skipped="0" time="0.12">'
+        '<testcase classname="tests.test_refunds" name="test_refund" time="0.01"/>'
+        '<testcase classname="tests.test_money" name="test_round" time="0.02"/>'
+        '<testcase classname="tests.test_money" name="test_half_even" time="0.01"/>'
+        "</testsuite></testsuites>\n"
+    )
+    review = work / "review.json"
+    review.write_text(
+        json.dumps(
+            {
+                "reviewer": "carol",
+                "state": "approved",
+                "reviewed_sha": head,
+                "author": "ada",
+                "change_id": "payments!42",
+            }
+        )
+    )
+    provenance = work / "provenance.json"
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [
+            {
+                "name": build.name,
+                "digest": {"sha256": hashlib.sha256(build.read_bytes()).hexdigest()},
+            }
+        ],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://ci.example.com/build/v1",
+                "externalParameters": {},
+            },
+            "runDetails": {"builder": {"id": "https://ci.example.com/runner"}},
+        },
+    }
+    provenance.write_text(json.dumps(statement))
+    return [
+        ("test-results", junit, "Tests ran: their JUnit report becomes evidence"),
+        ("review", review, "Someone other than the author approved the head commit"),
+        ("provenance", provenance, "The build says what it built, bound to the artifact"),
+    ]
