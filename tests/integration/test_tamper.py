@@ -58,7 +58,9 @@ def _attest(cli: Cli, home: Path, folder: Path, *names: str) -> list[int]:
         "attest", "artifact", *files, "--service", "payments", "--home", home, "--output", "json"
     )
     assert result.code == 0, result.err
-    return [int(r["seq"]) for r in json.loads(result.out)]
+    recorded = json.loads(result.out)
+    # One record prints as an object, several as a list.
+    return [int(r["seq"]) for r in (recorded if isinstance(recorded, list) else [recorded])]
 
 
 @pytest.fixture
