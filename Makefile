@@ -34,5 +34,9 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
 
+# Fails when a command, option, exit code or linked page is undocumented.
+docs: $(STAMP)
+	$(BIN)/pytest -q tests/unit/test_docs.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

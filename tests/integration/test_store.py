@@ -66,9 +66,12 @@ def test_rebuild_check_finds_edited_and_missing_projection_rows(
     )
     checked = cli("ledger", "rebuild", "--check", "--home", home, "-o", "json")
     assert checked.code == 4
-    differences = {d["key"]: d for d in json.loads(checked.out)["differences"]}
-    assert set(differences) == {"('00000000000000000002',)", "('00000000000000000003',)"}
-    assert differences["('00000000000000000003',)"]["live"] is None
+    differences = {tuple(d["key"]): d for d in json.loads(checked.out)["differences"]}
+    assert set(differences) == {(2,), (3,)}
+    assert differences[(2,)]["live"]["sha256"] == "ff"
+    assert differences[(2,)]["rebuilt"]["sha256"] != "ff"
+    assert differences[(3,)]["live"] is None
+    assert differences[(3,)]["rebuilt"]["seq"] == 3
 
     assert cli("ledger", "rebuild", "--home", home).code == 0
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0

@@ -539,3 +539,21 @@ def test_an_append_over_a_tampered_subtree_hash_is_refused(
     result = cli("attest", "artifact", new, "--service", "payments", "--home", big_ledger)
 
     assert result.code == 4, result.out
+
+
+def test_an_emptied_ledger_does_not_verify(ledger: Path, cli: Cli) -> None:
+    tamper(
+        ledger,
+        "DELETE FROM ledger_events",
+        "DELETE FROM ledger_checkpoints",
+        "DELETE FROM ledger_subtrees",
+        "DELETE FROM artifacts",
+    )
+    message = _assert_tampered_at(cli, ledger, 0)
+    assert message == "entry 0 is missing: the ledger holds no entries and no checkpoints"
+
+
+def test_a_head_that_disagrees_with_the_entries_is_named(ledger: Path, cli: Cli) -> None:
+    tamper(ledger, "UPDATE ledger_head SET root_hash = :r", params={"r": bytes(32)})
+    message = _assert_tampered_at(cli, ledger, SIZE)
+    assert "ledger_head was altered" in message

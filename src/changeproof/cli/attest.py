@@ -45,7 +45,7 @@ def _emit(documents: list[dict[str, JsonValue]]) -> None:
 
 @app.command("artifact")
 def artifact(
-    paths: Files,
+    paths: Annotated[list[Path], typer.Argument(help="Artifact files.", show_default=False)],
     service: Annotated[
         str | None, typer.Option(help="The service the artifacts belong to.")
     ] = None,

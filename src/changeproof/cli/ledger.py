@@ -217,9 +217,9 @@ def rebuild(
                 "differences": [
                     {
                         "table": d.table,
-                        "key": d.key,
-                        "live": None if d.live is None else [str(v) for v in d.live],
-                        "rebuilt": None if d.rebuilt is None else [str(v) for v in d.rebuilt],
+                        "key": [_plain(v) for v in d.key],
+                        "live": _row(d.columns, d.live),
+                        "rebuilt": _row(d.columns, d.rebuilt),
                     }
                     for d in differences
                 ],
@@ -232,7 +232,18 @@ def rebuild(
     else:
         table = Table("table", "key", "live", "rebuilt", title="Projections differ from the ledger")
         for d in differences:
-            table.add_row(d.table, d.key, str(d.live), str(d.rebuilt))
+            key = ", ".join(str(v) for v in d.key)
+            table.add_row(
+                d.table, key, str(_row(d.columns, d.live)), str(_row(d.columns, d.rebuilt))
+            )
         out.print(table)
     if differences:
         raise typer.Exit(4)
+
+
+def _plain(value: object) -> object:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def _row(columns: tuple[str, ...], values: tuple[object, ...] | None) -> dict[str, object] | None:
+    return None if values is None else {c: _plain(v) for c, v in zip(columns, values, strict=True)}

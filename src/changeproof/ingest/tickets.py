@@ -4,7 +4,8 @@ Named patterns, several active at once. Presets:
   jira    PROJ-123; optionally only the given project keys (`jira:PAY,OPS`)
   github  #123, GH-123, owner/repo#123; closing keywords (fixes #12) are marked
   trac    Fixed #123, Refs #123 (Trac's commit-ticket keywords)
-A configured pattern is a regular expression whose first group (or whole match) is the key.
+A spec names the presets to use: `jira:PAY,OPS,github` (set in config.toml's [tickets] spec,
+or per call with --tickets).
 """
 
 from __future__ import annotations

@@ -166,6 +166,11 @@ def verify_log(
                 )
         state.advance_stored()
         _stream(state, progress)
+        if state.tree.size == 0 and state.next_stored is None:
+            # Every log starts with an entry and a checkpoint: nothing at all is a wipe.
+            raise state.fail(
+                0, "entry 0 is missing: the ledger holds no entries and no checkpoints"
+            )
         _check_beyond_end(state)
         _check_newest_signed(state)
     except _Stop:

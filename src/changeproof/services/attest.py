@@ -67,7 +67,7 @@ class AttestService:
         bound = None if release is None else str(release)
         results: list[RecordedArtifact] = []
         with self._unit_of_work() as uow:
-            known: dict[str, int] = {}
+            known: dict[str, queries.ArtifactRow | None] = {}
             if release is not None:
                 if queries.find_release(uow.conn, release) is None:
                     raise NotFoundError(
@@ -75,19 +75,22 @@ class AttestService:
                     )
                 digests = [a.sha256 for a in found]
                 known = {
-                    digest: seq
-                    for digest, owner, seq in queries.artifacts_with_digests(uow.conn, digests)
-                    if owner == bound
+                    row.sha256: row
+                    for row in queries.artifacts_with_digests(uow.conn, digests)
+                    if row.release == bound
                 }
             for artifact in found:
                 if artifact.sha256 in known:
-                    results.append(
-                        RecordedArtifact(known[artifact.sha256], artifact, actor, "", bound, False)
+                    # Already there: say who recorded it and when, not who asked again.
+                    row = known[artifact.sha256]
+                    seq, by, at = (
+                        (-1, actor, "") if row is None else (row.seq, row.actor, row.recorded_at)
                     )
+                    results.append(RecordedArtifact(seq, artifact, by, at, bound, False))
                     continue
                 data = {**artifact.to_data(), "release": bound}
                 uow.record(Event(ARTIFACT_RECORDED, ActorId(actor), now, data))
-                known[artifact.sha256] = -1
+                known[artifact.sha256] = None
                 results.append(RecordedArtifact(-1, artifact, actor, format_time(now), bound))
         fresh = iter(uow.recorded)
         return [r if not r.recorded else replace(r, seq=next(fresh).seq) for r in results]

@@ -49,7 +49,8 @@ class EvidenceFile:
     data: bytes
 
     def to_data(self) -> dict[str, JsonValue]:
-        return {"name": self.name, "sha256": self.sha256, "size": self.size}
+        # The base name: where the file sat on the pipeline's disk means nothing later.
+        return {"name": Path(self.name).name, "sha256": self.sha256, "size": self.size}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,13 @@ class EvidenceService:
             for file in files:
                 verify_github_signature(file.data, review_signature.header, review_signature.secret)
         readings = _parse(kind, files, format, keys, require_signature)
+        if kind is AttestKind.REVIEW:
+            # Whoever reads the record later must see whether the payload was authenticated.
+            checked = "verified" if review_signature is not None else "not checked"
+            readings = [
+                (group, replace(r, summary={**r.summary, "webhook_signature": checked}))
+                for group, r in readings
+            ]
         with self._db.read() as conn:
             if queries.find_release(conn, release) is None:
                 raise NotFoundError(
@@ -236,11 +244,12 @@ def _check_commits(
 def _check_artifacts(
     reading: Reading,
     group: list[EvidenceFile],
-    recorded: list[tuple[str, str | None, int]],
+    recorded: list[queries.ArtifactRow],
     release: ReleaseRef,
 ) -> None:
-    ours = {digest for digest, owner, _ in recorded if owner == str(release)}
-    for digest, owner, _ in recorded:
+    ours = {row.sha256 for row in recorded if row.release == str(release)}
+    for row in recorded:
+        digest, owner = row.sha256, row.release
         if owner is not None and owner != str(release) and digest not in ours:
             names = ", ".join(f.name for f in group)
             raise InputError(

@@ -17,6 +17,7 @@ from changeproof.domain.errors import InputError, IntegrityError, UsageError
 from changeproof.domain.events import format_time
 from changeproof.ledger import (
     Checkpoint,
+    Finding,
     LedgerError,
     MissingNodeError,
     NoteSigner,
@@ -186,7 +187,7 @@ class LedgerService:
     ) -> VerificationReport:
         witnessed = [open_checkpoint_file(p, self._verifier, self.origin) for p in checkpoint_files]
         with self._db.read() as conn:
-            return verify_log(
+            report = verify_log(
                 stored.SqlLogSource(conn),
                 self._verifier,
                 self.origin,
@@ -194,6 +195,17 @@ class LedgerService:
                 progress,
                 subtrees=stored.SqlHashSource(conn),
             )
+            head = stored.read_head(conn)
+        if report.ok and (head.tree_size, head.root_hash) != (report.entries, report.root_hash):
+            # The head is where appends start from; a wrong one would be signed over next.
+            report.findings.append(
+                Finding(
+                    min(head.tree_size, report.entries),
+                    f"the ledger head says {head.tree_size} entries with another root than the "
+                    f"{report.entries} entries rebuild to (ledger_head was altered)",
+                )
+            )
+        return report
 
     def size(self) -> int:
         with self._db.read() as conn:

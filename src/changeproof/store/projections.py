@@ -224,7 +224,8 @@ def rebuild(conn: Connection) -> None:
 @dataclass(frozen=True, slots=True)
 class Difference:
     table: str
-    key: str
+    key: tuple[object, ...]  # the row's primary key values
+    columns: tuple[str, ...]
     live: tuple[object, ...] | None
     rebuilt: tuple[object, ...] | None
 
@@ -256,19 +257,26 @@ def _diff(
     table: Table, live: Iterator[tuple[object, ...]], rebuilt: Iterator[tuple[object, ...]]
 ) -> Iterator[Difference]:
     positions = [list(table.columns).index(c) for c in table.primary_key.columns]
+    columns = tuple(c.name for c in table.columns)
+
+    def differ(left: tuple[object, ...] | None, right: tuple[object, ...] | None) -> Difference:
+        row = left if left is not None else right
+        assert row is not None
+        return Difference(table.name, tuple(row[p] for p in positions), columns, left, right)
+
     left, right = next(live, None), next(rebuilt, None)
     while left is not None or right is not None:
         lkey = None if left is None else _key(left, positions)
         rkey = None if right is None else _key(right, positions)
         if lkey == rkey:
             if left != right:
-                yield Difference(table.name, str(lkey), left, right)
+                yield differ(left, right)
             left, right = next(live, None), next(rebuilt, None)
         elif rkey is None or (lkey is not None and lkey < rkey):
-            yield Difference(table.name, str(lkey), left, None)
+            yield differ(left, None)
             left = next(live, None)
         else:
-            yield Difference(table.name, str(rkey), None, right)
+            yield differ(None, right)
             right = next(rebuilt, None)
 
 

@@ -14,6 +14,7 @@ from changeproof.domain.releases import Commit, ReleaseRef, commit_from_data
 from changeproof.store.schema import artifacts, commits, evidence, release_commits, releases
 
 __all__ = [
+    "ArtifactRow",
     "EvidenceRow",
     "ReleaseRow",
     "artifacts_with_digests",
@@ -155,17 +156,26 @@ def find_evidence(conn: Connection, ref: ReleaseRef, kind: str, sha256: str) -> 
     return None if row is None else _evidence(row)
 
 
-def artifacts_with_digests(
-    conn: Connection, digests: Iterable[str]
-) -> list[tuple[str, str | None, int]]:
-    """(sha256, release or None, seq) of every recorded artifact with one of `digests`."""
+@dataclass(frozen=True, slots=True)
+class ArtifactRow:
+    sha256: str
+    release: str | None
+    seq: int
+    actor: str
+    recorded_at: str
+
+
+def artifacts_with_digests(conn: Connection, digests: Iterable[str]) -> list[ArtifactRow]:
+    """Every recorded artifact with one of `digests`."""
     wanted = sorted(set(digests))
-    found: list[tuple[str, str | None, int]] = []
+    c = artifacts.c
+    found: list[ArtifactRow] = []
     for chunk in _chunks(wanted):
         rows = conn.execute(
-            select(artifacts.c.sha256, artifacts.c.release, artifacts.c.seq).where(
-                artifacts.c.sha256.in_(chunk)
-            )
+            select(c.sha256, c.release, c.seq, c.actor, c.recorded_at).where(c.sha256.in_(chunk))
         )
-        found.extend((str(d), None if r is None else str(r), int(s)) for d, r, s in rows)
+        found.extend(
+            ArtifactRow(str(d), None if r is None else str(r), int(s), str(a), str(t))
+            for d, r, s, a, t in rows
+        )
     return found

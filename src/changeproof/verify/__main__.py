@@ -51,13 +51,16 @@ def _public_key(path: Path) -> NoteVerifier:
         raise _Usage(f"{path} is not an Ed25519 public key: {e}") from e
 
 
-def _witnessed(path: Path, verifier: NoteVerifier) -> Checkpoint:
+def _witnessed(path: Path, verifier: NoteVerifier, origin: str) -> Checkpoint:
     try:
-        return verifier.open(_read(path, "checkpoint file").decode("utf-8", "replace"))
+        checkpoint = verifier.open(_read(path, "checkpoint file").decode("utf-8", "replace"))
     except NoteFormatError as e:
         raise _Usage(f"{path} is not a signed checkpoint: {e}") from e
     except KeyMismatchError as e:
         raise _Usage(f"{path} is not signed by the given public key: {e}") from e
+    if checkpoint.origin != origin:
+        raise _Usage(f"{path} is a checkpoint of log {checkpoint.origin!r}, not {origin!r}")
+    return checkpoint
 
 
 def _check_key(export: ExportFile, verifier: NoteVerifier, key_path: Path) -> None:
@@ -92,14 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("export", type=Path, help="a file made by `changeproof ledger export`")
     parser.add_argument("--public-key", type=Path, required=True, help="PEM or verifier key file")
-    parser.add_argument("--checkpoint", type=Path, action="append", default=[])
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkpoint kept earlier (witnessed); repeatable",
+    )
     parser.add_argument("--output", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
     try:
         verifier = _public_key(args.public_key)
         export = ExportFile(args.export)
         _check_key(export, verifier, args.public_key)
-        witnessed = [_witnessed(path, verifier) for path in args.checkpoint]
+        witnessed = [_witnessed(path, verifier, export.origin) for path in args.checkpoint]
         report = verify_log(export, verifier, export.origin, witnessed)
         _check_declared_size(export, report)
     except (_Usage, ExportFormatError) as e:
@@ -116,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             "entries": report.entries,
             "root_hash": report.root_hash.hex(),
             "signed_size": report.signed_size,
+            "checkpoints_checked": report.checkpoints_checked,
             "first_bad_seq": report.first_bad_seq,
             "findings": findings,
         }
@@ -131,5 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     return OK if report.ok else TAMPERED
 
 
+def _main() -> int:
+    try:
+        return main()
+    except Exception as e:  # last resort: never let a bug look like a verdict (1) or tampering (4)
+        print(f"internal error ({type(e).__name__}): a bug in the verifier", file=sys.stderr)  # noqa: T201
+        return 70
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main())
