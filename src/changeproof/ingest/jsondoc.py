@@ -1,12 +1,17 @@
-"""Loading JSON documents people hand us: BOM tolerated, errors with line and column."""
+"""Loading JSON documents people hand us: BOM tolerated, errors with line and column; and the
+words a complaint uses about them (a JSON pointer, a value's JSON type)."""
 
 from __future__ import annotations
 
 import json
+from typing import Final
 
 from changeproof.ingest.errors import ReadError
 
-__all__ = ["load_json", "pointer"]
+__all__ = ["MAX_SAFE_INT", "json_type", "load_json", "pointer"]
+
+MAX_SAFE_INT: Final = 2**53 - 1
+"""I-JSON's (RFC 7493) largest integer: beyond it a reader using doubles changes the value."""
 
 
 def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -60,3 +65,18 @@ def pointer(*parts: str | int) -> str:
     """An RFC 6901 JSON pointer to where a problem is."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
     return "/" + "/".join(escaped)
+
+
+def json_type(value: object) -> str:
+    """What `value` is, in JSON's words: null, boolean, number, string, array or object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"  # what is left of what json.loads makes
