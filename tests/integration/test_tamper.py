@@ -525,9 +525,11 @@ def test_a_tampered_subtree_hash_is_reported_by_verify(big_ledger: Path, cli: Cl
     assert cli("ledger", "verify", "--home", big_ledger).code == 4
 
 
-def test_an_append_over_a_tampered_subtree_hash_is_refused(
+def test_an_append_over_a_tampered_subtree_hash_signs_the_true_root(
     big_ledger: Path, cli: Cli, tmp_path: Path
 ) -> None:
+    """Appends extend the edge kept on the head, never the proof cache: a forged subtree
+    hash cannot reach a signature, and verify names it rather than the new entry."""
     tamper(
         big_ledger,
         "UPDATE ledger_subtrees SET hash = :h WHERE height = 4 AND idx = 1",
@@ -537,8 +539,32 @@ def test_an_append_over_a_tampered_subtree_hash_is_refused(
     new.write_bytes(b"the next build\n")
 
     result = cli("attest", "artifact", new, "--service", "payments", "--home", big_ledger)
+    assert result.code == 0, result.err
 
+    message = _assert_tampered_at(cli, big_ledger, 16)
+    assert message == (
+        "the stored subtree hash (4, 1) over entries 16..31 does not match them "
+        "(the proof cache was altered)"
+    )
+
+
+def test_an_append_over_a_stale_head_edge_and_altered_subtrees_is_refused(
+    big_ledger: Path, cli: Cli, tmp_path: Path
+) -> None:
+    """With the head's edge unusable, the edge comes from the subtrees, which must rebuild
+    the signed root, or nothing is signed over them."""
+    tamper(
+        big_ledger,
+        "UPDATE ledger_head SET edge = NULL",
+        "UPDATE ledger_subtrees SET hash = :h WHERE height = 4 AND idx = 1",
+        params={"h": hashlib.sha256(b"forged").digest()},
+    )
+    new = tmp_path / "next.tar.gz"
+    new.write_bytes(b"the next build\n")
+
+    result = cli("attest", "artifact", new, "--service", "payments", "--home", big_ledger)
     assert result.code == 4, result.out
+    assert "refusing to sign over an altered tree" in result.err
 
 
 def test_an_emptied_ledger_does_not_verify(ledger: Path, cli: Cli) -> None:

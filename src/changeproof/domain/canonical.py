@@ -51,7 +51,7 @@ def _needs_reference_order(value: JsonValue) -> bool:
             if not isinstance(key, str):
                 raise TypeError(f"object key {key!r} is not a string")
             _check_string(key)
-            astral = astral or any(ord(ch) > 0xFFFF for ch in key)
+            astral = astral or (not key.isascii() and max(key) > "\uffff")
             astral = _needs_reference_order(item) or astral
         return astral
     if isinstance(value, Sequence):

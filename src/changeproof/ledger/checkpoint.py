@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -153,8 +154,11 @@ class NoteVerifier:
         )
 
 
+_CONTROL: Final = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _check_text(text: str) -> None:
-    if any(ord(ch) < 0x20 and ch != "\n" for ch in text):
+    if _CONTROL.search(text):
         raise NoteFormatError("note contains a control character")
 
 

@@ -244,21 +244,38 @@ class CompactRange:
     def size(self) -> int:
         return self._size
 
+    @property
+    def edge(self) -> tuple[bytes, ...]:
+        """The hashes of the full subtrees along the right edge, largest first."""
+        return tuple(self._stack)
+
     def extend(self, leaves: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
-        """Append leaf hashes; return the full subtrees completed at stored heights."""
-        stack, size, sha = self._stack, self._size, hashlib.sha256
+        """Append leaf hashes; return the full subtrees completed at stored heights.
+
+        Works a level at a time over the whole batch, so each level is one pairwise pass.
+        """
+        stack, sha = self._stack, hashlib.sha256
+        level = list(leaves)
+        added = len(level)
+        start, height = self._size, 0  # `start`: index of level[0] among nodes of `height`
+        leftovers: list[bytes] = []  # the new right edge, lowest height first
         completed: list[tuple[int, int, bytes]] = []
-        for leaf in leaves:
-            node, bits, height = leaf, size, 0
-            while bits & 1:
-                node = sha(b"\x01" + stack.pop() + node).digest()
-                bits >>= 1
-                height += 1
-                if height % STORED_HEIGHT_STEP == 0:
-                    completed.append((height, ((size + 1) >> height) - 1, node))
-            stack.append(node)
-            size += 1
-        self._size = size
+        while level:
+            if start & 1:
+                # The edge holds this level's left sibling: bring it in.
+                level.insert(0, stack.pop())
+                start -= 1
+            if len(level) & 1:
+                leftovers.append(level.pop())
+            level = [
+                sha(b"\x01" + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+            ]
+            height += 1
+            start >>= 1
+            if level and height % STORED_HEIGHT_STEP == 0:
+                completed.extend((height, start + i, node) for i, node in enumerate(level))
+        stack.extend(reversed(leftovers))
+        self._size += added
         return completed
 
     def root(self) -> bytes:

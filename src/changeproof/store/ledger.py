@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
-from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy import Connection, func, select, update
 
 from changeproof.domain.errors import IntegrityError
 from changeproof.domain.events import EncodedEvent
@@ -18,6 +19,7 @@ from changeproof.store.schema import ledger_checkpoints, ledger_events, ledger_h
 __all__ = ["Appended", "Head", "SqlHashSource", "SqlLogSource", "append", "read_head"]
 
 _PAGE: Final = 10_000
+_IN_CHUNK: Final = 900
 _VERIFY_HINT: Final = "run `changeproof ledger verify` to find what was altered"
 
 
@@ -25,6 +27,7 @@ _VERIFY_HINT: Final = "run `changeproof ledger verify` to find what was altered"
 class Head:
     tree_size: int
     root_hash: bytes
+    edge: bytes | None = None  # the compact range, 32 bytes per set bit of tree_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +38,24 @@ class Appended:
 
 
 def read_head(conn: Connection, *, lock: bool = False) -> Head:
-    query = select(ledger_head.c.tree_size, ledger_head.c.root_hash).where(ledger_head.c.id == 1)
+    head = ledger_head.c
+    query = select(head.tree_size, head.root_hash, head.edge).where(head.id == 1)
     if lock:
         # PostgreSQL appenders queue here; on SQLite, BEGIN IMMEDIATE already holds the lock.
         query = query.with_for_update()
     row = conn.execute(query).one()
-    return Head(int(row.tree_size), bytes(row.root_hash))
+    return Head(
+        int(row.tree_size), bytes(row.root_hash), None if row.edge is None else bytes(row.edge)
+    )
+
+
+def _newest_signed_state(conn: Connection) -> tuple[int, bytes] | None:
+    row = conn.execute(
+        select(ledger_checkpoints.c.tree_size, ledger_checkpoints.c.root_hash)
+        .order_by(ledger_checkpoints.c.tree_size.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row.tree_size), bytes(row.root_hash))
 
 
 def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
@@ -48,7 +63,8 @@ def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
     head = read_head(conn, lock=True)
     first = head.tree_size
     tree = _load_edge(conn, head)
-    bodies = [e.body(first + i) for i, e in enumerate(events)]
+    seqs = range(first, first + len(events))
+    bodies = [e.body(seq) for seq, e in zip(seqs, events, strict=True)]
     sha = hashlib.sha256
     leaves = [sha(b"\x00" + body).digest() for body in bodies]
     completed = tree.extend(leaves)
@@ -56,10 +72,7 @@ def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
     conn.exec_driver_sql(
         f"INSERT INTO ledger_events (seq, leaf_hash, body, event_type) "  # noqa: S608
         f"VALUES ({marker}, {marker}, {marker}, {marker})",
-        [
-            (first + i, leaf, body, e.event_type)
-            for i, (leaf, body, e) in enumerate(zip(leaves, bodies, events, strict=True))
-        ],
+        list(zip(seqs, leaves, bodies, [e.event_type for e in events], strict=True)),
     )
     if completed:
         conn.exec_driver_sql(
@@ -67,11 +80,11 @@ def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
             f"VALUES ({marker}, {marker}, {marker})",
             completed,
         )
-    new_head = Head(tree.size, tree.root())
+    new_head = Head(tree.size, tree.root(), b"".join(tree.edge))
     conn.execute(
         update(ledger_head)
         .where(ledger_head.c.id == 1)
-        .values(tree_size=new_head.tree_size, root_hash=new_head.root_hash)
+        .values(tree_size=new_head.tree_size, root_hash=new_head.root_hash, edge=new_head.edge)
     )
     return Appended(first_seq=first, leaf_hashes=leaves, head=new_head)
 
@@ -79,18 +92,21 @@ def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
 def _load_edge(conn: Connection, head: Head) -> CompactRange:
     """The tree's right edge, refused unless it rebuilds the root the head and the newest
     checkpoint state: otherwise the next checkpoint would sign a root nobody can verify."""
+    size = head.tree_size
+    tree = None
+    if head.edge is not None and len(head.edge) == 32 * size.bit_count():
+        tree = CompactRange(size, [head.edge[i : i + 32] for i in range(0, len(head.edge), 32)])
     try:
-        tree = CompactRange.load(SqlHashSource(conn), head.tree_size)
+        if tree is None or tree.root() != head.root_hash:
+            # Not written yet (an instance from before migration 0003), or stale: rebuild
+            # the edge from the stored subtrees, then hold it to the signed state below.
+            tree = CompactRange.load(SqlHashSource(conn), size)
     except MissingNodeError as e:
         raise IntegrityError(f"cannot append: {e}", hint=_VERIFY_HINT) from e
-    newest = conn.execute(
-        select(ledger_checkpoints.c.tree_size, ledger_checkpoints.c.root_hash)
-        .order_by(ledger_checkpoints.c.tree_size.desc())
-        .limit(1)
-    ).first()
+    newest = _newest_signed_state(conn)
     stated = {(head.tree_size, head.root_hash)}
     if newest is not None:
-        stated.add((int(newest.tree_size), bytes(newest.root_hash)))
+        stated.add(newest)
     if stated != {(head.tree_size, tree.root())}:
         raise IntegrityError(
             "cannot append: the stored hashes do not rebuild the signed root of the ledger's "
@@ -132,23 +148,23 @@ class SqlHashSource:
         self._conn = conn
 
     def stored_hashes(self, keys: Collection[Subtree]) -> Mapping[Subtree, bytes]:
-        leaves = [index for height, index in keys if height == 0]
-        inner = [(height, index) for height, index in keys if height != 0]
+        # One `IN` list per height: a (height, idx) row-value IN makes SQLite scan the table
+        # and the PostgreSQL planner expand thousands of ORs.
+        by_height: dict[int, list[int]] = defaultdict(list)
+        for height, index in keys:
+            by_height[height].append(index)
         found: dict[Subtree, bytes] = {}
-        if leaves:
-            leaf_rows = self._conn.execute(
-                select(ledger_events.c.seq, ledger_events.c.leaf_hash).where(
-                    ledger_events.c.seq.in_(leaves)
-                )
-            )
-            found.update(((0, int(seq)), bytes(digest)) for seq, digest in leaf_rows)
-        if inner:
-            rows = self._conn.execute(
-                select(
-                    ledger_subtrees.c.height, ledger_subtrees.c.idx, ledger_subtrees.c.hash
-                ).where(tuple_(ledger_subtrees.c.height, ledger_subtrees.c.idx).in_(inner))
-            )
-            found.update(((int(h), int(i)), bytes(digest)) for h, i, digest in rows)
+        events, subtrees = ledger_events.c, ledger_subtrees.c
+        for height, indexes in by_height.items():
+            for start in range(0, len(indexes), _IN_CHUNK):
+                chunk = indexes[start : start + _IN_CHUNK]
+                if height == 0:
+                    query = select(events.seq, events.leaf_hash).where(events.seq.in_(chunk))
+                else:
+                    query = select(subtrees.idx, subtrees.hash).where(
+                        subtrees.height == height, subtrees.idx.in_(chunk)
+                    )
+                found.update(((height, int(i)), bytes(d)) for i, d in self._conn.execute(query))
         for key in keys:
             if key not in found:
                 height, index = key
@@ -165,17 +181,26 @@ class SqlLogSource:
         self._page = page
 
     def entry_batches(self, start: int = 0, stop: int | None = None) -> Iterator[Sequence[Entry]]:
-        seq, cols = ledger_events.c.seq, ledger_events.c
-        at = start
-        while stop is None or at < stop:
-            query = select(cols.seq, cols.leaf_hash, cols.body).where(seq >= at)
-            if stop is not None:
-                query = query.where(seq < stop)
-            rows = self._conn.execute(query.order_by(seq).limit(self._page)).all()
-            if not rows:
-                return
-            yield [(int(s), bytes(leaf), bytes(body)) for s, leaf, body in rows]
-            at = int(rows[-1][0]) + 1
+        # The driver's own cursor, in this transaction: both drivers already return
+        # (int, bytes, bytes) rows, and skipping Row objects is most of a verify pass's cost.
+        marker = _marker(self._conn)
+        bound = "" if stop is None else f" AND seq < {marker}"
+        sql = (
+            f"SELECT seq, leaf_hash, body FROM ledger_events WHERE seq >= {marker}{bound} "  # noqa: S608
+            f"ORDER BY seq LIMIT {int(self._page)}"
+        )
+        cursor = self._conn.connection.cursor()
+        try:
+            at = start
+            while stop is None or at < stop:
+                cursor.execute(sql, (at,) if stop is None else (at, stop))
+                rows = cast(list[Entry], cursor.fetchall())
+                if not rows:
+                    return
+                yield rows
+                at = rows[-1][0] + 1
+        finally:
+            cursor.close()
 
     def checkpoint_notes(self, *, newest_first: bool = False) -> Iterator[str]:
         return (note for _, note in self.checkpoints(newest_first=newest_first))

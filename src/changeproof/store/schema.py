@@ -81,6 +81,8 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("tree_size", BigInteger, nullable=False),
     Column("root_hash", LargeBinary(32), nullable=False),
+    # The compact range's hashes, highest subtree first: what the next append extends.
+    Column("edge", LargeBinary, nullable=True),
     CheckConstraint("id = 1", name="ledger_head_single_row"),
 )
 

@@ -104,3 +104,26 @@ def test_compact_range_any_split_gives_same_root(chunks: list[int]) -> None:
         at += n
         reloaded = CompactRange.load(_tree(data[:at]), at)
         assert reloaded.root() == tree.root() == naive.mth(data[:at])
+
+
+@given(
+    st.integers(min_value=0, max_value=300),
+    st.lists(st.integers(min_value=0, max_value=90), max_size=6),
+)
+def test_batched_extend_completes_the_same_subtrees_as_one_leaf_at_a_time(
+    before: int, batches: list[int]
+) -> None:
+    data = _data(before + sum(batches))
+    one_by_one, batched = CompactRange(), CompactRange()
+    singles: list[tuple[int, int, bytes]] = []
+    for d in data[:before]:
+        singles.extend(one_by_one.extend([leaf_hash(d)]))
+    grouped = batched.extend(leaf_hash(d) for d in data[:before])
+    at = before
+    for n in batches:
+        for d in data[at : at + n]:
+            singles.extend(one_by_one.extend([leaf_hash(d)]))
+        grouped.extend(batched.extend(leaf_hash(d) for d in data[at : at + n]))
+        at += n
+        assert batched.root() == one_by_one.root() == naive.mth(data[:at])
+    assert sorted(grouped) == sorted(singles)
