@@ -28,10 +28,14 @@ from sqlalchemy import (
 __all__ = [
     "LEDGER_TABLES",
     "PROJECTION_TABLES",
+    "actor_aliases",
+    "actor_grants",
+    "actors",
     "artifacts",
     "commit_paths",
     "commit_tickets",
     "commits",
+    "decisions",
     "evidence",
     "evidence_bindings",
     "ledger_checkpoints",
@@ -39,6 +43,7 @@ __all__ = [
     "ledger_head",
     "ledger_subtrees",
     "metadata",
+    "policies",
     "release_commits",
     "releases",
 ]
@@ -198,6 +203,68 @@ evidence_bindings = Table(
     Index("ix_evidence_bindings_subject", "subject"),
 )
 
+actors = Table(
+    "actors",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("seq", _Seq, nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", String(32), nullable=False),
+)
+
+# email, github or gitlab identities that resolve to an actor; unique across actors.
+actor_aliases = Table(
+    "actor_aliases",
+    metadata,
+    Column("kind", String(10), primary_key=True),
+    Column("value", String(320), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Index("ix_actor_aliases_name", "name"),
+)
+
+# Roles and groups with the entries that granted and (later) revoked them, so the
+# directory can be read as it was at any point of the ledger.
+actor_grants = Table(
+    "actor_grants",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # role | group
+    Column("value", String(100), nullable=False),
+    Column("granted_by", String(200), nullable=False),
+    Column("revoked_seq", BigInteger, nullable=True),
+    Index("ix_actor_grants_name", "name"),
+)
+
+# Policies by content digest: a decision names the digest, and replay finds the policy here.
+policies = Table(
+    "policies",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("seq", _Seq, nullable=False),
+    Column("document", Text, nullable=False),  # canonical JSON of the parsed policy
+    Column("source", Text, nullable=True),  # where it was read from
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("release", String(201), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("classification", String(20), nullable=False),
+    Column("policy_digest", String(64), nullable=False),
+    Column("deployer", String(200), nullable=True),
+    Column("artifact", String(64), nullable=True),
+    Column("urgent", Boolean, nullable=False),
+    Column("as_of_seq", BigInteger, nullable=False),  # the ledger position the facts were read at
+    Column("actor", String(200), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("document", Text, nullable=False),  # the whole decision, canonical JSON
+    Index("ix_decisions_release_environment", "release", "environment"),
+)
+
 LEDGER_TABLES = (ledger_events, ledger_subtrees, ledger_checkpoints, ledger_head)
 PROJECTION_TABLES = (
     artifacts,
@@ -208,4 +275,9 @@ PROJECTION_TABLES = (
     release_commits,
     evidence,
     evidence_bindings,
+    actors,
+    actor_aliases,
+    actor_grants,
+    policies,
+    decisions,
 )

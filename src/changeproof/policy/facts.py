@@ -1,0 +1,100 @@
+"""Facts: everything a policy may look at to decide on one release, gathered once.
+
+Services build Facts from the store (as of a ledger position, so a decision can be
+replayed); controls only read them. Evidence keeps the summary and detail its reader
+recorded; the typed accessors below turn them into what controls reason about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from changeproof.domain.actors import Actor, Directory
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.evidence import EvidenceKind, ReviewState
+from changeproof.domain.releases import Commit
+
+__all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFact:
+    seq: int
+    kind: EvidenceKind
+    format: str
+    sha256: str
+    summary: Mapping[str, JsonValue]
+    detail: Mapping[str, JsonValue]
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactFact:
+    seq: int
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFact:
+    """A review as controls see it: who, what verdict, on which SHA, recorded when (seq)."""
+
+    seq: int
+    platform: str
+    reviewer: str  # login or email as the platform gave it
+    state: ReviewState
+    reviewed_sha: str
+    author: str | None  # the change's author as the platform named them
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    release: str  # SERVICE/NAME
+    environment: str
+    commits: tuple[Commit, ...]  # oldest first
+    evidence: tuple[EvidenceFact, ...]  # in seq order
+    artifacts: tuple[ArtifactFact, ...]  # recorded for this release
+    directory: Directory
+    now: datetime
+    deployer: str | None = None  # an actor name, or the raw identity when none matches
+    artifact: str | None = None  # the sha256 asked to deploy, when given
+    urgent: bool = False
+    urgent_reason: str | None = None
+    high_risk_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
+        return tuple(e for e in self.evidence if e.kind is kind)
+
+    def reviews(self) -> tuple[ReviewFact, ...]:
+        found = []
+        for e in self.of_kind(EvidenceKind.REVIEW):
+            sha = e.summary.get("reviewed_sha")
+            reviewer = e.summary.get("reviewer")
+            if not isinstance(sha, str) or not isinstance(reviewer, str):
+                continue
+            author = e.summary.get("author")
+            found.append(
+                ReviewFact(
+                    seq=e.seq,
+                    platform=str(e.summary.get("platform", e.format.split("/")[0])),
+                    reviewer=reviewer,
+                    state=ReviewState(str(e.summary.get("state"))),
+                    reviewed_sha=sha,
+                    author=author if isinstance(author, str) else None,
+                )
+            )
+        return tuple(found)
+
+    def paths(self) -> tuple[str, ...]:
+        """Every path the release changes, renamed-from paths included, sorted."""
+        seen: set[str] = set()
+        for commit in self.commits:
+            for change in commit.paths:
+                seen.add(change.path)
+                if change.old_path:
+                    seen.add(change.old_path)
+        return tuple(sorted(seen))
+
+    def actor(self, identity: str | None, platform: str | None = None) -> Actor | None:
+        return None if identity is None else self.directory.resolve(identity, platform)
