@@ -298,3 +298,7 @@ def _key(row: tuple[object, ...], positions: list[int]) -> tuple[str, ...]:
         f"{value:020d}" if isinstance(value, int) else str(value)
         for value in (row[p] for p in positions)
     )
+
+
+# Projections kept in their own modules register themselves on import.
+from changeproof.store import decision_projections  # noqa: E402, F401

@@ -15,14 +15,17 @@ from changeproof.store.schema import artifacts, commits, evidence, release_commi
 
 __all__ = [
     "ArtifactRow",
+    "EvidenceDetailRow",
     "EvidenceRow",
     "ReleaseRow",
     "artifacts_with_digests",
+    "evidence_as_of",
     "evidence_for",
     "find_evidence",
     "find_release",
     "last_release",
     "recorded_commit_digests",
+    "release_artifacts_as_of",
     "release_commit_shas",
     "release_commits_of",
 ]
@@ -179,3 +182,40 @@ def artifacts_with_digests(conn: Connection, digests: Iterable[str]) -> list[Art
             for d, r, s, a, t in rows
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceDetailRow:
+    seq: int
+    kind: str
+    format: str
+    sha256: str
+    summary: dict[str, JsonValue]
+    detail: dict[str, JsonValue]
+
+
+def evidence_as_of(conn: Connection, ref: ReleaseRef, as_of_seq: int) -> list[EvidenceDetailRow]:
+    """The release's evidence recorded before ledger position `as_of_seq`, oldest first."""
+    c = evidence.c
+    rows = conn.execute(
+        select(c.seq, c.kind, c.format, c.sha256, c.summary, c.detail)
+        .where(c.release == str(ref), c.seq < as_of_seq)
+        .order_by(c.seq)
+    )
+    return [
+        EvidenceDetailRow(int(s), str(k), str(f), str(d), json.loads(su), json.loads(de))
+        for s, k, f, d, su, de in rows
+    ]
+
+
+def release_artifacts_as_of(
+    conn: Connection, ref: ReleaseRef, as_of_seq: int
+) -> list[tuple[int, str, str]]:
+    """(seq, name, sha256) of the artifacts recorded for the release before `as_of_seq`."""
+    c = artifacts.c
+    rows = conn.execute(
+        select(c.seq, c.name, c.sha256)
+        .where(c.release == str(ref), c.seq < as_of_seq)
+        .order_by(c.seq)
+    )
+    return [(int(s), str(n), str(d)) for s, n, d in rows]

@@ -1,0 +1,62 @@
+"""Projections of policies and gate decisions (imported by store.projections)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, select
+
+from changeproof.domain.decisions import GATE_DECIDED, POLICY_RECORDED
+from changeproof.domain.events import RecordedEvent, format_time
+from changeproof.store.projections import projects
+from changeproof.store.schema import decisions, policies
+
+__all__: list[str] = []
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@projects(POLICY_RECORDED)
+def _policies(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    for event in events:
+        data = event.data
+        known = conn.execute(
+            select(policies.c.digest).where(policies.c.digest == data["digest"])
+        ).first()
+        if known is None:
+            conn.execute(
+                policies.insert().values(
+                    digest=data["digest"],
+                    seq=event.seq,
+                    document=_json(data["policy"]),
+                    source=data.get("source"),
+                )
+            )
+
+
+@projects(GATE_DECIDED)
+def _decisions(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    conn.execute(
+        decisions.insert(),
+        [
+            {
+                "seq": event.seq,
+                "release": event.data["release"],
+                "environment": event.data["environment"],
+                "allowed": event.data["allowed"],
+                "classification": event.data["classification"],
+                "policy_digest": event.data["policy_digest"],
+                "deployer": event.data.get("deployer"),
+                "artifact": event.data.get("artifact"),
+                "urgent": event.data["classification"] == "urgent",
+                "as_of_seq": event.data["as_of_seq"],
+                "actor": event.actor,
+                "decided_at": format_time(event.time),
+                "document": _json(event.data),
+            }
+            for event in events
+        ],
+    )
