@@ -33,6 +33,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS) $(INGEST_ARGS)
 
 # Fails when a command, option, exit code or linked page is undocumented.
 docs: $(STAMP)
