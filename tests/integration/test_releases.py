@@ -242,7 +242,7 @@ def test_ticket_presets_and_overrides(home: Path, repo: GitRepo, cli: Cli) -> No
     )
     commits = _commits(everything)
     assert commits[0]["ticket_refs"] == [
-        {"key": "#31", "system": "trac", "source": "subject", "closes": False},
+        {"key": "#31", "system": "trac", "source": "subject", "closes": True},
         {"key": "#31", "system": "github", "source": "subject", "closes": True},
     ]
     assert commits[1]["ticket_refs"] == [

@@ -195,7 +195,7 @@ def provenance(
         home,
         output,
         public_keys=keys,
-        require_signature=require_signature or bool(keys),
+        require_signature=require_signature,
     )
 
 

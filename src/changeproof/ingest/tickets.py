@@ -35,13 +35,23 @@ class TicketPattern:
     def find(self, text: str, source: TicketSource) -> Iterable[TicketRef]:
         for match in self.regex.finditer(text):
             key = match.group(1) if match.re.groups else match.group(0)
-            if self.keys and key.split("-", 1)[0] not in self.keys:
+            project = key.split("-", 1)[0]
+            if (self.keys and project not in self.keys) or (
+                not self.keys and self.name == "jira" and project in _NOT_JIRA
+            ):
                 continue
             closes = False
             if self.closing is not None:
-                before = text[max(0, match.start() - 20) : match.start()]
+                at = match.start(1) if match.re.groups else match.start()
+                before = text[max(0, at - 20) : at]
                 closes = self.closing.search(before) is not None
             yield TicketRef(key=key, system=self.name, source=source, closes=closes)
+
+
+# Upper-case word, dash, number: also how standards and encodings are named.
+_NOT_JIRA: Final = frozenset(
+    {"SHA", "UTF", "ISO", "RFC", "CVE", "CWE", "PEP", "AES", "TLS", "SSL", "HTTP", "GH", "MD", "X"}
+)
 
 
 def _preset(name: str, keys: Sequence[str]) -> TicketPattern:
@@ -62,6 +72,7 @@ def _preset(name: str, keys: Sequence[str]) -> TicketPattern:
         return TicketPattern(
             "trac",
             re.compile(r"\b" + _TRAC_VERBS + r":?\s+(#[1-9][0-9]*)\b", re.IGNORECASE),
+            closing=re.compile(r"\b(?:fix(?:e[sd])?|close[sd]?)\b:?\s+$", re.IGNORECASE),
         )
     raise ConfigError(f"unknown ticket preset {name!r}; known: {', '.join(PRESETS)}")
 

@@ -139,15 +139,16 @@ class EvidenceService:
                 digest = _digest(group)
                 files = [f.to_data() for f in group]
                 existing = queries.find_evidence(uow.conn, release, reading.kind, digest)
+                # Already recorded: report the record, not this second reading of the file.
                 result = Attested(
                     kind=reading.kind,
                     sha256=digest,
                     seq=-1 if existing is None else existing.seq,
                     recorded=existing is None,
-                    format=reading.format,
-                    files=files,
-                    summary=dict(reading.summary),
-                    notes=list(reading.notes),
+                    format=reading.format if existing is None else existing.format,
+                    files=files if existing is None else existing.files,
+                    summary=dict(reading.summary if existing is None else existing.summary),
+                    notes=list(reading.notes) if existing is None else [],
                 )
                 if existing is None:
                     data: dict[str, JsonValue] = {

@@ -23,6 +23,7 @@ def _keys(spec: str, subject: str, body: str = "") -> list[tuple[str, str, bool]
         ("PAY-0 is not an issue number", []),
         ("utf-8 and x86-64 are not tickets", []),
         ("MYPAY-12", [("MYPAY-12", "subject", False)]),
+        ("use SHA-256 over UTF-8, per ISO-8601 and RFC-9162", []),
     ],
 )
 def test_jira_keys(subject: str, expected: list[tuple[str, str, bool]]) -> None:
@@ -51,7 +52,7 @@ def test_github_references(subject: str, expected: list[tuple[str, str, bool]]) 
 
 
 def test_trac_needs_its_keywords() -> None:
-    assert _keys("trac", "Fixed #31: crash") == [("#31", "subject", False)]
+    assert _keys("trac", "Fixed #31: crash") == [("#31", "subject", True)]
     assert _keys("trac", "Refs #2, unrelated #5") == [("#2", "subject", False)]
     assert _keys("trac", "bump to #4") == []
 
