@@ -332,14 +332,31 @@ def test_a_signed_dsse_envelope_is_checked_against_the_given_key(
         signed,
         "--public-key",
         stranger,
+        "--require-signature",
         "--release",
-        RELEASE,
+        "payments/1.0",
         "--home",
         home,
     )
     assert refused.code == 2
     assert str(signed) in refused.err
     assert _size(home) == before
+    # Without --require-signature the envelope is read, and says it was not verified.
+    unsigned_ok = cli(
+        "attest",
+        "provenance",
+        signed,
+        "--public-key",
+        stranger,
+        "--release",
+        RELEASE,
+        "--home",
+        home,
+        "-o",
+        "json",
+    )
+    assert unsigned_ok.code == 0, unsigned_ok.err
+    assert json.loads(unsigned_ok.out)["recorded"] is False  # same file, already recorded
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,109 @@
+"""Loading a policy file in three passes, each error naming the file, line and key to fix.
+
+1. Structure (`policy.yaml_reader`): the bytes are UTF-8 YAML of at most 1 MiB holding one
+   mapping of plain values; no anchors or aliases (YAML bombs), no duplicate keys, no tags
+   beyond the standard ones. The line of every key is remembered.
+2. Schema: the data must fit the Policy model; each pydantic error is put back on the
+   line of its key (or the nearest parent that exists in the file).
+3. Meaning (`policy.meaning`): every control exists and its parameters fit it, globs can
+   match, environments named exist, freeze windows end after they start, and so on.
+
+The policy's digest is the SHA-256 of the RFC 8785 canonical JSON of the validated policy,
+so the same policy written with other comments, order or short forms has the same digest
+only when it means the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from pydantic import ValidationError
+
+from changeproof.domain.canonical import JsonValue, canonical_json
+from changeproof.domain.errors import InputError
+from changeproof.policy.errors import PolicyError, PolicyProblem
+from changeproof.policy.meaning import check_meaning
+from changeproof.policy.model import Policy
+from changeproof.policy.paths import KeyPath, Lines, locate, pydantic_problem
+from changeproof.policy.yaml_reader import MAX_POLICY_BYTES, read_yaml
+
+__all__ = [
+    "MAX_POLICY_BYTES",
+    "LoadedPolicy",
+    "load_policy",
+    "load_policy_file",
+    "policy_from_document",
+]
+
+_HINT: Final = (
+    "the file's shape: `changeproof policy schema`; a documented example: `changeproof policy init`"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPolicy:
+    policy: Policy
+    digest: str  # sha256 hex of `document`
+    document: str  # RFC 8785 canonical JSON of the validated policy
+    source: str  # where it came from: a file name, or the ledger entry holding it
+
+
+def load_policy(data: bytes, source: str) -> LoadedPolicy:
+    """Validate a policy file's bytes; PolicyError (exit 2) naming every problem found."""
+    document, lines = read_yaml(data, source)
+    return _validated(document, lines, source)
+
+
+def policy_from_document(document: Mapping[str, JsonValue], *, source: str) -> LoadedPolicy:
+    """Validate a policy recorded as JSON data (e.g. in the ledger); errors have no lines."""
+    return _validated(dict(document), {}, source)
+
+
+def load_policy_file(path: Path) -> LoadedPolicy:
+    """Read and validate a policy file; InputError when it cannot be read at all."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
+    except IsADirectoryError as e:
+        raise InputError(f"{path} is a directory, not a policy file") from e
+    except FileNotFoundError as e:
+        raise InputError(
+            f"no policy file {path}",
+            hint="write one with `changeproof policy init --template pci --out changeproof.yaml`",
+        ) from e
+    except OSError as e:
+        raise InputError(f"cannot read policy file {path}: {e.strerror}") from e
+    return load_policy(data, str(path))
+
+
+def _validated(data: dict[str, object], lines: Lines, source: str) -> LoadedPolicy:
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as e:
+        problems = [
+            pydantic_problem(Policy, data, lines, source, (), error) for error in e.errors()
+        ]
+        raise PolicyError(_sorted(problems), hint=_HINT) from None
+    problems = check_meaning(policy, data, lines, source)
+    if problems:
+        raise PolicyError(_sorted(problems), hint=_HINT)
+    try:
+        document = canonical_json(policy.model_dump(mode="json"))
+    except (TypeError, ValueError) as e:  # a recorded document may hold what YAML could not
+        where: KeyPath = ()
+        raise PolicyError.at(source, locate(lines, where), None, f"cannot be encoded: {e}") from e
+    return LoadedPolicy(
+        policy=policy,
+        digest=hashlib.sha256(document).hexdigest(),
+        document=document.decode("utf-8"),
+        source=source,
+    )
+
+
+def _sorted(problems: list[PolicyProblem]) -> list[PolicyProblem]:
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.line is None, p.line or 0))
