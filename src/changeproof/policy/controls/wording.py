@@ -1,0 +1,79 @@
+"""How controls name things in their reasons: commits, lists, counts.
+
+Reasons are read by a person in a CI log, so they name the offending commit (short SHA
+and subject), path, reviewer or finding, and keep long lists short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from changeproof.domain.decisions import EvidenceRef
+from changeproof.domain.releases import Commit
+
+__all__ = [
+    "MAX_EVIDENCE",
+    "MAX_NAMED",
+    "capped",
+    "commit_label",
+    "counted",
+    "each",
+    "listing",
+    "short",
+]
+
+MAX_NAMED: Final = 10
+"""Items a reason names before it says "and N more"."""
+
+MAX_EVIDENCE: Final = 500
+"""Evidence references a result keeps; one last reference says how many were left out."""
+
+_MAX_SUBJECT: Final = 72
+
+
+def short(sha: str) -> str:
+    return sha[:7]
+
+
+def commit_label(commit: Commit) -> str:
+    """`1a2b3c4 "Add the login form"`: how every control names a commit."""
+    subject = commit.subject.strip() or "(no subject)"
+    if len(subject) > _MAX_SUBJECT:
+        subject = subject[: _MAX_SUBJECT - 1] + "…"
+    return f'{short(commit.sha)} "{subject}"'
+
+
+def listing(
+    items: Sequence[str], separator: str = ", ", last: str = " and ", limit: int = MAX_NAMED
+) -> str:
+    """`a, b and c`, or `a, b, … and 4 more` past `limit` items."""
+    if len(items) > limit:
+        return f"{separator.join(items[:limit])}{separator}and {len(items) - limit} more"
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{separator.join(items[:-1])}{last}{items[-1]}"
+
+
+def counted(n: int, word: str, words: str | None = None) -> str:
+    """`1 commit`, `3 commits`; give `words` when the plural is not word + "s"."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def each(n: int, word: str, words: str | None = None) -> str:
+    """`the commit` for one, `each of the 3 commits` for more."""
+    return f"the {word}" if n == 1 else f"each of the {counted(n, word, words)}"
+
+
+def capped(refs: Iterable[EvidenceRef], limit: int = MAX_EVIDENCE) -> tuple[EvidenceRef, ...]:
+    """At most `limit` references, the last saying how many more there were."""
+    kept: list[EvidenceRef] = []
+    left_out = 0
+    for ref in refs:
+        if len(kept) < limit:
+            kept.append(ref)
+        else:
+            left_out += 1
+    if left_out:
+        kept.append(EvidenceRef("omitted", str(left_out), f"{left_out} more not listed"))
+    return tuple(kept)
