@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from changeproof.domain.clock import Clock
+from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
 from changeproof.services.evidence import EvidenceService
 from changeproof.services.instance import InstanceConfig, load_config, load_signer
@@ -34,6 +35,7 @@ class Instance:
     attest: AttestService
     releases: ReleaseService
     evidence: EvidenceService
+    actors: ActorService
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -68,5 +70,6 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         attest=AttestService(unit_of_work, clock),
         releases=ReleaseService(db, unit_of_work, clock, config.tickets),
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
+        actors=ActorService(db, unit_of_work, clock),
         clock=clock,
     )

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from changeproof import __version__
-from changeproof.cli import attest, demo, ledger, policy, release
+from changeproof.cli import actor, attest, demo, ledger, policy, release
 from changeproof.cli.init import init
 from changeproof.cli.render import err
 from changeproof.domain.errors import ChangeproofError
@@ -33,6 +33,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(attest.app, name="attest")
 app.add_typer(release.app, name="release")
 app.add_typer(policy.app, name="policy")
+app.add_typer(actor.app, name="actor")
 
 _debug = False
 

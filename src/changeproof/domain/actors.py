@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal
+
+from changeproof.domain.canonical import JsonValue
 
 __all__ = [
     "ACTOR_ADDED",
@@ -13,9 +15,14 @@ __all__ = [
     "ACTOR_GROUP_REVOKED",
     "ACTOR_ROLE_GRANTED",
     "ACTOR_ROLE_REVOKED",
+    "GRANT_EVENTS",
     "Actor",
     "Directory",
+    "Grant",
+    "GrantKind",
     "Role",
+    "actor_from_data",
+    "grant_from_data",
 ]
 
 ACTOR_ADDED: Final = "actor.added"
@@ -23,6 +30,16 @@ ACTOR_ROLE_GRANTED: Final = "actor.role.granted"
 ACTOR_ROLE_REVOKED: Final = "actor.role.revoked"
 ACTOR_GROUP_GRANTED: Final = "actor.group.granted"
 ACTOR_GROUP_REVOKED: Final = "actor.group.revoked"
+
+GrantKind = Literal["role", "group"]
+
+# Each grant event type: what kind of grant it is about, and whether it grants or revokes.
+GRANT_EVENTS: Final[Mapping[str, tuple[GrantKind, bool]]] = {
+    ACTOR_ROLE_GRANTED: ("role", True),
+    ACTOR_ROLE_REVOKED: ("role", False),
+    ACTOR_GROUP_GRANTED: ("group", True),
+    ACTOR_GROUP_REVOKED: ("group", False),
+}
 
 
 class Role(StrEnum):
@@ -44,6 +61,61 @@ class Actor:
     gitlab: str | None = None
     roles: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
+
+    def to_data(self) -> dict[str, JsonValue]:
+        """The `actor.added` payload; lists sorted so the same actor encodes the same."""
+        return {
+            "name": self.name,
+            "emails": sorted(self.emails),
+            "github": self.github,
+            "gitlab": self.gitlab,
+            "roles": sorted(self.roles),
+            "groups": sorted(self.groups),
+        }
+
+
+def actor_from_data(data: Mapping[str, JsonValue]) -> Actor:
+    name, github, gitlab = (data.get(key) for key in ("name", "github", "gitlab"))
+    if not isinstance(name, str):
+        raise ValueError("actor data needs a string name")
+    if not (github is None or isinstance(github, str)):
+        raise ValueError("actor github must be a string or null")
+    if not (gitlab is None or isinstance(gitlab, str)):
+        raise ValueError("actor gitlab must be a string or null")
+    emails, roles, groups = (_strings(data, key) for key in ("emails", "roles", "groups"))
+    return Actor(name, emails, github, gitlab, roles, groups)
+
+
+def _strings(data: Mapping[str, JsonValue], key: str) -> frozenset[str]:
+    values = data.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"actor {key} must be a list of strings")
+    return frozenset(str(v) for v in values)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A role or group of one actor: the payload of `actor.{role,group}.{granted,revoked}`."""
+
+    name: str
+    kind: GrantKind
+    value: str
+
+    def to_data(self) -> dict[str, JsonValue]:
+        return {"name": self.name, self.kind: self.value}
+
+    def event_type(self, *, granted: bool) -> str:
+        return next(t for t, meaning in GRANT_EVENTS.items() if meaning == (self.kind, granted))
+
+
+def grant_from_data(event_type: str, data: Mapping[str, JsonValue]) -> Grant:
+    if event_type not in GRANT_EVENTS:
+        raise ValueError(f"{event_type} is not a grant event")
+    kind = GRANT_EVENTS[event_type][0]
+    name, value = data.get("name"), data.get(kind)
+    if not (isinstance(name, str) and isinstance(value, str)):
+        raise ValueError(f"{event_type} data needs string name and {kind}")
+    return Grant(name, kind, value)
 
 
 @dataclass(frozen=True, slots=True)

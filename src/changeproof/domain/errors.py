@@ -6,6 +6,7 @@ ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
 ├── InputError              exit 2  a file or document given to us is malformed
 ├── NotFoundError           exit 2  a named thing does not exist
 ├── ConflictError           exit 2  the request conflicts with what is recorded
+├── PermissionDeniedError   exit 2  this actor may not do this (e.g. grant themselves a role)
 ├── UnavailableError        exit 3  a store or service we need cannot be reached
 └── IntegrityError          exit 4  recorded data was tampered with or a signature/digest fails
 """
@@ -21,6 +22,7 @@ __all__ = [
     "InputError",
     "IntegrityError",
     "NotFoundError",
+    "PermissionDeniedError",
     "UnavailableError",
     "UsageError",
 ]
@@ -58,6 +60,10 @@ class NotFoundError(ChangeproofError):
 
 
 class ConflictError(ChangeproofError):
+    exit_code = 2
+
+
+class PermissionDeniedError(ChangeproofError):
     exit_code = 2
 
 

@@ -301,4 +301,4 @@ def _key(row: tuple[object, ...], positions: list[int]) -> tuple[str, ...]:
 
 
 # Projections kept in their own modules register themselves on import.
-from changeproof.store import decision_projections  # noqa: E402, F401
+from changeproof.store import actor_projections, decision_projections  # noqa: E402, F401

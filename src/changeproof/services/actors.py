@@ -1,0 +1,452 @@
+"""Actor use cases: who someone is whichever tool spoke, and which roles and groups they hold.
+
+Every change is a ledger entry whose actor is whoever acted (`by`). The rules, checked in
+the transaction that records, with the ledger's head locked so checks and writes see the
+same directory:
+
+- Nobody grants a role or group to themselves, nor adds themselves with one. `by` is the
+  target when it equals the target's name (ignoring case), one of its emails or logins,
+  or resolves to the target through the directory. Revoking one's own role is allowed.
+- Names are 1-200 of `A-Z a-z 0-9 . _ - [ ]`, starting with a letter or digit; emails
+  `local@domain`; GitHub and GitLab logins `a-z 0-9 . _ -` (lower-cased, an optional
+  `[bot]` suffix). Roles are those of `Role`; groups match `[a-z0-9][a-z0-9-]*`.
+- An identity belongs to one actor: an email or login already held by another actor,
+  a login equal to another actor's name, a name equal to another actor's login, or a
+  name differing from another only in case, is a ConflictError naming both.
+- Granting a held role or group, or revoking one not held, is a ConflictError: nothing
+  is recorded. (`sync` is the idempotent way: it records only differences.)
+- Aliases are recorded once, by `actor.added`; `sync` refuses an entry whose aliases
+  differ from what is recorded rather than ignore the difference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from changeproof.domain.actors import (
+    ACTOR_ADDED,
+    GRANT_EVENTS,
+    Actor,
+    Directory,
+    Grant,
+    GrantKind,
+    Role,
+    grant_from_data,
+)
+from changeproof.domain.clock import Clock
+from changeproof.domain.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    UsageError,
+)
+from changeproof.domain.events import ActorId, Event, RecordedEvent
+from changeproof.ingest.errors import ReadError
+from changeproof.ingest.people import DeclaredActor, read_people
+from changeproof.store import actors as queries
+from changeproof.store import ledger
+from changeproof.store.actors import ActorRecord
+from changeproof.store.database import Database
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["ROLES", "ActorChange", "ActorRecord", "ActorReport", "ActorService", "SyncReport"]
+
+ROLES: Final = tuple(role.value for role in Role)
+_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\[\]-]{0,199}")
+_EMAIL: Final = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+_LOGIN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,98}(\[bot\])?")
+_GROUP: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+_MAX_FILE_BYTES: Final = 1 << 20
+_PLATFORMS: Final = {"github": "GitHub", "gitlab": "GitLab"}
+
+
+@dataclass(frozen=True, slots=True)
+class ActorChange:
+    """One recorded entry: an actor added, or a role or group granted or revoked."""
+
+    seq: int
+    event: str
+    name: str
+    kind: GrantKind | None = None  # None for actor.added
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorReport:
+    actor: ActorRecord
+    changes: tuple[ActorChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    source: str
+    changes: tuple[ActorChange, ...]  # empty when the directory already matched the file
+    unlisted: tuple[str, ...]  # actors the file does not name: left as they are
+
+
+class ActorService:
+    def __init__(self, db: Database, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+        self._db = db
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+
+    def add(
+        self,
+        name: str,
+        *,
+        emails: Sequence[str] = (),
+        github: str | None = None,
+        gitlab: str | None = None,
+        roles: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        by: str,
+    ) -> ActorReport:
+        """Record a new actor with its aliases, then one grant entry per role and group."""
+        by = _acting(by)
+        actor = _actor(name, emails, github, gitlab, roles, groups)
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            current = queries.directory(uow.conn)
+            _check_new(actor, current.actors, "")
+            _check_not_self(by, actor, current, actor.roles, actor.groups, "")
+            for event in _added(actor, by, now):
+                uow.record(event)
+        return ActorReport(self._find(actor.name), _changes(uow.recorded))
+
+    def grant(
+        self, name: str, *, role: str | None = None, group: str | None = None, by: str
+    ) -> ActorReport:
+        """Grant one role or one group; refused when held, or when `by` is the actor."""
+        return self._change(name, role, group, by, granted=True)
+
+    def revoke(
+        self, name: str, *, role: str | None = None, group: str | None = None, by: str
+    ) -> ActorReport:
+        """Revoke one role or one group; refused when not held."""
+        return self._change(name, role, group, by, granted=False)
+
+    def list(self) -> tuple[ActorRecord, ...]:
+        """Every actor, by name, with the roles and groups it holds now."""
+        with self._db.read() as conn:
+            return tuple(queries.list_actors(conn))
+
+    def sync(self, file: Path, *, by: str) -> SyncReport:
+        """Make the listed actors match the file: add the new ones, grant and revoke the
+        differences, all in one transaction. Actors the file does not list are untouched."""
+        by = _acting(by)
+        source = str(file)
+        entries = read_people(_read(file), source)
+        declared = [(entry, _declared(entry, source)) for entry in entries]
+        now = self._clock.now()
+        events: list[Event] = []
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            records = {record.name: record for record in queries.list_actors(uow.conn)}
+            known = {name: record.actor for name, record in records.items()}
+            seen: dict[str, DeclaredActor] = {}
+            for entry, actor in declared:
+                where = f"{source}:{entry.line}: {entry.entry}: "
+                if actor.name in seen:
+                    first = seen[actor.name]
+                    raise InputError(
+                        f"{where}{actor.name} is declared twice "
+                        f"(also {first.entry} on line {first.line})"
+                    )
+                seen[actor.name] = entry
+                record = records.get(actor.name)
+                if record is None:
+                    _check_new(actor, known, where)
+                    directory = Directory(known)
+                    _check_not_self(by, actor, directory, actor.roles, actor.groups, where)
+                    known[actor.name] = actor
+                    events.extend(_added(actor, by, now))
+                    continue
+                held = record.actor
+                _check_same_aliases(held, actor, where)
+                new_roles, new_groups = actor.roles - held.roles, actor.groups - held.groups
+                directory = Directory(known)
+                _check_not_self(by, held, directory, new_roles, new_groups, where)
+                events.extend(_grants(actor.name, new_roles, new_groups, by, now, granted=True))
+                gone_roles, gone_groups = held.roles - actor.roles, held.groups - actor.groups
+                events.extend(_grants(actor.name, gone_roles, gone_groups, by, now, granted=False))
+            for event in events:
+                uow.record(event)
+        unlisted = tuple(sorted(name for name in records if name not in seen))
+        return SyncReport(source, _changes(uow.recorded), unlisted)
+
+    def _change(
+        self, name: str, role: str | None, group: str | None, by: str, *, granted: bool
+    ) -> ActorReport:
+        by = _acting(by)
+        kind, value = _one_grant(role, group)
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            record = queries.find_actor(uow.conn, name)
+            if record is None:
+                raise NotFoundError(
+                    f"no actor {name}",
+                    hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
+                )
+            held = record.grant_of(kind, value)
+            if granted:
+                roles, groups = ({value}, set()) if kind == "role" else (set(), {value})
+                current = queries.directory(uow.conn)
+                _check_not_self(by, record.actor, current, roles, groups, "")
+                if held is not None:
+                    raise ConflictError(
+                        f"{name} already holds {kind} {value} "
+                        f"(granted in entry {held.seq} by {held.granted_by})"
+                    )
+            elif held is None:
+                raise ConflictError(f"{name} does not hold {kind} {value}")
+            grant = Grant(name, kind, value)
+            uow.record(Event(grant.event_type(granted=granted), ActorId(by), now, grant.to_data()))
+        return ActorReport(self._find(name), _changes(uow.recorded))
+
+    def _find(self, name: str) -> ActorRecord:
+        with self._db.read() as conn:
+            record = queries.find_actor(conn, name)
+        if record is None:  # recorded a moment ago, in a committed transaction
+            raise NotFoundError(f"no actor {name}")
+        return record
+
+
+def _acting(by: str) -> str:
+    if not by.strip():
+        raise UsageError("who is acting (--actor) must not be empty")
+    if len(by) > 200:
+        raise UsageError("who is acting (--actor) is longer than 200 characters")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in by):
+        raise UsageError("who is acting (--actor) must not contain control characters")
+    return by
+
+
+def _one_grant(role: str | None, group: str | None) -> tuple[GrantKind, str]:
+    if (role is None) == (group is None):
+        raise UsageError("give exactly one of --role and --group")
+    if role is not None:
+        return "role", _role(role)
+    assert group is not None
+    return "group", _group(group)
+
+
+def _actor(
+    name: str,
+    emails: Iterable[str],
+    github: str | None,
+    gitlab: str | None,
+    roles: Iterable[str],
+    groups: Iterable[str],
+) -> Actor:
+    """A valid actor with normalised aliases, or UsageError saying what is wrong."""
+    if not _NAME.fullmatch(name):
+        raise UsageError(
+            f"actor name {name!r} is not 1-200 letters, digits, '.', '_', '-', '[' or ']' "
+            "starting with a letter or digit"
+        )
+    return Actor(
+        name=name,
+        emails=frozenset(_email(e) for e in emails),
+        github=None if github is None else _login(github, "github"),
+        gitlab=None if gitlab is None else _login(gitlab, "gitlab"),
+        roles=frozenset(_role(r) for r in roles),
+        groups=frozenset(_group(g) for g in groups),
+    )
+
+
+def _declared(entry: DeclaredActor, source: str) -> Actor:
+    try:
+        return _actor(
+            entry.name, entry.emails, entry.github, entry.gitlab, entry.roles, entry.groups
+        )
+    except UsageError as e:
+        raise ReadError(source, f"{entry.entry}: {e.message}", line=entry.line) from e
+
+
+def _email(email: str) -> str:
+    value = email.strip().lower()
+    if not _EMAIL.fullmatch(value):
+        raise UsageError(f"{email!r} is not an email address (local@domain)")
+    return value
+
+
+def _login(login: str, platform: str) -> str:
+    value = login.strip().lower()
+    if not _LOGIN.fullmatch(value):
+        raise UsageError(
+            f"{login!r} is not a {_PLATFORMS[platform]} login (letters, digits, '.', '_', '-')"
+        )
+    return value
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise UsageError(f"{role!r} is not a role; roles are {', '.join(ROLES)}")
+    return role
+
+
+def _group(group: str) -> str:
+    if not _GROUP.fullmatch(group):
+        raise UsageError(
+            f"{group!r} is not a group name (lower-case letters, digits and '-', "
+            "starting with a letter or digit, at most 100)"
+        )
+    return group
+
+
+def _logins(actor: Actor) -> dict[str, str]:
+    return {
+        platform: login
+        for platform, login in (("github", actor.github), ("gitlab", actor.gitlab))
+        if login is not None
+    }
+
+
+def _check_new(actor: Actor, others: Mapping[str, Actor], where: str) -> None:
+    """An identity belongs to one actor: ConflictError naming both when it would not."""
+    name = actor.name
+    if name in others:
+        raise ConflictError(
+            f"{where}actor {name} already exists",
+            hint="grant roles and groups with `changeproof actor grant`",
+        )
+    mine = _logins(actor)
+    for other in others.values():
+        theirs = _logins(other)
+        if other.name.casefold() == name.casefold():
+            raise ConflictError(f"{where}actor {name} differs from actor {other.name} only in case")
+        shared = sorted(actor.emails & other.emails)
+        if shared:
+            raise ConflictError(
+                f"{where}email {shared[0]} is already {other.name}'s; it cannot be {name}'s too"
+            )
+        for platform, login in mine.items():
+            for their_platform, their_login in theirs.items():
+                if login == their_login:
+                    raise ConflictError(
+                        f"{where}login {login} is already {other.name}'s "
+                        f"{_PLATFORMS[their_platform]} login; it cannot be {name}'s "
+                        f"{_PLATFORMS[platform]} login too"
+                    )
+            if login == other.name.casefold():
+                raise ConflictError(
+                    f"{where}login {login} is the name of actor {other.name}; "
+                    f"it cannot be {name}'s {_PLATFORMS[platform]} login"
+                )
+        for their_platform, their_login in theirs.items():
+            if name.casefold() == their_login:
+                raise ConflictError(
+                    f"{where}name {name} is already {other.name}'s "
+                    f"{_PLATFORMS[their_platform]} login"
+                )
+
+
+def _check_same_aliases(recorded: Actor, declared: Actor, where: str) -> None:
+    def shown(actor: Actor) -> str:
+        parts = [f"emails [{', '.join(sorted(actor.emails))}]"]
+        parts += [f"{platform} {login}" for platform, login in _logins(actor).items()]
+        return ", ".join(parts)
+
+    if (recorded.emails, recorded.github, recorded.gitlab) != (
+        declared.emails,
+        declared.github,
+        declared.gitlab,
+    ):
+        raise ConflictError(
+            f"{where}the file gives {recorded.name} {shown(declared)}, but {recorded.name} "
+            f"is recorded with {shown(recorded)}; recorded aliases cannot be changed",
+            hint="make the entry's emails, github and gitlab match `changeproof actor list`",
+        )
+
+
+def _check_not_self(
+    by: str,
+    target: Actor,
+    directory: Directory,
+    roles: Iterable[str],
+    groups: Iterable[str],
+    where: str,
+) -> None:
+    wanted = [f"role {r}" for r in sorted(roles)] + [f"group {g}" for g in sorted(groups)]
+    if not wanted:
+        return
+    reason = _self(by, target, directory)
+    if reason is not None:
+        raise PermissionDeniedError(
+            f"{where}{by} cannot grant {', '.join(wanted)} to {target.name}: {reason}",
+            hint="nobody grants a role or group to themselves; another actor must grant it",
+        )
+
+
+def _self(by: str, target: Actor, directory: Directory) -> str | None:
+    """Why `by` is `target` (by name, an alias, or through the directory), or None."""
+    who = by.strip()
+    if who.casefold() == target.name.casefold():
+        return "they are the same actor"
+    alias = who.lower()  # as aliases are stored
+    if alias in target.emails:
+        return f"{who} is {target.name}'s email"
+    for platform, login in _logins(target).items():
+        if alias == login:
+            return f"{who} is {target.name}'s {_PLATFORMS[platform]} login"
+    found = directory.resolve(who)
+    if found is not None and found.name == target.name:
+        return f"{who} is {target.name}"
+    return None
+
+
+def _added(actor: Actor, by: str, now: datetime) -> list[Event]:
+    """`actor.added` with the aliases, then one entry per grant (each grant's seq is its key)."""
+    bare = Actor(actor.name, actor.emails, actor.github, actor.gitlab)
+    return [
+        Event(ACTOR_ADDED, ActorId(by), now, bare.to_data()),
+        *_grants(actor.name, actor.roles, actor.groups, by, now, granted=True),
+    ]
+
+
+def _grants(
+    name: str,
+    roles: Iterable[str],
+    groups: Iterable[str],
+    by: str,
+    now: datetime,
+    *,
+    granted: bool,
+) -> list[Event]:
+    grants = [Grant(name, "role", r) for r in sorted(roles)]
+    grants += [Grant(name, "group", g) for g in sorted(groups)]
+    return [Event(g.event_type(granted=granted), ActorId(by), now, g.to_data()) for g in grants]
+
+
+def _changes(recorded: Iterable[RecordedEvent]) -> tuple[ActorChange, ...]:
+    changes = []
+    for event in recorded:
+        if event.type in GRANT_EVENTS:
+            grant = grant_from_data(event.type, event.data)
+            changes.append(ActorChange(event.seq, event.type, grant.name, grant.kind, grant.value))
+        else:
+            changes.append(ActorChange(event.seq, event.type, str(event.data["name"])))
+    return tuple(changes)
+
+
+def _read(file: Path) -> bytes:
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(_MAX_FILE_BYTES + 1)
+    except IsADirectoryError as e:
+        raise InputError(f"{file} is a directory, not a people file") from e
+    except FileNotFoundError as e:
+        raise InputError(f"people file {file} does not exist") from e
+    except OSError as e:
+        raise InputError(f"cannot read people file {file}: {e.strerror}") from e
+    if len(data) > _MAX_FILE_BYTES:
+        raise InputError(f"{file}: larger than {_MAX_FILE_BYTES} bytes; is it a people file?")
+    return data

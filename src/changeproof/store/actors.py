@@ -1,0 +1,112 @@
+"""Queries over actors, their aliases and grants (projections only, never the ledger).
+
+`directory(conn, as_of_seq)` reads the directory as it stood before ledger entry
+`as_of_seq`: actors added before it, and the roles and groups granted before it and not
+revoked before it. Without `as_of_seq`, as it stands now.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, RowMapping, or_, select
+
+from changeproof.domain.actors import Actor, Directory, GrantKind
+from changeproof.store.schema import actor_aliases, actor_grants, actors
+
+__all__ = ["ActorRecord", "GrantRecord", "directory", "find_actor", "list_actors"]
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """A role or group an actor holds, with the entry that granted it."""
+
+    seq: int
+    kind: GrantKind
+    value: str
+    granted_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActorRecord:
+    actor: Actor
+    seq: int  # the actor.added entry
+    added_by: str
+    added_at: str
+    grants: tuple[GrantRecord, ...] = field(default=())  # held ones, oldest first
+
+    @property
+    def name(self) -> str:
+        return self.actor.name
+
+    def grant_of(self, kind: GrantKind, value: str) -> GrantRecord | None:
+        return next((g for g in self.grants if (g.kind, g.value) == (kind, value)), None)
+
+
+def directory(conn: Connection, as_of_seq: int | None = None) -> Directory:
+    """Every actor with the aliases, roles and groups in effect before entry `as_of_seq`."""
+    return Directory.of(record.actor for record in _records(conn, as_of_seq))
+
+
+def list_actors(conn: Connection, as_of_seq: int | None = None) -> list[ActorRecord]:
+    """Every actor, by name."""
+    return _records(conn, as_of_seq)
+
+
+def find_actor(conn: Connection, name: str, as_of_seq: int | None = None) -> ActorRecord | None:
+    """The actor of exactly that name (not an alias)."""
+    found = _records(conn, as_of_seq, name)
+    return found[0] if found else None
+
+
+def _records(conn: Connection, as_of: int | None, name: str | None = None) -> list[ActorRecord]:
+    people = select(actors).order_by(actors.c.name)
+    aliases = select(actor_aliases).join(actors, actors.c.name == actor_aliases.c.name)
+    grants = select(actor_grants).order_by(actor_grants.c.seq)
+    if as_of is None:
+        grants = grants.where(actor_grants.c.revoked_seq.is_(None))
+    else:
+        people = people.where(actors.c.seq < as_of)
+        aliases = aliases.where(actors.c.seq < as_of)
+        grants = grants.where(
+            actor_grants.c.seq < as_of,
+            or_(actor_grants.c.revoked_seq.is_(None), actor_grants.c.revoked_seq >= as_of),
+        )
+    if name is not None:
+        people = people.where(actors.c.name == name)
+        aliases = aliases.where(actor_aliases.c.name == name)
+        grants = grants.where(actor_grants.c.name == name)
+    emails: dict[str, set[str]] = defaultdict(set)
+    logins: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in conn.execute(aliases).mappings():
+        if row["kind"] == "email":
+            emails[row["name"]].add(row["value"])
+        else:
+            logins[row["name"]][row["kind"]] = row["value"]
+    held: dict[str, list[GrantRecord]] = defaultdict(list)
+    for row in conn.execute(grants).mappings():
+        held[row["name"]].append(
+            GrantRecord(int(row["seq"]), row["kind"], row["value"], row["granted_by"])
+        )
+    return [
+        _record(row, emails[row["name"]], logins[row["name"]], held[row["name"]])
+        for row in conn.execute(people).mappings()
+    ]
+
+
+def _record(
+    row: RowMapping, emails: Iterable[str], logins: dict[str, str], grants: list[GrantRecord]
+) -> ActorRecord:
+    actor = Actor(
+        name=str(row["name"]),
+        emails=frozenset(emails),
+        github=logins.get("github"),
+        gitlab=logins.get("gitlab"),
+        roles=frozenset(g.value for g in grants if g.kind == "role"),
+        groups=frozenset(g.value for g in grants if g.kind == "group"),
+    )
+    return ActorRecord(
+        actor, int(row["seq"]), str(row["added_by"]), str(row["added_at"]), tuple(grants)
+    )
