@@ -10,6 +10,7 @@ from changeproof.domain.clock import Clock
 from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
 from changeproof.services.evidence import EvidenceService
+from changeproof.services.gate import GateService
 from changeproof.services.instance import InstanceConfig, load_config, load_signer
 from changeproof.services.ledger import LedgerService
 from changeproof.services.releases import ReleaseService
@@ -36,6 +37,7 @@ class Instance:
     releases: ReleaseService
     evidence: EvidenceService
     actors: ActorService
+    gate: GateService
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -71,5 +73,6 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         releases=ReleaseService(db, unit_of_work, clock, config.tickets),
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         actors=ActorService(db, unit_of_work, clock),
+        gate=GateService(db, unit_of_work, clock),
         clock=clock,
     )

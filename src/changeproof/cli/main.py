@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from changeproof import __version__
-from changeproof.cli import actor, attest, demo, ledger, policy, release
+from changeproof.cli import actor, attest, decision, demo, ledger, policy, release
+from changeproof.cli.gate import gate
 from changeproof.cli.init import init
 from changeproof.cli.render import err
 from changeproof.domain.errors import ChangeproofError
@@ -29,9 +30,11 @@ app = typer.Typer(
 )
 app.command("init")(init)
 app.command("demo")(demo.demo)
+app.command("gate")(gate)
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(attest.app, name="attest")
 app.add_typer(release.app, name="release")
+app.add_typer(decision.app, name="decision")
 app.add_typer(policy.app, name="policy")
 app.add_typer(actor.app, name="actor")
 

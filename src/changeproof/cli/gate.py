@@ -1,0 +1,97 @@
+"""`changeproof gate`: may this release go to this environment? Exit 0 yes, 1 no."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from changeproof.cli.options import (
+    ActorOption,
+    HomeOption,
+    Output,
+    OutputOption,
+    instance_at,
+    resolve_actor,
+)
+from changeproof.cli.render import emit_json, out
+from changeproof.domain.decisions import Classification, ControlStatus
+from changeproof.domain.releases import ReleaseRef
+from changeproof.services.gate import GateRequest, GateResult, decision_data
+
+_MARKS = {
+    ControlStatus.FAIL: "[red]FAIL[/red]",
+    ControlStatus.PASS: "[green]pass[/green]",
+    ControlStatus.NOT_APPLICABLE: "[dim]n/a[/dim]",
+}
+
+
+def gate(
+    release: Annotated[str, typer.Option("--release", help="SERVICE/NAME", show_default=False)],
+    env: Annotated[str, typer.Option("--env", help="The target environment.", show_default=False)],
+    deployer: Annotated[
+        str | None, typer.Option(help="Who will deploy: an actor name, email or login.")
+    ] = None,
+    artifact: Annotated[
+        str | None, typer.Option(help="The sha256 of the artifact to deploy.")
+    ] = None,
+    urgent: Annotated[bool, typer.Option("--urgent", help="Ask for an urgent change.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the change is urgent.")] = None,
+    declare: Annotated[
+        Classification | None,
+        typer.Option(help="The classification the pipeline claims (checked, never trusted)."),
+    ] = None,
+    policy: Annotated[Path, typer.Option("--policy", help="The policy file.")] = Path(
+        "changeproof.yaml"
+    ),
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Evaluate the policy for a release and environment, record the decision, exit 0 or 1.
+
+    Exit 0: allowed. Exit 1: blocked by policy (each failing control says why).
+    """
+    digest = None if artifact is None else artifact.removeprefix("sha256:").lower()
+    request = GateRequest(
+        release=ReleaseRef.parse(release),
+        environment=env,
+        policy_file=policy,
+        deployer=deployer,
+        artifact=digest,
+        urgent=urgent,
+        reason=reason,
+        declared=declare,
+    )
+    with instance_at(home) as instance:
+        result = instance.gate.decide(request, actor=resolve_actor(actor))
+    _render(result, request, output)
+    if not result.decision.allowed:
+        raise typer.Exit(1)
+
+
+def _render(result: GateResult, request: GateRequest, output: Output) -> None:
+    decision = result.decision
+    if output is Output.json:
+        doc = decision_data(decision, result.as_of_seq, request.deployer)
+        emit_json({**doc, "decision_seq": result.seq})
+        return
+    table = Table("", "control", "reason", title=f"{decision.release} → {decision.environment}")
+    for control in decision.controls:
+        mark = _MARKS[control.status]
+        if control.id in decision.bypassed:
+            mark = "[yellow]bypassed[/yellow]"
+        table.add_row(mark, control.id, control.reason)
+    out.print(table)
+    verdict = "[green]ALLOWED[/green]" if decision.allowed else "[red]BLOCKED[/red]"
+    out.print(f"{verdict}: {decision.classification} change ({decision.classification_reason})")
+    if decision.approval_required and decision.allowed:
+        out.print("approval-required: a normal change needs a change authority's approval")
+    if decision.bypassed:
+        out.print(
+            f"[yellow]urgent: went past {', '.join(decision.bypassed)}; "
+            "an after-the-fact review is required[/yellow]"
+        )
+    out.print(f"policy sha256:{decision.policy_digest}  decision recorded as entry {result.seq}")

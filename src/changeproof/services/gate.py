@@ -1,0 +1,211 @@
+"""The gate: may release R of service S go to environment E, deployed by D?
+
+The facts are read as of one ledger position, the policy is recorded by its digest,
+and the decision records both, so any verdict can be replayed later from the ledger
+alone (`replay`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.clock import Clock
+from changeproof.domain.decisions import (
+    GATE_DECIDED,
+    POLICY_RECORDED,
+    Classification,
+    Decision,
+)
+from changeproof.domain.errors import IntegrityError, NotFoundError, UsageError
+from changeproof.domain.events import ActorId, Event
+from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.releases import ReleaseRef
+from changeproof.policy.evaluation import evaluate
+from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts
+from changeproof.policy.loader import LoadedPolicy, load_policy_file, policy_from_document
+from changeproof.store import decisions as recorded
+from changeproof.store import ledger
+from changeproof.store import releases as queries
+from changeproof.store.actors import directory
+from changeproof.store.database import Database
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["GateRequest", "GateResult", "GateService", "Replay", "decision_data"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateRequest:
+    release: ReleaseRef
+    environment: str
+    policy_file: Path
+    deployer: str | None = None
+    artifact: str | None = None
+    urgent: bool = False
+    reason: str | None = None
+    declared: Classification | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    decision: Decision
+    seq: int
+    as_of_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    seq: int
+    recorded: dict[str, JsonValue]
+    replayed: Decision
+
+    @property
+    def same(self) -> bool:
+        identity = self.recorded.get("deployer_identity")
+        again = decision_data(
+            self.replayed,
+            int(str(self.recorded["as_of_seq"])),
+            None if identity is None else str(identity),
+        )
+        return again == self.recorded
+
+
+class GateService:
+    def __init__(self, db: Database, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+        self._db = db
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+
+    def decide(self, request: GateRequest, *, actor: str) -> GateResult:
+        if request.urgent and not (request.reason or "").strip():
+            raise UsageError("an urgent change needs --reason")
+        if request.reason and not request.urgent:
+            raise UsageError("--reason goes with --urgent")
+        loaded = load_policy_file(request.policy_file)
+        now = self._clock.now()
+        with self._db.read() as conn:
+            as_of = ledger.read_head(conn).tree_size
+            facts = _facts(conn, request, loaded, as_of, now)
+        decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
+        with self._unit_of_work() as uow:
+            if recorded.policy_document(uow.conn, loaded.digest) is None:
+                uow.record(
+                    Event(
+                        POLICY_RECORDED,
+                        ActorId(actor),
+                        now,
+                        {
+                            "digest": loaded.digest,
+                            "policy": loaded.policy.model_dump(mode="json"),
+                            "source": loaded.source,
+                        },
+                    )
+                )
+            data = decision_data(decision, as_of, request.deployer)
+            data["declared"] = None if request.declared is None else str(request.declared)
+            data["now"] = now.isoformat()
+            uow.record(Event(GATE_DECIDED, ActorId(actor), now, data))
+        return GateResult(decision, uow.recorded[-1].seq, as_of)
+
+    def replay(self, seq: int) -> Replay:
+        """Re-evaluate a recorded decision from the ledger and the policy with its digest."""
+        with self._db.read() as conn:
+            document = recorded.decision_document(conn, seq)
+            if document is None:
+                raise NotFoundError(f"entry {seq} is not a gate decision")
+            digest = str(document["policy_digest"])
+            policy_doc = recorded.policy_document(conn, digest)
+            if policy_doc is None:
+                raise IntegrityError(
+                    f"the policy {digest} that decided entry {seq} is not recorded"
+                )
+            loaded = policy_from_document(policy_doc, source=f"ledger policy {digest}")
+            if loaded.digest != digest:
+                raise IntegrityError(f"the recorded policy no longer has the digest {digest}")
+            deployer, artifact = document.get("deployer_identity"), document.get("artifact")
+            declared = document.get("declared")
+            request = GateRequest(
+                release=ReleaseRef.parse(str(document["release"])),
+                environment=str(document["environment"]),
+                policy_file=Path(),
+                deployer=None if deployer is None else str(deployer),
+                artifact=None if artifact is None else str(artifact),
+                urgent=document["classification"] == Classification.URGENT,
+                reason=None
+                if document.get("urgent_reason") is None
+                else str(document["urgent_reason"]),
+            )
+            now = datetime.fromisoformat(str(document["now"]))
+            facts = _facts(conn, request, loaded, int(str(document["as_of_seq"])), now)
+        replayed = evaluate(
+            loaded.policy,
+            digest,
+            facts,
+            declared=None if declared is None else Classification(str(declared)),
+        )
+        comparable = {k: v for k, v in document.items() if k not in ("declared", "now")}
+        return Replay(seq, comparable, replayed)
+
+
+def decision_data(
+    decision: Decision, as_of: int, deployer_identity: str | None
+) -> dict[str, JsonValue]:
+    return {
+        "release": decision.release,
+        "environment": decision.environment,
+        "allowed": decision.allowed,
+        "classification": str(decision.classification),
+        "classification_reason": decision.classification_reason,
+        "approval_required": decision.approval_required,
+        "controls": [c.to_data() for c in decision.controls],
+        "policy_digest": decision.policy_digest,
+        "deployer": decision.deployer,
+        "deployer_identity": deployer_identity,
+        "artifact": decision.artifact,
+        "urgent_reason": decision.urgent_reason,
+        "bypassed": list(decision.bypassed),
+        "as_of_seq": as_of,
+    }
+
+
+def _facts(
+    conn: Connection, request: GateRequest, loaded: LoadedPolicy, as_of: int, now: datetime
+) -> Facts:
+    ref = request.release
+    release = queries.find_release(conn, ref)
+    if release is None or release.seq >= as_of:
+        raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
+    people = directory(conn, as_of)
+    deployer = None
+    if request.deployer is not None:
+        found = people.resolve(request.deployer)
+        deployer = found.name if found is not None else request.deployer
+    groups: dict[str, tuple[str, ...]] = {}
+    for area in loaded.policy.high_risk:
+        for glob in area.paths:
+            groups[glob] = (*groups.get(glob, ()), area.experts)
+    return Facts(
+        release=str(ref),
+        environment=request.environment,
+        commits=tuple(queries.release_commits_of(conn, ref)),
+        evidence=tuple(
+            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
+            for e in queries.evidence_as_of(conn, ref, as_of)
+        ),
+        artifacts=tuple(
+            ArtifactFact(seq, name, digest)
+            for seq, name, digest in queries.release_artifacts_as_of(conn, ref, as_of)
+        ),
+        directory=people,
+        now=now,
+        deployer=deployer,
+        artifact=request.artifact,
+        urgent=request.urgent,
+        urgent_reason=request.reason,
+        high_risk_groups=groups,
+    )

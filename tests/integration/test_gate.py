@@ -1,0 +1,296 @@
+"""The gate in real repositories with real evidence: one scenario per control and per
+classification path, each asserting the exit code, the failing controls and the words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+from tests.integration.gitrepo import GitRepo
+
+POLICY = """
+version: 1
+tickets: jira:PAY,github
+high_risk:
+  - name: database migrations
+    paths: ["db/migrations/**"]
+    experts: dba
+standard_changes:
+  - kind: content
+    paths: ["docs/**"]
+    max_changed_lines: 100
+freeze_windows:
+  - name: year end
+    start: 2026-12-20T00:00:00Z
+    end: 2027-01-04T00:00:00Z
+    environments: [frozen]
+environments:
+  production:
+    deployer_role: production-pusher
+    controls:
+      - ticket-reference
+      - independent-review
+      - expert-review
+      - tests-passed
+      - scan-clean
+      - deployer-role
+      - deployer-not-author
+  frozen:
+    urgent_may_bypass: [tests-passed]
+    controls:
+      - freeze-window
+      - tests-passed
+      - deployer-not-author
+"""
+
+ADA = "Ada Lovelace <ada@example.com>"
+GRACE = "Grace Hopper <grace@example.com>"
+
+
+class Scenario:
+    def __init__(self, home: Path, tmp: Path, cli: Cli) -> None:
+        self.home, self.tmp, self.cli = home, tmp, cli
+        self.repo = GitRepo(tmp / "repo")
+        self.policy = tmp / "changeproof.yaml"
+        self.policy.write_text(POLICY)
+        self._n = 0
+        for args in (
+            ["ada", "--email", "ada@example.com", "--github", "ada-l"],
+            ["grace", "--email", "grace@example.com", "--github", "grace-h", "--group", "dba"],
+            ["carol", "--email", "carol@example.com", "--github", "carol-c"],
+            ["pat", "--email", "pat@example.com", "--role", "production-pusher"],
+        ):
+            self.run_ok("actor", "add", *args, "--actor", "admin")
+
+    def run_ok(self, *args: str | Path) -> str:
+        result = self.cli(*args, "--home", self.home)
+        assert result.code == 0, result.err
+        return result.out
+
+    def release(self, name: str = "1.0") -> str:
+        self.run_ok("release", "create", "--service", "payments", "--name", name,
+                    "--repo", self.repo.path, "--to", "main")  # fmt: skip
+        return f"payments/{name}"
+
+    def evidence(self, kind: str, release: str, content: str, suffix: str = ".json") -> None:
+        self._n += 1
+        path = self.tmp / f"evidence-{self._n}{suffix}"
+        path.write_text(content)
+        self.run_ok("attest", kind, path, "--release", release)
+
+    def review(self, release: str, reviewer: str, sha: str, state: str = "approved") -> None:
+        doc = {"reviewer": reviewer, "state": state, "reviewed_sha": sha, "author": "ada-l"}
+        self.evidence("review", release, json.dumps(doc))
+
+    def tests(self, release: str, failing: bool = False) -> None:
+        failure = '<failure message="boom">assert 1 == 2</failure>' if failing else ""
+        self.evidence(
+            "test-results",
+            release,
+            '<testsuite name="pytest" tests="2"><testcase classname="t" name="test_ok"/>'
+            f'<testcase classname="t" name="test_refund">{failure}</testcase></testsuite>',
+            ".xml",
+        )
+
+    def scan(self, release: str, *, suppressed: bool) -> None:
+        result: dict[str, object] = {
+            "ruleId": "B324",
+            "level": "error",
+            "message": {"text": "weak hash"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "app.py"},
+                        "region": {"startLine": 3},
+                    }
+                }
+            ],
+        }
+        if suppressed:
+            result["suppressions"] = [{"kind": "inSource"}]
+        sarif = {
+            "version": "2.1.0",
+            "runs": [{"tool": {"driver": {"name": "bandit"}}, "results": [result]}],
+        }
+        self.evidence("scan", release, json.dumps(sarif))
+
+    def gate(
+        self, release: str, env: str = "production", *extra: str
+    ) -> tuple[int, dict[str, object]]:
+        result = self.cli("gate", "--release", release, "--env", env, "--policy", self.policy,
+                          "--home", self.home, "--output", "json", *extra)  # fmt: skip
+        assert result.code in (0, 1), result.err
+        doc: dict[str, object] = json.loads(result.out)
+        return result.code, doc
+
+
+def failing(doc: dict[str, object]) -> dict[str, str]:
+    controls = doc["controls"]
+    assert isinstance(controls, list)
+    return {c["id"]: c["reason"] for c in controls if c["status"] == "fail"}
+
+
+@pytest.fixture
+def scenario(home: Path, tmp_path: Path, cli: Cli) -> Scenario:
+    return Scenario(home, tmp_path, cli)
+
+
+def _compliant(s: Scenario) -> str:
+    s.repo.commit("PAY-1 add refunds", {"refunds.py": "x = 1\n"}, author=ADA)
+    head = s.repo.commit("PAY-2 round half-even", {"money.py": "y = 2\n"}, author=ADA)
+    release = s.release()
+    s.review(release, "carol-c", head)
+    s.tests(release)
+    s.scan(release, suppressed=True)
+    return release
+
+
+def test_a_compliant_release_is_allowed_and_recorded(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 0, failing(doc)
+    assert doc["allowed"] is True
+    assert doc["classification"] == "normal"
+    assert doc["approval_required"] is True
+    assert isinstance(doc["decision_seq"], int)
+    assert len(str(doc["policy_digest"])) == 64
+
+
+def test_self_approval_fails_independent_review(scenario: Scenario) -> None:
+    head = scenario.repo.commit("PAY-1 change", author=ADA)
+    release = scenario.release()
+    scenario.review(release, "ada-l", head)
+    scenario.tests(release)
+    scenario.scan(release, suppressed=True)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    reason = failing(doc)["independent-review"]
+    assert head[:7] in reason
+    assert "ada" in reason
+
+
+def test_approval_by_a_co_author_does_not_count(scenario: Scenario) -> None:
+    head = scenario.repo.commit(
+        "PAY-1 pair work\n\nCo-authored-by: Carol <carol@example.com>", author=ADA
+    )
+    release = scenario.release()
+    scenario.review(release, "carol-c", head)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    assert "carol" in failing(doc)["independent-review"]
+
+
+def test_review_of_an_older_sha_does_not_cover_a_later_commit(scenario: Scenario) -> None:
+    first = scenario.repo.commit("PAY-1 one", author=ADA)
+    later = scenario.repo.commit("PAY-2 two", author=ADA)
+    release = scenario.release()
+    scenario.review(release, "carol-c", first)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    assert later[:7] in failing(doc)["independent-review"]
+
+
+def test_changes_requested_after_approval_cancels_it(scenario: Scenario) -> None:
+    head = scenario.repo.commit("PAY-1 one", author=ADA)
+    release = scenario.release()
+    scenario.review(release, "carol-c", head)
+    scenario.review(release, "carol-c", head, state="changes_requested")
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    assert "independent-review" in failing(doc)
+
+
+def test_a_migration_needs_the_dba(scenario: Scenario) -> None:
+    head = scenario.repo.commit(
+        "PAY-1 add column", {"db/migrations/0007.sql": "ALTER TABLE t ADD c INT;\n"}, author=ADA
+    )
+    release = scenario.release()
+    scenario.review(release, "carol-c", head)
+    scenario.tests(release)
+    scenario.scan(release, suppressed=True)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    reason = failing(doc)["expert-review"]
+    assert "db/migrations/0007.sql" in reason
+    assert "dba" in reason
+    scenario.review(release, "grace-h", head)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 0, failing(doc)
+
+
+def test_a_failing_test_blocks(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    scenario.tests(release, failing=True)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    assert "test_refund" in failing(doc)["tests-passed"]
+
+
+def test_a_scan_error_blocks_unless_suppressed(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    code, _ = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 0
+    scenario.scan(release, suppressed=False)
+    code, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert code == 1
+    assert "B324" in failing(doc)["scan-clean"]
+
+
+def test_a_deployer_who_authored_a_commit_or_lacks_the_role_is_blocked(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    code, doc = scenario.gate(release, "production", "--deployer", "ada")
+    assert code == 1
+    reasons = failing(doc)
+    assert "deployer-not-author" in reasons
+    assert "deployer-role" in reasons
+    assert "production-pusher" in reasons["deployer-role"]
+
+
+def test_a_deploy_inside_a_freeze_is_blocked_unless_urgent(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    scenario.tests(release, failing=True)
+    frozen = (
+        scenario.policy.read_text()
+        .replace("2026-12-20", "2020-01-01")
+        .replace("2027-01-04", "2100-01-01")
+    )
+    scenario.policy.write_text(frozen)
+    code, doc = scenario.gate(release, "frozen", "--deployer", "pat")
+    assert code == 1
+    assert "year end" in failing(doc)["freeze-window"]
+    code, doc = scenario.gate(
+        release, "frozen", "--deployer", "pat", "--urgent", "--reason", "INC-7 outage"
+    )
+    assert code == 0, failing(doc)
+    assert doc["classification"] == "urgent"
+    assert doc["bypassed"] == ["tests-passed"]
+
+
+def test_classification_standard_and_a_false_standard_claim(scenario: Scenario) -> None:
+    scenario.repo.commit("PAY-1 docs", {"docs/guide.md": "hello\n"}, author=ADA)
+    release = scenario.release("docs")
+    _, doc = scenario.gate(release, "production", "--deployer", "pat")
+    assert doc["classification"] == "standard"
+    scenario.repo.commit("PAY-2 migrate", {"db/migrations/1.sql": "x\n"}, author=ADA)
+    risky = scenario.release("risky")
+    _, doc = scenario.gate(risky, "production", "--deployer", "pat", "--declare", "standard")
+    assert doc["classification"] == "normal"
+    assert str(doc["classification_reason"]).startswith(
+        "declared standard, but it changes db/migrations/1.sql"
+    )
+
+
+def test_every_recorded_decision_replays_to_the_same_verdict(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    seqs = []
+    for deployer in ("pat", "ada"):
+        _, doc = scenario.gate(release, "production", "--deployer", deployer)
+        seqs.append(doc["decision_seq"])
+    scenario.tests(release, failing=True)  # later evidence must not change a past verdict
+    for seq in seqs:
+        result = scenario.cli("decision", "replay", str(seq), "--home", scenario.home, "-o", "json")
+        assert result.code == 0, result.err
+        assert json.loads(result.out)["same"] is True
