@@ -51,14 +51,35 @@ def _run_demo(work: Path) -> None:
     build.write_bytes(b"payments service build 1.4.0\n" * 4096)
     checkpoint = str(work / "checkpoint.txt")
 
-    def step(title: str, *argv: str) -> None:
+    def step(title: str, *argv: str, expect: int = 0) -> None:
         out.rule(f"[bold]{title}")
         out.print(f"$ changeproof {shlex.join(argv)}", style="cyan")
         code = run(list(argv))
-        if code != 0:
-            raise DemoFailed(f"demo step {title!r} exited {code}")
+        if code != expect:
+            raise DemoFailed(f"demo step {title!r} exited {code}, expected {expect}")
 
+    policy = str(work / "changeproof.yaml")
     step("Make an instance (SQLite, no server)", "init", *home, "--actor", "platform")
+    for name, *aliases in _PEOPLE:
+        step(
+            f"Platform registers {name}",
+            "actor",
+            "add",
+            name,
+            *aliases,
+            "--actor",
+            "platform",
+            *home,
+        )
+    step(
+        "A platform engineer writes the policy (PCI template)",
+        "policy",
+        "init",
+        "--template",
+        "pci",
+        "--out",
+        policy,
+    )
     step(
         "The pipeline records the release candidate: every commit, its tickets and authors",
         *("release", "create", "--service", "payments", "--name", "1.4.0"),
@@ -68,6 +89,12 @@ def _run_demo(work: Path) -> None:
     for kind, path, title in _sample_evidence(work, repo, build):
         step(title, "attest", kind, str(path), *release, *ci, *home)
     step("Anyone can see what goes out, and why", "release", "show", "payments/1.4.0", *home)
+    step(
+        "The gate blocks it: a commit without a ticket, no security scan (exit 1)",
+        *("gate", "--release", "payments/1.4.0", "--env", "production", "--policy", policy),
+        *(*ci, *home),
+        expect=1,
+    )
     step(
         "An auditor takes a signed checkpoint away",
         "ledger",
@@ -80,9 +107,29 @@ def _run_demo(work: Path) -> None:
         "Prove the release's entry is in that tree",
         *("ledger", "prove", "5", "--checkpoint", checkpoint, "--output", "text", *home),
     )
+    _commit(
+        repo,
+        "Ada Lovelace",
+        "ada@example.com",
+        "PAY-104 tidy imports, with a ticket",
+        "refunds.py",
+        "def refund() -> None:\n    ...\n",
+    )
+    fixed = ["--release", "payments/1.4.1"]
     step(
-        "More work lands",
-        *("attest", "artifact", str(build), "--service", "payments", "--version", "1.4.1"),
+        "The fix becomes the next candidate (from the previous release)",
+        *("release", "create", "--service", "payments", "--name", "1.4.1", "--repo", str(repo)),
+        *("--to", "main", "--tickets", "jira:PAY,github", *ci, *home),
+    )
+    build_141 = build.with_name("payments-1.4.1.tar.gz")
+    build_141.write_bytes(b"payments service build 1.4.1\n" * 4096)
+    step("It records what it built", "attest", "artifact", str(build_141), *fixed, *ci, *home)
+    for kind, path, title in _sample_evidence(work, repo, build_141, scan=True):
+        step(title, "attest", kind, str(path), *fixed, *ci, *home)
+    step(
+        "The gate allows it into PCI production, deployed by a production pusher (exit 0)",
+        *("gate", "--release", "payments/1.4.1", "--env", "pci-production", "--policy", policy),
+        *("--deployer", "pat", "--artifact", hashlib.sha256(build_141.read_bytes()).hexdigest()),
         *(*ci, *home),
     )
     step(
@@ -106,6 +153,29 @@ def _run_demo(work: Path) -> None:
     if completed.returncode != 0:
         raise DemoFailed(f"offline verification exited {completed.returncode}")
     out.rule("[bold green]Demo complete")
+
+
+_PEOPLE = [
+    ("ada", "--email", "ada@example.com", "--github", "ada"),
+    ("grace", "--email", "grace@example.com", "--github", "grace", "--group", "dba"),
+    ("carol", "--email", "carol@example.com", "--github", "carol"),
+    ("pat", "--email", "pat@example.com", "--role", "production-pusher"),
+]
+
+
+def _commit(repo_path: Path, name: str, email: str, message: str, file: str, text: str) -> None:
+    repo = pygit2.Repository(str(repo_path))
+    target = repo_path / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    repo.index.add(file)
+    repo.index.write()
+    moment = 1_767_225_600 + 3600 * (
+        len(list(repo.walk(repo.head.target))) if not repo.head_is_unborn else 0
+    )
+    who = pygit2.Signature(name, email, moment, 60)
+    parents = [] if repo.head_is_unborn else [repo.head.target]
+    repo.create_commit("HEAD", who, who, message, repo.index.write_tree(), parents)
 
 
 def _sample_repository(path: Path) -> Path:
@@ -141,21 +211,19 @@ def _sample_repository(path: Path) -> Path:
             "ALTER TABLE ledger ADD COLUMN note TEXT;\n",
         ),
     ]
-    for hour, (name, email, message, file, content) in enumerate(history):
-        target = path / file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-        repo.index.add(file)
-        repo.index.write()
-        who = pygit2.Signature(name, email, 1_767_225_600 + hour * 3600, 60)
-        parents = [] if repo.head_is_unborn else [repo.head.target]
-        repo.create_commit("HEAD", who, who, message, repo.index.write_tree(), parents)
+    del repo
+    for name, email, message, file, content in history:
+        _commit(path, name, email, message, file, content)
     return path
 
 
-def _sample_evidence(work: Path, repo: Path, build: Path) -> list[tuple[str, Path, str]]:
-    """Evidence files as the pipeline's tools would leave them."""
+def _sample_evidence(
+    work: Path, repo: Path, build: Path, *, scan: bool = False
+) -> list[tuple[str, Path, str]]:
+    """Evidence files as the pipeline's tools would leave them (named after the build)."""
     head = str(pygit2.Repository(str(repo)).head.target)
+    work = work / build.name.removesuffix(".tar.gz")
+    work.mkdir(exist_ok=True)
     junit = work / "junit.xml"
     junit.write_text(
         '<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name="pytest" tests="3" '
@@ -196,8 +264,22 @@ def _sample_evidence(work: Path, repo: Path, build: Path) -> list[tuple[str, Pat
         },
     }
     provenance.write_text(json.dumps(statement))
-    return [
+    evidence = [
         ("test-results", junit, "Tests ran: their JUnit report becomes evidence"),
         ("review", review, "Someone other than the author approved the head commit"),
         ("provenance", provenance, "The build says what it built, bound to the artifact"),
     ]
+    if scan:
+        sarif = work / "scan.sarif"
+        sarif.write_text(
+            json.dumps(
+                {
+                    "version": "2.1.0",
+                    "runs": [
+                        {"tool": {"driver": {"name": "Bandit", "version": "1.9.4"}}, "results": []}
+                    ],
+                }
+            )
+        )
+        evidence.append(("scan", sarif, "The security scan found nothing"))
+    return evidence
