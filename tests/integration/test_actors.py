@@ -397,7 +397,7 @@ def test_missing_and_oversized_people_files(home: Path, cli: Cli, tmp_path: Path
     assert "is a directory, not a people file" in error
     big = _write(tmp_path / "big.yaml", "actors: []\n" + "#" * (1 << 20))
     error = _refused(cli, home, "sync", big, "--actor", ADMIN)
-    assert "larger than 1048576 bytes" in error
+    assert "larger than the 1,048,576-byte limit" in error
 
 
 def test_directory_as_of_a_ledger_position(home: Path, cli: Cli) -> None:

@@ -49,6 +49,7 @@ from changeproof.domain.errors import (
 from changeproof.domain.events import ActorId, Event, RecordedEvent
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.people import DeclaredActor, read_people
+from changeproof.services.files import read_input
 from changeproof.store import actors as queries
 from changeproof.store import ledger
 from changeproof.store.actors import ActorRecord
@@ -438,15 +439,4 @@ def _changes(recorded: Iterable[RecordedEvent]) -> tuple[ActorChange, ...]:
 
 
 def _read(file: Path) -> bytes:
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(_MAX_FILE_BYTES + 1)
-    except IsADirectoryError as e:
-        raise InputError(f"{file} is a directory, not a people file") from e
-    except FileNotFoundError as e:
-        raise InputError(f"people file {file} does not exist") from e
-    except OSError as e:
-        raise InputError(f"cannot read people file {file}: {e.strerror}") from e
-    if len(data) > _MAX_FILE_BYTES:
-        raise InputError(f"{file}: larger than {_MAX_FILE_BYTES} bytes; is it a people file?")
-    return data
+    return read_input(file, "people file", limit=_MAX_FILE_BYTES)

@@ -13,21 +13,14 @@ from changeproof.ledger import (
     SignatureError,
 )
 from changeproof.ledger.checkpoint import MAX_NOTE_BYTES
+from changeproof.services.files import read_input
 
 __all__ = ["open_checkpoint", "open_checkpoint_file"]
 
 
 def open_checkpoint_file(path: Path, verifier: NoteVerifier, origin: str) -> Checkpoint:
     """Read and open a checkpoint file: InputError for a wrong file, IntegrityError for forgery."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_NOTE_BYTES + 1)
-    except IsADirectoryError as e:
-        raise InputError(f"{path} is a directory, not a checkpoint file") from e
-    except FileNotFoundError as e:
-        raise InputError(f"checkpoint file {path} does not exist") from e
-    except OSError as e:
-        raise InputError(f"cannot read checkpoint file {path}: {e.strerror}") from e
+    data = read_input(path, "checkpoint file", limit=MAX_NOTE_BYTES)
     try:
         note = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -24,6 +24,7 @@ from changeproof.ingest.provenance import read_provenance
 from changeproof.ingest.reviews import read_review, verify_github_signature
 from changeproof.ingest.sarif import read_scan
 from changeproof.ingest.sbom import read_sbom
+from changeproof.services.files import read_input
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
 from changeproof.store.unit_of_work import UnitOfWork
@@ -177,21 +178,12 @@ class EvidenceService:
         return results
 
     def _read(self, path: Path) -> EvidenceFile:
-        """The whole file, refused past the size cap without reading further."""
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(self._max_bytes + 1)
-        except IsADirectoryError as e:
-            raise InputError(f"{path} is a directory, not an evidence file") from e
-        except FileNotFoundError as e:
-            raise InputError(f"{path} does not exist") from e
-        except OSError as e:
-            raise InputError(f"cannot read {path}: {e.strerror}") from e
-        if len(data) > self._max_bytes:
-            raise InputError(
-                f"{path} is larger than the {self._max_bytes:,}-byte limit for evidence files",
-                hint="raise [evidence] max_file_bytes in the instance's config.toml if it must be",
-            )
+        data = read_input(
+            path,
+            "evidence file",
+            limit=self._max_bytes,
+            hint="raise [evidence] max_file_bytes in the instance's config.toml if it must be",
+        )
         return EvidenceFile(str(path), hashlib.sha256(data).hexdigest(), len(data), data)
 
 

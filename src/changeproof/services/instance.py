@@ -21,11 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import inspect
 
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import ConfigError, InputError
+from changeproof.domain.errors import ConfigError
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.instance import INSTANCE_INITIALIZED
-from changeproof.ledger import LedgerError, NoteSigner, NoteVerifier
-from changeproof.ledger.keys import parse_public_key
+from changeproof.ledger import NoteSigner
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.unit_of_work import UnitOfWork
@@ -37,7 +36,6 @@ __all__ = [
     "create_instance_files",
     "initialize",
     "load_config",
-    "load_public_key",
     "load_signer",
     "resolve_home",
 ]
@@ -182,20 +180,6 @@ def load_signer(config: InstanceConfig) -> NoteSigner:
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
     return NoteSigner(config.origin, key)
-
-
-def load_public_key(path: Path, *, name: str | None = None) -> NoteVerifier:
-    """A verifier from a PEM public key file or a file holding a verifier key (vkey) line."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError as e:
-        raise InputError(f"{path} is a directory, not a public key file") from e
-    except OSError as e:
-        raise InputError(f"cannot read public key {path}: {e.strerror}") from e
-    try:
-        return parse_public_key(data, name=name)
-    except LedgerError as e:
-        raise InputError(f"{path}: {e}") from e
 
 
 @dataclass(frozen=True, slots=True)
