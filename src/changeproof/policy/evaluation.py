@@ -4,6 +4,8 @@ Fails closed: a control that cannot be given valid parameters fails with that re
 an unknown control id was already refused when the policy was loaded.
 An urgent change may go past failing controls the environment lists in
 `urgent_may_bypass`, never past a safety control; it is always flagged for review.
+The policy's custom rules for the environment run after the controls, over what they
+computed (see `rules`); their results join the controls', and no urgent change goes past one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from changeproof.policy.classification import classify
 from changeproof.policy.facts import Facts
 from changeproof.policy.model import ControlRef, Environment, Policy
 from changeproof.policy.registry import REGISTRY
+from changeproof.policy.rules import check_rules, rule_variables, rules_for
 
 __all__ = ["evaluate"]
 
@@ -53,6 +56,13 @@ def evaluate(
         }
         bypassed = tuple(r.id for r in failed if r.id in bypassable)
         failed = [r for r in failed if r.id not in bypassable]
+    listed = facts.environment in policy.environments  # an unknown one has failed already
+    applicable = rules_for(policy.rules, facts.environment) if listed else ()
+    if applicable:
+        variables = rule_variables(results, facts, classified.classification)
+        checked = check_rules(applicable, variables)
+        results = (*results, *checked)
+        failed += [r for r in checked if r.status is ControlStatus.FAIL]
     return Decision(
         release=facts.release,
         environment=facts.environment,

@@ -4,7 +4,8 @@ Every control id is registered (an unknown control is an error, never a silent p
 its parameters fit its model; path globs are well formed and can match; ticket patterns
 parse; freeze windows end after they start; every environment named exists; an urgent
 change may bypass only controls its environment requires and that are not safety
-controls; no control is listed twice in one environment; names are unique.
+controls; no control is listed twice in one environment; names are unique; every custom
+rule's expression compiles as CEL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from changeproof.policy.globs import glob_problem
 from changeproof.policy.model import ControlRef, Environment, Policy
 from changeproof.policy.paths import KeyPath, Lines, key_text, locate, pydantic_problem
 from changeproof.policy.registry import ControlSpec
+from changeproof.policy.rules import compile_problem
 
 __all__ = ["check_meaning", "context_params", "given_params", "ticket_spec_problem"]
 
@@ -130,6 +132,8 @@ class _Checker:
             self.environments(("freeze_windows", n, "environments"), window.environments)
         for n, rule in enumerate(p.rules):
             self.environments(("rules", n, "environments"), rule.environments)
+            if (problem := compile_problem(rule.expression)) is not None:
+                self.problem(("rules", n, "expression"), f"rule {rule.name!r}: {problem}")
         for name, environment in p.environments.items():
             self.environment(("environments", name), name, environment)
         return self.problems
