@@ -86,6 +86,14 @@ class NoteSigner:
         blob = base64.b64encode(self.verifier.key_id + signature).decode()
         return f"{text}\n{_DASH}{self.name} {blob}\n"
 
+    def sign_message(self, message: bytes) -> bytes:
+        """A bare Ed25519 signature over `message`, for formats that frame what they sign
+        (DSSE signs `DSSEv1 …`). Refuses a message that starts as this key's checkpoints do
+        (the origin line), so nothing signed here can pass for a checkpoint."""
+        if message.startswith(self.name.encode() + b"\n"):
+            raise NoteFormatError("refusing to sign a message that reads as a checkpoint")
+        return self._key.sign(message)
+
 
 class NoteVerifier:
     """Opens notes signed by one Ed25519 key; `name` pins the key name when known."""

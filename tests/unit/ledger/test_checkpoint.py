@@ -91,3 +91,13 @@ def test_malformed_notes_are_format_errors(note: str, signer: NoteSigner) -> Non
 def test_parsing_anything_raises_only_format_errors(note: str) -> None:
     with contextlib.suppress(NoteFormatError):
         parse_note(note)
+
+
+def test_a_bare_signature_never_passes_for_a_checkpoint() -> None:
+    key = Ed25519PrivateKey.generate()
+    signer = NoteSigner("example.org/log", key)
+    message = b"DSSEv1 28 application/vnd.in-toto+json 2 {}"
+    key.public_key().verify(signer.sign_message(message), message)
+    forged = Checkpoint("example.org/log", 1, bytes(32)).text().encode()
+    with pytest.raises(NoteFormatError, match="reads as a checkpoint"):
+        signer.sign_message(forged)
