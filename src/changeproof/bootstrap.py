@@ -13,12 +13,14 @@ from changeproof.services.evidence import EvidenceService
 from changeproof.services.gate import GateService
 from changeproof.services.instance import InstanceConfig, load_config, load_signer
 from changeproof.services.ledger import LedgerService
+from changeproof.services.policies import PolicyService
+from changeproof.services.policy_tests import PolicyTestService
 from changeproof.services.releases import ReleaseService
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.unit_of_work import UnitOfWork
 
-__all__ = ["Instance", "SystemClock", "open_instance"]
+__all__ = ["Instance", "SystemClock", "open_instance", "policy_tests"]
 
 
 class SystemClock:
@@ -38,6 +40,7 @@ class Instance:
     evidence: EvidenceService
     actors: ActorService
     gate: GateService
+    policies: PolicyService
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -74,5 +77,11 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         actors=ActorService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock),
+        policies=PolicyService(db, unit_of_work, clock),
         clock=clock,
     )
+
+
+def policy_tests(clock: Clock | None = None) -> PolicyTestService:
+    """Policy test cases need no instance: only a clock (for cases that give no `now`)."""
+    return PolicyTestService(clock or SystemClock())

@@ -20,6 +20,7 @@ from changeproof.cli.render import emit_json, out
 from changeproof.domain.decisions import Classification, ControlStatus
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.gate import GateRequest, GateResult, decision_data
+from changeproof.services.policies import policy_file_for
 
 _MARKS = {
     ControlStatus.FAIL: "[red]FAIL[/red]",
@@ -43,9 +44,15 @@ def gate(
         Classification | None,
         typer.Option(help="The classification the pipeline claims (checked, never trusted)."),
     ] = None,
-    policy: Annotated[Path, typer.Option("--policy", help="The policy file.")] = Path(
-        "changeproof.yaml"
-    ),
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="The policy file (default: ./changeproof.yaml if present, "
+            "else the instance's active policy).",
+            show_default=False,
+        ),
+    ] = None,
     actor: ActorOption = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
@@ -58,7 +65,7 @@ def gate(
     request = GateRequest(
         release=ReleaseRef.parse(release),
         environment=env,
-        policy_file=policy,
+        policy_file=policy_file_for(policy, Path.cwd()),
         deployer=deployer,
         artifact=digest,
         urgent=urgent,

@@ -1,14 +1,25 @@
-"""`changeproof policy …`: the policy file's schema, a starting policy, validation, explanation."""
+"""`changeproof policy …`: the policy file's schema, a starting policy, validation, explanation,
+its tests, a proposed policy's impact, and the instance's active policy."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from changeproof.cli.options import Output, OutputOption
+from changeproof.bootstrap import policy_tests
+from changeproof.cli.options import (
+    ActorOption,
+    HomeOption,
+    Output,
+    OutputOption,
+    instance_at,
+    resolve_actor,
+)
 from changeproof.cli.render import emit_json, err, out
 from changeproof.domain.errors import InputError, UsageError
 from changeproof.policy.errors import PolicyError
@@ -16,8 +27,13 @@ from changeproof.policy.explain import Explanation, explain
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
 from changeproof.policy.schema import policy_schema_text
 from changeproof.policy.templates import TEMPLATES, template
+from changeproof.services.policies import Simulation, parse_since
+from changeproof.services.policy_tests import PolicyTestReport
 
-app = typer.Typer(help="The policy file: schema, templates, validation.", no_args_is_help=True)
+app = typer.Typer(
+    help="The policy: schema, templates, validation, tests, simulation, the active policy.",
+    no_args_is_help=True,
+)
 
 DEFAULT_POLICY = Path("changeproof.yaml")
 PolicyOption = Annotated[
@@ -70,21 +86,7 @@ def validate(policy: PolicyOption = DEFAULT_POLICY, output: OutputOption = Outpu
     try:
         loaded = load_policy_file(policy)
     except PolicyError as e:
-        if output is Output.json:
-            emit_json(
-                {
-                    "ok": False,
-                    "policy": str(policy),
-                    "digest": None,
-                    "errors": [p.to_data() for p in e.problems],
-                }
-            )
-        else:
-            for problem in e.problems:
-                err.print(f"error: {problem}", markup=False)
-            if e.hint():
-                err.print(f"hint: {e.hint()}", markup=False)
-        raise typer.Exit(e.exit_code) from None
+        _refuse(e, output, {"ok": False, "policy": str(policy), "digest": None})
     p = loaded.policy
     controls = sum(len(env.controls) for env in p.environments.values())
     if output is Output.json:
@@ -119,6 +121,256 @@ def explain_command(
         return
     for line in _explanation_lines(loaded, explanation):
         out.print(line, markup=False)
+
+
+@app.command("test")
+def run_tests(
+    cases: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder of case files (*.yaml), or one case file.", show_default=False
+        ),
+    ],
+    policy: PolicyOption = DEFAULT_POLICY,
+    output: OutputOption = Output.text,
+) -> None:
+    """Run the policy's test cases: facts written out by hand and the verdict each must get.
+
+    Needs no instance. Exit 0 when every case holds, 1 when any decision differs from its
+    expectation, 2 when a case or the policy is malformed (naming the file, line and key).
+    """
+    try:
+        report = policy_tests().run(cases, policy)
+    except PolicyError as e:
+        _refuse(e, output, {"ok": False, "policy": str(policy), "cases": []})
+    if output is Output.json:
+        emit_json(_test_report_data(report, policy))
+    else:
+        _render_tests(report, policy)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _test_report_data(report: PolicyTestReport, policy: Path) -> dict[str, object]:
+    return {
+        "ok": not report.failed,
+        "policy": str(policy),
+        "digest": report.policy.digest,
+        "cases": [
+            {
+                "case": o.source,
+                "name": o.name,
+                "held": o.held,
+                "differences": list(o.differences),
+                "allowed": o.decision.allowed,
+                "classification": str(o.decision.classification),
+                "controls": [
+                    {"id": c.id, "status": str(c.status), "reason": c.reason}
+                    for c in o.decision.controls
+                ],
+            }
+            for o in report.outcomes
+        ],
+        "held": len(report.outcomes) - len(report.failed),
+        "failed": len(report.failed),
+        "errors": [],
+    }
+
+
+def _render_tests(report: PolicyTestReport, policy: Path) -> None:
+    table = Table(title=f"policy tests: {policy}")
+    table.add_column("")
+    table.add_column("case", overflow="fold")
+    table.add_column("decision")
+    table.add_column("differences", overflow="fold")
+    for o in report.outcomes:
+        mark = "[green]pass[/green]" if o.held else "[red]FAIL[/red]"
+        verdict = "allowed" if o.decision.allowed else "blocked"
+        title = o.source if o.name is None else f"{o.source}\n{o.name}"
+        table.add_row(
+            mark,
+            escape(title),
+            f"{verdict}, {o.decision.classification}",
+            escape("\n".join(o.differences)),
+        )
+    out.print(table)
+    failed = len(report.failed)
+    summary = (
+        f"{_cases(len(report.outcomes))}: {len(report.outcomes) - failed} hold, {failed} differ "
+        f"(policy sha256:{report.policy.digest})"
+    )
+    out.print(f"[red]{summary}[/red]" if failed else f"[green]{summary}[/green]")
+
+
+@app.command("simulate")
+def simulate(
+    policy: Annotated[
+        Path, typer.Option("--policy", help="The proposed policy file.", show_default=False)
+    ],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only decisions made at or after DATE (2026-11-01, or an ISO 8601 time).",
+            show_default=False,
+        ),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Only decisions for this environment.", show_default=False),
+    ] = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Re-evaluate recorded gate decisions under a proposed policy; list the verdicts that
+    would change. A report: exit 0 whenever it ran."""
+    after = None if since is None else parse_since(since)
+    with instance_at(home) as instance:
+        result = instance.policies.simulate(policy, since=after, environment=env)
+    if output is Output.json:
+        emit_json(_simulation_data(result, policy))
+        return
+    _render_simulation(result, policy)
+
+
+def _simulation_data(s: Simulation, policy: Path) -> dict[str, object]:
+    return {
+        "policy": str(policy),
+        "digest": s.policy.digest,
+        "since": None if s.since is None else s.since.isoformat(),
+        "environment": s.environment,
+        "examined": s.examined,
+        "changed": [c.to_data() for c in s.changed],
+    }
+
+
+def _render_simulation(s: Simulation, policy: Path) -> None:
+    scope = "" if s.since is None else f" since {s.since.isoformat()}"
+    scope += "" if s.environment is None else f" for {s.environment}"
+    out.print(
+        f"Re-evaluated {s.examined} recorded decision{'' if s.examined == 1 else 's'}{scope} "
+        f"under {policy} "
+        f"(sha256:{s.policy.digest}): {len(s.changed)} would change",
+        markup=False,
+    )
+    for c in s.changed:
+        out.print(
+            f"entry {c.seq}: {c.release} → {c.environment} "
+            f"(decided {c.decided_at} under sha256:{c.old_digest[:12]}…)",
+            markup=False,
+        )
+        out.print(
+            f"  {_verdict(c.old_allowed)} → {_verdict(c.new_allowed)}, "
+            f"{c.old_classification} → {c.new_classification}",
+            markup=False,
+        )
+        for x in c.controls:
+            why = "" if x.new is None else f": {x.reason}"
+            out.print(
+                f"  {x.id}: {x.old or 'not required'} → {x.new or 'not required'}{why}",
+                markup=False,
+            )
+
+
+def _cases(n: int) -> str:
+    return "1 case" if n == 1 else f"{n} cases"
+
+
+def _verdict(allowed: bool) -> str:
+    return "allowed" if allowed else "blocked"
+
+
+@app.command("activate")
+def activate(
+    policy_file: Annotated[
+        Path, typer.Argument(help="The policy file to make active.", show_default=False)
+    ],
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Make a policy the instance's active one: `gate` uses it when given no policy file.
+
+    Recorded in the ledger as `policy.activated` with the new and the previous digest.
+    """
+    try:
+        with instance_at(home) as instance:
+            done = instance.policies.activate(policy_file, actor=resolve_actor(actor))
+    except PolicyError as e:
+        _refuse(e, output, {"ok": False, "policy": str(policy_file), "digest": None})
+    if output is Output.json:
+        emit_json(
+            {
+                "ok": True,
+                "policy": str(policy_file),
+                "digest": done.digest,
+                "previous_digest": done.previous_digest,
+                "recorded": done.recorded,
+                "seq": done.seq,
+            }
+        )
+        return
+    if not done.recorded:
+        out.print(f"sha256:{done.digest} is already the active policy; nothing recorded")
+        return
+    was = "none" if done.previous_digest is None else f"sha256:{done.previous_digest}"
+    out.print(
+        f"Activated {policy_file} (sha256:{done.digest}; was {was}) as entry {done.seq}",
+        markup=False,
+    )
+
+
+@app.command("status")
+def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
+    """The instance's active policy: its digest, and when, by whom and from where it was
+    activated."""
+    with instance_at(home) as instance:
+        state = instance.policies.status()
+    a = state.active
+    if output is Output.json:
+        emit_json(
+            {
+                "active": None
+                if a is None
+                else {
+                    "digest": a.digest,
+                    "previous_digest": a.previous_digest,
+                    "source": a.source,
+                    "seq": a.seq,
+                    "actor": a.actor,
+                    "activated_at": a.activated_at,
+                },
+                "activations": state.activations,
+            }
+        )
+        return
+    if a is None:
+        out.print(
+            "No active policy: `gate` needs --policy or ./changeproof.yaml "
+            "(activate one with `changeproof policy activate FILE`)",
+            markup=False,
+        )
+        return
+    out.print(f"Active policy sha256:{a.digest}", markup=False)
+    out.print(
+        f"  activated at entry {a.seq} on {a.activated_at} by {a.actor}"
+        + ("" if a.source is None else f", from {a.source}"),
+        markup=False,
+    )
+    previous = "none" if a.previous_digest is None else f"sha256:{a.previous_digest}"
+    out.print(f"  previous {previous}; {state.activations} activations in all", markup=False)
+
+
+def _refuse(e: PolicyError, output: Output, document: dict[str, object]) -> NoReturn:
+    """Every problem of a malformed policy or case, on stderr or as JSON; exit 2."""
+    if output is Output.json:
+        emit_json({**document, "errors": [p.to_data() for p in e.problems]})
+    else:
+        for problem in e.problems:
+            err.print(f"error: {problem}", markup=False)
+        if e.hint():
+            err.print(f"hint: {e.hint()}", markup=False)
+    raise typer.Exit(e.exit_code)
 
 
 def _explanation_lines(loaded: LoadedPolicy, e: Explanation) -> list[str]:

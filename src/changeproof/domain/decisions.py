@@ -11,6 +11,7 @@ from changeproof.domain.canonical import JsonValue
 
 __all__ = [
     "GATE_DECIDED",
+    "POLICY_ACTIVATED",
     "POLICY_RECORDED",
     "Classification",
     "ControlResult",
@@ -21,6 +22,8 @@ __all__ = [
 
 GATE_DECIDED: Final = "gate.decided"
 POLICY_RECORDED: Final = "policy.recorded"
+# The instance's active policy changed: {digest, previous_digest, policy, source}.
+POLICY_ACTIVATED: Final = "policy.activated"
 
 
 class ControlStatus(StrEnum):

@@ -15,8 +15,9 @@ from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, ReviewState
 from changeproof.domain.releases import Commit
+from changeproof.policy.model import Policy
 
-__all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact"]
+__all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact", "expert_groups"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +99,12 @@ class Facts:
 
     def actor(self, identity: str | None, platform: str | None = None) -> Actor | None:
         return None if identity is None else self.directory.resolve(identity, platform)
+
+
+def expert_groups(policy: Policy) -> dict[str, tuple[str, ...]]:
+    """`Facts.high_risk_groups`: each high-risk glob with the expert groups named for it."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for area in policy.high_risk:
+        for glob in area.paths:
+            groups[glob] = (*groups.get(glob, ()), area.experts)
+    return groups

@@ -7,7 +7,7 @@ alone (`replay`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EvidenceKind
 from changeproof.domain.releases import ReleaseRef
 from changeproof.policy.evaluation import evaluate
-from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts
+from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
 from changeproof.policy.loader import LoadedPolicy, load_policy_file, policy_from_document
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
@@ -36,14 +36,24 @@ from changeproof.store.actors import directory
 from changeproof.store.database import Database
 from changeproof.store.unit_of_work import UnitOfWork
 
-__all__ = ["GateRequest", "GateResult", "GateService", "Replay", "decision_data"]
+__all__ = [
+    "GateRequest",
+    "GateResult",
+    "GateService",
+    "Replay",
+    "active_policy",
+    "decision_data",
+    "facts_as_of",
+    "recorded_policy",
+    "recorded_request",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class GateRequest:
     release: ReleaseRef
     environment: str
-    policy_file: Path
+    policy_file: Path | None  # None: the instance's active policy (`policy activate`)
     deployer: str | None = None
     artifact: str | None = None
     urgent: bool = False
@@ -86,11 +96,14 @@ class GateService:
             raise UsageError("an urgent change needs --reason")
         if request.reason and not request.urgent:
             raise UsageError("--reason goes with --urgent")
-        loaded = load_policy_file(request.policy_file)
+        if request.policy_file is not None:
+            loaded = load_policy_file(request.policy_file)
         now = self._clock.now()
         with self._db.read() as conn:
+            if request.policy_file is None:
+                loaded = active_policy(conn)
             as_of = ledger.read_head(conn).tree_size
-            facts = _facts(conn, request, loaded, as_of, now)
+            facts = facts_as_of(conn, request, loaded, as_of, now)
         decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
         with self._unit_of_work() as uow:
             if recorded.policy_document(uow.conn, loaded.digest) is None:
@@ -119,35 +132,10 @@ class GateService:
             if document is None:
                 raise NotFoundError(f"entry {seq} is not a gate decision")
             digest = str(document["policy_digest"])
-            policy_doc = recorded.policy_document(conn, digest)
-            if policy_doc is None:
-                raise IntegrityError(
-                    f"the policy {digest} that decided entry {seq} is not recorded"
-                )
-            loaded = policy_from_document(policy_doc, source=f"ledger policy {digest}")
-            if loaded.digest != digest:
-                raise IntegrityError(f"the recorded policy no longer has the digest {digest}")
-            deployer, artifact = document.get("deployer_identity"), document.get("artifact")
-            declared = document.get("declared")
-            request = GateRequest(
-                release=ReleaseRef.parse(str(document["release"])),
-                environment=str(document["environment"]),
-                policy_file=Path(),
-                deployer=None if deployer is None else str(deployer),
-                artifact=None if artifact is None else str(artifact),
-                urgent=document["classification"] == Classification.URGENT,
-                reason=None
-                if document.get("urgent_reason") is None
-                else str(document["urgent_reason"]),
-            )
-            now = datetime.fromisoformat(str(document["now"]))
-            facts = _facts(conn, request, loaded, int(str(document["as_of_seq"])), now)
-        replayed = evaluate(
-            loaded.policy,
-            digest,
-            facts,
-            declared=None if declared is None else Classification(str(declared)),
-        )
+            loaded = recorded_policy(conn, digest, f"that decided entry {seq}")
+            request, now, declared = recorded_request(document)
+            facts = facts_as_of(conn, request, loaded, int(str(document["as_of_seq"])), now)
+        replayed = evaluate(loaded.policy, digest, facts, declared=declared)
         comparable = {k: v for k, v in document.items() if k not in ("declared", "now")}
         return Replay(seq, comparable, replayed)
 
@@ -173,9 +161,52 @@ def decision_data(
     }
 
 
-def _facts(
+def active_policy(conn: Connection) -> LoadedPolicy:
+    """The instance's active policy, from the ledger; NotFoundError when none was activated."""
+    activation = recorded.active_policy(conn)
+    if activation is None:
+        raise NotFoundError(
+            "no policy: no --policy given, no ./changeproof.yaml here, "
+            "and the instance has no active policy",
+            hint="give --policy FILE, or activate one with `changeproof policy activate FILE`",
+        )
+    return recorded_policy(conn, activation.digest, f"activated at entry {activation.seq}")
+
+
+def recorded_policy(conn: Connection, digest: str, role: str) -> LoadedPolicy:
+    """The policy recorded with `digest`, checked to still have it; `role` says why it is read."""
+    document = recorded.policy_document(conn, digest)
+    if document is None:
+        raise IntegrityError(f"the policy {digest} {role} is not recorded")
+    loaded = policy_from_document(document, source=f"ledger policy {digest}")
+    if loaded.digest != digest:
+        raise IntegrityError(f"the recorded policy no longer has the digest {digest}")
+    return loaded
+
+
+def recorded_request(
+    document: Mapping[str, JsonValue],
+) -> tuple[GateRequest, datetime, Classification | None]:
+    """What a recorded decision was asked, when, and the classification it was declared."""
+    deployer, artifact = document.get("deployer_identity"), document.get("artifact")
+    declared, reason = document.get("declared"), document.get("urgent_reason")
+    request = GateRequest(
+        release=ReleaseRef.parse(str(document["release"])),
+        environment=str(document["environment"]),
+        policy_file=None,
+        deployer=None if deployer is None else str(deployer),
+        artifact=None if artifact is None else str(artifact),
+        urgent=document["classification"] == Classification.URGENT,
+        reason=None if reason is None else str(reason),
+    )
+    now = datetime.fromisoformat(str(document["now"]))
+    return request, now, None if declared is None else Classification(str(declared))
+
+
+def facts_as_of(
     conn: Connection, request: GateRequest, loaded: LoadedPolicy, as_of: int, now: datetime
 ) -> Facts:
+    """The release's facts as they stood at ledger position `as_of`, for `loaded`'s policy."""
     ref = request.release
     release = queries.find_release(conn, ref)
     if release is None or release.seq >= as_of:
@@ -185,10 +216,6 @@ def _facts(
     if request.deployer is not None:
         found = people.resolve(request.deployer)
         deployer = found.name if found is not None else request.deployer
-    groups: dict[str, tuple[str, ...]] = {}
-    for area in loaded.policy.high_risk:
-        for glob in area.paths:
-            groups[glob] = (*groups.get(glob, ()), area.experts)
     return Facts(
         release=str(ref),
         environment=request.environment,
@@ -207,5 +234,5 @@ def _facts(
         artifact=request.artifact,
         urgent=request.urgent,
         urgent_reason=request.reason,
-        high_risk_groups=groups,
+        high_risk_groups=expert_groups(loaded.policy),
     )

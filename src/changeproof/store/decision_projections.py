@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
-from changeproof.domain.decisions import GATE_DECIDED, POLICY_RECORDED
+from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
 from changeproof.domain.events import RecordedEvent, format_time
 from changeproof.store.projections import projects
-from changeproof.store.schema import decisions, policies
+from changeproof.store.schema import decisions, policies, policy_activations
 
 __all__: list[str] = []
 
@@ -22,19 +22,41 @@ def _json(value: object) -> str:
 @projects(POLICY_RECORDED)
 def _policies(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
-        known = conn.execute(
-            select(policies.c.digest).where(policies.c.digest == data["digest"])
-        ).first()
-        if known is None:
-            conn.execute(
-                policies.insert().values(
-                    digest=data["digest"],
-                    seq=event.seq,
-                    document=_json(data["policy"]),
-                    source=data.get("source"),
-                )
+        _policy(conn, event)
+
+
+def _policy(conn: Connection, event: RecordedEvent) -> None:
+    """Keep a policy by its digest (once: the first entry that held it)."""
+    data = event.data
+    known = conn.execute(
+        select(policies.c.digest).where(policies.c.digest == data["digest"])
+    ).first()
+    if known is None:
+        conn.execute(
+            policies.insert().values(
+                digest=data["digest"],
+                seq=event.seq,
+                document=_json(data["policy"]),
+                source=data.get("source"),
             )
+        )
+
+
+@projects(POLICY_ACTIVATED)
+def _activations(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    """An activation carries its policy, so decisions under it replay from `policies`."""
+    for event in events:
+        _policy(conn, event)
+        conn.execute(
+            policy_activations.insert().values(
+                seq=event.seq,
+                digest=event.data["digest"],
+                previous_digest=event.data.get("previous_digest"),
+                source=event.data.get("source"),
+                actor=event.actor,
+                activated_at=format_time(event.time),
+            )
+        )
 
 
 @projects(GATE_DECIDED)

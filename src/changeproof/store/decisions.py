@@ -1,15 +1,44 @@
-"""Queries over recorded policies and gate decisions."""
+"""Queries over recorded policies, the instance's active policy and gate decisions."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from changeproof.domain.canonical import JsonValue
-from changeproof.store.schema import decisions, policies
+from changeproof.store.schema import decisions, policies, policy_activations
 
-__all__ = ["decision_document", "policy_document"]
+__all__ = [
+    "Activation",
+    "RecordedDecision",
+    "active_policy",
+    "count_activations",
+    "decision_document",
+    "decisions_since",
+    "policy_document",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """One `policy.activated` entry: the newest is the instance's active policy."""
+
+    seq: int
+    digest: str
+    previous_digest: str | None
+    source: str | None
+    actor: str
+    activated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    seq: int
+    decided_at: str
+    document: dict[str, JsonValue]
 
 
 def policy_document(conn: Connection, digest: str) -> dict[str, JsonValue] | None:
@@ -20,3 +49,36 @@ def policy_document(conn: Connection, digest: str) -> dict[str, JsonValue] | Non
 def decision_document(conn: Connection, seq: int) -> dict[str, JsonValue] | None:
     row = conn.execute(select(decisions.c.document).where(decisions.c.seq == seq)).first()
     return None if row is None else dict(json.loads(row.document))
+
+
+def active_policy(conn: Connection) -> Activation | None:
+    """The newest activation, or None when no policy was ever activated."""
+    a = policy_activations.c
+    row = conn.execute(
+        select(a.seq, a.digest, a.previous_digest, a.source, a.actor, a.activated_at)
+        .order_by(a.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Activation(
+        int(row.seq), row.digest, row.previous_digest, row.source, row.actor, row.activated_at
+    )
+
+
+def decisions_since(
+    conn: Connection, since: str | None, environment: str | None
+) -> Iterator[RecordedDecision]:
+    """Gate decisions in seq order; `since` is a `format_time` text (decided at or after it)."""
+    d = decisions.c
+    query = select(d.seq, d.decided_at, d.document).order_by(d.seq)
+    if since is not None:
+        query = query.where(d.decided_at >= since)
+    if environment is not None:
+        query = query.where(d.environment == environment)
+    for row in conn.execute(query):
+        yield RecordedDecision(int(row.seq), row.decided_at, dict(json.loads(row.document)))
+
+
+def count_activations(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(policy_activations)).scalar_one())

@@ -44,6 +44,7 @@ __all__ = [
     "ledger_subtrees",
     "metadata",
     "policies",
+    "policy_activations",
     "release_commits",
     "releases",
 ]
@@ -246,6 +247,18 @@ policies = Table(
     Column("source", Text, nullable=True),  # where it was read from
 )
 
+# Every change of the instance's active policy; the newest seq is the active one.
+policy_activations = Table(
+    "policy_activations",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("previous_digest", String(64), nullable=True),
+    Column("source", Text, nullable=True),  # where the policy was read from
+    Column("actor", String(200), nullable=False),
+    Column("activated_at", String(32), nullable=False),
+)
+
 decisions = Table(
     "decisions",
     metadata,
@@ -279,5 +292,6 @@ PROJECTION_TABLES = (
     actor_aliases,
     actor_grants,
     policies,
+    policy_activations,
     decisions,
 )
