@@ -34,6 +34,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS) $(INGEST_ARGS)
+	$(BIN)/python bench/gate.py $(BENCH_ARGS) $(GATE_ARGS)
 
 # Fails when a command, option, exit code or linked page is undocumented.
 docs: $(STAMP)
