@@ -76,7 +76,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         releases=ReleaseService(db, unit_of_work, clock, config.tickets),
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         actors=ActorService(db, unit_of_work, clock),
-        gate=GateService(db, unit_of_work, clock),
+        gate=GateService(db, unit_of_work, clock, signer),
         policies=PolicyService(db, unit_of_work, clock),
         clock=clock,
     )

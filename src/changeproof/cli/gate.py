@@ -53,6 +53,15 @@ def gate(
             show_default=False,
         ),
     ] = None,
+    attestation: Annotated[
+        Path | None,
+        typer.Option(
+            "--attestation",
+            metavar="FILE",
+            help="Also write the decision here as a SLSA verification summary (in-toto, "
+            "DSSE-signed by the instance key), passed or failed.",
+        ),
+    ] = None,
     actor: ActorOption = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
@@ -71,6 +80,7 @@ def gate(
         urgent=urgent,
         reason=reason,
         declared=declare,
+        attestation=attestation,
     )
     with instance_at(home) as instance:
         result = instance.gate.decide(request, actor=resolve_actor(actor))
@@ -83,7 +93,8 @@ def _render(result: GateResult, request: GateRequest, output: Output) -> None:
     decision = result.decision
     if output is Output.json:
         doc = decision_data(decision, result.as_of_seq, request.deployer)
-        emit_json({**doc, "decision_seq": result.seq})
+        extra = {} if result.attestation is None else {"attestation": str(result.attestation)}
+        emit_json({**doc, "decision_seq": result.seq, **extra})
         return
     table = Table("", "control", "reason", title=f"{decision.release} → {decision.environment}")
     for control in decision.controls:
@@ -102,3 +113,5 @@ def _render(result: GateResult, request: GateRequest, output: Output) -> None:
             "an after-the-fact review is required[/yellow]"
         )
     out.print(f"policy sha256:{decision.policy_digest}  decision recorded as entry {result.seq}")
+    if result.attestation is not None:
+        out.print(f"verification summary (signed) written to {result.attestation}")

@@ -3,18 +3,26 @@
 The facts are read as of one ledger position, the policy is recorded by its digest,
 and the decision records both, so any verdict can be replayed later from the ledger
 alone (`replay`).
+
+With `attestation`, the decision is also written as a SLSA verification summary (see
+`changeproof.reports.vsa`) in a DSSE envelope signed by the instance key, once the decision
+is recorded (the summary names its ledger entry); nothing is written when the gate errs.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import re
+import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection
 
-from changeproof.domain.canonical import JsonValue
+from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
     GATE_DECIDED,
@@ -22,13 +30,23 @@ from changeproof.domain.decisions import (
     Classification,
     Decision,
 )
-from changeproof.domain.errors import IntegrityError, NotFoundError, UsageError
+from changeproof.domain.errors import (
+    ConfigError,
+    InputError,
+    IntegrityError,
+    NotFoundError,
+    UsageError,
+)
 from changeproof.domain.events import ActorId, Event
-from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.evidence import EvidenceKind, Subject
 from changeproof.domain.releases import ReleaseRef
+from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE
+from changeproof.ingest.signatures import pae
+from changeproof.ledger import NoteSigner
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
 from changeproof.policy.loader import LoadedPolicy, load_policy_file, policy_from_document
+from changeproof.reports.vsa import InputAttestation, verification_summary
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as queries
@@ -59,6 +77,7 @@ class GateRequest:
     urgent: bool = False
     reason: str | None = None
     declared: Classification | None = None
+    attestation: Path | None = None  # also write the decision here, as a signed VSA
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +85,7 @@ class GateResult:
     decision: Decision
     seq: int
     as_of_seq: int
+    attestation: Path | None = None  # where the signed VSA was written
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +106,26 @@ class Replay:
 
 
 class GateService:
-    def __init__(self, db: Database, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
+        signer: NoteSigner | None = None,  # the instance key, to sign attestations with
+    ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._signer = signer
 
     def decide(self, request: GateRequest, *, actor: str) -> GateResult:
         if request.urgent and not (request.reason or "").strip():
             raise UsageError("an urgent change needs --reason")
         if request.reason and not request.urgent:
             raise UsageError("--reason goes with --urgent")
+        signer = None
+        if request.attestation is not None:
+            signer = self._attestation_signer(request, request.attestation)
         if request.policy_file is not None:
             loaded = load_policy_file(request.policy_file)
         now = self._clock.now()
@@ -104,6 +134,12 @@ class GateService:
                 loaded = active_policy(conn)
             as_of = ledger.read_head(conn).tree_size
             facts = facts_as_of(conn, request, loaded, as_of, now)
+        subjects = _subjects(facts)
+        if request.attestation is not None and not subjects:
+            raise UsageError(
+                f"an attestation is about an artifact, and {request.release} has none recorded",
+                hint="give --artifact DIGEST, or record one with `changeproof attest artifact`",
+            )
         decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
         with self._unit_of_work() as uow:
             if recorded.policy_document(uow.conn, loaded.digest) is None:
@@ -123,7 +159,27 @@ class GateService:
             data["declared"] = None if request.declared is None else str(request.declared)
             data["now"] = now.isoformat()
             uow.record(Event(GATE_DECIDED, ActorId(actor), now, data))
-        return GateResult(decision, uow.recorded[-1].seq, as_of)
+        result = GateResult(decision, uow.recorded[-1].seq, as_of)
+        if signer is None or request.attestation is None:
+            return result
+        _attest(signer, request.attestation, result, facts, subjects, now)
+        return replace(result, attestation=request.attestation)
+
+    def _attestation_signer(self, request: GateRequest, path: Path) -> NoteSigner:
+        """The key to sign with; refuses, before anything is recorded, an attestation that
+        could not be made or written."""
+        if self._signer is None:
+            raise ConfigError("this gate has no signing key to sign an attestation with")
+        if request.artifact is not None and not _SHA256.fullmatch(request.artifact):
+            raise UsageError(
+                f"--artifact {request.artifact!r} is not a sha256 digest (64 hex digits); "
+                "an attestation names its subject by one"
+            )
+        if path.is_dir():
+            raise UsageError(f"--attestation {path} is a directory; give a file name")
+        if not path.parent.is_dir():
+            raise UsageError(f"cannot write --attestation {path}: no directory {path.parent}")
+        return self._signer
 
     def replay(self, seq: int) -> Replay:
         """Re-evaluate a recorded decision from the ledger and the policy with its digest."""
@@ -236,3 +292,73 @@ def facts_as_of(
         urgent_reason=request.reason,
         high_risk_groups=expert_groups(loaded.policy),
     )
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _subjects(facts: Facts) -> tuple[Subject, ...]:
+    """What a decision is about: the artifact asked for (by its recorded name when it has
+    one), else every artifact recorded for the release."""
+    if facts.artifact is not None:
+        names = [a.name for a in facts.artifacts if a.sha256 == facts.artifact]
+        name = names[0] if names else f"sha256:{facts.artifact}"
+        return (Subject(name, {"sha256": facts.artifact}),)
+    recorded_artifacts = dict.fromkeys((a.name, a.sha256) for a in facts.artifacts)
+    return tuple(Subject(name, {"sha256": digest}) for name, digest in recorded_artifacts)
+
+
+def _attest(
+    signer: NoteSigner,
+    path: Path,
+    result: GateResult,
+    facts: Facts,
+    subjects: tuple[Subject, ...],
+    now: datetime,
+) -> None:
+    """Sign the decision's verification summary (DSSE, Ed25519) and write it atomically."""
+    statement = verification_summary(
+        result.decision,
+        decision_seq=result.seq,
+        as_of_seq=result.as_of_seq,
+        origin=signer.name,
+        verified_at=now,
+        subjects=subjects,
+        inputs=[InputAttestation(e.seq, e.sha256) for e in facts.evidence],
+    )
+    payload = canonical_json(statement)
+    envelope: dict[str, JsonValue] = {
+        "payloadType": IN_TOTO_PAYLOAD_TYPE,
+        "payload": base64.b64encode(payload).decode("ascii"),
+        "signatures": [
+            {
+                "keyid": signer.verifier.key_id.hex(),
+                "sig": base64.b64encode(
+                    signer.sign_message(pae(IN_TOTO_PAYLOAD_TYPE, payload))
+                ).decode("ascii"),
+            }
+        ],
+    }
+    try:
+        _write_atomically(path, canonical_json(envelope) + b"\n")
+    except OSError as e:
+        raise InputError(
+            f"the decision is recorded as entry {result.seq}, but the attestation "
+            f"{path} could not be written: {e.strerror or e}",
+            hint="run the gate again with a writable --attestation path",
+        ) from e
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)  # an attestation is public: anyone may check it
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
