@@ -63,11 +63,19 @@ class Facts:
     urgent: bool = False
     urgent_reason: str | None = None
     high_risk_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Several controls read the reviews: parse them once per decision.
+    _reviews: tuple[ReviewFact, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_reviews", self._parse_reviews())
 
     def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
         return tuple(e for e in self.evidence if e.kind is kind)
 
     def reviews(self) -> tuple[ReviewFact, ...]:
+        return self._reviews
+
+    def _parse_reviews(self) -> tuple[ReviewFact, ...]:
         found = []
         for e in self.of_kind(EvidenceKind.REVIEW):
             sha = e.summary.get("reviewed_sha")

@@ -137,7 +137,7 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
             ID,
             ControlStatus.PASS,
             f"{each(len(checked), 'commit')}{skipped} has {needed}, by {by}",
-            used,
+            capped(used),
             facts_out,
         )
     if not latest:
