@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
+import pygit2
 import pytest
 
+from changeproof.bootstrap import open_instance
+from changeproof.domain.releases import PathChange
+from changeproof.ingest import git as git_ingest
+from changeproof.ingest.git import (
+    changed_paths,
+    open_repository,
+    read_commits,
+    read_range,
+    resolve_range,
+)
+from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
+from changeproof.services import releases as releases_service
 from tests.conftest import Cli
 from tests.integration.gitrepo import GitRepo
 
@@ -297,5 +311,118 @@ def test_recreating_a_release_is_idempotent_and_a_different_range_conflicts(
     )
     assert clash.code == 2
     assert "already exists" in clash.err
+    assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
+    assert cli("ledger", "verify", "--home", home).code == 0
+
+
+def _every_kind_of_change(repo: GitRepo) -> None:
+    """Commits holding each kind of change the fast path reads or hands to the tree diff."""
+    text = "".join(f"line {n}\n" for n in range(40))
+    repo.commit(
+        "PAY-1 root",
+        {
+            "a.txt": text,
+            "a-b.txt": "x\n",
+            "a.b": "y\n",
+            "docs/deep/er/z.md": "z\n",
+            "logo.png": b"\x89PNG\x00\x01" * 40,
+            "empty.txt": "",
+            "no-newline.txt": "last",
+            "run.sh": "#!/bin/sh\n",
+            "é/ünïcode.txt": "u\n",
+        },
+    )
+    repo.commit(
+        "PAY-2 edit text and binary", {"a.txt": text + "end\n", "logo.png": b"\x89PNG\x00\x02"}
+    )
+    (repo.path / "run.sh").chmod(0o755)
+    repo.git("add", "run.sh")
+    repo.commit("PAY-3 mode only, and an edit", {"a.b": "y\nz\n"})
+    (repo.path / "link").symlink_to("a.txt")
+    repo.git("add", "link")
+    repo.commit("PAY-4 a symlink", {"docs/new/folder/file.md": "n\n"})
+    (repo.path / "link").unlink()
+    (repo.path / "link").symlink_to("a.b")
+    repo.git("add", "link")
+    repo.commit("PAY-5 symlink target", {"empty.txt": "now text\n"})
+    (repo.path / "link").unlink()
+    repo.commit("PAY-6 symlink turned file", {"link": "a file\n"})
+    repo.git("rm", "-q", "-r", "docs/deep")
+    repo.commit("PAY-7 delete a folder", {"no-newline.txt": "last\nmore"})
+    repo.git("mv", "a.txt", "moved.txt")
+    repo.commit("PAY-8 rename and edit", {"moved.txt": text.replace("line 3\n", "three\n")})
+    repo.git("rm", "-q", "a-b.txt")
+    repo.commit("PAY-9 file turned folder", {"a-b.txt/inside.txt": "i\n"})
+    repo.commit("PAY-10 copy of an edited file", {"copy.txt": text, "é/ünïcode.txt": "u\nv\n"})
+    repo.git("rm", "-q", "copy.txt", "logo.png")
+    repo.git("commit", "-q", "-m", "PAY-11 deletes only")
+
+
+@pytest.mark.parametrize("renames", [None, "copies", "false"])
+def test_changed_paths_read_fast_are_those_of_the_tree_diff(
+    repo: GitRepo, renames: str | None
+) -> None:
+    _every_kind_of_change(repo)
+    (repo.path / ".git" / "info" / "attributes").write_text("*.md binary\nlogo.png diff\n")
+    if renames is not None:
+        repo.git("config", "diff.renames", renames)
+    git = open_repository(repo.path)
+    matcher = TicketMatcher(parse_ticket_spec("jira"))
+    ends = resolve_range(git, "main", None)
+    serial = list(read_commits(git, ends, matcher, workers=0))
+    assert len(serial) == 11
+    for commit in serial:
+        exact = changed_paths(_git_commit(git, commit.sha), fast=False)  # libgit2's tree diff
+        assert commit.paths == exact, commit.subject
+    assert read_range(git, "main", None, matcher).commits == tuple(serial)
+
+
+def test_worker_processes_read_the_same_and_broken_ones_are_replaced(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _every_kind_of_change(repo)
+    git = open_repository(repo.path)
+    matcher = TicketMatcher(parse_ticket_spec("jira"))
+    ends = resolve_range(git, "main", None)
+    serial = list(read_commits(git, ends, matcher, workers=0))
+    with monkeypatch.context() as patched:
+        patched.setattr(git_ingest, "_TASK", 3)  # several tasks for two workers
+        # This process cannot read paths now: whatever it returns, the workers read.
+        patched.setattr(git_ingest, "changed_paths", _not_here)
+        assert list(read_commits(git, ends, matcher, workers=2)) == serial
+    # Workers that exit at once, or cannot start: this process reads everything itself.
+    for executable in ("/bin/true", str(repo.path / "no-such-python")):
+        with monkeypatch.context() as patched:
+            patched.setattr(sys, "executable", executable)
+            assert list(read_commits(git, ends, matcher, workers=2)) == serial
+
+
+def _not_here(commit: pygit2.Commit, fast: bool) -> tuple[PathChange, ...]:
+    raise AssertionError("paths were read in the parent process")
+
+
+def _git_commit(git: pygit2.Repository, sha: str) -> pygit2.Commit:
+    commit = git[sha]
+    assert isinstance(commit, pygit2.Commit)
+    return commit
+
+
+def test_a_range_recorded_over_several_units_of_work_is_one_release(
+    home: Path, repo: GitRepo, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(releases_service, "COMMITS_PER_UNIT", 2)
+    shas = [repo.commit(f"PAY-{n} change {n}") for n in range(5)]
+    with open_instance(home) as instance:
+        before = instance.ledger.size()
+    doc = _create(cli, home, repo, "1.0", "--to", "main")
+    assert [c["sha"] for c in _commits(doc)] == shas
+    shown = cli("release", "show", "payments/1.0", "--home", home, "--output", "json")
+    assert json.loads(shown.out)["commits"] == doc["commits"]
+    with open_instance(home) as instance:
+        assert instance.ledger.size() == before + 6  # five commits, then the release
+    again = _create(cli, home, repo, "1.0-again", "--from", f"{shas[0]}~0", "--to", "main")
+    assert len(_commits(again)) == 4
+    with open_instance(home) as instance:
+        assert instance.ledger.size() == before + 7  # the commits were recorded already
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
     assert cli("ledger", "verify", "--home", home).code == 0

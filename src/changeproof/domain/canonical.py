@@ -6,17 +6,22 @@ ES6 number formatting is where encoders disagree. For those values JCS output eq
 keys by UTF-16 code units: the two orders differ only for keys holding characters
 beyond U+FFFF, which we hand to the reference implementation. A property test pins the
 fast path to `rfc8785.dumps`.
+
+`CanonicalObject` is for the many objects our own code builds (a commit per event): it is
+encoded once, when built, and its checks are made on the encoded text instead of by a walk.
 """
 
 from __future__ import annotations
 
 import json
+import json.encoder
+import re
 from collections.abc import Mapping, Sequence
 from typing import Final, TypeAlias
 
 import rfc8785
 
-__all__ = ["JsonValue", "canonical_json"]
+__all__ = ["CanonicalObject", "JsonValue", "canonical_json"]
 
 JsonValue: TypeAlias = "str | int | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 
@@ -25,10 +30,44 @@ _MAX_SAFE_INT: Final = 2**53 - 1
 _encode = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 ).encode
+_encode_string: Final = json.encoder.encode_basestring  # what _encode does with a str
+
+
+# In encoded text: where a number could be a float (1.5, 1e+16) or an integer of 16 digits or
+# more. Strings match too now and then ("v:1.5"): those objects are then walked, as others.
+_SUSPECT_NUMBER: Final = re.compile(r"[:,\[]-?\d(?:\d*[.eE]|\d{15})")
+
+
+class CanonicalObject(dict[str, JsonValue]):
+    """A JSON object our own code builds, encoded and checked once, when built.
+
+    Only for objects assembled from typed fields, whose keys are strings and whose values are
+    strings, integers, booleans, None, lists and such objects: the checks `canonical_json`
+    makes with a walk are then made on the encoded text, and it returns the stored bytes.
+    A lone surrogate fails to encode (ValueError); a number that could be a float or beyond
+    the I-JSON range, or a character beyond U+FFFF (JCS orders such keys differently), sends
+    the object through the walk after all. Never change one once built.
+    """
+
+    __slots__ = ("canonical", "text")
+
+    def __init__(self, items: Mapping[str, JsonValue]) -> None:
+        super().__init__(items)
+        text = _encode(self)
+        if _SUSPECT_NUMBER.search(text) is None and (text.isascii() or max(text) <= "\uffff"):
+            canonical = text.encode("utf-8")
+        else:
+            canonical = canonical_json(dict(self))
+        self.text: str = text  # json.dumps(sort_keys=True), no whitespace, raw UTF-8
+        self.canonical: bytes = canonical  # RFC 8785
 
 
 def canonical_json(value: JsonValue) -> bytes:
     """Encode `value` as RFC 8785 canonical JSON bytes; TypeError/ValueError on what JCS forbids."""
+    if type(value) is str:  # an event's actor, type and time: no walk needed
+        return _encode_string(value).encode("utf-8")  # a lone surrogate raises here
+    if isinstance(value, CanonicalObject):
+        return value.canonical
     if _needs_reference_order(value):
         return bytes(rfc8785.dumps(value))
     return _encode(value).encode("utf-8")

@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from changeproof.domain.canonical import JsonValue
+from changeproof.domain.canonical import CanonicalObject, JsonValue
 from changeproof.domain.errors import UsageError
 
 __all__ = [
     "COMMIT_RECORDED",
     "RELEASE_CREATED",
     "Commit",
+    "CommitData",
     "Identity",
     "PathChange",
     "Person",
@@ -24,6 +26,7 @@ __all__ = [
     "TicketSource",
     "commit_from_data",
     "record_digest",
+    "record_json",
 ]
 
 COMMIT_RECORDED: Final = "commit.recorded"
@@ -135,20 +138,35 @@ class Commit:
     def merge(self) -> bool:
         return len(self.parents) > 1
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "sha": self.sha,
-            "parents": list(self.parents),
-            "author": self.author.to_data(),
-            "committer": self.committer.to_data(),
-            "co_authors": [c.to_data() for c in self.co_authors],
-            "subject": self.subject,
-            "message": self.message,
-            "merge": self.merge,
-            "paths": [p.to_data() for p in self.paths],
-            "tickets": [t.to_data() for t in self.tickets],
-            "reverts": self.reverts,
-        }
+    def to_data(self) -> CommitData:
+        """The commit.recorded event's data, encoded once, with the commit it came from."""
+        return CommitData(
+            self,
+            {
+                "sha": self.sha,
+                "parents": list(self.parents),
+                "author": self.author.to_data(),
+                "committer": self.committer.to_data(),
+                "co_authors": [c.to_data() for c in self.co_authors],
+                "subject": self.subject,
+                "message": self.message,
+                "merge": self.merge,
+                "paths": [p.to_data() for p in self.paths],
+                "tickets": [t.to_data() for t in self.tickets],
+                "reverts": self.reverts,
+            },
+        )
+
+
+class CommitData(CanonicalObject):
+    """`Commit.to_data()`: the event's data, and the commit it was built from, which
+    `commit_from_data` would give back."""
+
+    __slots__ = ("commit",)
+
+    def __init__(self, commit: Commit, items: Mapping[str, JsonValue]) -> None:
+        super().__init__(items)
+        self.commit = commit
 
 
 def _person(data: object) -> Person:
@@ -161,8 +179,10 @@ def _optional_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def commit_from_data(data: dict[str, JsonValue]) -> Commit:
+def commit_from_data(data: Mapping[str, JsonValue]) -> Commit:
     """The inverse of `Commit.to_data`, for projections replaying the ledger."""
+    if isinstance(data, CommitData):
+        return data.commit
     parents, co_authors, paths, tickets = (
         data["parents"],
         data["co_authors"],
@@ -207,10 +227,16 @@ def commit_from_data(data: dict[str, JsonValue]) -> Commit:
     )
 
 
-def record_digest(data: dict[str, JsonValue]) -> str:
+def record_json(data: Mapping[str, JsonValue]) -> str:
+    """A recorded commit's data as the projection stores it: sorted keys, no whitespace."""
+    if isinstance(data, CanonicalObject):
+        return data.text  # encoded once, when Commit.to_data built it
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_digest(data: Mapping[str, JsonValue]) -> str:
     """A change detector for a recorded commit: equal digests mean equal facts.
 
     Not a signed or ledger hash (those use RFC 8785), so the fast C encoder is enough.
     """
-    encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hashlib.sha256(record_json(data).encode("utf-8")).hexdigest()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 from changeproof.domain.clock import Clock
@@ -17,14 +19,17 @@ from changeproof.domain.releases import (
     ReleaseRef,
     record_digest,
 )
-from changeproof.ingest.git import GitRange, open_repository, read_range
+from changeproof.ingest.git import RangeEnds, open_repository, read_commits, resolve_range
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
 from changeproof.store.releases import EvidenceRow, ReleaseRow
 from changeproof.store.unit_of_work import UnitOfWork
 
-__all__ = ["ReleaseService", "ReleaseView"]
+__all__ = ["COMMITS_PER_UNIT", "ReleaseService", "ReleaseView"]
+
+# Commits recorded per unit of work: bounds the memory a large range's events take.
+COMMITS_PER_UNIT: Final = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,13 @@ class ReleaseService:
         actor: str,
         tickets: str | None = None,
     ) -> ReleaseView:
-        """Read FROM..TO (FROM defaulting to the service's previous release) and record it."""
+        """Read FROM..TO (FROM defaulting to the service's previous release) and record it.
+
+        Commits are recorded COMMITS_PER_UNIT per unit of work while later ones are still
+        being read, each only if it is new or its facts changed; release.created comes last,
+        in the unit of work of the last commits. A run stopped half-way may leave commits
+        recorded but never a release, and the next run skips the commits already recorded.
+        """
         matcher = TicketMatcher(parse_ticket_spec(tickets or self._tickets))
         repo = open_repository(repository)
         with self._db.read() as conn:
@@ -76,21 +87,25 @@ class ReleaseService:
         start = from_ref
         if previous is not None:
             start, from_source = previous.to_sha, "last-created"
-        # Reading git is the slow part: do it before taking the write lock.
-        found = read_range(repo, to_ref, start, matcher)
+        ends = resolve_range(repo, to_ref, start)
         if existing is not None:
-            return self._existing(existing, found)
+            return self._existing(existing, ends)
         now = self._clock.now()
         who = ActorId(actor)
+        # Reading git is the slow part: the write lock is only taken to record each batch.
+        commits: list[Commit] = []
+        batch: list[Commit] = []
+        for commit in read_commits(repo, ends, matcher):
+            commits.append(commit)
+            batch.append(commit)
+            if len(batch) == COMMITS_PER_UNIT and len(commits) < len(ends.ids):
+                with self._unit_of_work() as uow:
+                    self._refuse_if_created(uow, ref)
+                    _record_commits(uow, batch, who, now)
+                batch = []
         with self._unit_of_work() as uow:
-            if queries.find_release(uow.conn, ref) is not None:
-                raise ConflictError(f"release {ref} was created meanwhile by someone else")
-            shas = [c.sha for c in found.commits]
-            recorded = queries.recorded_commit_digests(uow.conn, shas)
-            for commit in found.commits:
-                data = commit.to_data()
-                if recorded.get(commit.sha) != record_digest(data):
-                    uow.record(Event(COMMIT_RECORDED, who, now, data))
+            self._refuse_if_created(uow, ref)
+            _record_commits(uow, batch, who, now)
             uow.record(
                 Event(
                     RELEASE_CREATED,
@@ -102,16 +117,25 @@ class ReleaseService:
                         "repository": _remote(repo),
                         "from_ref": from_ref if from_ref is not None else start,
                         "to_ref": to_ref,
-                        "from_sha": found.from_sha,
-                        "to_sha": found.to_sha,
+                        "from_sha": ends.from_sha,
+                        "to_sha": ends.to_sha,
                         "from_source": from_source,
-                        "ancestor": found.ancestor,
-                        "commits": shas,
+                        "ancestor": ends.ancestor,
+                        "commits": [c.sha for c in commits],
                     },
                 )
             )
-        view = self.show(ref)
-        return ReleaseView(view.release, view.commits, view.evidence, created=True)
+        # What show() would read back, but from the commits in hand: what was just recorded.
+        with self._db.read() as conn:
+            release = queries.find_release(conn, ref)
+            evidence = queries.evidence_for(conn, ref)
+        assert release is not None  # recorded above, and releases are never removed
+        return ReleaseView(release, commits, evidence, created=True)
+
+    @staticmethod
+    def _refuse_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
+        if queries.find_release(uow.conn, ref) is not None:
+            raise ConflictError(f"release {ref} was created meanwhile by someone else")
 
     def show(self, ref: ReleaseRef) -> ReleaseView:
         with self._db.read() as conn:
@@ -124,7 +148,7 @@ class ReleaseService:
                 release, queries.release_commits_of(conn, ref), queries.evidence_for(conn, ref)
             )
 
-    def _existing(self, existing: ReleaseRow, found: GitRange) -> ReleaseView:
+    def _existing(self, existing: ReleaseRow, found: RangeEnds) -> ReleaseView:
         if (existing.to_sha, existing.from_sha) != (found.to_sha, found.from_sha):
             raise ConflictError(
                 f"release {existing.ref} already exists for "
@@ -132,6 +156,18 @@ class ReleaseService:
                 hint="give the new candidate another release name",
             )
         return self.show(existing.ref)
+
+
+def _record_commits(uow: UnitOfWork, batch: list[Commit], who: ActorId, now: datetime) -> None:
+    """Record each commit not recorded yet, or recorded with other facts (ticket patterns)."""
+    if not batch:
+        return
+    recorded = queries.recorded_commit_digests(uow.conn, [c.sha for c in batch])
+    for commit in batch:
+        data = commit.to_data()
+        digest = recorded.get(commit.sha)
+        if digest is None or digest != record_digest(data):
+            uow.record(Event(COMMIT_RECORDED, who, now, data))
 
 
 def _remote(repo: object) -> str | None:

@@ -7,6 +7,7 @@ transaction as the append; `rebuild` and `compare_with_rebuild` replay the ledge
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
     commit_from_data,
-    record_digest,
+    record_json,
 )
 from changeproof.store.ledger import SqlLogSource
 from changeproof.store.schema import (
@@ -92,54 +93,66 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     """A commit recorded again (other ticket patterns) replaces its earlier rows."""
     latest = {str(e.data["sha"]): e for e in events}
-    shas = list(latest)
+    # Most commits are new: only those already in the table have rows to replace.
+    known = _known_commits(conn, list(latest))
     for table in (commits, commit_tickets, commit_paths):
-        for start in range(0, len(shas), 500):
-            conn.execute(delete(table).where(table.c.sha.in_(shas[start : start + 500])))
-    commit_rows: list[dict[str, object]] = []
-    ticket_rows: list[dict[str, object]] = []
-    path_rows: list[dict[str, object]] = []
+        for start in range(0, len(known), 500):
+            conn.execute(delete(table).where(table.c.sha.in_(known[start : start + 500])))
+    commit_rows: list[tuple[object, ...]] = []
+    ticket_rows: list[tuple[object, ...]] = []
+    path_rows: list[tuple[object, ...]] = []
     for sha, event in latest.items():
-        data = dict(event.data)
-        commit = commit_from_data(data)
+        record = record_json(event.data)  # the data encoded once, for the row and its digest
+        commit = commit_from_data(event.data)  # at once when the data is Commit.to_data()'s
+        author, committer = commit.author, commit.committer
         commit_rows.append(
-            {
-                "sha": sha,
-                "seq": event.seq,
-                "record_sha256": record_digest(data),
-                "author_name": commit.author.name,
-                "author_email": commit.author.email,
-                "author_time": commit.author.time,
-                "committer_name": commit.committer.name,
-                "committer_email": commit.committer.email,
-                "committer_time": commit.committer.time,
-                "subject": commit.subject,
-                "merge": commit.merge,
-                "reverts": commit.reverts,
-                "record": _json(data),
-            }
+            (
+                sha,
+                event.seq,
+                hashlib.sha256(record.encode("utf-8")).hexdigest(),  # record_digest(data)
+                author.name,
+                author.email,
+                author.time,
+                committer.name,
+                committer.email,
+                committer.time,
+                commit.subject,
+                commit.merge,
+                commit.reverts,
+                record,
+            )
         )
-        ticket_rows.extend(
-            {"sha": sha, "system": t.system, "key": t.key, "source": t.source, "closes": t.closes}
-            for t in commit.tickets
-        )
-        path_rows.extend(
-            {
-                "sha": sha,
-                "path": p.path,
-                "added": p.added,
-                "deleted": p.deleted,
-                "old_path": p.old_path,
-            }
-            for p in commit.paths
-        )
+        ticket_rows.extend((sha, t.system, t.key, str(t.source), t.closes) for t in commit.tickets)
+        path_rows.extend((sha, p.path, p.added, p.deleted, p.old_path) for p in commit.paths)
     for table, rows in (
         (commits, commit_rows),
         (commit_tickets, ticket_rows),
         (commit_paths, path_rows),
     ):
-        if rows:
-            conn.execute(table.insert(), rows)
+        if rows:  # tuples straight to the driver, as the ledger insert does
+            conn.exec_driver_sql(_insert_all_columns(conn, table), rows)
+
+
+def _known_commits(conn: Connection, shas: Sequence[str]) -> list[str]:
+    # Plain SQL: SQLAlchemy's expanding IN costs more than the query itself here.
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    found: list[str] = []
+    for start in range(0, len(shas), 500):
+        chunk = tuple(shas[start : start + 500])
+        rows = conn.exec_driver_sql(
+            f"SELECT sha FROM commits WHERE sha IN ({', '.join([marker] * len(chunk))})",  # noqa: S608
+            chunk,
+        )
+        found.extend(str(sha) for (sha,) in rows)
+    return found
+
+
+def _insert_all_columns(conn: Connection, table: Table) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(quote(column.name) for column in table.columns)
+    markers = ", ".join([marker] * len(table.columns))
+    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({markers})"  # noqa: S608
 
 
 @projects(RELEASE_CREATED)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -7,7 +8,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from changeproof.domain.canonical import JsonValue, canonical_json
+from changeproof.domain.canonical import CanonicalObject, JsonValue, canonical_json
 
 _ints = st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
 # Text over the whole of Unicode except lone surrogates, which have no UTF-8 form.
@@ -38,3 +39,25 @@ def test_orders_keys_by_utf16_code_units_not_code_points() -> None:
 def test_rejects_what_canonical_json_cannot_hold(bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         canonical_json(bad)  # type: ignore[arg-type]  # deliberately outside JsonValue
+
+
+_objects = st.dictionaries(_text, json_values, max_size=5)
+
+
+@given(_objects)
+def test_a_canonical_object_encodes_as_the_reference_does(value: dict[str, JsonValue]) -> None:
+    built = CanonicalObject(value)
+    assert built == value
+    assert canonical_json(built) == built.canonical == rfc8785.dumps(value)
+    plain = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert built.text == plain
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"k": 1.5}, {"k": [2**53]}, {"k": -(2**60)}, {"k": "\ud800"}, {"k": {"\udfff": 1}}],
+    ids=["float", "unsafe-int", "unsafe-negative-int", "lone-surrogate", "surrogate-key"],
+)
+def test_a_canonical_object_refuses_what_canonical_json_refuses(bad: dict[str, object]) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        CanonicalObject(bad)  # type: ignore[arg-type]  # deliberately outside JsonValue
