@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, cast
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from changeproof.domain.errors import IntegrityError
 from changeproof.domain.events import EncodedEvent
@@ -137,6 +137,22 @@ def count_checkpoints(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(ledger_checkpoints)).scalar_one())
 
 
+def _height_groups(by_height: Mapping[int, list[int]]) -> Iterator[list[tuple[int, list[int]]]]:
+    """(height, indexes) pairs, split so that no query binds more than _IN_CHUNK values."""
+    group: list[tuple[int, list[int]]] = []
+    size = 0
+    for height, indexes in sorted(by_height.items()):
+        for start in range(0, len(indexes), _IN_CHUNK):
+            chunk = indexes[start : start + _IN_CHUNK]
+            if group and size + len(chunk) > _IN_CHUNK:
+                yield group
+                group, size = [], 0
+            group.append((height, chunk))
+            size += len(chunk)
+    if group:
+        yield group
+
+
 def _marker(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
@@ -155,16 +171,20 @@ class SqlHashSource:
             by_height[height].append(index)
         found: dict[Subtree, bytes] = {}
         events, subtrees = ledger_events.c, ledger_subtrees.c
-        for height, indexes in by_height.items():
-            for start in range(0, len(indexes), _IN_CHUNK):
-                chunk = indexes[start : start + _IN_CHUNK]
-                if height == 0:
-                    query = select(events.seq, events.leaf_hash).where(events.seq.in_(chunk))
-                else:
-                    query = select(subtrees.idx, subtrees.hash).where(
-                        subtrees.height == height, subtrees.idx.in_(chunk)
-                    )
-                found.update(((height, int(i)), bytes(d)) for i, d in self._conn.execute(query))
+        leaves = by_height.pop(0, [])
+        for start in range(0, len(leaves), _IN_CHUNK):
+            query = select(events.seq, events.leaf_hash).where(
+                events.seq.in_(leaves[start : start + _IN_CHUNK])
+            )
+            found.update(((0, int(i)), bytes(d)) for i, d in self._conn.execute(query))
+        # Every other height in one round trip: an OR of per-height IN lists, each served
+        # by the primary key (a proof needs a few heights, a verify batch a few thousand keys).
+        for group in _height_groups(by_height):
+            query = select(subtrees.height, subtrees.idx, subtrees.hash).where(
+                or_(*(and_(subtrees.height == h, subtrees.idx.in_(ix)) for h, ix in group))
+            )
+            for row in self._conn.execute(query):
+                found[(int(row.height), int(row.idx))] = bytes(row.hash)
         for key in keys:
             if key not in found:
                 height, index = key
