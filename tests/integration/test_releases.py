@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -313,6 +314,104 @@ def test_recreating_a_release_is_idempotent_and_a_different_range_conflicts(
     assert "already exists" in clash.err
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
     assert cli("ledger", "verify", "--home", home).code == 0
+
+
+def test_recreating_the_newest_release_without_from_is_idempotent(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    repo.commit("PAY-1 one")
+    _create(cli, home, repo, "1.0", "--to", "main")
+    second = repo.commit("PAY-2 two")
+    created = _create(cli, home, repo, "1.1", "--to", "main")
+    # A pipeline re-run asks again with the same arguments: the range it was made from.
+    again = _create(cli, home, repo, "1.1", "--to", "main")
+    assert again["created"] is False
+    assert again["seq"] == created["seq"]
+    assert [c["sha"] for c in _commits(again)] == [second]
+    first_again = _create(cli, home, repo, "1.0", "--to", "main~1")
+    assert first_again["created"] is False
+    assert first_again["from_source"] == "root"
+
+
+def test_from_root_reads_every_commit_even_after_an_earlier_release(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    first = repo.commit("PAY-1 one")
+    _create(cli, home, repo, "1.0", "--to", "main")
+    second = repo.commit("PAY-2 two")
+    doc = _create(cli, home, repo, "full", "--from-root", "--to", "main")
+    assert doc["from"] is None
+    assert doc["from_source"] == "root"
+    assert [c["sha"] for c in _commits(doc)] == [first, second]
+    both = cli(
+        "release",
+        "create",
+        "--service",
+        "payments",
+        "--name",
+        "x",
+        "--repo",
+        repo.path,
+        "--to",
+        "main",
+        "--from",
+        "main~1",
+        "--from-root",
+        "--home",
+        home,
+    )
+    assert both.code == 2
+    assert "give --from or --from-root, not both" in both.err
+
+
+def test_show_lists_the_artifacts_recorded_for_the_release(
+    home: Path, repo: GitRepo, cli: Cli, tmp_path: Path
+) -> None:
+    repo.commit("PAY-1 one")
+    _create(cli, home, repo, "1.0", "--to", "main")
+    bundle = tmp_path / "payments-1.0.tar.gz"
+    bundle.write_bytes(b"payments 1.0\n")
+    other = tmp_path / "unbound.tar.gz"
+    other.write_bytes(b"not this release\n")
+    bound = cli("attest", "artifact", bundle, "--release", "payments/1.0", "--home", home)
+    assert bound.code == 0, bound.err
+    free = cli("attest", "artifact", other, "--service", "payments", "--home", home)
+    assert free.code == 0, free.err
+    shown = cli("release", "show", "payments/1.0", "--home", home, "--output", "json")
+    artifacts = json.loads(shown.out)["artifacts"]
+    assert [(a["name"], a["size"], a["sha256"]) for a in artifacts] == [
+        (bundle.name, 13, hashlib.sha256(b"payments 1.0\n").hexdigest())
+    ]
+    text = cli("release", "show", "payments/1.0", "--home", home)
+    assert f"{bundle.name} (13 bytes) sha256:{artifacts[0]['sha256']}" in text.out
+    assert other.name not in text.out
+
+
+def test_an_earlier_release_keeps_its_commits_when_a_later_one_records_them_again(
+    home: Path, repo: GitRepo, cli: Cli
+) -> None:
+    shared = repo.commit("LANG-5 and PAY-6 in one")
+    narrow = _create(cli, home, repo, "1.0", "--to", "main", "--tickets", "jira:LANG")
+    wide = _create(cli, home, repo, "full", "--from-root", "--to", "main", "--tickets", "jira")
+    assert _commits(narrow)[0]["tickets"] == ["LANG-5"]
+    assert _commits(wide)[0]["tickets"] == ["LANG-5", "PAY-6"]
+    third = _create(
+        cli, home, repo, "again", "--from-root", "--to", "main", "--tickets", "jira:PAY"
+    )
+    assert _commits(third)[0]["tickets"] == ["PAY-6"]
+
+    def shown(name: str) -> object:
+        result = cli("release", "show", f"payments/{name}", "--home", home, "--output", "json")
+        return json.loads(result.out)["commits"][0]["tickets"]
+
+    assert (shown("1.0"), shown("full"), shown("again")) == (
+        ["LANG-5"],
+        ["LANG-5", "PAY-6"],
+        ["PAY-6"],
+    )
+    assert _commits(narrow)[0]["sha"] == shared
+    rebuilt = cli("ledger", "rebuild", "--check", "--home", home)
+    assert rebuilt.code == 0, rebuilt.out + rebuilt.err
 
 
 def _every_kind_of_change(repo: GitRepo) -> None:

@@ -39,6 +39,13 @@ def create(
             help="Where the range starts (default: the service's previous release, else the root).",
         ),
     ] = None,
+    from_root: Annotated[
+        bool,
+        typer.Option(
+            "--from-root",
+            help="Start at the root commit even when the service has released before.",
+        ),
+    ] = False,
     tickets: Annotated[
         str | None,
         typer.Option(help="Ticket patterns for this call, e.g. jira:PAY,OPS,github,trac."),
@@ -57,6 +64,7 @@ def create(
             from_ref=from_,
             actor=resolve_actor(actor),
             tickets=tickets,
+            from_root=from_root,
         )
     _render(view, output)
 
@@ -124,6 +132,17 @@ def release_document(view: ReleaseView) -> dict[str, JsonValue]:
             }
             for e in view.evidence
         ],
+        "artifacts": [
+            {
+                "seq": a.seq,
+                "name": a.name,
+                "size": a.size,
+                "sha256": a.sha256,
+                "recorded_at": a.recorded_at,
+                "recorded_by": a.actor,
+            }
+            for a in view.artifacts
+        ],
     }
 
 
@@ -147,3 +166,5 @@ def _render(view: ReleaseView, output: Output) -> None:
         out.print(f"[yellow]Commits with no ticket: {len(view.untracked_commits)}[/yellow]")
     for e in view.evidence:
         out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…")
+    for a in view.artifacts:
+        out.print(f"Artifact {a.seq}: {a.name} ({a.size} bytes) sha256:{a.sha256}")

@@ -10,7 +10,7 @@ from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import ConflictError, NotFoundError
+from changeproof.domain.errors import ConflictError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
@@ -23,7 +23,7 @@ from changeproof.ingest.git import RangeEnds, open_repository, read_commits, res
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
-from changeproof.store.releases import EvidenceRow, ReleaseRow
+from changeproof.store.releases import EvidenceRow, ReleaseArtifactRow, ReleaseRow
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["COMMITS_PER_UNIT", "ReleaseService", "ReleaseView"]
@@ -37,6 +37,7 @@ class ReleaseView:
     release: ReleaseRow
     commits: list[Commit]
     evidence: list[EvidenceRow]
+    artifacts: list[ReleaseArtifactRow]
     created: bool = False  # False when `create` found the same release already recorded
 
     @property
@@ -70,23 +71,32 @@ class ReleaseService:
         from_ref: str | None,
         actor: str,
         tickets: str | None = None,
+        from_root: bool = False,
     ) -> ReleaseView:
-        """Read FROM..TO (FROM defaulting to the service's previous release) and record it.
+        """Read FROM..TO and record it. FROM defaults to the service's previous release (or,
+        when this release exists already, the start it was recorded with), else the root;
+        `from_root` starts at the root whatever the service released before.
 
         Commits are recorded COMMITS_PER_UNIT per unit of work while later ones are still
         being read, each only if it is new or its facts changed; release.created comes last,
         in the unit of work of the last commits. A run stopped half-way may leave commits
         recorded but never a release, and the next run skips the commits already recorded.
         """
+        if from_root and from_ref is not None:
+            raise UsageError("give --from or --from-root, not both")
         matcher = TicketMatcher(parse_ticket_spec(tickets or self._tickets))
         repo = open_repository(repository)
         with self._db.read() as conn:
             existing = queries.find_release(conn, ref)
-            previous = queries.last_release(conn, ref.service) if from_ref is None else None
-        from_source = "given" if from_ref is not None else "root"
-        start = from_ref
-        if previous is not None:
-            start, from_source = previous.to_sha, "last-created"
+            previous = queries.last_release(conn, ref.service)
+        start, from_source = from_ref, "given"
+        if from_ref is None:
+            start, from_source = None, "root"
+            if existing is not None and not from_root:
+                # Asking again for a release that exists means the range it was made from.
+                start, from_source = existing.from_sha, existing.from_source
+            elif previous is not None and not from_root:
+                start, from_source = previous.to_sha, "last-created"
         ends = resolve_range(repo, to_ref, start)
         if existing is not None:
             return self._existing(existing, ends)
@@ -129,8 +139,9 @@ class ReleaseService:
         with self._db.read() as conn:
             release = queries.find_release(conn, ref)
             evidence = queries.evidence_for(conn, ref)
+            artifacts = queries.release_artifacts(conn, ref)
         assert release is not None  # recorded above, and releases are never removed
-        return ReleaseView(release, commits, evidence, created=True)
+        return ReleaseView(release, commits, evidence, artifacts, created=True)
 
     @staticmethod
     def _refuse_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
@@ -145,7 +156,10 @@ class ReleaseService:
                     f"no release {ref}", hint="create it with `changeproof release create`"
                 )
             return ReleaseView(
-                release, queries.release_commits_of(conn, ref), queries.evidence_for(conn, ref)
+                release,
+                queries.release_commits_of(conn, ref),
+                queries.evidence_for(conn, ref),
+                queries.release_artifacts(conn, ref),
             )
 
     def _existing(self, existing: ReleaseRow, found: RangeEnds) -> ReleaseView:

@@ -28,6 +28,7 @@ from changeproof.domain.releases import (
 from changeproof.store.ledger import SqlLogSource
 from changeproof.store.schema import (
     PROJECTION_TABLES,
+    commit_history,
     commit_paths,
     commit_tickets,
     commits,
@@ -91,10 +92,12 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 
 @projects(COMMIT_RECORDED)
 def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
-    """A commit recorded again (other ticket patterns) replaces its earlier rows."""
+    """A commit recorded again (other ticket patterns) replaces its earlier rows, and the
+    version it replaces moves to `commit_history`."""
     latest = {str(e.data["sha"]): e for e in events}
     # Most commits are new: only those already in the table have rows to replace.
     known = _known_commits(conn, list(latest))
+    _keep_superseded(conn, known, [e for e in events if latest[str(e.data["sha"])] is not e])
     for table in (commits, commit_tickets, commit_paths):
         for start in range(0, len(known), 500):
             conn.execute(delete(table).where(table.c.sha.in_(known[start : start + 500])))
@@ -131,6 +134,26 @@ def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     ):
         if rows:  # tuples straight to the driver, as the ledger insert does
             conn.exec_driver_sql(_insert_all_columns(conn, table), rows)
+
+
+def _keep_superseded(
+    conn: Connection, known: Sequence[str], replaced: Sequence[RecordedEvent]
+) -> None:
+    """Archive the recorded versions of `known` and the batch's own earlier versions."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for start in range(0, len(known), 500):
+        chunk = tuple(known[start : start + 500])
+        markers = ", ".join([marker] * len(chunk))
+        conn.exec_driver_sql(
+            "INSERT INTO commit_history (sha, seq, record) "  # noqa: S608 - markers only
+            f"SELECT sha, seq, record FROM commits WHERE sha IN ({markers})",
+            chunk,
+        )
+    if replaced:
+        conn.exec_driver_sql(
+            _insert_all_columns(conn, commit_history),
+            [(str(e.data["sha"]), e.seq, record_json(e.data)) for e in replaced],
+        )
 
 
 def _known_commits(conn: Connection, shas: Sequence[str]) -> list[str]:

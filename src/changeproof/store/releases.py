@@ -11,12 +11,20 @@ from sqlalchemy import Connection, select
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import Commit, ReleaseRef, commit_from_data
-from changeproof.store.schema import artifacts, commits, evidence, release_commits, releases
+from changeproof.store.schema import (
+    artifacts,
+    commit_history,
+    commits,
+    evidence,
+    release_commits,
+    releases,
+)
 
 __all__ = [
     "ArtifactRow",
     "EvidenceDetailRow",
     "EvidenceRow",
+    "ReleaseArtifactRow",
     "ReleaseRow",
     "artifacts_with_digests",
     "evidence_as_of",
@@ -25,6 +33,7 @@ __all__ = [
     "find_release",
     "last_release",
     "recorded_commit_digests",
+    "release_artifacts",
     "release_artifacts_as_of",
     "release_commit_shas",
     "release_commits_of",
@@ -123,13 +132,39 @@ def release_commit_shas(conn: Connection, ref: ReleaseRef) -> list[str]:
 
 
 def release_commits_of(conn: Connection, ref: ReleaseRef) -> list[Commit]:
+    """The release's commits, each as recorded when the release was created: a commit that a
+    later release recorded again (other ticket patterns) is read from `commit_history`."""
+    created = select(releases.c.seq).where(
+        releases.c.service == ref.service, releases.c.name == ref.name
+    )
+    release_seq = conn.execute(created).scalar_one_or_none()
+    if release_seq is None:
+        return []
     rows = conn.execute(
-        select(commits.c.record)
+        select(release_commits.c.sha, commits.c.seq, commits.c.record)
         .select_from(release_commits.join(commits, release_commits.c.sha == commits.c.sha))
         .where(release_commits.c.service == ref.service, release_commits.c.release == ref.name)
         .order_by(release_commits.c.position)
     )
-    return [commit_from_data(json.loads(record)) for (record,) in rows]
+    records = [(str(sha), int(seq), str(record)) for sha, seq, record in rows]
+    newer = [sha for sha, seq, _ in records if seq > release_seq]
+    earlier = _records_before(conn, newer, int(release_seq)) if newer else {}
+    return [
+        commit_from_data(json.loads(earlier.get(sha, record) if seq > release_seq else record))
+        for sha, seq, record in records
+    ]
+
+
+def _records_before(conn: Connection, shas: Sequence[str], seq: int) -> dict[str, str]:
+    """Each commit's newest superseded record from before ledger position `seq`."""
+    h = commit_history.c
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(shas))):
+        rows = conn.execute(
+            select(h.sha, h.record).where(h.sha.in_(chunk), h.seq < seq).order_by(h.seq)
+        )
+        found.update((str(sha), str(record)) for sha, record in rows)  # the newest wins
+    return found
 
 
 def _evidence(row: object) -> EvidenceRow:
@@ -223,3 +258,27 @@ def release_artifacts_as_of(
         .order_by(c.seq)
     )
     return [(int(s), str(n), str(d)) for s, n, d in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseArtifactRow:
+    seq: int
+    name: str
+    size: int
+    sha256: str
+    actor: str
+    recorded_at: str
+
+
+def release_artifacts(conn: Connection, ref: ReleaseRef) -> list[ReleaseArtifactRow]:
+    """The artifacts recorded for the release (`attest artifact --release`), oldest first."""
+    c = artifacts.c
+    rows = conn.execute(
+        select(c.seq, c.name, c.size, c.sha256, c.actor, c.recorded_at)
+        .where(c.release == str(ref))
+        .order_by(c.seq)
+    )
+    return [
+        ReleaseArtifactRow(int(s), str(n), int(z), str(d), str(a), str(t))
+        for s, n, z, d, a, t in rows
+    ]

@@ -32,6 +32,7 @@ __all__ = [
     "actor_grants",
     "actors",
     "artifacts",
+    "commit_history",
     "commit_paths",
     "commit_tickets",
     "commits",
@@ -128,6 +129,16 @@ commits = Table(
     Column("merge", Boolean, nullable=False),
     Column("reverts", String(64), nullable=True),
     Column("record", Text, nullable=False),  # the commit's canonical JSON, as recorded
+)
+
+# The versions a re-recording superseded, so a release shows the commit's facts as they stood
+# when it was created, whatever later releases recorded about the same commit.
+commit_history = Table(
+    "commit_history",
+    metadata,
+    Column("sha", String(64), primary_key=True),
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("record", Text, nullable=False),
 )
 
 commit_tickets = Table(
@@ -282,6 +293,7 @@ LEDGER_TABLES = (ledger_events, ledger_subtrees, ledger_checkpoints, ledger_head
 PROJECTION_TABLES = (
     artifacts,
     commits,
+    commit_history,
     commit_tickets,
     commit_paths,
     releases,
