@@ -1,0 +1,258 @@
+"""Changes: a request to put a release into an environment, its RFC, and who approved it.
+
+A change's RFC is a snapshot of what the store knew when the change was opened or last
+refreshed. Its content digest covers everything in it; approvals bind to that digest, so a
+refresh that finds other commits, evidence or artifacts voids every earlier approval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from changeproof.domain.actors import Directory
+from changeproof.domain.canonical import JsonValue, canonical_json
+
+__all__ = [
+    "CHANGE_APPROVED",
+    "CHANGE_EVENTS",
+    "CHANGE_EXPORTED",
+    "CHANGE_OPENED",
+    "CHANGE_REFRESHED",
+    "CHANGE_REJECTED",
+    "CHANGE_REVIEWED",
+    "ApprovalRecord",
+    "ApprovalRule",
+    "ApprovalStatus",
+    "ChangeFact",
+    "ChangeState",
+    "GroupRequirement",
+    "ReviewOutcome",
+    "add_business_days",
+    "approval_status",
+    "change_id",
+    "content_digest",
+    "parse_change_id",
+]
+
+CHANGE_OPENED: Final = "change.opened"
+CHANGE_REFRESHED: Final = "change.refreshed"
+CHANGE_APPROVED: Final = "change.approved"
+CHANGE_REJECTED: Final = "change.rejected"
+CHANGE_REVIEWED: Final = "change.reviewed"  # the after-the-fact review of an urgent change
+CHANGE_EXPORTED: Final = "change.exported"
+CHANGE_EVENTS: Final = (
+    CHANGE_OPENED,
+    CHANGE_REFRESHED,
+    CHANGE_APPROVED,
+    CHANGE_REJECTED,
+    CHANGE_REVIEWED,
+    CHANGE_EXPORTED,
+)
+
+_ID: Final = re.compile(r"(?:CHG-)?([1-9][0-9]{0,17})", re.IGNORECASE)
+
+
+class ChangeState(StrEnum):
+    OPEN = "open"  # waiting for approvals, or approved and deployable
+    REJECTED = "rejected"  # final: a rejected change never deploys; open another
+
+
+class ReviewOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REMEDIATE = "remediate"
+
+
+def change_id(seq: int) -> str:
+    """A change is named after the ledger entry that opened it."""
+    return f"CHG-{seq}"
+
+
+def parse_change_id(text: str) -> int | None:
+    """The opening seq of `CHG-57` or `57`; None when it is neither."""
+    found = _ID.fullmatch(text.strip())
+    return int(found.group(1)) if found else None
+
+
+def content_digest(document: Mapping[str, JsonValue]) -> str:
+    """SHA-256 of the RFC's canonical JSON (RFC 8785) without its digest and approvals."""
+    content = {k: v for k, v in document.items() if k not in _NOT_CONTENT}
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+# What happens to a change after its RFC was written is not part of what was approved.
+_NOT_CONTENT: Final = frozenset({"digest", "approvals", "state", "review", "exports"})
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """`days` working days (Monday to Friday) after `start`, at the same time of day."""
+    moment = start
+    left = days
+    while left > 0:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            left -= 1
+    return moment
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRequirement:
+    """At least one of the quorum must belong to `group`, always or only when migrations or
+    high-risk paths change."""
+
+    group: str
+    when: str  # "always", "migrations" or "high-risk"
+
+    def to_data(self) -> dict[str, JsonValue]:
+        return {"group": self.group, "when": self.when}
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    """Who must approve a change of one classification in one environment."""
+
+    quorum: int
+    role: str
+    valid_for_hours: int
+    groups: tuple[GroupRequirement, ...] = ()
+
+    def to_data(self) -> dict[str, JsonValue]:
+        return {
+            "quorum": self.quorum,
+            "role": self.role,
+            "valid_for_hours": self.valid_for_hours,
+            "groups": [g.to_data() for g in self.groups],
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, JsonValue]) -> ApprovalRule:
+        groups = data.get("groups")
+        return cls(
+            quorum=_int(data.get("quorum")),
+            role=str(data.get("role")),
+            valid_for_hours=_int(data.get("valid_for_hours")),
+            groups=tuple(
+                GroupRequirement(str(g.get("group")), str(g.get("when")))
+                for g in (groups if isinstance(groups, list) else [])
+                if isinstance(g, dict)
+            ),
+        )
+
+    def groups_needed(self, *, migrations: bool, high_risk: bool) -> tuple[str, ...]:
+        applies = {"always": True, "migrations": migrations, "high-risk": high_risk}
+        return tuple(g.group for g in self.groups if applies.get(g.when, True))
+
+
+def _int(value: JsonValue) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    seq: int
+    actor: str
+    digest: str  # the RFC content digest the approver saw
+    approved_at: datetime
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalStatus:
+    """Which approvals count toward the current digest, which do not and why, who is missing."""
+
+    counted: tuple[ApprovalRecord, ...]
+    stale: tuple[ApprovalRecord, ...]  # approved another digest: the RFC changed since
+    expired: tuple[ApprovalRecord, ...]
+    unqualified: tuple[ApprovalRecord, ...]  # no longer holds the role (or never did)
+    missing: tuple[str, ...]  # plain words: "1 more approval from role approver"
+
+    @property
+    def satisfied(self) -> bool:
+        return not self.missing
+
+
+def approval_status(
+    rule: ApprovalRule,
+    approvals: Sequence[ApprovalRecord],
+    *,
+    digest: str,
+    now: datetime,
+    directory: Directory,
+    migrations: bool,
+    high_risk: bool,
+) -> ApprovalStatus:
+    """Count each actor once (their newest approval), for the current digest, within its
+    validity, while holding the rule's role; then say what is still needed."""
+    newest: dict[str, ApprovalRecord] = {}
+    for approval in sorted(approvals, key=lambda a: a.seq):
+        newest[approval.actor] = approval
+    counted: list[ApprovalRecord] = []
+    stale: list[ApprovalRecord] = []
+    expired: list[ApprovalRecord] = []
+    unqualified: list[ApprovalRecord] = []
+    valid_for = timedelta(hours=rule.valid_for_hours)
+    for approval in newest.values():
+        actor = directory.actors.get(approval.actor)
+        if approval.digest != digest:
+            stale.append(approval)
+        elif now - approval.approved_at > valid_for:
+            expired.append(approval)
+        elif actor is None or rule.role not in actor.roles:
+            unqualified.append(approval)
+        else:
+            counted.append(approval)
+    missing: list[str] = []
+    short = rule.quorum - len(counted)
+    if short > 0:
+        plural = "approval" if short == 1 else "approvals"
+        missing.append(f"{short} more {plural} from role {rule.role}")
+    groups_of = {a.actor: directory.actors[a.actor].groups for a in counted}
+    missing.extend(
+        f"an approval from a member of group {group} with role {rule.role}"
+        for group in rule.groups_needed(migrations=migrations, high_risk=high_risk)
+        if not any(group in held for held in groups_of.values())
+    )
+    return ApprovalStatus(
+        tuple(counted), tuple(stale), tuple(expired), tuple(unqualified), tuple(missing)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFact:
+    """A change as the gate sees it at a ledger position."""
+
+    id: str
+    state: ChangeState
+    urgent: bool
+    digest: str
+    rule: ApprovalRule
+    approvals: tuple[ApprovalRecord, ...]
+    commits: tuple[str, ...]  # what the RFC was written from, to tell when it is out of date
+    evidence: tuple[int, ...]
+    artifacts: tuple[int, ...]
+    migrations: bool
+    high_risk: bool
+    rejected_by: str | None = None
+    rejected_reason: str | None = None
+
+    def out_of_date(
+        self, commits: Iterable[str], evidence: Iterable[int], artifacts: Iterable[int]
+    ) -> list[str]:
+        """What the store holds now that the RFC does not, in words; empty when current."""
+        found: list[str] = []
+        if tuple(commits) != self.commits:
+            found.append("the release's commits differ")
+        new_evidence = sorted(set(evidence) - set(self.evidence))
+        if new_evidence:
+            found.append("evidence " + ", ".join(str(s) for s in new_evidence))
+        new_artifacts = sorted(set(artifacts) - set(self.artifacts))
+        if new_artifacts:
+            found.append("artifact " + ", ".join(str(s) for s in new_artifacts))
+        return found
