@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
@@ -49,7 +50,9 @@ class ReviewFact:
     author: str | None  # the change's author as the platform named them
 
 
-@dataclass(frozen=True, slots=True)
+# Not slots: the views below are `cached_property`s, each computed at most once per decision
+# by whichever control asks first (several ask for the same ones), and never at load time.
+@dataclass(frozen=True)
 class Facts:
     release: str  # SERVICE/NAME
     environment: str
@@ -63,19 +66,22 @@ class Facts:
     urgent: bool = False
     urgent_reason: str | None = None
     high_risk_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Several controls read the reviews: parse them once per decision.
-    _reviews: tuple[ReviewFact, ...] = field(default=(), init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_reviews", self._parse_reviews())
 
     def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
-        return tuple(e for e in self.evidence if e.kind is kind)
+        return self._by_kind.get(kind, ())
+
+    @cached_property
+    def _by_kind(self) -> dict[EvidenceKind, tuple[EvidenceFact, ...]]:
+        found: dict[EvidenceKind, list[EvidenceFact]] = {}
+        for e in self.evidence:
+            found.setdefault(e.kind, []).append(e)
+        return {kind: tuple(facts) for kind, facts in found.items()}
 
     def reviews(self) -> tuple[ReviewFact, ...]:
         return self._reviews
 
-    def _parse_reviews(self) -> tuple[ReviewFact, ...]:
+    @cached_property
+    def _reviews(self) -> tuple[ReviewFact, ...]:
         found = []
         for e in self.of_kind(EvidenceKind.REVIEW):
             sha = e.summary.get("reviewed_sha")
@@ -97,13 +103,29 @@ class Facts:
 
     def paths(self) -> tuple[str, ...]:
         """Every path the release changes, renamed-from paths included, sorted."""
-        seen: set[str] = set()
-        for commit in self.commits:
+        return self._paths
+
+    @cached_property
+    def _paths(self) -> tuple[str, ...]:
+        return tuple(sorted(self.touching))
+
+    @cached_property
+    def touching(self) -> Mapping[str, tuple[int, ...]]:
+        """Each path the release changes (renamed-from paths included): the positions in
+        `commits` of the commits that change it, ascending."""
+        found: dict[str, list[int]] = {}
+        for i, commit in enumerate(self.commits):
             for change in commit.paths:
-                seen.add(change.path)
-                if change.old_path:
-                    seen.add(change.old_path)
-        return tuple(sorted(seen))
+                for path in (change.path, change.old_path) if change.old_path else (change.path,):
+                    at = found.setdefault(path, [])
+                    if not at or at[-1] != i:
+                        at.append(i)
+        return {path: tuple(at) for path, at in found.items()}
+
+    @cached_property
+    def positions(self) -> Mapping[str, int]:
+        """Each commit's place in the release, oldest first (by full SHA, lower-cased)."""
+        return {c.sha.lower(): i for i, c in enumerate(self.commits)}
 
     def actor(self, identity: str | None, platform: str | None = None) -> Actor | None:
         return None if identity is None else self.directory.resolve(identity, platform)

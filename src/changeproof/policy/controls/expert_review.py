@@ -21,7 +21,6 @@ from changeproof.policy.controls.reviews import (
     Latest,
     independence,
     latest_reviews,
-    positions,
     review_refs,
     why_not,
     writers_of,
@@ -48,27 +47,17 @@ class _Area:
 def _areas(facts: Facts, people: People) -> list[_Area]:
     found = []
     for glob in facts.high_risk_groups:
-        touched: set[str] = set()
-        last = -1
+        # Each distinct path once, not once per commit touching it.
+        touched = tuple(p for p in facts.paths() if matches(glob, p))
+        if not touched:
+            continue
+        touching = sorted({i for p in touched for i in facts.touching[p]})
         writers: dict[str, tuple[Writer, Who]] = {}
-        for i, commit in enumerate(facts.commits):
-            hits = [
-                p
-                for change in commit.paths
-                for p in (change.path, change.old_path)
-                if p is not None and matches(glob, p)
-            ]
-            if hits:
-                touched.update(hits)
-                last = i
-                for writer, who in writers_of(commit, people):
-                    writers.setdefault(writer.email.lower(), (writer, who))
-        if touched:
-            found.append(
-                _Area(
-                    glob, tuple(sorted(touched)), last, facts.commits[last], tuple(writers.values())
-                )
-            )
+        for i in touching:
+            for writer, who in writers_of(facts.commits[i], people):
+                writers.setdefault(writer.email.lower(), (writer, who))
+        last = touching[-1]
+        found.append(_Area(glob, touched, last, facts.commits[last], tuple(writers.values())))
     return found
 
 
@@ -117,7 +106,7 @@ def expert_review(facts: Facts, params: NoParams) -> ControlResult:
             (),
             {"high_risk_paths": 0, "areas": 0, "unapproved": 0},
         )
-    latest = latest_reviews(facts, people, positions(facts.commits))
+    latest = latest_reviews(facts, people)
     approved: list[str] = []
     missing: list[str] = []
     refs: list[EvidenceRef] = []
@@ -153,7 +142,7 @@ def expert_review(facts: Facts, params: NoParams) -> ControlResult:
         "areas": len(approved) + len(missing),
         "unapproved": len(missing),
     }
-    evidence = capped((*refs, *review_refs(facts)))
+    evidence = capped(refs, review_refs(facts))
     if missing:
         return ControlResult(
             ID, ControlStatus.FAIL, listing(missing, "; ", "; "), evidence, facts_out

@@ -11,6 +11,7 @@ reason says so. A review whose reviewer is the change's own author never counts.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Final
 
@@ -22,7 +23,6 @@ from changeproof.policy.controls.people import People, Sameness, Who, Writer
 from changeproof.policy.controls.reviews import (
     Latest,
     latest_reviews,
-    positions,
     review_refs,
     why_not,
     writers_of,
@@ -57,7 +57,19 @@ class _Verdict:
 
 
 def _emails(commit: Commit) -> tuple[str, ...]:
+    if not commit.co_authors:
+        return (commit.author.email, commit.committer.email)
     return (commit.author.email, commit.committer.email, *(c.email for c in commit.co_authors))
+
+
+def _coverage(latest: tuple[Latest, ...]) -> tuple[list[int], list[tuple[Latest, ...]]]:
+    """The approvals covering each commit, by step: those covering the commit at `position`
+    are `covering[bisect_left(steps, position)]`, in `latest`'s order. A release has few
+    approvals that count, so few steps, and the commits between two steps share one."""
+    steps = sorted({r.position for r in latest if r.approved and r.position is not None})
+    covering = [tuple(r for r in latest if r.covers(step)) for step in steps]
+    covering.append(())
+    return steps, covering
 
 
 def _verdict(
@@ -84,7 +96,7 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
     checked = [(i, c) for i, c in enumerate(facts.commits) if not c.merge]
     merges = len(facts.commits) - len(checked)
     people = People(facts.directory)
-    latest = latest_reviews(facts, people, positions(facts.commits))
+    latest = latest_reviews(facts, people)
     used = review_refs(facts)
     if not checked:
         return ControlResult(
@@ -93,24 +105,27 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
             "the release has no commits to review"
             if not facts.commits
             else f"the release has only merge commits ({merges})",
-            used,
+            tuple(used),
             {"commits": 0, "merges": merges},
         )
     offenders: list[tuple[Commit, list[str]]] = []
     counted_by: dict[tuple[str, ...], str] = {}
     self_approved = unresolved = 0  # commits some covering approver wrote, or may have
     # Commits with the same writers and the same covering approvals get the same verdict.
-    verdicts: dict[tuple[tuple[str, ...], tuple[int, ...]], _Verdict] = {}
+    verdicts: dict[tuple[tuple[str, ...], int], _Verdict] = {}
+    steps, coverings = _coverage(latest)
     for position, commit in checked:
-        covering = tuple(r for r in latest if r.covers(position))
-        key = (_emails(commit), tuple(id(r) for r in covering))
+        step = bisect_left(steps, position)
+        key = (_emails(commit), step)
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = _verdict(covering, writers_of(commit, people), people)
+            verdict = _verdict(coverings[step], writers_of(commit, people), people)
+            verdicts[key] = verdict
+            if len(verdict.approvers) >= params.min_approvals:
+                counted_by.update((r.who.key, r.who.label) for r in verdict.approvers)
         self_approved += verdict.self_approved
         unresolved += verdict.unresolved
         if len(verdict.approvers) >= params.min_approvals:
-            counted_by.update((r.who.key, r.who.label) for r in verdict.approvers)
             continue
         writers = writers_of(commit, people)
         why = [
@@ -159,10 +174,8 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
         ControlStatus.FAIL,
         reason,
         capped(
-            (
-                *used,
-                *(EvidenceRef("commit", c.sha, "not independently approved") for c, _ in offenders),
-            )
+            used,
+            (EvidenceRef("commit", c.sha, "not independently approved") for c, _ in offenders),
         ),
         facts_out,
     )

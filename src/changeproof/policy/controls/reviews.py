@@ -26,14 +26,13 @@ from changeproof.policy.controls.people import (
     unknown_because,
     writers,
 )
-from changeproof.policy.controls.wording import short
+from changeproof.policy.controls.wording import Refs, short
 from changeproof.policy.facts import Facts, ReviewFact
 
 __all__ = [
     "Latest",
     "independence",
     "latest_reviews",
-    "positions",
     "review_refs",
     "why_not",
     "writers_of",
@@ -61,11 +60,6 @@ class Latest:
         return self.approved and self.position is not None and self.position >= position
 
 
-def positions(commits: tuple[Commit, ...]) -> dict[str, int]:
-    """Each commit's place in the release, oldest first (by full SHA, lower-cased)."""
-    return {c.sha.lower(): i for i, c in enumerate(commits)}
-
-
 def _position(sha: str, where: Mapping[str, int]) -> int | None:
     wanted = sha.strip().lower()
     if wanted in where:
@@ -81,8 +75,9 @@ def _platform(review: ReviewFact) -> str | None:
     return review.platform if review.platform in ("github", "gitlab") else None
 
 
-def latest_reviews(facts: Facts, people: People, where: Mapping[str, int]) -> tuple[Latest, ...]:
+def latest_reviews(facts: Facts, people: People) -> tuple[Latest, ...]:
     """Every reviewer's standing verdict, in the order they last gave one."""
+    where = facts.positions
     history: dict[tuple[str, ...], tuple[Who, list[ReviewFact]]] = {}
     for review in sorted(facts.reviews(), key=lambda r: r.seq):
         if review.state not in _DECISIVE:
@@ -111,15 +106,16 @@ def _latest(who: Who, review: ReviewFact, people: People, where: Mapping[str, in
     return Latest(who, review, _position(review.reviewed_sha, where), own)
 
 
-def review_refs(facts: Facts) -> tuple[EvidenceRef, ...]:
+def review_refs(facts: Facts) -> Refs[ReviewFact]:
     """Every review the control looked at, decisive or not."""
-    return tuple(
-        EvidenceRef(
-            EvidenceKind.REVIEW.value,
-            str(r.seq),
-            f"{r.reviewer} ({r.platform}) {r.state.value} {short(r.reviewed_sha)}",
-        )
-        for r in facts.reviews()
+    return Refs(facts.reviews(), _review_ref)
+
+
+def _review_ref(r: ReviewFact) -> EvidenceRef:
+    return EvidenceRef(
+        EvidenceKind.REVIEW.value,
+        str(r.seq),
+        f"{r.reviewer} ({r.platform}) {r.state.value} {short(r.reviewed_sha)}",
     )
 
 

@@ -12,7 +12,15 @@ from typing import Final
 from pydantic import Field
 
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
-from changeproof.policy.controls.wording import capped, commit_label, counted, each, listing
+from changeproof.domain.releases import Commit
+from changeproof.policy.controls.wording import (
+    Refs,
+    capped,
+    commit_label,
+    counted,
+    each,
+    listing,
+)
 from changeproof.policy.facts import Facts
 from changeproof.policy.registry import Params, control
 
@@ -25,6 +33,10 @@ class TicketReference(Params):
     allow_merges_without_ticket: bool = Field(
         default=False, description="Merge commits need no ticket of their own."
     )
+
+
+def _tickets_of(commit: Commit) -> EvidenceRef:
+    return EvidenceRef("commit", commit.sha, ", ".join(t.key for t in commit.tickets))
 
 
 @control(
@@ -60,9 +72,7 @@ def ticket_reference(facts: Facts, params: TicketReference) -> ControlResult:
             ID,
             ControlStatus.PASS,
             f"{each(len(checked), 'commit')}{exempt} references a ticket ({keys})",
-            capped(
-                EvidenceRef("commit", c.sha, ", ".join(t.key for t in c.tickets)) for c in checked
-            ),
+            capped(Refs(checked, _tickets_of)),
             facts_out,
         )
     verb = "references" if len(untracked) == 1 else "reference"

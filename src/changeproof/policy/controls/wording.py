@@ -6,8 +6,8 @@ and subject), path, reviewer or finding, and keep long lists short.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Final
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Final, Generic, TypeVar, overload
 
 from changeproof.domain.decisions import EvidenceRef
 from changeproof.domain.releases import Commit
@@ -15,6 +15,7 @@ from changeproof.domain.releases import Commit
 __all__ = [
     "MAX_EVIDENCE",
     "MAX_NAMED",
+    "Refs",
     "capped",
     "commit_label",
     "counted",
@@ -65,15 +66,53 @@ def each(n: int, word: str, words: str | None = None) -> str:
     return f"the {word}" if n == 1 else f"each of the {counted(n, word, words)}"
 
 
-def capped(refs: Iterable[EvidenceRef], limit: int = MAX_EVIDENCE) -> tuple[EvidenceRef, ...]:
-    """At most `limit` references, the last saying how many more there were."""
+_T = TypeVar("_T")
+
+
+class Refs(Sequence[EvidenceRef], Generic[_T]):
+    """References to `items`, each made only when read: a control may look at thousands of
+    commits or reviews, and `capped` reads only the ones a result keeps."""
+
+    __slots__ = ("_items", "_make")
+
+    def __init__(self, items: Sequence[_T], make: Callable[[_T], EvidenceRef]) -> None:
+        self._items = items
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[EvidenceRef]:
+        return map(self._make, self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> EvidenceRef: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[EvidenceRef, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> EvidenceRef | tuple[EvidenceRef, ...]:
+        if isinstance(index, slice):
+            return tuple(map(self._make, self._items[index]))
+        return self._make(self._items[index])
+
+
+def capped(*parts: Iterable[EvidenceRef], limit: int = MAX_EVIDENCE) -> tuple[EvidenceRef, ...]:
+    """At most `limit` references, from each part in turn, the last saying how many more
+    there were. A part that is a sequence is sliced, not walked: `Refs` make only those kept."""
     kept: list[EvidenceRef] = []
     left_out = 0
-    for ref in refs:
-        if len(kept) < limit:
-            kept.append(ref)
-        else:
-            left_out += 1
+    for part in parts:
+        if isinstance(part, Sequence):
+            room = limit - len(kept)
+            kept.extend(part[:room])
+            left_out += max(len(part) - room, 0)
+            continue
+        for ref in part:
+            if len(kept) < limit:
+                kept.append(ref)
+            else:
+                left_out += 1
     if left_out:
         kept.append(EvidenceRef("omitted", str(left_out), f"{left_out} more not listed"))
     return tuple(kept)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from changeproof.domain.decisions import EvidenceRef
-from changeproof.policy.controls.wording import capped, commit_label, counted, each, listing
+from changeproof.policy.controls.wording import (
+    Refs,
+    capped,
+    commit_label,
+    counted,
+    each,
+    listing,
+)
 from tests.unit.policy.controls.factsbuilder import commit, sha
 
 
@@ -30,3 +37,27 @@ def test_long_evidence_lists_are_capped_and_say_so() -> None:
     refs = capped((EvidenceRef("commit", str(i)) for i in range(7)), limit=5)
     assert [r.ref for r in refs] == ["0", "1", "2", "3", "4", "2"]
     assert refs[-1] == EvidenceRef("omitted", "2", "2 more not listed")
+
+
+def test_capped_parts_read_as_one_list_and_lazy_refs_are_made_only_when_kept() -> None:
+    made: list[int] = []
+
+    def ref(i: int) -> EvidenceRef:
+        made.append(i)
+        return EvidenceRef("commit", str(i))
+
+    paths = [EvidenceRef("path", "a"), EvidenceRef("path", "b")]
+    actors = [EvidenceRef("actor", "x")] * 3
+    refs = capped(paths, Refs(range(10), ref), iter(actors), limit=5)
+    assert made == [0, 1, 2]
+    assert refs == capped([*paths, *(ref(i) for i in range(10)), *actors], limit=5)
+    assert refs[-1] == EvidenceRef("omitted", "10", "10 more not listed")
+
+
+def test_lazy_refs_are_a_sequence() -> None:
+    refs = Refs(["a", "b", "c"], lambda s: EvidenceRef("path", s))
+    assert len(refs) == 3
+    assert refs[1] == EvidenceRef("path", "b")
+    assert refs[1:] == (EvidenceRef("path", "b"), EvidenceRef("path", "c"))
+    assert list(refs) == [EvidenceRef("path", s) for s in "abc"]
+    assert capped(refs) == tuple(refs)
