@@ -34,6 +34,7 @@ from changeproof.policy.yaml_reader import MAX_POLICY_BYTES, read_yaml
 __all__ = [
     "MAX_POLICY_BYTES",
     "LoadedPolicy",
+    "PolicyFiles",
     "load_policy",
     "load_policy_file",
     "policy_from_document",
@@ -65,9 +66,15 @@ def policy_from_document(document: Mapping[str, JsonValue], *, source: str) -> L
 
 def load_policy_file(path: Path) -> LoadedPolicy:
     """Read and validate a policy file; InputError when it cannot be read at all."""
+    return load_policy(_read_policy_file(path), str(path))
+
+
+def _read_policy_file(path: Path) -> bytes:
+    """A policy file's bytes (one more than the limit, for `read_yaml` to refuse);
+    InputError when it cannot be read at all."""
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_POLICY_BYTES + 1)
+            return handle.read(MAX_POLICY_BYTES + 1)
     except IsADirectoryError as e:
         raise InputError(f"{path} is a directory, not a policy file") from e
     except FileNotFoundError as e:
@@ -77,7 +84,27 @@ def load_policy_file(path: Path) -> LoadedPolicy:
         ) from e
     except OSError as e:
         raise InputError(f"cannot read policy file {path}: {e.strerror}") from e
-    return load_policy(data, str(path))
+
+
+class PolicyFiles:
+    """`load_policy_file` for a caller that loads the same file again and again (the gate of
+    a server or of a long-lived agent): the file is read every time, so an edit counts at
+    once, and validated again only when its bytes or its name changed. Validating costs
+    milliseconds; comparing a file of at most 1 MiB with the bytes last validated, far less.
+    """
+
+    def __init__(self) -> None:
+        # One file: a gate decides under one policy file, rarely a few.
+        self._last: tuple[str, bytes, LoadedPolicy] | None = None
+
+    def load(self, path: Path) -> LoadedPolicy:
+        data, source = _read_policy_file(path), str(path)
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == source and last[1] == data:
+            return last[2]
+        loaded = load_policy(data, source)
+        self._last = (source, data, loaded)
+        return loaded
 
 
 def _validated(data: dict[str, object], lines: Lines, source: str) -> LoadedPolicy:

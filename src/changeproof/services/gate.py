@@ -45,7 +45,7 @@ from changeproof.ingest.signatures import pae
 from changeproof.ledger import NoteSigner
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
-from changeproof.policy.loader import LoadedPolicy, load_policy_file, policy_from_document
+from changeproof.policy.loader import LoadedPolicy, PolicyFiles, policy_from_document
 from changeproof.reports.vsa import InputAttestation, verification_summary
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
@@ -117,6 +117,7 @@ class GateService:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._signer = signer
+        self._policy_files = PolicyFiles()
 
     def decide(self, request: GateRequest, *, actor: str) -> GateResult:
         if request.urgent and not (request.reason or "").strip():
@@ -127,7 +128,7 @@ class GateService:
         if request.attestation is not None:
             signer = self._attestation_signer(request, request.attestation)
         if request.policy_file is not None:
-            loaded = load_policy_file(request.policy_file)
+            loaded = self._policy_files.load(request.policy_file)
         now = self._clock.now()
         with self._db.read() as conn:
             if request.policy_file is None:

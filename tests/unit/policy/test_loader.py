@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -18,13 +19,15 @@ from pydantic import Field
 
 from changeproof.domain.canonical import canonical_json
 from changeproof.domain.decisions import ControlResult, ControlStatus
-from changeproof.domain.errors import ChangeproofError
+from changeproof.domain.errors import ChangeproofError, InputError
 from changeproof.policy.errors import PolicyError, PolicyProblem
 from changeproof.policy.facts import Facts
 from changeproof.policy.loader import (
     MAX_POLICY_BYTES,
     LoadedPolicy,
+    PolicyFiles,
     load_policy,
+    load_policy_file,
     policy_from_document,
 )
 from changeproof.policy.registry import REGISTRY, ControlSpec, NoParams, Params
@@ -406,6 +409,27 @@ def test_unreadable_files_are_refused_with_a_line(data: bytes, line: int, words:
     problem = only(refused(data))
     assert problem.line == line
     assert words in problem.problem
+
+
+def test_policy_files_validate_a_file_again_only_when_its_bytes_or_name_change(
+    tmp_path: Path,
+) -> None:
+    path, other = tmp_path / "changeproof.yaml", tmp_path / "other.yaml"
+    path.write_text(GOOD)
+    files = PolicyFiles()
+    first = files.load(path)
+    assert first == load_policy_file(path)
+    assert files.load(path) is first
+    other.write_text(GOOD)
+    assert files.load(other).source == str(other)
+    path.write_text(GOOD.replace("jira:PAY,OPS,github", "jira:PAY,github"))
+    assert files.load(path).digest != first.digest
+    path.write_text(GOOD.replace("version: 1", "version: 2"))
+    with pytest.raises(PolicyError):
+        files.load(path)
+    path.unlink()
+    with pytest.raises(InputError, match="no policy file"):
+        files.load(path)
 
 
 def test_keys_are_text_whatever_yaml_would_make_of_them() -> None:
