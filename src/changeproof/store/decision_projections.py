@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
+from changeproof.domain.canonical import CanonicalObject
 from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
 from changeproof.domain.events import RecordedEvent, format_time
 from changeproof.store.projections import projects
@@ -16,6 +17,8 @@ __all__: list[str] = []
 
 
 def _json(value: object) -> str:
+    if isinstance(value, CanonicalObject):
+        return value.text  # the same text, encoded once already (a gate decision's data)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "decision_document",
     "decisions_since",
     "policy_document",
+    "policy_recorded",
 ]
 
 
@@ -44,6 +45,11 @@ class RecordedDecision:
 def policy_document(conn: Connection, digest: str) -> dict[str, JsonValue] | None:
     row = conn.execute(select(policies.c.document).where(policies.c.digest == digest)).first()
     return None if row is None else dict(json.loads(row.document))
+
+
+def policy_recorded(conn: Connection, digest: str) -> bool:
+    found = conn.execute(select(policies.c.digest).where(policies.c.digest == digest)).first()
+    return found is not None
 
 
 def decision_document(conn: Connection, seq: int) -> dict[str, JsonValue] | None:
