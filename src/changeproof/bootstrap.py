@@ -9,6 +9,8 @@ from pathlib import Path
 from changeproof.domain.clock import Clock
 from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
+from changeproof.services.changes import ChangeService
+from changeproof.services.deployments import DeploymentService
 from changeproof.services.evidence import EvidenceService
 from changeproof.services.gate import GateService
 from changeproof.services.instance import InstanceConfig, load_config, load_signer
@@ -16,6 +18,7 @@ from changeproof.services.ledger import LedgerService
 from changeproof.services.policies import PolicyService
 from changeproof.services.policy_tests import PolicyTestService
 from changeproof.services.releases import ReleaseService
+from changeproof.services.tokens import TokenService
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.unit_of_work import UnitOfWork
@@ -39,8 +42,11 @@ class Instance:
     releases: ReleaseService
     evidence: EvidenceService
     actors: ActorService
+    tokens: TokenService
     gate: GateService
     policies: PolicyService
+    changes: ChangeService
+    deployments: DeploymentService
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -76,8 +82,11 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         releases=ReleaseService(db, unit_of_work, clock, config.tickets),
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         actors=ActorService(db, unit_of_work, clock),
+        tokens=TokenService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock, signer),
         policies=PolicyService(db, unit_of_work, clock),
+        changes=ChangeService(db, unit_of_work, clock, config.ticket_links),
+        deployments=DeploymentService(db, unit_of_work, clock),
         clock=clock,
     )
 

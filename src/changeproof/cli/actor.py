@@ -13,8 +13,8 @@ from changeproof.cli.options import (
     HomeOption,
     Output,
     OutputOption,
+    acting_actor,
     instance_at,
-    resolve_actor,
 )
 from changeproof.cli.render import emit_json, out
 from changeproof.domain.canonical import JsonValue
@@ -65,7 +65,7 @@ def add(
             gitlab=gitlab,
             roles=role or [],
             groups=group or [],
-            by=resolve_actor(actor),
+            by=acting_actor(instance, actor),
         )
     _render_report(report, output)
 
@@ -81,7 +81,9 @@ def grant(
 ) -> None:
     """Grant an actor one role or one group (never to yourself)."""
     with instance_at(home) as instance:
-        report = instance.actors.grant(name, role=role, group=group, by=resolve_actor(actor))
+        report = instance.actors.grant(
+            name, role=role, group=group, by=acting_actor(instance, actor)
+        )
     _render_report(report, output)
 
 
@@ -96,7 +98,9 @@ def revoke(
 ) -> None:
     """Revoke one role or one group from an actor."""
     with instance_at(home) as instance:
-        report = instance.actors.revoke(name, role=role, group=group, by=resolve_actor(actor))
+        report = instance.actors.revoke(
+            name, role=role, group=group, by=acting_actor(instance, actor)
+        )
     _render_report(report, output)
 
 
@@ -141,7 +145,7 @@ def sync(
 ) -> None:
     """Make the actors a reviewed YAML file lists match it, recording only the differences."""
     with instance_at(home) as instance:
-        report = instance.actors.sync(file, by=resolve_actor(actor))
+        report = instance.actors.sync(file, by=acting_actor(instance, actor))
     _render_sync(report, output)
 
 

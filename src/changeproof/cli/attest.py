@@ -14,8 +14,8 @@ from changeproof.cli.options import (
     HomeOption,
     Output,
     OutputOption,
+    acting_actor,
     instance_at,
-    resolve_actor,
 )
 from changeproof.cli.render import emit_json, out
 from changeproof.domain.canonical import JsonValue
@@ -61,7 +61,11 @@ def artifact(
     ref = None if release is None else ReleaseRef.parse(release)
     with instance_at(home) as instance:
         recorded = instance.attest.artifacts(
-            paths, service=service, version=version, actor=resolve_actor(actor), release=ref
+            paths,
+            service=service,
+            version=version,
+            actor=acting_actor(instance, actor),
+            release=ref,
         )
     if output is Output.json:
         _emit(
@@ -102,7 +106,7 @@ def _attest(
             kind,
             paths,
             ref,
-            actor=resolve_actor(actor),
+            actor=acting_actor(instance, actor),
             **options,  # type: ignore[arg-type]
         )
     if output is Output.json:

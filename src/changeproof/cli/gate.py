@@ -13,8 +13,8 @@ from changeproof.cli.options import (
     HomeOption,
     Output,
     OutputOption,
+    acting_actor,
     instance_at,
-    resolve_actor,
 )
 from changeproof.cli.render import emit_json, out
 from changeproof.domain.decisions import Classification, ControlStatus
@@ -83,7 +83,7 @@ def gate(
         attestation=attestation,
     )
     with instance_at(home) as instance:
-        result = instance.gate.decide(request, actor=resolve_actor(actor))
+        result = instance.gate.decide(request, actor=acting_actor(instance, actor))
     _render(result, request, output)
     if not result.decision.allowed:
         raise typer.Exit(1)

@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 
 from changeproof import __version__
-from changeproof.cli import actor, attest, decision, demo, ledger, policy, release
+from changeproof.cli import actor, attest, change, decision, demo, deploy, ledger, policy, release
 from changeproof.cli.gate import gate
 from changeproof.cli.init import init
 from changeproof.cli.render import err
+from changeproof.cli.token import app as token_app
 from changeproof.domain.errors import ChangeproofError
 
 __all__ = ["app", "main"]
@@ -37,6 +38,9 @@ app.add_typer(release.app, name="release")
 app.add_typer(decision.app, name="decision")
 app.add_typer(policy.app, name="policy")
 app.add_typer(actor.app, name="actor")
+app.add_typer(change.app, name="change")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(token_app, name="token")
 
 _debug = False
 

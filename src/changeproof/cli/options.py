@@ -1,4 +1,12 @@
-"""Options every command shares, and how the CLI finds its instance and actor."""
+"""Options every command shares, and how the CLI finds its instance and who is acting.
+
+Who is acting, for every command that records (`acting_actor`):
+
+- `CHANGEPROOF_TOKEN` set (even empty): the actor of that token, which must be valid. A
+  `--actor`/`--as` or `CHANGEPROOF_ACTOR` naming anyone else is refused; naming the same
+  actor (by name, email or login) is allowed, so pipelines may keep setting both.
+- otherwise, as given: `--actor`/`--as`, else `CHANGEPROOF_ACTOR`, else the OS user.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,28 @@ import getpass
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
 from changeproof.bootstrap import Instance, open_instance
+from changeproof.domain.errors import PermissionDeniedError
 from changeproof.services.instance import resolve_home
 
-__all__ = ["ActorOption", "HomeOption", "Output", "OutputOption", "instance_at", "resolve_actor"]
+__all__ = [
+    "TOKEN_VARIABLE",
+    "ActorOption",
+    "AsOption",
+    "HomeOption",
+    "Output",
+    "OutputOption",
+    "acting_actor",
+    "instance_at",
+    "resolve_actor",
+]
+
+TOKEN_VARIABLE: Final = "CHANGEPROOF_TOKEN"  # noqa: S105 - a variable's name
+ACTOR_VARIABLE: Final = "CHANGEPROOF_ACTOR"
 
 
 class Output(StrEnum):
@@ -30,14 +52,15 @@ HomeOption = Annotated[
     ),
 ]
 OutputOption = Annotated[Output, typer.Option("--output", "-o", help="text or json.")]
+_ACTING_HELP = (
+    "Who is acting (default: the actor of the token in $CHANGEPROOF_TOKEN, else "
+    "$CHANGEPROOF_ACTOR, then the OS user). With a token, only the token's own actor."
+)
 ActorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--actor",
-        help="Who is acting (default: $CHANGEPROOF_ACTOR, then the OS user).",
-        show_default=False,
-    ),
+    str | None, typer.Option("--actor", "--as", help=_ACTING_HELP, show_default=False)
 ]
+# For commands whose --actor names someone else (the actor a token is for).
+AsOption = Annotated[str | None, typer.Option("--as", help=_ACTING_HELP, show_default=False)]
 
 
 def home_path(home: Path | None) -> Path:
@@ -49,4 +72,24 @@ def instance_at(home: Path | None) -> Instance:
 
 
 def resolve_actor(actor: str | None) -> str:
-    return actor or os.environ.get("CHANGEPROOF_ACTOR") or getpass.getuser()
+    """Who says they are acting, unauthenticated: only for `init`, which has no tokens to
+    check yet. Every other command calls `acting_actor`."""
+    return actor or os.environ.get(ACTOR_VARIABLE) or getpass.getuser()
+
+
+def acting_actor(instance: Instance, claimed: str | None, *, option: str = "--actor/--as") -> str:
+    """Who is acting in `instance`: the token's actor when CHANGEPROOF_TOKEN is set (a
+    `claimed` identity naming anyone else is refused), else as `resolve_actor` says.
+
+    `option` is how the command spells its acting option, for the error message.
+    """
+    token = os.environ.get(TOKEN_VARIABLE)
+    if token is None:
+        return resolve_actor(claimed)
+    if claimed is None and os.environ.get(ACTOR_VARIABLE):
+        claimed, option = os.environ[ACTOR_VARIABLE], ACTOR_VARIABLE
+    try:
+        return instance.tokens.act_as(token, claimed, claim=option)
+    except PermissionDeniedError as e:
+        # Say where the token came from; the service never quotes the token itself.
+        raise PermissionDeniedError(f"{TOKEN_VARIABLE}: {e.message}", hint=e.hint()) from e

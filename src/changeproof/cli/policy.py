@@ -17,8 +17,8 @@ from changeproof.cli.options import (
     HomeOption,
     Output,
     OutputOption,
+    acting_actor,
     instance_at,
-    resolve_actor,
 )
 from changeproof.cli.render import emit_json, err, out
 from changeproof.domain.errors import InputError, UsageError
@@ -295,7 +295,7 @@ def activate(
     """
     try:
         with instance_at(home) as instance:
-            done = instance.policies.activate(policy_file, actor=resolve_actor(actor))
+            done = instance.policies.activate(policy_file, actor=acting_actor(instance, actor))
     except PolicyError as e:
         _refuse(e, output, {"ok": False, "policy": str(policy_file), "digest": None})
     if output is Output.json:

@@ -13,8 +13,8 @@ from changeproof.cli.options import (
     HomeOption,
     Output,
     OutputOption,
+    acting_actor,
     instance_at,
-    resolve_actor,
 )
 from changeproof.cli.render import emit_json, out
 from changeproof.domain.canonical import JsonValue
@@ -62,7 +62,7 @@ def create(
             repository=repo,
             to_ref=to,
             from_ref=from_,
-            actor=resolve_actor(actor),
+            actor=acting_actor(instance, actor),
             tickets=tickets,
             from_root=from_root,
         )

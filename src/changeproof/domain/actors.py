@@ -148,3 +148,18 @@ class Directory:
         if "@" in identity:
             return self.by_email(identity)
         return self.by_login(identity, platform)
+
+    def identify(self, identity: str) -> Actor | None:
+        """The actor someone who says they are `identity` is: as `resolve`, but surrounding
+        spaces and the case of a name do not matter (names differing only in case are
+        refused when added, so at most one actor matches)."""
+        who = identity.strip()
+        found = self.resolve(who)
+        if found is not None:
+            return found
+        wanted = who.casefold()
+        return next((a for a in self.actors.values() if a.name.casefold() == wanted), None)
+
+    def holders(self, role: str) -> tuple[str, ...]:
+        """The names of the actors holding `role`, sorted."""
+        return tuple(sorted(a.name for a in self.actors.values() if role in a.roles))

@@ -34,20 +34,23 @@ def evaluate(
     *,
     declared: Classification | None = None,
 ) -> Decision:
+    classified = classify(policy, facts, declared)
     environment = policy.environments.get(facts.environment)
     if environment is None:
-        known = ", ".join(sorted(policy.environments))
+        names = ", ".join(sorted(policy.environments))
         results: tuple[ControlResult, ...] = (
             ControlResult(
                 "environment",
                 ControlStatus.FAIL,
-                f"the policy has no environment {facts.environment!r} (it has: {known})",
+                f"the policy has no environment {facts.environment!r} (it has: {names})",
             ),
         )
         environment = Environment()
     else:
-        results = tuple(_run(ref, policy, environment, facts) for ref in environment.controls)
-    classified = classify(policy, facts, declared)
+        results = tuple(
+            _run(ref, policy, environment, facts, classified.classification)
+            for ref in environment.controls
+        )
     failed = [r for r in results if r.status is ControlStatus.FAIL]
     bypassed: tuple[str, ...] = ()
     if classified.classification is Classification.URGENT:
@@ -91,8 +94,18 @@ def _context(policy: Policy, environment: Environment, facts: Facts) -> dict[str
     }
 
 
-def _run(ref: ControlRef, policy: Policy, environment: Environment, facts: Facts) -> ControlResult:
+def _run(
+    ref: ControlRef,
+    policy: Policy,
+    environment: Environment,
+    facts: Facts,
+    classification: Classification,
+) -> ControlResult:
     spec = REGISTRY[ref.id]
+    if classification not in spec.classifications:
+        return ControlResult(
+            ref.id, ControlStatus.NOT_APPLICABLE, f"not needed for a {classification} change"
+        )
     given = dict(ref.params)
     for name, value in _context(policy, environment, facts).items():
         if name in spec.params.model_fields and name not in given and value is not None:

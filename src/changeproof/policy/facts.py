@@ -14,6 +14,7 @@ from functools import cached_property
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.changes import ChangeFact
 from changeproof.domain.evidence import EvidenceKind, ReviewState
 from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
@@ -66,6 +67,7 @@ class Facts:
     urgent: bool = False
     urgent_reason: str | None = None
     high_risk_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    change: ChangeFact | None = None  # the newest change for this release and environment
 
     def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
         return self._by_kind.get(kind, ())

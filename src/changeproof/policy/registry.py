@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from changeproof.domain.decisions import ControlResult
+from changeproof.domain.decisions import Classification, ControlResult
 from changeproof.policy.facts import Facts
 
 __all__ = ["REGISTRY", "ControlSpec", "NoParams", "Params", "control"]
@@ -43,20 +43,27 @@ class ControlSpec:
     params: type[Params]
     check: Check
     safety: bool  # an urgent change may never go past this control failing
+    # The classifications it applies to; for the others it is not applicable, unrun.
+    classifications: frozenset[Classification] = frozenset(Classification)
 
 
 REGISTRY: dict[str, ControlSpec] = {}
 
 
 def control(
-    id: str, *, params: type[_P], summary: str, safety: bool = False
+    id: str,
+    *,
+    params: type[_P],
+    summary: str,
+    safety: bool = False,
+    classifications: frozenset[Classification] = frozenset(Classification),
 ) -> Callable[[Callable[[Facts, _P], ControlResult]], Callable[[Facts, _P], ControlResult]]:
     def register(
         check: Callable[[Facts, _P], ControlResult],
     ) -> Callable[[Facts, _P], ControlResult]:
         if id in REGISTRY:
             raise ValueError(f"control {id!r} is registered twice")
-        REGISTRY[id] = ControlSpec(id, summary, params, check, safety)
+        REGISTRY[id] = ControlSpec(id, summary, params, check, safety, classifications)
         return check
 
     return register

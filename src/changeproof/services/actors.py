@@ -6,7 +6,10 @@ same directory:
 
 - Nobody grants a role or group to themselves, nor adds themselves with one. `by` is the
   target when it equals the target's name (ignoring case), one of its emails or logins,
-  or resolves to the target through the directory. Revoking one's own role is allowed.
+  or resolves to the target through the directory. Revoking one's own role is allowed
+  (under the admin rule).
+- Once an actor holds role `admin`, only an admin grants or revokes roles and groups, and
+  the last admin keeps `admin`; until then anyone may (`services.authority`).
 - Names are 1-200 of `A-Z a-z 0-9 . _ - [ ]`, starting with a letter or digit; emails
   `local@domain`; GitHub and GitLab logins `a-z 0-9 . _ -` (lower-cased, an optional
   `[bot]` suffix). Roles are those of `Role`; groups match `[a-z0-9][a-z0-9-]*`.
@@ -49,6 +52,7 @@ from changeproof.domain.errors import (
 from changeproof.domain.events import ActorId, Event, RecordedEvent
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.people import DeclaredActor, read_people
+from changeproof.services.authority import acting, require_admin, require_an_admin_remains
 from changeproof.services.files import read_input
 from changeproof.store import actors as queries
 from changeproof.store import ledger
@@ -109,7 +113,7 @@ class ActorService:
         by: str,
     ) -> ActorReport:
         """Record a new actor with its aliases, then one grant entry per role and group."""
-        by = _acting(by)
+        by = acting(by)
         actor = _actor(name, emails, github, gitlab, roles, groups)
         now = self._clock.now()
         with self._unit_of_work() as uow:
@@ -117,6 +121,7 @@ class ActorService:
             current = queries.directory(uow.conn)
             _check_new(actor, current.actors, "")
             _check_not_self(by, actor, current, actor.roles, actor.groups, "")
+            _check_admin(by, actor.name, current, actor.roles, actor.groups, "", granted=True)
             for event in _added(actor, by, now):
                 uow.record(event)
         return ActorReport(self._find(actor.name), _changes(uow.recorded))
@@ -141,7 +146,7 @@ class ActorService:
     def sync(self, file: Path, *, by: str) -> SyncReport:
         """Make the listed actors match the file: add the new ones, grant and revoke the
         differences, all in one transaction. Actors the file does not list are untouched."""
-        by = _acting(by)
+        by = acting(by)
         source = str(file)
         entries = read_people(_read(file), source)
         declared = [(entry, _declared(entry, source)) for entry in entries]
@@ -151,6 +156,10 @@ class ActorService:
             ledger.read_head(uow.conn, lock=True)
             records = {record.name: record for record in queries.list_actors(uow.conn)}
             known = {name: record.actor for name, record in records.items()}
+            # The admin rule reads the directory as it was before the file: a file that
+            # makes the first admin is judged, as a whole, by the setup rule.
+            before = Directory(dict(known))
+            roles_after = {name: actor.roles for name, actor in known.items()}
             seen: dict[str, DeclaredActor] = {}
             for entry, actor in declared:
                 where = f"{source}:{entry.line}: {entry.entry}: "
@@ -166,7 +175,11 @@ class ActorService:
                     _check_new(actor, known, where)
                     directory = Directory(known)
                     _check_not_self(by, actor, directory, actor.roles, actor.groups, where)
+                    _check_admin(
+                        by, actor.name, before, actor.roles, actor.groups, where, granted=True
+                    )
                     known[actor.name] = actor
+                    roles_after[actor.name] = actor.roles
                     events.extend(_added(actor, by, now))
                     continue
                 held = record.actor
@@ -174,9 +187,17 @@ class ActorService:
                 new_roles, new_groups = actor.roles - held.roles, actor.groups - held.groups
                 directory = Directory(known)
                 _check_not_self(by, held, directory, new_roles, new_groups, where)
-                events.extend(_grants(actor.name, new_roles, new_groups, by, now, granted=True))
                 gone_roles, gone_groups = held.roles - actor.roles, held.groups - actor.groups
+                _check_admin(by, actor.name, before, new_roles, new_groups, where, granted=True)
+                _check_admin(by, actor.name, before, gone_roles, gone_groups, where, granted=False)
+                roles_after[actor.name] = actor.roles
+                events.extend(_grants(actor.name, new_roles, new_groups, by, now, granted=True))
                 events.extend(_grants(actor.name, gone_roles, gone_groups, by, now, granted=False))
+            after = {name for name, roles in roles_after.items() if Role.ADMIN in roles}
+            gone = sorted(set(before.holders(Role.ADMIN)) - after)
+            require_an_admin_remains(
+                before, after, action=f"revoking admin from {', '.join(gone)}", where=f"{source}: "
+            )
             for event in events:
                 uow.record(event)
         unlisted = tuple(sorted(name for name in records if name not in seen))
@@ -185,7 +206,7 @@ class ActorService:
     def _change(
         self, name: str, role: str | None, group: str | None, by: str, *, granted: bool
     ) -> ActorReport:
-        by = _acting(by)
+        by = acting(by)
         kind, value = _one_grant(role, group)
         now = self._clock.now()
         with self._unit_of_work() as uow:
@@ -197,17 +218,24 @@ class ActorService:
                     hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
                 )
             held = record.grant_of(kind, value)
+            roles, groups = ({value}, set()) if kind == "role" else (set(), {value})
+            current = queries.directory(uow.conn)
             if granted:
-                roles, groups = ({value}, set()) if kind == "role" else (set(), {value})
-                current = queries.directory(uow.conn)
                 _check_not_self(by, record.actor, current, roles, groups, "")
-                if held is not None:
-                    raise ConflictError(
-                        f"{name} already holds {kind} {value} "
-                        f"(granted in entry {held.seq} by {held.granted_by})"
+            _check_admin(by, name, current, roles, groups, "", granted=granted)
+            if granted and held is not None:
+                raise ConflictError(
+                    f"{name} already holds {kind} {value} "
+                    f"(granted in entry {held.seq} by {held.granted_by})"
+                )
+            if not granted:
+                if held is None:
+                    raise ConflictError(f"{name} does not hold {kind} {value}")
+                if (kind, value) == ("role", Role.ADMIN):
+                    remaining = set(current.holders(Role.ADMIN)) - {name}
+                    require_an_admin_remains(
+                        current, remaining, action=f"revoking admin from {name}"
                     )
-            elif held is None:
-                raise ConflictError(f"{name} does not hold {kind} {value}")
             grant = Grant(name, kind, value)
             uow.record(Event(grant.event_type(granted=granted), ActorId(by), now, grant.to_data()))
         return ActorReport(self._find(name), _changes(uow.recorded))
@@ -218,16 +246,6 @@ class ActorService:
         if record is None:  # recorded a moment ago, in a committed transaction
             raise NotFoundError(f"no actor {name}")
         return record
-
-
-def _acting(by: str) -> str:
-    if not by.strip():
-        raise UsageError("who is acting (--actor) must not be empty")
-    if len(by) > 200:
-        raise UsageError("who is acting (--actor) is longer than 200 characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in by):
-        raise UsageError("who is acting (--actor) must not contain control characters")
-    return by
 
 
 def _one_grant(role: str | None, group: str | None) -> tuple[GrantKind, str]:
@@ -366,6 +384,25 @@ def _check_same_aliases(recorded: Actor, declared: Actor, where: str) -> None:
             f"is recorded with {shown(recorded)}; recorded aliases cannot be changed",
             hint="make the entry's emails, github and gitlab match `changeproof actor list`",
         )
+
+
+def _check_admin(
+    by: str,
+    target: str,
+    directory: Directory,
+    roles: Iterable[str],
+    groups: Iterable[str],
+    where: str,
+    *,
+    granted: bool,
+) -> None:
+    """Once an actor holds admin, only an admin grants or revokes roles and groups."""
+    changed = [f"role {r}" for r in sorted(roles)] + [f"group {g}" for g in sorted(groups)]
+    if not changed:
+        return
+    verb, direction = ("grant", "to") if granted else ("revoke", "from")
+    action = f"{verb} {', '.join(changed)} {direction} {target}"
+    require_admin(by, directory, action=action, where=where)
 
 
 def _check_not_self(

@@ -12,7 +12,8 @@ import contextlib
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, TypeVar
 
@@ -24,6 +25,7 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.instance import INSTANCE_INITIALIZED
+from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
@@ -59,6 +61,8 @@ class InstanceConfig:
     signing_key: Path
     tickets: str = DEFAULT_TICKETS  # [tickets] spec: presets and Jira keys, e.g. "jira:PAY,github"
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES  # [evidence] max_file_bytes
+    # [tickets] jira_url, github_url, trac_url: link templates with {key} or {number}
+    ticket_links: Mapping[str, str] = field(default_factory=dict)
 
 
 def resolve_home(explicit: Path | None, environ: dict[str, str], cwd: Path) -> Path:
@@ -95,6 +99,13 @@ def load_config(home: Path) -> InstanceConfig:
     max_bytes = _optional(doc, path, "evidence", "max_file_bytes", int, DEFAULT_MAX_EVIDENCE_BYTES)
     if max_bytes <= 0:
         raise ConfigError(f"{path}: [evidence] max_file_bytes must be positive")
+    links: dict[str, str] = {}
+    for system in PRESETS:
+        template = _optional(doc, path, "tickets", f"{system}_url", str, "")
+        if template and not template.startswith(("https://", "http://")):
+            raise ConfigError(f"{path}: [tickets] {system}_url must be an http(s) URL template")
+        if template:
+            links[system] = template
     return InstanceConfig(
         home=home,
         origin=values["origin"],
@@ -102,6 +113,7 @@ def load_config(home: Path) -> InstanceConfig:
         signing_key=key_path if key_path.is_absolute() else home / key_path,
         tickets=tickets,
         max_evidence_bytes=max_bytes,
+        ticket_links=links,
     )
 
 

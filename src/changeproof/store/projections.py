@@ -337,4 +337,9 @@ def _key(row: tuple[object, ...], positions: list[int]) -> tuple[str, ...]:
 
 
 # Projections kept in their own modules register themselves on import.
-from changeproof.store import actor_projections, decision_projections  # noqa: E402, F401
+from changeproof.store import (  # noqa: E402, F401
+    actor_projections,
+    change_projections,
+    decision_projections,
+    token_projections,
+)

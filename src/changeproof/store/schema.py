@@ -32,11 +32,18 @@ __all__ = [
     "actor_grants",
     "actors",
     "artifacts",
+    "change_exports",
+    "change_revisions",
+    "change_verdicts",
+    "changes",
     "commit_history",
     "commit_paths",
     "commit_tickets",
     "commits",
     "decisions",
+    "deployment_checks",
+    "deployment_updates",
+    "deployments",
     "evidence",
     "evidence_bindings",
     "ledger_checkpoints",
@@ -48,6 +55,7 @@ __all__ = [
     "policy_activations",
     "release_commits",
     "releases",
+    "tokens",
 ]
 
 metadata = MetaData()
@@ -248,6 +256,25 @@ actor_grants = Table(
     Index("ix_actor_grants_name", "name"),
 )
 
+# API tokens by their public id. `sha256` is the SHA-256 of the whole token text: the token
+# itself is shown once when created and is stored nowhere.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("seq", _Seq, nullable=False, unique=True),  # token.created
+    Column("actor", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("label", String(200), nullable=True),
+    Column("expires_at", String(32), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_seq", BigInteger, nullable=True),
+    Column("revoked_by", String(200), nullable=True),
+    Column("revoked_at", String(32), nullable=True),
+    Index("ix_tokens_actor", "actor"),
+)
+
 # Policies by content digest: a decision names the digest, and replay finds the policy here.
 policies = Table(
     "policies",
@@ -289,6 +316,114 @@ decisions = Table(
     Index("ix_decisions_release_environment", "release", "environment"),
 )
 
+# A change: one row per change, its current RFC and where it stands (state, review);
+# `change_revisions` keeps every RFC it had and `change_verdicts` every approval and
+# rejection, so the gate can read a change as it stood at any ledger position.
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),  # change.opened
+    Column("release", String(201), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("urgent_reason", Text, nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("document", Text, nullable=False),  # the current RFC, canonical JSON
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("review_due", String(32), nullable=True),  # urgent changes only
+    Column("reviewed_seq", BigInteger, nullable=True),
+    Column("review_outcome", String(20), nullable=True),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", String(32), nullable=True),
+    Column("review_notes", Text, nullable=True),
+    Index("ix_changes_release_environment", "release", "environment"),
+)
+
+change_revisions = Table(
+    "change_revisions",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),  # opened or refreshed
+    Column("change_seq", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    Index("ix_change_revisions_change", "change_seq"),
+)
+
+change_verdicts = Table(
+    "change_verdicts",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("verdict", String(20), nullable=False),  # approved or rejected
+    Column("actor", String(200), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("comment", Text, nullable=True),
+    Column("decided_at", String(32), nullable=False),
+    Index("ix_change_verdicts_change", "change_seq"),
+)
+
+change_exports = Table(
+    "change_exports",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("system", String(40), nullable=False),
+    Column("remote_id", String(200), nullable=False),
+    Column("remote_key", String(200), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("digest", String(64), nullable=False),
+    Column("exported_at", String(32), nullable=False),
+    Index("ix_change_exports_change", "change_seq"),
+)
+
+# A deployment: who pushed which artifact of which release where, and how it went.
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),  # deployment.recorded
+    Column("release", String(201), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("artifact", String(64), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("pipeline_run", Text, nullable=True),
+    Column("authorized", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decision_seq", BigInteger, nullable=True),
+    Column("change_seq", BigInteger, nullable=True),
+    Column("urgent", Boolean, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_deployments_environment", "environment", "seq"),
+)
+
+deployment_updates = Table(
+    "deployment_updates",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("deployment_seq", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_deployment_updates_deployment", "deployment_seq"),
+)
+
+deployment_checks = Table(
+    "deployment_checks",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("deployment_seq", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("details", Text, nullable=True),
+    Column("details_sha256", String(64), nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("checked_at", String(32), nullable=False),
+    Index("ix_deployment_checks_deployment", "deployment_seq"),
+)
+
 LEDGER_TABLES = (ledger_events, ledger_subtrees, ledger_checkpoints, ledger_head)
 PROJECTION_TABLES = (
     artifacts,
@@ -303,7 +438,15 @@ PROJECTION_TABLES = (
     actors,
     actor_aliases,
     actor_grants,
+    tokens,
     policies,
     policy_activations,
     decisions,
+    changes,
+    change_revisions,
+    change_verdicts,
+    change_exports,
+    deployments,
+    deployment_updates,
+    deployment_checks,
 )

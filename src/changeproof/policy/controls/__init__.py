@@ -10,12 +10,13 @@ and leaves counts and flags in `facts` for custom rules.
     expert-review        expert_review.py       sbom-present       sbom.py
     artifact-integrity   artifact.py            license-allowed    sbom.py
     deployer-role        deployer.py            deployer-not-author deployer.py
-    freeze-window        freeze.py
+    freeze-window        freeze.py              change-approval    change_approval.py
 """
 
 from __future__ import annotations
 
 from changeproof.policy.controls.artifact import ArtifactIntegrity, artifact_integrity
+from changeproof.policy.controls.change_approval import ChangeApproval, change_approval
 from changeproof.policy.controls.deployer import DeployerRole, deployer_not_author, deployer_role
 from changeproof.policy.controls.expert_review import expert_review
 from changeproof.policy.controls.freeze import FreezeWindow, FreezeWindows, freeze_window
@@ -27,6 +28,7 @@ from changeproof.policy.controls.tickets import TicketReference, ticket_referenc
 
 __all__ = [
     "ArtifactIntegrity",
+    "ChangeApproval",
     "DeployerRole",
     "FreezeWindow",
     "FreezeWindows",
@@ -36,6 +38,7 @@ __all__ = [
     "TestsPassed",
     "TicketReference",
     "artifact_integrity",
+    "change_approval",
     "deployer_not_author",
     "deployer_role",
     "expert_review",

@@ -1,0 +1,242 @@
+"""`changeproof change`: change requests, their RFC, approvals and after-the-fact reviews."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from changeproof.cli.options import (
+    ActorOption,
+    HomeOption,
+    Output,
+    OutputOption,
+    acting_actor,
+    instance_at,
+)
+from changeproof.cli.render import emit_json, out
+from changeproof.domain.errors import UsageError
+from changeproof.domain.releases import ReleaseRef
+from changeproof.reports.rfc import html_document, markdown
+from changeproof.services.change_documents import PlanTexts
+from changeproof.services.changes import ChangeView, OpenRequest
+from changeproof.services.files import read_input
+
+app = typer.Typer(
+    help="Change requests: the RFC, approvals, urgent changes and their reviews.",
+    no_args_is_help=True,
+)
+
+_MAX_TEXT_FILE = 1024 * 1024
+ChangeArgument = Annotated[str, typer.Argument(help="The change: CHG-<number>.")]
+
+
+class Format(StrEnum):
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+def _text(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    data = read_input(path, what, limit=_MAX_TEXT_FILE)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{what} {path} is not UTF-8 text (byte {e.start})") from None
+
+
+@app.command("open")
+def open_(
+    release: Annotated[str, typer.Option(help="SERVICE/NAME: the release to deploy.")],
+    env: Annotated[str, typer.Option("--env", help="The target environment.")],
+    plan: Annotated[Path | None, typer.Option(help="A file holding the deployment plan.")] = None,
+    rollback: Annotated[Path | None, typer.Option(help="A file holding the rollback plan.")] = None,
+    dry_run_output: Annotated[
+        Path | None, typer.Option("--dry-run-output", help="A file holding a dry run's output.")
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option(help="START/END of the deployment window, ISO 8601 with a zone."),
+    ] = None,
+    urgent: Annotated[
+        bool, typer.Option("--urgent", help="An urgent change: reviewed after the fact.")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why it is urgent.")] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Open a change and write its RFC from what the store knows about the release."""
+    start = end = None
+    if window is not None:
+        start, sep, end = window.partition("/")
+        if not sep or not start or not end:
+            raise UsageError(f"--window must be START/END, not {window!r}")
+    texts = PlanTexts(
+        plan=_text(plan, "plan file"),
+        rollback=_text(rollback, "rollback file"),
+        dry_run_output=_text(dry_run_output, "dry-run output file"),
+        window_start=start,
+        window_end=end,
+    )
+    request = OpenRequest(ReleaseRef.parse(release), env, texts, urgent, reason)
+    with instance_at(home) as instance:
+        view = instance.changes.open(request, by=acting_actor(instance, actor))
+    _render(view, output, f"Opened {view.id}")
+
+
+@app.command("show")
+def show(
+    change: ChangeArgument,
+    format: Annotated[Format, typer.Option("--format", help="json, md or html.")] = Format.md,
+    home: HomeOption = None,
+) -> None:
+    """The change's RFC with its approvals: JSON (the published schema), Markdown or HTML."""
+    with instance_at(home) as instance:
+        view = instance.changes.show(change)
+    document = view.document()
+    if format is Format.json:
+        emit_json(document)
+    elif format is Format.md:
+        print(markdown(document))  # noqa: T201 - the document itself, unstyled
+    else:
+        print(html_document(document))  # noqa: T201 - the document itself, unstyled
+
+
+@app.command("list")
+def list_(
+    env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Every change, oldest first; urgent ones marked."""
+    with instance_at(home) as instance:
+        views = instance.changes.list(environment=env)
+    _listing(views, output)
+
+
+@app.command("overdue")
+def overdue(
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Urgent changes whose after-the-fact review is late."""
+    with instance_at(home) as instance:
+        views = instance.changes.list(overdue=True)
+    _listing(views, output)
+
+
+@app.command("refresh")
+def refresh(
+    change: ChangeArgument,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Write the RFC again; if its digest changes, earlier approvals stop counting."""
+    with instance_at(home) as instance:
+        view = instance.changes.refresh(change, by=acting_actor(instance, actor))
+    if not view.recorded:
+        headline = f"{view.id} is unchanged (digest {view.row.digest[:12]})"
+    else:
+        headline = f"Refreshed {view.id}: digest now {view.row.digest[:12]}"
+        if view.voided:
+            headline += f"; approvals by {', '.join(view.voided)} no longer count"
+    _render(view, output, headline)
+
+
+@app.command("approve")
+def approve(
+    change: ChangeArgument,
+    comment: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    digest: Annotated[
+        str | None, typer.Option(help="The RFC digest you read; refused if it changed since.")
+    ] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Approve the change's current RFC (its digest is recorded with the approval)."""
+    with instance_at(home) as instance:
+        view = instance.changes.approve(
+            change, by=acting_actor(instance, actor), comment=comment, digest=digest
+        )
+    verb = "Approved" if view.recorded else "Already approved"
+    _render(view, output, f"{verb} {view.id} (digest {view.row.digest[:12]})")
+
+
+@app.command("reject")
+def reject(
+    change: ChangeArgument,
+    reason: Annotated[str, typer.Option(help="Why it is rejected.")],
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Reject the change: it never deploys."""
+    with instance_at(home) as instance:
+        view = instance.changes.reject(change, by=acting_actor(instance, actor), reason=reason)
+    _render(view, output, f"Rejected {view.id}")
+
+
+@app.command("review")
+def review(
+    change: ChangeArgument,
+    outcome: Annotated[str, typer.Option(help="accepted or remediate.")],
+    notes: Annotated[str, typer.Option(help="What the review found.")],
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Close an urgent change's after-the-fact review."""
+    with instance_at(home) as instance:
+        view = instance.changes.review(
+            change, by=acting_actor(instance, actor), outcome=outcome, notes=notes
+        )
+    _render(view, output, f"Reviewed {view.id}: {view.row.review_outcome}")
+
+
+def _render(view: ChangeView, output: Output, headline: str) -> None:
+    if output is Output.json:
+        emit_json(view.document())
+        return
+    row = view.row
+    kind = " [bold red]URGENT[/bold red]" if row.urgent else ""
+    out.print(f"{headline}{kind}")
+    out.print(f"  {row.release} to {row.environment}: {view.state}, digest {row.digest}")
+    if view.status is not None:
+        counted = ", ".join(sorted(a.actor for a in view.status.counted)) or "nobody yet"
+        out.print(f"  approved by: {counted}")
+        for missing in view.status.missing:
+            out.print(f"  still needed: {missing}")
+        if view.status.stale:
+            names = ", ".join(sorted(a.actor for a in view.status.stale))
+            out.print(f"  no longer counting (approved an earlier RFC): {names}")
+    if row.urgent:
+        reviewed = row.review_outcome or ("[red]OVERDUE[/red]" if view.overdue else "pending")
+        out.print(f"  after-the-fact review due {row.review_due}: {reviewed}")
+
+
+def _listing(views: list[ChangeView], output: Output) -> None:
+    if output is Output.json:
+        emit_json([v.document() for v in views])
+        return
+    table = Table("change", "release", "env", "urgent", "state", "review due", "review")
+    for view in views:
+        row = view.row
+        review = row.review_outcome or ("OVERDUE" if view.overdue else "pending")
+        table.add_row(
+            view.id,
+            row.release,
+            row.environment,
+            "URGENT" if row.urgent else "",
+            view.state,
+            row.review_due or "",
+            review if row.urgent else "",
+        )
+    out.print(table)

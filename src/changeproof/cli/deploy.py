@@ -1,0 +1,135 @@
+"""`changeproof deploy record|check|list`: who pushed what, where, when, and how it went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from changeproof.cli.options import (
+    ActorOption,
+    HomeOption,
+    Output,
+    OutputOption,
+    acting_actor,
+    instance_at,
+)
+from changeproof.cli.render import emit_json, err, out
+from changeproof.domain.errors import UsageError
+from changeproof.domain.releases import ReleaseRef
+from changeproof.services.deployments import DeploymentView, RecordRequest
+from changeproof.services.files import read_input
+
+app = typer.Typer(help="Deployments and post-deployment checks.", no_args_is_help=True)
+
+_MAX_DETAILS_FILE = 1024 * 1024
+
+
+@app.command("record")
+def record(
+    release: Annotated[str, typer.Option(help="SERVICE/NAME: the release deployed.")],
+    env: Annotated[str, typer.Option("--env", help="The environment deployed to.")],
+    artifact: Annotated[str, typer.Option(help="The deployed artifact's SHA-256.")],
+    status: Annotated[str, typer.Option(help="started, succeeded, failed or rolled-back.")],
+    pipeline_run: Annotated[
+        str | None, typer.Option("--pipeline-run", help="The pipeline run's URL.")
+    ] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option(help="DEP-<number>: a later status of a deployment already recorded."),
+    ] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Record a deployment (the deployer is who acts). Exit 1 when no allowed gate decision
+    explains it: it is recorded all the same, flagged unauthorized, with the reason."""
+    request = RecordRequest(
+        ReleaseRef.parse(release), env, artifact, status, pipeline_run, deployment
+    )
+    with instance_at(home) as instance:
+        view = instance.deployments.record(request, by=acting_actor(instance, actor))
+    _render(view, output)
+    if not view.row.authorized:
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check(
+    deployment: Annotated[str, typer.Option(help="DEP-<number>: the deployment checked.")],
+    name: Annotated[str, typer.Option(help="The check's name, e.g. smoke-test.")],
+    status: Annotated[str, typer.Option(help="pass or fail.")],
+    details: Annotated[
+        Path | None, typer.Option(help="A text file with the check's output.")
+    ] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Record a post-deployment check. Exit 1 when it failed."""
+    data = None if details is None else read_input(details, "details file", limit=_MAX_DETAILS_FILE)
+    with instance_at(home) as instance:
+        view = instance.deployments.check(
+            deployment, name=name, status=status, details=data, by=acting_actor(instance, actor)
+        )
+    _render(view, output)
+    if status == "fail":
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only deployments recorded at or after this ISO 8601 time.")
+    ] = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Who pushed what, where, when, with which outcome; unauthorized ones flagged."""
+    moment = None
+    if since is not None:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise UsageError(f"--since: {since!r} is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise UsageError(f"--since: {since!r} needs a time zone (e.g. 2026-11-01T00:00:00Z)")
+    with instance_at(home) as instance:
+        views = instance.deployments.list(environment=env, since=moment)
+    if output is Output.json:
+        emit_json([v.document() for v in views])
+        return
+    table = Table("deployment", "when", "who", "release", "env", "artifact", "status", "authorized")
+    for view in views:
+        r = view.row
+        table.add_row(
+            view.id,
+            r.recorded_at,
+            r.actor,
+            r.release + (" URGENT" if r.urgent else ""),
+            r.environment,
+            r.artifact[:12],
+            r.status,
+            "yes" if r.authorized else "[red]NO[/red]",
+        )
+    out.print(table)
+
+
+def _render(view: DeploymentView, output: Output) -> None:
+    if output is Output.json:
+        emit_json(view.document())
+        return
+    r = view.row
+    out.print(
+        f"{view.id}: {r.actor} deployed {r.release} ({r.artifact}) to {r.environment}: {r.status}"
+    )
+    if r.authorized:
+        out.print(f"  authorized: {r.reason}")
+    else:
+        err.print(f"[red]UNAUTHORIZED[/red] (recorded all the same): {r.reason}")
+    for c in view.checks:
+        out.print(f"  check {c.name}: {c.status} ({c.checked_at}, by {c.actor})")

@@ -1,0 +1,182 @@
+"""API tokens: how a pipeline or a person proves which actor it is, without a password.
+
+A token reads `cpt_<id>_<secret>`: `id` is 16 lower-case hex digits, public, so a token can
+be named (listed, revoked) and found without scanning; `secret` is 64 lower-case hex
+digits, 256 random bits. Only the SHA-256 of the whole token text is ever recorded: with
+that much randomness a plain hash cannot be reversed or guessed, so no slow KDF is needed,
+and the hash can sit in the ledger an auditor exports.
+
+Pure: the randomness and the current time arrive as arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Final, NewType
+
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.events import format_time, parse_time
+
+__all__ = [
+    "DEFAULT_LIFETIME",
+    "ID_BYTES",
+    "MAX_LIFETIME",
+    "SECRET_BYTES",
+    "TOKEN_CREATED",
+    "TOKEN_PREFIX",
+    "TOKEN_REVOKED",
+    "IssuedToken",
+    "PresentedToken",
+    "Token",
+    "TokenId",
+    "expiry",
+    "issue",
+    "present",
+    "token_from_data",
+    "token_id",
+]
+
+# Event types and the token prefix, not secrets (ruff S105 reads any *TOKEN* name as one).
+TOKEN_CREATED: Final = "token.created"  # noqa: S105
+TOKEN_REVOKED: Final = "token.revoked"  # noqa: S105
+
+TOKEN_PREFIX: Final = "cpt_"  # noqa: S105
+ID_BYTES: Final = 8
+SECRET_BYTES: Final = 32
+DEFAULT_LIFETIME: Final = timedelta(days=90)
+# Long enough for any pipeline identity that is rotated at all; it also keeps every date
+# this parser returns far inside what `datetime` can represent.
+MAX_LIFETIME: Final = timedelta(days=3653)
+
+TokenId = NewType("TokenId", str)
+
+_ID: Final = re.compile(rf"[0-9a-f]{{{2 * ID_BYTES}}}")
+_TOKEN: Final = re.compile(rf"cpt_([0-9a-f]{{{2 * ID_BYTES}}})_([0-9a-f]{{{2 * SECRET_BYTES}}})")
+_DURATION: Final = re.compile(r"([0-9]{1,7})([hdw])")
+_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UNITS: Final = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token: its text is shown once, to whoever created it, and then forgotten."""
+
+    id: TokenId
+    text: str = field(repr=False)  # never in a repr, a log line or a traceback
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedToken:
+    """A token someone presented: its public id and the digest to compare, no secret kept."""
+
+    id: TokenId
+    sha256: str
+
+
+def issue(id_bytes: bytes, secret_bytes: bytes) -> IssuedToken:
+    """The token made of these random bytes (the caller draws them from `secrets`)."""
+    if len(id_bytes) != ID_BYTES or len(secret_bytes) != SECRET_BYTES:
+        raise ValueError(f"a token needs {ID_BYTES} id bytes and {SECRET_BYTES} secret bytes")
+    ident = TokenId(id_bytes.hex())
+    text = f"{TOKEN_PREFIX}{ident}_{secret_bytes.hex()}"
+    return IssuedToken(ident, text, _digest(text))
+
+
+def present(text: str) -> PresentedToken:
+    """Read a presented token; ValueError that never quotes it (it may be a real secret)."""
+    match = _TOKEN.fullmatch(text.strip())
+    if match is None and not text.strip():
+        raise ValueError("it is empty")
+    if match is None:
+        raise ValueError(
+            f"not a changeproof token: expected {TOKEN_PREFIX}, {2 * ID_BYTES} hex digits, "
+            f"'_' and {2 * SECRET_BYTES} hex digits"
+        )
+    return PresentedToken(TokenId(match[1]), _digest(match[0]))
+
+
+def token_id(text: str) -> TokenId:
+    """A token id as given to `token revoke`: the id itself, or a whole token (leaked, say)."""
+    value = text.strip()
+    if _ID.fullmatch(value):
+        return TokenId(value)
+    return present(value).id
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A token as recorded by `token.created`: whose it is, and until when it works."""
+
+    id: TokenId
+    actor: str
+    sha256: str
+    expires_at: datetime
+    label: str | None = None
+
+    def to_data(self) -> dict[str, JsonValue]:
+        return {
+            "id": self.id,
+            "actor": self.actor,
+            "sha256": self.sha256,
+            "expires_at": format_time(self.expires_at),
+            "label": self.label,
+        }
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+def token_from_data(data: Mapping[str, JsonValue]) -> Token:
+    ident, actor, digest, expires, label = (
+        data.get(key) for key in ("id", "actor", "sha256", "expires_at", "label")
+    )
+    if not (isinstance(ident, str) and _ID.fullmatch(ident)):
+        raise ValueError("token data needs an id of 16 lower-case hex digits")
+    if not (isinstance(actor, str) and isinstance(digest, str) and isinstance(expires, str)):
+        raise ValueError("token data needs string actor, sha256 and expires_at")
+    if not (label is None or isinstance(label, str)):
+        raise ValueError("token label must be a string or null")
+    return Token(TokenId(ident), actor, digest, parse_time(expires), label)
+
+
+def expiry(text: str, now: datetime) -> datetime:
+    """When a token given `--expires TEXT` at `now` stops working.
+
+    `90d`, `12h`, `2w`: that long from now. `2027-01-31`: 00:00 UTC that day. A date and
+    time with its offset (`2027-01-31T18:00:00+01:00`, `…Z`): that moment. The result is
+    after `now` and at most MAX_LIFETIME after it; anything else is a ValueError saying why.
+    """
+    value = text.strip()
+    if duration := _DURATION.fullmatch(value):
+        count, unit = int(duration[1]), duration[2]
+        if count == 0:
+            raise ValueError("a duration must be at least 1")
+        if count > MAX_LIFETIME / _UNITS[unit]:
+            raise ValueError(f"more than {MAX_LIFETIME.days} days from now")
+        return now + count * _UNITS[unit]
+    try:
+        if _DATE.fullmatch(value):
+            moment = datetime.combine(datetime.fromisoformat(value).date(), time(), UTC)
+        elif "T" in value:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                raise ValueError("give the time's offset (Z or +HH:MM)")
+            moment = moment.astimezone(UTC)
+        else:
+            raise ValueError("expected a duration (90d, 12h, 2w) or a date (2027-01-31)")
+    except OverflowError as e:  # an offset pushing year 1 or 9999 past what datetime holds
+        raise ValueError("not a date changeproof can hold") from e
+    if moment <= now:
+        raise ValueError(f"{format_time(moment)} is not in the future")
+    if moment - now > MAX_LIFETIME:
+        raise ValueError(f"more than {MAX_LIFETIME.days} days from now")
+    return moment

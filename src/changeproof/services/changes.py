@@ -1,0 +1,520 @@
+"""Change use cases: open a change and its RFC, refresh it, approve or reject it, review an
+urgent one after the fact, list overdue reviews.
+
+Separation of duties is enforced here, whatever interface calls: nobody approves, rejects
+or reviews a change they requested or whose commits they authored, committed or co-authored.
+Every step takes the ledger's write lock before it reads the change, so an approval binds
+to the digest that is current when it is recorded, never to one a concurrent refresh replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import Connection
+
+from changeproof.domain.actors import Actor, Directory
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.changes import (
+    CHANGE_APPROVED,
+    CHANGE_OPENED,
+    CHANGE_REFRESHED,
+    CHANGE_REJECTED,
+    CHANGE_REVIEWED,
+    ApprovalRule,
+    ApprovalStatus,
+    ChangeState,
+    ReviewOutcome,
+    add_business_days,
+    approval_status,
+    change_id,
+    parse_change_id,
+)
+from changeproof.domain.clock import Clock
+from changeproof.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    UsageError,
+)
+from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.releases import ReleaseRef
+from changeproof.policy.loader import LoadedPolicy
+from changeproof.services.change_documents import (
+    PlanTexts,
+    approval_params,
+    approval_record,
+    build_rfc,
+)
+from changeproof.services.gate import active_policy, recorded_policy
+from changeproof.store import changes as queries
+from changeproof.store import decisions as recorded
+from changeproof.store import ledger
+from changeproof.store.actors import directory
+from changeproof.store.changes import ChangeRow, ExportRow, VerdictRow
+from changeproof.store.database import Database
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["ChangeService", "ChangeView", "OpenRequest"]
+
+_MAX_TEXT: Final = 200_000  # characters of a plan, rollback or dry-run output kept in the RFC
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRequest:
+    release: ReleaseRef
+    environment: str
+    texts: PlanTexts = field(default_factory=PlanTexts)
+    urgent: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """A change as its RFC says, with its verdicts and what its approvals add up to now."""
+
+    row: ChangeRow
+    verdicts: tuple[VerdictRow, ...]
+    exports: tuple[ExportRow, ...]
+    status: ApprovalStatus | None  # None when the policy asks no approval of it
+    rule: ApprovalRule | None
+    now: datetime
+    recorded: bool = True  # False when the call found nothing to record (e.g. same digest)
+    voided: tuple[str, ...] = ()  # approvers whose approval a refresh voided
+
+    @property
+    def id(self) -> str:
+        return change_id(self.row.seq)
+
+    @property
+    def overdue(self) -> bool:
+        due = self.row.review_due
+        return (
+            self.row.urgent
+            and self.row.reviewed_seq is None
+            and due is not None
+            and format_time(self.now) > due
+        )
+
+    def document(self) -> dict[str, JsonValue]:
+        """The RFC with who approved it, where it stands, and its review: the JSON form."""
+        rfc: dict[str, JsonValue] = {"id": self.id, **self.row.document}
+        rfc["digest"] = self.row.digest
+        rfc["state"] = self.state
+        rfc["approvals"] = [
+            {
+                "seq": v.seq,
+                "actor": v.actor,
+                "verdict": v.verdict,
+                "digest": v.digest,
+                "comment": v.comment,
+                "at": v.decided_at,
+                "counts": self.status is not None
+                and any(a.seq == v.seq for a in self.status.counted),
+            }
+            for v in self.verdicts
+        ]
+        rfc["approval_status"] = (
+            None
+            if self.status is None
+            else {
+                "satisfied": self.status.satisfied,
+                "missing": list(self.status.missing),
+                "stale": sorted(a.actor for a in self.status.stale),
+                "expired": sorted(a.actor for a in self.status.expired),
+            }
+        )
+        rfc["review"] = (
+            None
+            if not self.row.urgent
+            else {
+                "due": self.row.review_due,
+                "overdue": self.overdue,
+                "outcome": self.row.review_outcome,
+                "reviewed_by": self.row.reviewed_by,
+                "reviewed_at": self.row.reviewed_at,
+                "notes": self.row.review_notes,
+            }
+        )
+        rfc["exports"] = [
+            {"system": e.system, "remote_id": e.remote_id, "key": e.remote_key, "url": e.url}
+            for e in self.exports
+        ]
+        return rfc
+
+    @property
+    def state(self) -> str:
+        if self.row.state == ChangeState.REJECTED:
+            return "rejected"
+        if self.status is None or self.status.satisfied:
+            return "approved"
+        return "pending-approval"
+
+
+class ChangeService:
+    def __init__(
+        self,
+        db: Database,
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
+        ticket_links: Mapping[str, str],
+    ) -> None:
+        self._db = db
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+        self._links = ticket_links
+
+    def open(self, request: OpenRequest, *, by: str) -> ChangeView:
+        """Write the RFC from the store as it stands and record `change.opened`."""
+        _check_texts(request)
+        if request.urgent and not (request.reason or "").strip():
+            raise UsageError("an urgent change needs --reason TEXT")
+        if request.reason is not None and not request.urgent:
+            raise UsageError("--reason goes with --urgent")
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            head = ledger.read_head(uow.conn, lock=True)
+            policy = _policy_for(uow.conn, str(request.release), request.environment)
+            rfc = build_rfc(
+                uow.conn,
+                request.release,
+                request.environment,
+                as_of=head.tree_size,
+                policy=policy,
+                texts=request.texts,
+                urgent=request.urgent,
+                urgent_reason=request.reason,
+                requested_by=by,
+                requested_at=format_time(now),
+                ticket_links=self._links,
+            )
+            digest = str(rfc.pop("digest"))
+            review_due = None
+            if request.urgent:
+                params = approval_params(policy, request.environment)
+                days = params.urgent_review_business_days if params is not None else 2
+                review_due = format_time(add_business_days(now, days))
+            uow.record(
+                Event(
+                    CHANGE_OPENED,
+                    ActorId(by),
+                    now,
+                    {
+                        "release": str(request.release),
+                        "environment": request.environment,
+                        "urgent": request.urgent,
+                        "urgent_reason": request.reason,
+                        "review_due": review_due,
+                        "digest": digest,
+                        "rfc": rfc,
+                    },
+                )
+            )
+        return self.show(str(uow.recorded[0].seq))
+
+    def show(self, ident: str) -> ChangeView:
+        with self._db.read() as conn:
+            return self._view(conn, _seq(ident), self._clock.now())
+
+    def list(self, *, environment: str | None = None, overdue: bool = False) -> list[ChangeView]:
+        now = self._clock.now()
+        with self._db.read() as conn:
+            rows = queries.list_changes(
+                conn, environment=environment, overdue_at=format_time(now) if overdue else None
+            )
+            return [self._view(conn, row.seq, now) for row in rows]
+
+    def refresh(self, ident: str, *, by: str) -> ChangeView:
+        """Write the RFC again from the store; when its digest changes, every earlier
+        approval stops counting (the view says whose)."""
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            head = ledger.read_head(uow.conn, lock=True)
+            row = _open_change(uow.conn, _seq(ident))
+            policy = _policy_for(uow.conn, row.release, row.environment)
+            rfc = build_rfc(
+                uow.conn,
+                ReleaseRef.parse(row.release),
+                row.environment,
+                as_of=head.tree_size,
+                policy=policy,
+                texts=PlanTexts.of(row.document),
+                urgent=row.urgent,
+                urgent_reason=row.urgent_reason,
+                requested_by=str(row.document.get("requested_by")),
+                requested_at=str(row.document.get("requested_at")),
+                ticket_links=self._links,
+            )
+            digest = str(rfc.pop("digest"))
+            if digest == row.digest:
+                return self._view(uow.conn, row.seq, now, recorded=False)
+            voided = sorted(
+                {v.actor for v in queries.verdicts_of(uow.conn, row.seq) if v.verdict == "approved"}
+            )
+            uow.record(
+                Event(
+                    CHANGE_REFRESHED,
+                    ActorId(by),
+                    now,
+                    {
+                        "change": row.seq,
+                        "previous_digest": row.digest,
+                        "digest": digest,
+                        "rfc": rfc,
+                    },
+                )
+            )
+        view = self.show(str(row.seq))
+        return _with(view, voided=tuple(voided))
+
+    def approve(
+        self, ident: str, *, by: str, comment: str | None = None, digest: str | None = None
+    ) -> ChangeView:
+        """Approve the change's current RFC; `digest`, when given, must be that RFC's."""
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            row = _open_change(uow.conn, _seq(ident))
+            if digest is not None and digest != row.digest:
+                raise ConflictError(
+                    f"{change_id(row.seq)} was refreshed: its RFC digest is now {row.digest}, "
+                    f"not {digest}",
+                    hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
+                )
+            people = directory(uow.conn)
+            actor = _entitled(people, by, row, "approve")
+            already = [
+                v
+                for v in queries.verdicts_of(uow.conn, row.seq)
+                if v.actor == actor.name and v.verdict == "approved" and v.digest == row.digest
+            ]
+            if already:  # counted once, however often asked
+                return self._view(uow.conn, row.seq, now, recorded=False)
+            uow.record(
+                Event(
+                    CHANGE_APPROVED,
+                    ActorId(actor.name),
+                    now,
+                    {"change": row.seq, "digest": row.digest, "comment": _optional(comment)},
+                )
+            )
+        return self.show(str(row.seq))
+
+    def reject(self, ident: str, *, by: str, reason: str) -> ChangeView:
+        """Reject the change for good: it never deploys; a new change must be opened."""
+        if not reason.strip():
+            raise UsageError("a rejection needs --reason TEXT")
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            row = _open_change(uow.conn, _seq(ident))
+            actor = _entitled(directory(uow.conn), by, row, "reject")
+            uow.record(
+                Event(
+                    CHANGE_REJECTED,
+                    ActorId(actor.name),
+                    now,
+                    {"change": row.seq, "digest": row.digest, "reason": reason.strip()},
+                )
+            )
+        return self.show(str(row.seq))
+
+    def review(self, ident: str, *, by: str, outcome: str, notes: str) -> ChangeView:
+        """Close an urgent change's after-the-fact review."""
+        try:
+            result = ReviewOutcome(outcome)
+        except ValueError:
+            raise UsageError(f"--outcome must be accepted or remediate, not {outcome!r}") from None
+        if not notes.strip():
+            raise UsageError("a review needs --notes TEXT")
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            row = _change(uow.conn, _seq(ident))
+            if not row.urgent:
+                raise ConflictError(
+                    f"{change_id(row.seq)} is not urgent: only urgent changes are reviewed "
+                    "after the fact"
+                )
+            if row.reviewed_seq is not None:
+                raise ConflictError(
+                    f"{change_id(row.seq)} was reviewed already by {row.reviewed_by} "
+                    f"({row.review_outcome}, entry {row.reviewed_seq})"
+                )
+            actor = _independent(directory(uow.conn), by, row, "review")
+            uow.record(
+                Event(
+                    CHANGE_REVIEWED,
+                    ActorId(actor.name),
+                    now,
+                    {"change": row.seq, "outcome": result.value, "notes": notes.strip()},
+                )
+            )
+        return self.show(str(row.seq))
+
+    def _view(
+        self, conn: Connection, seq: int, now: datetime, *, recorded: bool = True
+    ) -> ChangeView:
+        row = _change(conn, seq)
+        verdicts = tuple(queries.verdicts_of(conn, seq))
+        rule_data = row.document.get("approval_rule")
+        rule = ApprovalRule.from_data(rule_data) if isinstance(rule_data, dict) else None
+        status = None
+        if rule is not None:
+            what = row.document.get("what")
+            what = what if isinstance(what, dict) else {}
+            status = approval_status(
+                rule,
+                [
+                    approval_record(v.seq, v.actor, v.digest, v.decided_at, v.comment)
+                    for v in verdicts
+                    if v.verdict == "approved"
+                ],
+                digest=row.digest,
+                now=now,
+                directory=directory(conn),
+                migrations=bool(what.get("migrations")),
+                high_risk=bool(what.get("high_risk_areas")),
+            )
+        exports = tuple(queries.exports_of(conn, seq))
+        return ChangeView(row, verdicts, exports, status, rule, now, recorded)
+
+
+def _with(view: ChangeView, *, voided: tuple[str, ...]) -> ChangeView:
+    return ChangeView(
+        view.row, view.verdicts, view.exports, view.status, view.rule, view.now, True, voided
+    )
+
+
+def _seq(ident: str) -> int:
+    seq = parse_change_id(ident)
+    if seq is None:
+        raise UsageError(f"{ident!r} is not a change id (CHG-<number>)")
+    return seq
+
+
+def _change(conn: Connection, seq: int) -> ChangeRow:
+    row = queries.find_change(conn, seq)
+    if row is None:
+        raise NotFoundError(
+            f"no change {change_id(seq)}", hint="`changeproof change list` shows them"
+        )
+    return row
+
+
+def _open_change(conn: Connection, seq: int) -> ChangeRow:
+    row = _change(conn, seq)
+    if row.state == ChangeState.REJECTED:
+        rejection = next(v for v in queries.verdicts_of(conn, seq) if v.verdict == "rejected")
+        raise ConflictError(
+            f"{change_id(seq)} was rejected by {rejection.actor} ({rejection.comment}); "
+            "a rejected change is closed",
+            hint="open a new change for the release",
+        )
+    return row
+
+
+def _policy_for(conn: Connection, release: str, environment: str) -> LoadedPolicy | None:
+    """The policy the gate last decided this release with, else the active one, else None."""
+    newest = queries.decisions_for(conn, release, environment, limit=1)
+    if newest:
+        return recorded_policy(conn, newest[0].policy_digest, "of the newest gate decision")
+    if recorded.active_policy(conn) is not None:
+        return active_policy(conn)
+    return None
+
+
+def _independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
+    """The known actor `by` is, who neither requested the change nor wrote any of it."""
+    actor = people.resolve(by)
+    if actor is None:
+        raise PermissionDeniedError(
+            f"{by} is not a known actor and cannot {verb} {change_id(row.seq)}",
+            hint="add them with `changeproof actor add`",
+        )
+    requester = people.resolve(str(row.document.get("requested_by")))
+    if actor.name == row.opened_by or (requester is not None and requester.name == actor.name):
+        raise PermissionDeniedError(
+            f"{actor.name} cannot {verb} {change_id(row.seq)}: they requested it",
+            hint="separation of duties: someone else must",
+        )
+    for commit in _commits(row.document):
+        for role in ("author", "committer"):
+            if _is(people, actor, commit.get(role)):
+                raise PermissionDeniedError(
+                    f"{actor.name} cannot {verb} {change_id(row.seq)}: they are the {role} of "
+                    f"commit {str(commit.get('sha'))[:12]}",
+                    hint="separation of duties: nobody approves their own change",
+                )
+        co_authors = commit.get("co_authors")
+        for email in co_authors if isinstance(co_authors, list) else []:
+            if _is(people, actor, email):
+                raise PermissionDeniedError(
+                    f"{actor.name} cannot {verb} {change_id(row.seq)}: they co-authored "
+                    f"commit {str(commit.get('sha'))[:12]}",
+                    hint="separation of duties: nobody approves their own change",
+                )
+    return actor
+
+
+def _entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
+    """An independent actor holding the role the change's approval rule asks for."""
+    actor = _independent(people, by, row, verb)
+    rule = row.document.get("approval_rule")
+    role = rule.get("role") if isinstance(rule, dict) else None
+    if isinstance(role, str) and role not in actor.roles:
+        raise PermissionDeniedError(
+            f"{actor.name} cannot {verb} {change_id(row.seq)}: it needs role {role}, "
+            f"and they hold {', '.join(sorted(actor.roles)) or 'no role'}",
+            hint=f"an admin grants it: `changeproof actor grant {actor.name} --role {role}`",
+        )
+    return actor
+
+
+def _is(people: Directory, actor: Actor, email: JsonValue) -> bool:
+    if not isinstance(email, str):
+        return False
+    if email.strip().lower() in actor.emails:
+        return True
+    found = people.resolve(email)
+    return found is not None and found.name == actor.name
+
+
+def _commits(rfc: Mapping[str, JsonValue]) -> list[dict[str, JsonValue]]:
+    what = rfc.get("what")
+    commits = what.get("commits") if isinstance(what, dict) else None
+    return [c for c in commits if isinstance(c, dict)] if isinstance(commits, list) else []
+
+
+def _optional(text: str | None) -> str | None:
+    return text.strip() or None if text is not None else None
+
+
+def _check_texts(request: OpenRequest) -> None:
+    texts = request.texts
+    for name, value in (
+        ("--plan", texts.plan),
+        ("--rollback", texts.rollback),
+        ("--dry-run-output", texts.dry_run_output),
+    ):
+        if value is not None and len(value) > _MAX_TEXT:
+            raise UsageError(f"{name} is longer than {_MAX_TEXT:,} characters")
+    if (texts.window_start is None) != (texts.window_end is None):
+        raise UsageError("--window needs START/END")
+    if texts.window_start is not None and texts.window_end is not None:
+        start, end = _moment(texts.window_start), _moment(texts.window_end)
+        if end <= start:
+            raise UsageError(f"--window ends ({texts.window_end}) before it starts")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--window: {text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--window: {text!r} needs a time zone (e.g. 2026-12-01T22:00:00Z)")
+    return moment

@@ -1,0 +1,360 @@
+"""Deployment use cases: record who pushed what where, its later status and post-deployment
+checks, and list them.
+
+A deployment is always recorded: the ledger must know what happened. It is `authorized`
+only when an allowing gate decision for the same release, environment and artifact explains
+it and the deployer passes the environment's separation-of-duties rules (its deployer role,
+and deployer-not-author where the policy asks it); otherwise it is flagged with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import Connection
+
+from changeproof.domain.actors import Actor, Directory
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.changes import parse_change_id
+from changeproof.domain.clock import Clock
+from changeproof.domain.deployments import (
+    DEPLOYMENT_CHECKED,
+    DEPLOYMENT_RECORDED,
+    DEPLOYMENT_UPDATED,
+    CheckStatus,
+    DeploymentStatus,
+    deployment_id,
+    parse_deployment_id,
+)
+from changeproof.domain.errors import InputError, NotFoundError, UsageError
+from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.releases import ReleaseRef
+from changeproof.services.gate import recorded_policy
+from changeproof.store import changes as queries
+from changeproof.store import ledger
+from changeproof.store import releases as release_queries
+from changeproof.store.actors import directory
+from changeproof.store.changes import CheckRow, DecisionRow, DeploymentRow, UpdateRow
+from changeproof.store.database import Database
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["DeploymentService", "DeploymentView", "RecordRequest"]
+
+_MAX_DETAILS: Final = 1024 * 1024  # bytes of a check's details kept in the ledger
+_SHA256_HEX: Final = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRequest:
+    release: ReleaseRef
+    environment: str
+    artifact: str  # sha256 hex, optionally prefixed "sha256:"
+    status: str
+    pipeline_run: str | None = None
+    deployment: str | None = None  # a later status of this deployment
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentView:
+    row: DeploymentRow
+    updates: tuple[UpdateRow, ...]
+    checks: tuple[CheckRow, ...]
+
+    @property
+    def id(self) -> str:
+        return deployment_id(self.row.seq)
+
+    def document(self) -> dict[str, JsonValue]:
+        r = self.row
+        return {
+            "id": self.id,
+            "release": r.release,
+            "environment": r.environment,
+            "artifact": r.artifact,
+            "deployer": r.actor,
+            "status": r.status,
+            "pipeline_run": r.pipeline_run,
+            "authorized": r.authorized,
+            "reason": r.reason,
+            "decision_seq": r.decision_seq,
+            "change": None if r.change_seq is None else f"CHG-{r.change_seq}",
+            "urgent": r.urgent,
+            "recorded_at": r.recorded_at,
+            "updated_at": r.updated_at,
+            "history": [
+                {"seq": u.seq, "status": u.status, "by": u.actor, "at": u.updated_at}
+                for u in self.updates
+            ],
+            "checks": [
+                {
+                    "seq": c.seq,
+                    "name": c.name,
+                    "status": c.status,
+                    "details_sha256": c.details_sha256,
+                    "by": c.actor,
+                    "at": c.checked_at,
+                }
+                for c in self.checks
+            ],
+        }
+
+
+class DeploymentService:
+    def __init__(self, db: Database, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+        self._db = db
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+
+    def record(self, request: RecordRequest, *, by: str) -> DeploymentView:
+        status = _status(request.status)
+        artifact = _digest(request.artifact)
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            if request.deployment is not None:
+                row = self._find(uow.conn, request.deployment)
+                if (row.release, row.environment, row.artifact) != (
+                    str(request.release),
+                    request.environment,
+                    artifact,
+                ):
+                    raise UsageError(
+                        f"{deployment_id(row.seq)} deploys {row.artifact} of {row.release} to "
+                        f"{row.environment}, not what this call names"
+                    )
+                uow.record(
+                    Event(
+                        DEPLOYMENT_UPDATED,
+                        ActorId(by),
+                        now,
+                        {"deployment": row.seq, "status": status.value},
+                    )
+                )
+                seq: int | None = row.seq
+            else:
+                if release_queries.find_release(uow.conn, request.release) is None:
+                    raise NotFoundError(
+                        f"no release {request.release}", hint="run `changeproof release create`"
+                    )
+                verdict = _authorize(uow.conn, request, artifact, by, now)
+                uow.record(
+                    Event(
+                        DEPLOYMENT_RECORDED,
+                        ActorId(by),
+                        now,
+                        {
+                            "release": str(request.release),
+                            "environment": request.environment,
+                            "artifact": artifact,
+                            "status": status.value,
+                            "pipeline_run": request.pipeline_run,
+                            **verdict,
+                        },
+                    )
+                )
+                seq = None
+        return self.show(str(seq if seq is not None else uow.recorded[0].seq))
+
+    def check(
+        self, ident: str, *, name: str, status: str, details: bytes | None, by: str
+    ) -> DeploymentView:
+        """Record a post-deployment check's outcome, with its details file when given."""
+        try:
+            outcome = CheckStatus(status)
+        except ValueError:
+            raise UsageError(f"--status must be pass or fail, not {status!r}") from None
+        if not name.strip() or len(name) > 200:
+            raise UsageError("--name must be 1 to 200 characters")
+        text = None
+        if details is not None:
+            if len(details) > _MAX_DETAILS:
+                raise InputError(f"--details is larger than {_MAX_DETAILS:,} bytes")
+            try:
+                text = details.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(f"--details is not UTF-8 text (byte {e.start})") from None
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            row = self._find(uow.conn, ident)
+            uow.record(
+                Event(
+                    DEPLOYMENT_CHECKED,
+                    ActorId(by),
+                    now,
+                    {
+                        "deployment": row.seq,
+                        "name": name.strip(),
+                        "status": outcome.value,
+                        "details": text,
+                        "details_sha256": None
+                        if details is None
+                        else hashlib.sha256(details).hexdigest(),
+                    },
+                )
+            )
+        return self.show(str(row.seq))
+
+    def show(self, ident: str) -> DeploymentView:
+        with self._db.read() as conn:
+            row = self._find(conn, ident)
+            return DeploymentView(
+                row,
+                tuple(queries.updates_of(conn, row.seq)),
+                tuple(queries.checks_of(conn, row.seq)),
+            )
+
+    def list(self, *, environment: str | None, since: datetime | None) -> list[DeploymentView]:
+        with self._db.read() as conn:
+            rows = queries.list_deployments(
+                conn,
+                environment=environment,
+                since=None if since is None else format_time(since),
+            )
+            return [_view(conn, row) for row in rows]
+
+    @staticmethod
+    def _find(conn: Connection, ident: str) -> DeploymentRow:
+        seq = parse_deployment_id(ident)
+        if seq is None:
+            raise UsageError(f"{ident!r} is not a deployment id (DEP-<number>)")
+        row = queries.find_deployment(conn, seq)
+        if row is None:
+            raise NotFoundError(
+                f"no deployment {deployment_id(seq)}", hint="`changeproof deploy list` shows them"
+            )
+        return row
+
+
+def _view(conn: Connection, row: DeploymentRow) -> DeploymentView:
+    return DeploymentView(
+        row, tuple(queries.updates_of(conn, row.seq)), tuple(queries.checks_of(conn, row.seq))
+    )
+
+
+def _status(text: str) -> DeploymentStatus:
+    try:
+        return DeploymentStatus(text)
+    except ValueError:
+        known = ", ".join(s.value for s in DeploymentStatus)
+        raise UsageError(f"--status must be one of {known}, not {text!r}") from None
+
+
+def _digest(text: str) -> str:
+    digest = text.strip().lower().removeprefix("sha256:")
+    if len(digest) != 64 or not set(digest) <= _SHA256_HEX:
+        raise UsageError(f"--artifact must be a SHA-256 (64 hex digits), not {text!r}")
+    return digest
+
+
+def _authorize(
+    conn: Connection, request: RecordRequest, artifact: str, by: str, now: datetime
+) -> dict[str, JsonValue]:
+    """Whether an allowing decision explains the deployment, and why (not)."""
+    people = directory(conn)
+    deployer = people.resolve(by)
+    decisions = queries.decisions_for(
+        conn, str(request.release), request.environment, allowed_only=True
+    )
+    reasons: list[str] = []
+    for decision in decisions:
+        problem = _mismatch(conn, decision, artifact, deployer, by, people)
+        if problem is None:
+            change = _change_of(decision)
+            return {
+                "authorized": True,
+                "reason": f"allowed by gate decision {decision.seq}",
+                "decision": decision.seq,
+                "change": change,
+                "urgent": decision.classification == "urgent",
+            }
+        reasons.append(f"decision {decision.seq}: {problem}")
+    if not decisions:
+        reasons.append(f"no gate decision allowed {request.release} into {request.environment}")
+    return {
+        "authorized": False,
+        "reason": "unauthorized: " + "; ".join(reasons),
+        "decision": None,
+        "change": None,
+        "urgent": False,
+    }
+
+
+def _mismatch(
+    conn: Connection,
+    decision: DecisionRow,
+    artifact: str,
+    deployer: Actor | None,
+    by: str,
+    people: Directory,
+) -> str | None:
+    """Why `decision` does not explain this deployment, or None when it does."""
+    if decision.artifact is not None and decision.artifact != artifact:
+        return f"it allowed artifact {decision.artifact[:12]}…, not {artifact[:12]}…"
+    if decision.artifact is None and not _names_artifact(conn, decision, artifact):
+        return f"it names no artifact {artifact[:12]}…"
+    named = decision.deployer
+    if named is not None and (deployer is None or deployer.name != named):
+        return f"it was asked for deployer {named}, not {by}"
+    policy = recorded_policy(conn, decision.policy_digest, f"of decision {decision.seq}")
+    environment = policy.policy.environments.get(str(decision.document.get("environment")))
+    if environment is None:
+        return "its policy has no such environment"
+    controls = {ref.id for ref in environment.controls}
+    role = environment.deployer_role
+    if role is not None and "deployer-role" in controls:
+        if deployer is None:
+            return f"{by} is not a known actor, and the environment needs role {role}"
+        if role not in deployer.roles:
+            return f"{deployer.name} does not hold role {role}"
+    if "deployer-not-author" in controls:
+        if deployer is None:
+            return f"{by} is not a known actor, so they cannot be told apart from the authors"
+        wrote = _wrote(conn, decision, deployer, people)
+        if wrote is not None:
+            return f"{deployer.name} {wrote}, and the environment needs deployer-not-author"
+    return None
+
+
+def _names_artifact(conn: Connection, decision: DecisionRow, artifact: str) -> bool:
+    """A decision asked without --artifact covers the artifacts recorded for the release
+    before it decided."""
+    release = ReleaseRef.parse(str(decision.document.get("release")))
+    as_of = decision.document.get("as_of_seq")
+    return any(
+        a.sha256 == artifact and isinstance(as_of, int) and a.seq < as_of
+        for a in release_queries.release_artifacts(conn, release)
+    )
+
+
+def _wrote(
+    conn: Connection, decision: DecisionRow, deployer: Actor, people: Directory
+) -> str | None:
+    release = ReleaseRef.parse(str(decision.document.get("release")))
+    for commit in release_queries.release_commits_of(conn, release):
+        pairs = [("authored", commit.author.email), ("committed", commit.committer.email)]
+        pairs += [("co-authored", a.email) for a in commit.co_authors]
+        for verb, email in pairs:
+            found = people.resolve(email)
+            if email.strip().lower() in deployer.emails or (
+                found is not None and found.name == deployer.name
+            ):
+                return f"{verb} commit {commit.sha[:12]}"
+    return None
+
+
+def _change_of(decision: DecisionRow) -> int | None:
+    """The change the decision's change-approval control counted approvals of, if any."""
+    controls = decision.document.get("controls")
+    for control in controls if isinstance(controls, list) else []:
+        if not isinstance(control, dict) or control.get("id") != "change-approval":
+            continue
+        refs = control.get("evidence")
+        for ref in refs if isinstance(refs, list) else []:
+            if isinstance(ref, dict) and ref.get("kind") == "change":
+                return parse_change_id(str(ref.get("ref")))
+    return None

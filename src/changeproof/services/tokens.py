@@ -1,0 +1,264 @@
+"""API token use cases: create, revoke, list, and authenticate whoever presents one.
+
+The rules, checked in the transaction that records, with the ledger's head locked:
+
+- A token belongs to an existing actor, named by its name (not an alias).
+- Only that actor or an admin may create or revoke it; until some actor holds `admin`,
+  anyone may (`services.authority`).
+- The token text is returned once, by `create`, and recorded nowhere: `token.created`
+  holds its SHA-256. Errors name a token by its public id, never by its text.
+- A token works from its creation until `expires_at` (default 90 days, at most ten years)
+  or until `token.revoked`, whichever comes first. A revoked token stays revoked.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from changeproof.domain.clock import Clock
+from changeproof.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    UsageError,
+)
+from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.tokens import (
+    DEFAULT_LIFETIME,
+    ID_BYTES,
+    SECRET_BYTES,
+    TOKEN_CREATED,
+    TOKEN_REVOKED,
+    IssuedToken,
+    Token,
+    TokenId,
+    expiry,
+    issue,
+    present,
+    token_id,
+)
+from changeproof.services.authority import acting, require_admin
+from changeproof.store import actors as actor_queries
+from changeproof.store import ledger
+from changeproof.store import tokens as queries
+from changeproof.store.database import Database
+from changeproof.store.tokens import TokenRecord
+from changeproof.store.unit_of_work import UnitOfWork
+
+__all__ = ["CreatedToken", "TokenRecord", "TokenService", "TokenState", "TokenView"]
+
+_LABEL_LIMIT: Final = 200
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_EXPIRES_HINT: Final = (
+    "give a duration (90d, 12h, 2w), a date (2027-01-31, meaning 00:00 UTC that day) "
+    "or a date and time with its offset (2027-01-31T18:00:00Z)"
+)
+
+
+class TokenState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """A token as it stands now (its state depends on the clock)."""
+
+    record: TokenRecord
+    state: TokenState
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedToken:
+    """A new token's record, and its text: shown to its creator once, kept nowhere."""
+
+    record: TokenRecord
+    text: str = field(repr=False)
+
+
+class TokenService:
+    def __init__(
+        self,
+        db: Database,
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
+        random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    ) -> None:
+        self._db = db
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+        self._random_bytes = random_bytes
+
+    def create(
+        self, actor: str, *, expires: str | None = None, label: str | None = None, by: str
+    ) -> CreatedToken:
+        """A new token for `actor`, valid until `expires` (see `domain.tokens.expiry`)."""
+        by = acting(by)
+        label = _label(label)
+        now = self._clock.now()
+        try:
+            expires_at = now + DEFAULT_LIFETIME if expires is None else expiry(expires, now)
+        except ValueError as e:
+            raise UsageError(f"--expires {expires!r}: {e}", hint=_EXPIRES_HINT) from e
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            if actor_queries.find_actor(uow.conn, actor) is None:
+                raise NotFoundError(
+                    f"no actor {actor} (--actor names the token's actor by name)",
+                    hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
+                )
+            _require_owner_or_admin(by, actor, uow, action=f"create a token for {actor}")
+            issued = self._issue(uow)
+            token = Token(issued.id, actor, issued.sha256, expires_at, label)
+            uow.record(Event(TOKEN_CREATED, ActorId(by), now, token.to_data()))
+        return CreatedToken(self._find(issued.id), issued.text)
+
+    def revoke(self, token: str, *, by: str) -> TokenRecord:
+        """Revoke a token, named by its id (or its whole text, when that is what leaked)."""
+        by = acting(by)
+        ident = _token_id(token)
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            record = queries.find_token(uow.conn, ident)
+            if record is None:
+                raise NotFoundError(
+                    f"no token {ident}", hint="`changeproof token list` shows the tokens"
+                )
+            owner = record.token.actor
+            _require_owner_or_admin(by, owner, uow, action=f"revoke token {ident} of {owner}")
+            if record.revoked_seq is not None:
+                raise ConflictError(
+                    f"token {ident} was already revoked in entry {record.revoked_seq} "
+                    f"by {record.revoked_by}"
+                )
+            uow.record(Event(TOKEN_REVOKED, ActorId(by), now, {"id": ident, "actor": owner}))
+        return self._find(ident)
+
+    def list(self, actor: str | None = None) -> tuple[TokenView, ...]:
+        """Every token (or one actor's), oldest first, with its state now; never a secret."""
+        now = self._clock.now()
+        with self._db.read() as conn:
+            if actor is not None and actor_queries.find_actor(conn, actor) is None:
+                raise NotFoundError(f"no actor {actor}", hint="`changeproof actor list` shows them")
+            records = queries.list_tokens(conn, actor)
+        return tuple(TokenView(r, _state(r, now)) for r in records)
+
+    def authenticate(self, token: str) -> str:
+        """The name of the actor whose valid token this is; PermissionDeniedError naming
+        the token's id (never its text) when it is malformed, unknown, revoked or expired."""
+        return self._authenticate(token).token.actor
+
+    def act_as(self, token: str, claimed: str | None = None, *, claim: str = "--actor") -> str:
+        """The token's actor, refusing a `claimed` identity that is anyone else.
+
+        `claimed` (from the option or variable named by `claim`) may name the actor by
+        name in any case, an email or a login.
+        """
+        record = self._authenticate(token)
+        actor = record.token.actor
+        if claimed is None:
+            return actor
+        acting(claimed)
+        with self._db.read() as conn:
+            who = actor_queries.directory(conn).identify(claimed)
+        if who is not None and who.name == actor:
+            return actor
+        raise PermissionDeniedError(
+            f"token {record.id} acts as {actor}, but {claim} says {claimed}: "
+            "a token acts only as its own actor",
+            hint=f"drop {claim}, or present {claimed}'s own token",
+        )
+
+    def _authenticate(self, token: str) -> TokenRecord:
+        try:
+            presented = present(token)
+        except ValueError as e:
+            raise PermissionDeniedError(
+                f"the token is malformed: {e}",
+                hint="a token is printed once by `changeproof token create`",
+            ) from e
+        with self._db.read() as conn:
+            record = queries.find_token(conn, presented.id)
+        # Compare digests in constant time; an unknown id and a wrong secret read alike.
+        if record is None or not hmac.compare_digest(record.token.sha256, presented.sha256):
+            raise PermissionDeniedError(
+                f"token {presented.id} is not known to this instance",
+                hint="`changeproof token list` shows the tokens this instance knows",
+            )
+        owner = record.token.actor
+        if record.revoked_seq is not None:
+            raise PermissionDeniedError(
+                f"token {record.id} of {owner} was revoked at {record.revoked_at} by "
+                f"{record.revoked_by} (entry {record.revoked_seq})",
+                hint=f"create a new token: `changeproof token create --actor {owner}`",
+            )
+        if record.token.expired(self._clock.now()):
+            raise PermissionDeniedError(
+                f"token {record.id} of {owner} expired at {format_time(record.token.expires_at)}",
+                hint=f"create a new token: `changeproof token create --actor {owner}`",
+            )
+        return record
+
+    def _issue(self, uow: UnitOfWork) -> IssuedToken:
+        # 64-bit ids collide about never; drawing again when one does costs a lookup.
+        for _ in range(3):
+            issued = issue(self._random_bytes(ID_BYTES), self._random_bytes(SECRET_BYTES))
+            if queries.find_token(uow.conn, issued.id) is None:
+                return issued
+        raise ConflictError("could not draw an unused token id; try again")
+
+    def _find(self, ident: TokenId) -> TokenRecord:
+        with self._db.read() as conn:
+            record = queries.find_token(conn, ident)
+        if record is None:  # recorded a moment ago, in a committed transaction
+            raise NotFoundError(f"no token {ident}")
+        return record
+
+
+def _require_owner_or_admin(by: str, owner: str, uow: UnitOfWork, *, action: str) -> None:
+    directory = actor_queries.directory(uow.conn)
+    me = directory.identify(by)
+    if me is not None and me.name == owner:
+        return
+    require_admin(by, directory, action=action, who_else=owner)
+
+
+def _state(record: TokenRecord, now: datetime) -> TokenState:
+    if record.revoked_seq is not None:
+        return TokenState.REVOKED
+    if record.token.expired(now):
+        return TokenState.EXPIRED
+    return TokenState.ACTIVE
+
+
+def _token_id(text: str) -> TokenId:
+    try:
+        return token_id(text)
+    except ValueError as e:
+        # A short value cannot be a token's text, so it is safe to quote; a long one may be.
+        shown = f" {text!r}" if len(text) <= 2 * ID_BYTES + 8 else ""
+        raise UsageError(
+            f"TOKEN_ID{shown} is not a token id: expected {2 * ID_BYTES} lower-case hex digits",
+            hint="`changeproof token list` shows the ids",
+        ) from e
+
+
+def _label(label: str | None) -> str | None:
+    if label is None:
+        return None
+    value = label.strip()
+    if not value or len(value) > _LABEL_LIMIT or _CONTROL.search(value):
+        raise UsageError(
+            f"--name must be 1-{_LABEL_LIMIT} characters without control characters",
+            hint="a label says what the token is for, e.g. 'github-actions payments'",
+        )
+    return value

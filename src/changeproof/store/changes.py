@@ -1,0 +1,323 @@
+"""Queries over changes, their approvals and exports, and deployments (projections only)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from changeproof.domain.canonical import JsonValue
+from changeproof.store.schema import (
+    change_exports,
+    change_revisions,
+    change_verdicts,
+    changes,
+    decisions,
+    deployment_checks,
+    deployment_updates,
+    deployments,
+)
+
+__all__ = [
+    "ChangeRow",
+    "CheckRow",
+    "DecisionRow",
+    "DeploymentRow",
+    "ExportRow",
+    "UpdateRow",
+    "VerdictRow",
+    "changes_for",
+    "checks_of",
+    "decisions_for",
+    "exports_of",
+    "find_change",
+    "find_deployment",
+    "list_changes",
+    "list_deployments",
+    "newest_change_before",
+    "revision_before",
+    "updates_of",
+    "verdicts_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    seq: int
+    release: str
+    environment: str
+    urgent: bool
+    urgent_reason: str | None
+    state: str
+    digest: str
+    document: dict[str, JsonValue]
+    opened_by: str
+    opened_at: str
+    review_due: str | None
+    reviewed_seq: int | None
+    review_outcome: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+    review_notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRow:
+    seq: int
+    verdict: str  # approved or rejected
+    actor: str
+    digest: str
+    comment: str | None
+    decided_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    seq: int
+    system: str
+    remote_id: str
+    remote_key: str | None
+    url: str | None
+    digest: str
+    exported_at: str
+
+
+def _change(row: object) -> ChangeRow:
+    r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
+    reviewed = r["reviewed_seq"]
+    return ChangeRow(
+        seq=int(r["seq"]),
+        release=r["release"],
+        environment=r["environment"],
+        urgent=bool(r["urgent"]),
+        urgent_reason=r["urgent_reason"],
+        state=r["state"],
+        digest=r["digest"],
+        document=dict(json.loads(r["document"])),
+        opened_by=r["opened_by"],
+        opened_at=r["opened_at"],
+        review_due=r["review_due"],
+        reviewed_seq=None if reviewed is None else int(reviewed),
+        review_outcome=r["review_outcome"],
+        reviewed_by=r["reviewed_by"],
+        reviewed_at=r["reviewed_at"],
+        review_notes=r["review_notes"],
+    )
+
+
+def find_change(conn: Connection, seq: int) -> ChangeRow | None:
+    row = conn.execute(select(changes).where(changes.c.seq == seq)).first()
+    return None if row is None else _change(row)
+
+
+def list_changes(
+    conn: Connection,
+    *,
+    environment: str | None = None,
+    overdue_at: str | None = None,
+) -> list[ChangeRow]:
+    """Changes, oldest first; `overdue_at` (a `format_time` text) keeps the urgent changes
+    whose after-the-fact review was due before it and is still missing."""
+    c = changes.c
+    query = select(changes).order_by(c.seq)
+    if environment is not None:
+        query = query.where(c.environment == environment)
+    if overdue_at is not None:
+        query = query.where(c.urgent, c.reviewed_seq.is_(None), c.review_due < overdue_at)
+    return [_change(row) for row in conn.execute(query)]
+
+
+def changes_for(conn: Connection, release: str, environment: str) -> list[ChangeRow]:
+    c = changes.c
+    rows = conn.execute(
+        select(changes).where(c.release == release, c.environment == environment).order_by(c.seq)
+    )
+    return [_change(row) for row in rows]
+
+
+def newest_change_before(
+    conn: Connection, release: str, environment: str, before_seq: int
+) -> int | None:
+    """The newest change opened for the release and environment before `before_seq`."""
+    c = changes.c
+    return conn.execute(
+        select(c.seq)
+        .where(c.release == release, c.environment == environment, c.seq < before_seq)
+        .order_by(c.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def revision_before(
+    conn: Connection, change_seq: int, before_seq: int
+) -> tuple[int, str, dict[str, JsonValue]] | None:
+    """(seq, digest, RFC) of the change's newest revision recorded before `before_seq`."""
+    r = change_revisions.c
+    row = conn.execute(
+        select(r.seq, r.digest, r.document)
+        .where(r.change_seq == change_seq, r.seq < before_seq)
+        .order_by(r.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row.seq), str(row.digest), dict(json.loads(row.document)))
+
+
+def verdicts_of(
+    conn: Connection, change_seq: int, before_seq: int | None = None
+) -> list[VerdictRow]:
+    v = change_verdicts.c
+    query = select(change_verdicts).where(v.change_seq == change_seq).order_by(v.seq)
+    if before_seq is not None:
+        query = query.where(v.seq < before_seq)
+    return [
+        VerdictRow(int(r.seq), r.verdict, r.actor, r.digest, r.comment, r.decided_at)
+        for r in conn.execute(query)
+    ]
+
+
+def exports_of(conn: Connection, change_seq: int) -> list[ExportRow]:
+    e = change_exports.c
+    rows = conn.execute(select(change_exports).where(e.change_seq == change_seq).order_by(e.seq))
+    return [
+        ExportRow(int(r.seq), r.system, r.remote_id, r.remote_key, r.url, r.digest, r.exported_at)
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    seq: int
+    allowed: bool
+    classification: str
+    artifact: str | None
+    deployer: str | None
+    policy_digest: str
+    document: dict[str, JsonValue]
+
+
+def decisions_for(
+    conn: Connection,
+    release: str,
+    environment: str,
+    *,
+    allowed_only: bool = False,
+    limit: int | None = None,
+) -> list[DecisionRow]:
+    """The gate's decisions for the release and environment, newest first."""
+    d = decisions.c
+    query = (
+        select(d.seq, d.allowed, d.classification, d.artifact, d.deployer, d.policy_digest)
+        .add_columns(d.document)
+        .where(d.release == release, d.environment == environment)
+        .order_by(d.seq.desc())
+        .limit(limit)
+    )
+    if allowed_only:
+        query = query.where(d.allowed)
+    return [
+        DecisionRow(
+            int(r.seq),
+            bool(r.allowed),
+            r.classification,
+            r.artifact,
+            r.deployer,
+            r.policy_digest,
+            dict(json.loads(r.document)),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRow:
+    seq: int
+    release: str
+    environment: str
+    artifact: str
+    actor: str
+    status: str
+    pipeline_run: str | None
+    authorized: bool
+    reason: str
+    decision_seq: int | None
+    change_seq: int | None
+    urgent: bool
+    recorded_at: str
+    updated_at: str
+
+
+def _deployment(row: object) -> DeploymentRow:
+    r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
+    decision, change = r["decision_seq"], r["change_seq"]
+    return DeploymentRow(
+        seq=int(r["seq"]),
+        release=r["release"],
+        environment=r["environment"],
+        artifact=r["artifact"],
+        actor=r["actor"],
+        status=r["status"],
+        pipeline_run=r["pipeline_run"],
+        authorized=bool(r["authorized"]),
+        reason=r["reason"],
+        decision_seq=None if decision is None else int(decision),
+        change_seq=None if change is None else int(change),
+        urgent=bool(r["urgent"]),
+        recorded_at=r["recorded_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+def find_deployment(conn: Connection, seq: int) -> DeploymentRow | None:
+    row = conn.execute(select(deployments).where(deployments.c.seq == seq)).first()
+    return None if row is None else _deployment(row)
+
+
+def list_deployments(
+    conn: Connection, *, environment: str | None, since: str | None
+) -> list[DeploymentRow]:
+    """Deployments oldest first; `since` is a `format_time` text (recorded at or after)."""
+    d = deployments.c
+    query = select(deployments).order_by(d.seq)
+    if environment is not None:
+        query = query.where(d.environment == environment)
+    if since is not None:
+        query = query.where(d.recorded_at >= since)
+    return [_deployment(row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRow:
+    seq: int
+    status: str
+    actor: str
+    updated_at: str
+
+
+def updates_of(conn: Connection, deployment_seq: int) -> list[UpdateRow]:
+    u = deployment_updates.c
+    rows = conn.execute(
+        select(deployment_updates).where(u.deployment_seq == deployment_seq).order_by(u.seq)
+    )
+    return [UpdateRow(int(r.seq), r.status, r.actor, r.updated_at) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    seq: int
+    name: str
+    status: str
+    details_sha256: str | None
+    actor: str
+    checked_at: str
+
+
+def checks_of(conn: Connection, deployment_seq: int) -> list[CheckRow]:
+    c = deployment_checks.c
+    rows = conn.execute(
+        select(deployment_checks).where(c.deployment_seq == deployment_seq).order_by(c.seq)
+    )
+    return [
+        CheckRow(int(r.seq), r.name, r.status, r.details_sha256, r.actor, r.checked_at)
+        for r in rows
+    ]
