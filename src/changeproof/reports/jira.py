@@ -37,10 +37,11 @@ from changeproof.reports.ticket_content import (
     read_change,
 )
 from changeproof.reports.ticket_outline import (
-    Block,
     Bullets,
+    Heading,
     Lines,
     Paragraph,
+    Part,
     Run,
     Section,
     cut_notice,
@@ -127,28 +128,26 @@ def _wiki_run(run: Run) -> str:
     return text
 
 
-def _wiki_block(block: Block) -> str:
-    if isinstance(block, Paragraph):
-        return "".join(_wiki_run(r) for r in block.runs)
-    if isinstance(block, Bullets):
-        return "\n".join("* " + "".join(_wiki_run(r) for r in item) for item in block.items)
-    if isinstance(block, Lines):
+def _wiki_part(part: Part) -> str:
+    if isinstance(part, Heading):
+        return "h3. " + _escape(part.text)
+    if isinstance(part, Paragraph):
+        return "".join(_wiki_run(r) for r in part.runs)
+    if isinstance(part, Bullets):
+        return "\n".join("* " + "".join(_wiki_run(r) for r in item) for item in part.items)
+    if isinstance(part, Lines):
         # Jira's wiki renderer keeps a single newline inside a paragraph as a line break.
-        return "\n".join(_escape(line) for line in block.lines)
+        return "\n".join(_escape(line) for line in part.lines)
     # Nothing is markup inside {noformat}, but the text must not close the block early.
-    return "{noformat}\n" + block.text.replace("{noformat}", "{ noformat}") + "\n{noformat}"
+    return "{noformat}\n" + part.text.replace("{noformat}", "{ noformat}") + "\n{noformat}"
 
 
 def wiki_markup(
     chosen: Sequence[Section], cut: Paragraph, *, budget: int = DESCRIPTION_BUDGET
 ) -> str:
-    """Sections as Jira wiki markup, at most `budget` characters (whole blocks, then `cut`)."""
-    parts: list[str] = []
-    for section in chosen:
-        parts.append("h3. " + _escape(section.heading))
-        parts.extend(_wiki_block(b) for b in section.blocks)
-    kept = fit(parts, lambda p: len(p) + 2, budget + 2, _wiki_block(cut))
-    return "\n\n".join(kept)
+    """Sections as Jira wiki markup, at most `budget` characters (see `ticket_outline.fit`)."""
+    kept = fit(chosen, lambda p: len(_wiki_part(p)) + 2, budget + 2, cut)
+    return "\n\n".join(_wiki_part(p) for p in kept)
 
 
 # --- Atlassian Document Format (REST v3) -----------------------------------------------------
@@ -173,38 +172,37 @@ def _adf_paragraph(runs: Sequence[Run]) -> dict[str, JsonValue]:
     return {"type": "paragraph", "content": content}
 
 
-def _adf_block(block: Block) -> dict[str, JsonValue]:
-    if isinstance(block, Paragraph):
-        return _adf_paragraph(block.runs)
-    if isinstance(block, Bullets):
+def _adf_node(part: Part) -> dict[str, JsonValue]:
+    if isinstance(part, Heading):
+        heading: JsonValue = {"type": "text", "text": part.text}
+        return {"type": "heading", "attrs": {"level": 3}, "content": [heading]}
+    if isinstance(part, Paragraph):
+        return _adf_paragraph(part.runs)
+    if isinstance(part, Bullets):
         items: list[JsonValue] = [
-            {"type": "listItem", "content": [_adf_paragraph(item)]} for item in block.items
+            {"type": "listItem", "content": [_adf_paragraph(item)]} for item in part.items
         ]
         return {"type": "bulletList", "content": items}
-    if isinstance(block, Lines):
+    if isinstance(part, Lines):
         content: list[JsonValue] = []
-        for line in block.lines:
+        for line in part.lines:
             if content:
                 content.append({"type": "hardBreak"})
             content.append({"type": "text", "text": line})
         return {"type": "paragraph", "content": content}
-    return {"type": "codeBlock", "content": [{"type": "text", "text": block.text}]}
+    return {"type": "codeBlock", "content": [{"type": "text", "text": part.text}]}
 
 
-def _adf_size(node: dict[str, JsonValue]) -> int:
+def _adf_size(part: Part) -> int:
+    node = _adf_node(part)
     return len(json.dumps(node, ensure_ascii=False, separators=(",", ":"))) + 1  # and a comma
 
 
 def adf_document(
     chosen: Sequence[Section], cut: Paragraph, *, budget: int = DESCRIPTION_BUDGET
 ) -> dict[str, JsonValue]:
-    """Sections as an ADF document whose JSON is at most about `budget` characters."""
-    nodes: list[dict[str, JsonValue]] = []
-    for section in chosen:
-        heading = {"type": "text", "text": section.heading}
-        nodes.append({"type": "heading", "attrs": {"level": 3}, "content": [heading]})
-        nodes.extend(_adf_block(b) for b in section.blocks)
-    kept: list[JsonValue] = [*fit(nodes, _adf_size, budget, _adf_block(cut))]
+    """Sections as an ADF document whose content's JSON is at most `budget` characters."""
+    kept: list[JsonValue] = [_adf_node(p) for p in fit(chosen, _adf_size, budget, cut)]
     return {"type": "doc", "version": 1, "content": kept}
 
 

@@ -43,10 +43,11 @@ from changeproof.reports.ticket_content import (
     read_change,
 )
 from changeproof.reports.ticket_outline import (
-    Block,
     Bullets,
+    Heading,
     Lines,
     Paragraph,
+    Part,
     Run,
     Section,
     cut_notice,
@@ -119,29 +120,25 @@ def _inline(runs: Sequence[Run]) -> str:
     return "".join(f"{r.text} <{r.href}>" if r.href and r.href != r.text else r.text for r in runs)
 
 
-def _block(block: Block) -> str:
-    if isinstance(block, Paragraph):
-        return _inline(block.runs)
-    if isinstance(block, Bullets):
-        return "\n".join("- " + _inline(item) for item in block.items)
-    if isinstance(block, Lines):
-        return "\n".join(block.lines)
-    return "\n".join("    " + line for line in block.text.splitlines())
+def _part(part: Part) -> str:
+    if isinstance(part, Heading):
+        return part.text.upper()
+    if isinstance(part, Paragraph):
+        return _inline(part.runs)
+    if isinstance(part, Bullets):
+        return "\n".join("- " + _inline(item) for item in part.items)
+    if isinstance(part, Lines):
+        return "\n".join(part.lines)
+    return "\n".join("    " + line for line in part.text.splitlines())
 
 
 def plain_text(chosen: Sequence[Section], cut: Paragraph, *, budget: int = TEXT_FIELD_MAX) -> str:
-    """Sections as plain text (ServiceNow shows text fields as typed), at most `budget` long.
-
-    When they do not fit, whole blocks are left out from the end and `cut` says so.
-    """
-    parts: list[str] = []
-    for section in chosen:
-        parts.append(section.heading.upper())
-        parts.extend(_block(b) for b in section.blocks)
+    """Sections as plain text (ServiceNow shows text fields as typed), at most `budget` long;
+    see `ticket_outline.fit` for how it is cut."""
     # Parts are joined by a blank line: count two characters after each, and two more of room
     # for the last one, which has none.
-    kept = fit(parts, lambda p: len(p) + 2, budget + 2, _block(cut))
-    return "\n\n".join(kept)
+    kept = fit(chosen, lambda p: len(_part(p)) + 2, budget + 2, cut)
+    return "\n\n".join(_part(p) for p in kept)
 
 
 def _short_description(doc: ChangeDocument) -> str:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, TypeAlias, TypeVar
+from typing import Final, TypeAlias
 
 from changeproof.reports.ticket_content import ChangeDocument, one_line
 
@@ -22,9 +22,11 @@ __all__ = [
     "MAX_TEXT",
     "Block",
     "Bullets",
+    "Heading",
     "Line",
     "Lines",
     "Paragraph",
+    "Part",
     "Preformatted",
     "Run",
     "Section",
@@ -37,7 +39,6 @@ __all__ = [
 MAX_TEXT: Final = 3000  # a free text (plan, rollback, dry run) in a ticket; the RFC keeps it all
 MAX_ITEMS: Final = 25  # entries of one list (commits, paths, ...) before "and N more"
 MAX_LINE: Final = 200  # one list entry's text
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,20 +283,44 @@ def sections(doc: ChangeDocument) -> dict[str, Section]:
     return {name: section for name, section in named.items() if section is not None}
 
 
-def fit(parts: Sequence[_T], size: Callable[[_T], int], budget: int, cut: _T) -> list[_T]:
-    """The leading `parts` whose sizes fit `budget`, then `cut` if any were left out.
+@dataclass(frozen=True, slots=True)
+class Heading:
+    text: str
 
-    Parts are whole rendered blocks, so a cut never leaves half a list or markup open; `cut`
-    (the note saying so) has its size reserved.
+
+Part: TypeAlias = Heading | Block
+
+
+def fit(
+    sections: Sequence[Section], size: Callable[[Part], int], budget: int, cut: Paragraph
+) -> list[Part]:
+    """The sections as headings and blocks whose rendered sizes add up to at most `budget`.
+
+    When all do not fit, the leading ones that do are kept, then as many leading entries of
+    the first list that does not fit, then `cut` (the note saying so, its size reserved).
+    Blocks are never cut inside, so no markup is left open; a heading left with nothing under
+    it is dropped.
     """
-    total = sum(size(p) for p in parts)
-    if total <= budget:
-        return list(parts)
+    parts: list[Part] = []
+    for section in sections:
+        parts.append(Heading(section.heading))
+        parts.extend(section.blocks)
+    if sum(size(p) for p in parts) <= budget:
+        return parts
     room = budget - size(cut)
-    kept: list[_T] = []
+    kept: list[Part] = []
     for part in parts:
-        room -= size(part)
-        if room < 0:
-            break
-        kept.append(part)
+        if size(part) <= room:
+            kept.append(part)
+            room -= size(part)
+            continue
+        if isinstance(part, Bullets):
+            for n in range(len(part.items) - 1, 0, -1):
+                shorter = Bullets(part.items[:n])
+                if size(shorter) <= room:
+                    kept.append(shorter)
+                    break
+        break
+    while kept and isinstance(kept[-1], Heading):
+        kept.pop()
     return [*kept, cut]
