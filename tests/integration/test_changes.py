@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
 from changeproof.bootstrap import open_instance
@@ -43,6 +44,9 @@ environments:
           urgent_review_business_days: 2
 """
 ENV = "pci-production"
+RFC_SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "schemas" / "change.schema.json").read_text()
+)
 
 
 class Changes(Scenario):
@@ -83,7 +87,9 @@ class Changes(Scenario):
         return result.code, result.out + result.err
 
     def show(self, change: str) -> dict[str, Any]:
+        """The RFC as JSON, checked against its published schema every time it is read."""
         doc: dict[str, Any] = json.loads(self.run_ok("change", "show", change, "--format", "json"))
+        jsonschema.validate(doc, RFC_SCHEMA)
         return doc
 
     def deploy(self, release: str, digest: str, who: str) -> tuple[int, dict[str, object]]:
