@@ -110,7 +110,7 @@ def list_(
         return
     table = Table()
     table.add_column("id", no_wrap=True)  # what `token revoke` takes: never folded
-    for column in ("actor", "name", "state", "expires", "created by", "entry"):
+    for column in ("actor", "label", "state", "expires", "created by", "entry"):
         table.add_column(column, overflow="fold")
     for view in views:
         r = view.record
@@ -132,7 +132,7 @@ def token_document(record: TokenRecord, state: str) -> dict[str, JsonValue]:
     return {
         "id": token.id,
         "actor": token.actor,
-        "name": token.label,
+        "label": token.label,
         "state": state,
         "expires_at": format_time(token.expires_at),
         "seq": record.seq,
