@@ -507,3 +507,67 @@ def test_racing_grants_of_the_same_role_record_it_once(
     assert all("alice already holds role approver" in err for code, err in outcomes if code)
     assert _size(home) == before + 1
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
+
+
+def test_once_an_admin_exists_only_admins_grant_and_revoke(home: Path, cli: Cli) -> None:
+    # Setting up: anyone grants, as the tests above do; the first admin included.
+    _alice(cli, home)
+    _ok(cli, home, "add", "bob", "--email", "bob@example.com", "--actor", ADMIN)
+    _ok(cli, home, "grant", "alice", "--role", "admin", "--actor", ADMIN)
+
+    error = _refused(cli, home, "grant", "bob", "--role", "approver", "--actor", ADMIN)
+    assert (
+        f"{ADMIN} cannot grant role approver to bob: only an admin may, and {ADMIN} is not an admin"
+    ) in error
+    assert "hint: ask an admin (alice)" in error
+    error = _refused(cli, home, "revoke", "alice", "--group", "dba", "--actor", "bob")
+    assert "bob cannot revoke group dba from alice: only an admin may" in error
+    error = _refused(cli, home, "revoke", "bob", "--role", "developer", "--actor", "bob")
+    assert "bob cannot revoke role developer from bob" in error  # before "does not hold"
+    error = _refused(cli, home, "add", "carol", "--role", "auditor", "--actor", "bob")
+    assert "bob cannot grant role auditor to carol: only an admin may" in error
+    # Adding someone grants nothing: anyone may still.
+    _ok(cli, home, "add", "carol", "--actor", "bob")
+
+    # An admin grants, named by any of its identities, and still never to itself.
+    _ok(cli, home, "grant", "bob", "--role", "approver", "--actor", "Alice@Example.com")
+    _ok(cli, home, "grant", "carol", "--role", "admin", "--actor", "alice-gh")
+    error = _refused(cli, home, "grant", "alice", "--role", "approver", "--actor", "alice")
+    assert "alice cannot grant role approver to alice: they are the same actor" in error
+    _ok(cli, home, "revoke", "bob", "--role", "approver", "--actor", "carol")
+
+    # The last admin keeps admin: without one, anyone could grant anything again.
+    _ok(cli, home, "revoke", "alice", "--role", "admin", "--actor", "alice")
+    error = _refused(cli, home, "revoke", "carol", "--role", "admin", "--actor", "carol")
+    assert "revoking admin from carol would leave no admin (carol is the last)" in error
+    assert "hint: grant admin to another actor first" in error
+    assert _listed(cli, home)["carol"]["roles"] == ["admin"]
+    assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
+
+
+def test_sync_under_the_admin_rule(home: Path, cli: Cli, tmp_path: Path) -> None:
+    first = _write(
+        tmp_path / "first.yaml",
+        "actors:\n  - name: root\n    roles: [admin]\n"
+        "  - name: alice\n    emails: [alice@example.com]\n    roles: [developer]\n",
+    )
+    # A file that makes the first admin is judged as a whole by the setup rule.
+    assert _ok(cli, home, "sync", first, "--actor", ADMIN)["changed"] is True
+
+    more = _write(
+        tmp_path / "more.yaml",
+        "actors:\n  - name: root\n    roles: [admin]\n"
+        "  - name: alice\n    emails: [alice@example.com]\n    roles: [developer, approver]\n",
+    )
+    error = _refused(cli, home, "sync", more, "--actor", ADMIN)
+    assert f"{more}:4: actors[1] (alice): {ADMIN} cannot grant role approver to alice" in error
+    assert _ok(cli, home, "sync", more, "--actor", "root")["changed"] is True
+
+    orphaned = _write(
+        tmp_path / "orphaned.yaml",
+        "actors:\n  - name: root\n  - name: alice\n    emails: [alice@example.com]\n"
+        "    roles: [developer, approver]\n",
+    )
+    error = _refused(cli, home, "sync", orphaned, "--actor", "root")
+    assert f"{orphaned}: revoking admin from root would leave no admin" in error
+    assert _listed(cli, home)["root"]["roles"] == ["admin"]
