@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -287,3 +289,78 @@ def test_markdown_and_html_state_the_same_facts_as_the_json(changes: Changes) ->
     ):
         assert fact in md, fact
         assert fact in page, fact
+
+
+def _together(*calls: Callable[[], object]) -> list[object]:
+    """Run each call in its own thread, released at the same moment; results or errors."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as e:  # what the caller would have seen
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_approvers_approving_at_the_same_moment_each_count_once(
+    changes: Changes, home: Path
+) -> None:
+    release, digest = changes.ready()
+    changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    change = changes.open(release)
+    instances = [open_instance(home) for _ in range(4)]
+    try:
+        _together(
+            *(
+                (lambda i=i, who=who: instances[i].changes.approve(change, by=who))
+                for i, who in enumerate(("alan", "barbara", "alan", "barbara"))
+            )
+        )
+    finally:
+        for instance in instances:
+            instance.close()
+    shown = changes.show(change)
+    assert sorted(a["actor"] for a in shown["approvals"]) == ["alan", "barbara"]
+    assert shown["state"] == "approved"
+    assert changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)[0] == 0
+
+
+def test_a_refresh_racing_an_approval_never_lets_the_old_digest_count(
+    changes: Changes, home: Path
+) -> None:
+    release, digest = changes.ready()
+    changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    change = changes.open(release)
+    for round_ in range(3):
+        old = str(changes.show(change)["digest"])
+        rebuilt = changes.tmp / f"rebuild-{round_}.tar.gz"
+        rebuilt.write_bytes(f"rebuild {round_}\n".encode())
+        changes.run_ok("attest", "artifact", rebuilt, "--release", release)
+        _race(home, change, old)
+        shown = changes.show(change)
+        assert shown["digest"] != old
+        counted = [a for a in shown["approvals"] if a["counts"]]
+        assert all(a["digest"] == shown["digest"] for a in counted)
+        assert "alan" not in [a["actor"] for a in counted]
+
+
+def _race(home: Path, change: str, old: str) -> None:
+    """A refresh and an approval of the digest read before it, at the same moment."""
+    first, second = open_instance(home), open_instance(home)
+    try:
+        _together(
+            lambda: first.changes.refresh(change, by="ci"),
+            lambda: second.changes.approve(change, by="alan", digest=old),
+        )
+    finally:
+        first.close()
+        second.close()
