@@ -13,7 +13,10 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy import text as sql
 
 from changeproof.bootstrap import open_instance
-from changeproof.domain.errors import PermissionDeniedError
+from changeproof.domain.errors import ConflictError, PermissionDeniedError
+from changeproof.services.instance import load_signer
+from changeproof.services.tokens import TokenService
+from changeproof.store.unit_of_work import UnitOfWork
 from tests.conftest import Cli, CliResult, FixedClock, instance_url, ints, query
 
 TOKEN = re.compile(r"cpt_([0-9a-f]{16})_([0-9a-f]{64})")
@@ -349,3 +352,31 @@ def test_rebuild_reproduces_the_tokens_table(home: Path, cli: Cli) -> None:
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
     assert cli("ledger", "rebuild", "--home", home).code == 0
     assert sorted(query(home, "SELECT * FROM tokens"), key=repr) == live
+
+
+def test_a_colliding_id_is_drawn_again(home: Path, cli: Cli) -> None:
+    """The service draws its randomness through an injected function: replay one draw."""
+    _people(cli, home)
+    ids = iter(bytes([n]) * 8 for n in (1, 1, 3, 1, 1, 3))
+    clock = FixedClock()
+
+    def draw(size: int) -> bytes:
+        return next(ids) if size == 8 else b"\x02" * size
+
+    with open_instance(home, clock) as instance:
+        signer = load_signer(instance.config)
+        service = TokenService(
+            instance.db,
+            lambda: UnitOfWork(instance.db, signer, clock),
+            clock,
+            random_bytes=draw,
+        )
+        first = service.create("alice", by=PLATFORM)
+        second = service.create("bob", by=PLATFORM)  # the same id first: drawn again
+        assert (first.record.id, second.record.id) == ("01" * 8, "03" * 8)
+        assert service.authenticate(first.text) == "alice"
+        assert service.authenticate(second.text) == "bob"
+        before = _size(home)
+        with pytest.raises(ConflictError, match="could not draw an unused token id"):
+            service.create("carol", by=PLATFORM)  # three draws, all taken
+        assert _size(home) == before

@@ -12,6 +12,7 @@ from changeproof.domain.actors import (
     ACTOR_ROLE_GRANTED,
     ACTOR_ROLE_REVOKED,
     Actor,
+    Directory,
     Grant,
     actor_from_data,
     grant_from_data,
@@ -72,3 +73,25 @@ def test_malformed_grant_data_is_refused() -> None:
         grant_from_data("actor.added", {"name": "a"})
     with pytest.raises(ValueError, match="needs string name and role"):
         grant_from_data(ACTOR_ROLE_GRANTED, {"name": "a", "group": "dba"})
+
+
+def test_identify_finds_an_actor_by_any_identity_and_holders_by_role() -> None:
+    people = Directory.of(
+        [
+            Actor(
+                "alice", frozenset({"alice@example.com"}), "alice-gh", roles=frozenset({"admin"})
+            ),
+            Actor("Bob", gitlab="bob-gl", roles=frozenset({"admin", "approver"})),
+            Actor("carol"),
+        ]
+    )
+    for identity in ("alice", " ALICE ", "Alice@Example.com", "alice-gh"):
+        found = people.identify(identity)
+        assert found is not None
+        assert found.name == "alice"
+    bobs = [people.identify(i) for i in ("bob", "BOB-GL")]
+    assert [b.name if b else None for b in bobs] == ["Bob", "Bob"]
+    assert people.identify("dave") is None
+    assert people.identify("carol@example.com") is None
+    assert people.holders("admin") == ("Bob", "alice")
+    assert people.holders("auditor") == ()
