@@ -34,8 +34,12 @@ _encode_string: Final = json.encoder.encode_basestring  # what _encode does with
 
 
 # In encoded text: where a number could be a float (1.5, 1e+16) or an integer of 16 digits or
-# more. Strings match too now and then ("v:1.5"): those objects are then walked, as others.
+# more, and then whether that is a whole number token, ending where a value ends. Text in a
+# string matches now and then ("v:1.5,"): those objects are then walked, as others; a time
+# with fractions of a second ("12:30:05.123456+00:00") does not.
 _SUSPECT_NUMBER: Final = re.compile(r"[:,\[]-?\d(?:\d*[.eE]|\d{15})")
+_NUMBER_TOKEN: Final = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[,\]}]")
+_ASTRAL: Final = re.compile("[\U00010000-\U0010ffff]")
 
 
 class CanonicalObject(dict[str, JsonValue]):
@@ -54,12 +58,16 @@ class CanonicalObject(dict[str, JsonValue]):
     def __init__(self, items: Mapping[str, JsonValue]) -> None:
         super().__init__(items)
         text = _encode(self)
-        if _SUSPECT_NUMBER.search(text) is None and (text.isascii() or max(text) <= "\uffff"):
+        if not _suspect_number(text) and (text.isascii() or _ASTRAL.search(text) is None):
             canonical = text.encode("utf-8")
         else:
             canonical = canonical_json(dict(self))
         self.text: str = text  # json.dumps(sort_keys=True), no whitespace, raw UTF-8
         self.canonical: bytes = canonical  # RFC 8785
+
+
+def _suspect_number(text: str) -> bool:
+    return any(_NUMBER_TOKEN.match(text, at.start() + 1) for at in _SUSPECT_NUMBER.finditer(text))
 
 
 def canonical_json(value: JsonValue) -> bytes:

@@ -55,9 +55,63 @@ def test_a_canonical_object_encodes_as_the_reference_does(value: dict[str, JsonV
 
 @pytest.mark.parametrize(
     "bad",
-    [{"k": 1.5}, {"k": [2**53]}, {"k": -(2**60)}, {"k": "\ud800"}, {"k": {"\udfff": 1}}],
-    ids=["float", "unsafe-int", "unsafe-negative-int", "lone-surrogate", "surrogate-key"],
+    [
+        {"k": 1.5},
+        {"a": "x", "k": [1, -2.5e-07, 3]},
+        {"k": [1e16]},
+        {"k": {"j": 1.0}},
+        {"k": [2**53]},
+        {"k": -(2**60)},
+        {"k": "\ud800"},
+        {"k": {"\udfff": 1}},
+    ],
+    ids=[
+        "float",
+        "float-in-a-list",
+        "float-with-exponent",
+        "float-in-an-object",
+        "unsafe-int",
+        "unsafe-negative-int",
+        "lone-surrogate",
+        "surrogate-key",
+    ],
 )
 def test_a_canonical_object_refuses_what_canonical_json_refuses(bad: dict[str, object]) -> None:
     with pytest.raises((TypeError, ValueError)):
         CanonicalObject(bad)  # type: ignore[arg-type]  # deliberately outside JsonValue
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"now": "2026-11-25T16:05:55.123456+00:00"},
+        {"a": "v:1.5,", "b": ["x,1e+16]"], "c": ":12345678901234567}"},
+        {"n": [9007199254740991, -9007199254740991, 0, 10]},
+        {"\U0001f600": "\uff01", "\uff01": ["\U0001f600"]},
+    ],
+    ids=["time", "numbers-in-strings", "safe-ints", "astral"],
+)
+def test_a_canonical_object_with_number_like_text_encodes_as_the_reference_does(
+    value: dict[str, JsonValue],
+) -> None:
+    assert CanonicalObject(value).canonical == rfc8785.dumps(value)
+
+
+_anything = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _text,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@given(st.dictionaries(_text, _anything, max_size=5))
+def test_a_canonical_object_refuses_exactly_what_canonical_json_refuses(
+    value: dict[str, JsonValue],
+) -> None:
+    try:
+        expected = canonical_json(value)
+    except (TypeError, ValueError):
+        with pytest.raises((TypeError, ValueError)):
+            CanonicalObject(value)
+    else:
+        assert CanonicalObject(value).canonical == expected
