@@ -85,7 +85,9 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         tokens=TokenService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock, signer),
         policies=PolicyService(db, unit_of_work, clock),
-        changes=ChangeService(db, unit_of_work, clock, config.ticket_links),
+        changes=ChangeService(
+            db, unit_of_work, clock, config.ticket_links, config.ticketing, home / "config.toml"
+        ),
         deployments=DeploymentService(db, unit_of_work, clock),
         clock=clock,
     )

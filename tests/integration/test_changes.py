@@ -19,6 +19,7 @@ from changeproof.domain.releases import ReleaseRef
 from changeproof.services.changes import OpenRequest
 from tests.conftest import Cli, FixedClock
 from tests.integration.test_gate import ADA, Scenario, failing
+from tests.integration.test_ticketing import TOKEN, FakeRemote, remote  # noqa: F401 - a fixture
 
 POLICY = """
 version: 1
@@ -364,3 +365,48 @@ def _race(home: Path, change: str, old: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_export_to_servicenow_creates_once_updates_after_a_refresh_and_keeps_no_token(
+    changes: Changes,
+    home: Path,
+    remote: FakeRemote,  # noqa: F811 - the fake ServiceNow of test_ticketing, a fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, digest = changes.ready()
+    changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    change = changes.open(release)
+    with (home / "config.toml").open("a", encoding="utf-8") as config:
+        config.write(f'\n[servicenow]\nbase_url = "{remote.base_url}"\n'
+                     'token_env = "SERVICENOW_TOKEN"\n')  # fmt: skip
+    monkeypatch.setenv("SERVICENOW_TOKEN", TOKEN)
+    first = json.loads(changes.run_ok("change", "export", change, "--to", "servicenow",
+                                      "--output", "json"))  # fmt: skip
+    again = json.loads(changes.run_ok("change", "export", change, "--to", "servicenow",
+                                      "--output", "json"))  # fmt: skip
+    assert again["remote_id"] == first["remote_id"]
+    assert list(remote.changes) == [first["remote_id"]]
+    assert remote.changes[first["remote_id"]]["correlation_id"] == change
+    assert [e["remote_id"] for e in changes.show(change)["exports"]] == [first["remote_id"]]
+    rebuilt = changes.tmp / "rebuild.tar.gz"
+    rebuilt.write_bytes(b"rebuilt\n")
+    changes.run_ok("attest", "artifact", rebuilt, "--release", release)
+    changes.run_ok("change", "refresh", change)
+    changes.run_ok("change", "export", change, "--to", "servicenow")
+    assert len(remote.changes) == 1  # updated in place, not created again
+    assert "PATCH" in " ".join(remote.calls())
+    exports = changes.show(change)["exports"]
+    assert [e["remote_id"] for e in exports] == [first["remote_id"]] * 2
+    dump = changes.tmp / "ledger.jsonl"
+    changes.run_ok("ledger", "export", "--out", dump)
+    assert TOKEN not in dump.read_text()
+    assert "change.exported" in dump.read_text()
+    assert changes.run_ok("ledger", "rebuild", "--check")
+
+
+def test_export_without_configuration_says_what_is_missing(changes: Changes) -> None:
+    release, _ = changes.ready()
+    change = changes.open(release)
+    result = changes.cli("change", "export", change, "--to", "jira", "--home", changes.home)
+    assert result.code == 2
+    assert "has no [jira] table" in result.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -199,6 +200,40 @@ def review(
             change, by=acting_actor(instance, actor), outcome=outcome, notes=notes
         )
     _render(view, output, f"Reviewed {view.id}: {view.row.review_outcome}")
+
+
+class System(StrEnum):
+    servicenow = "servicenow"
+    jira = "jira"
+
+
+@app.command("export")
+def export(
+    change: ChangeArgument,
+    to: Annotated[System, typer.Option("--to", help="servicenow or jira.")],
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Create or update the change's ticket in ServiceNow or Jira (configured in config.toml;
+    see docs/ticketing.md) and record its id, so later exports update the same record."""
+    with instance_at(home) as instance:
+        view, ticket = instance.changes.export(
+            change, to.value, by=acting_actor(instance, actor), environ=dict(os.environ)
+        )
+    if output is Output.json:
+        emit_json(
+            {
+                "change": view.id,
+                "system": to.value,
+                "remote_id": ticket.remote_id,
+                "key": ticket.key,
+                "url": ticket.url,
+                "digest": view.row.digest,
+            }
+        )
+        return
+    out.print(f"Exported {view.id} to {to.value}: {ticket.key} {ticket.url}")
 
 
 def _render(view: ChangeView, output: Output, headline: str) -> None:

@@ -63,6 +63,8 @@ class InstanceConfig:
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES  # [evidence] max_file_bytes
     # [tickets] jira_url, github_url, trac_url: link templates with {key} or {number}
     ticket_links: Mapping[str, str] = field(default_factory=dict)
+    # [servicenow] and [jira] as written: services.ticketing checks them when they are used
+    ticketing: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
 def resolve_home(explicit: Path | None, environ: dict[str, str], cwd: Path) -> Path:
@@ -106,6 +108,13 @@ def load_config(home: Path) -> InstanceConfig:
             raise ConfigError(f"{path}: [tickets] {system}_url must be an http(s) URL template")
         if template:
             links[system] = template
+    ticketing: dict[str, Mapping[str, object]] = {}
+    for system in ("servicenow", "jira"):
+        table = doc.get(system)
+        if table is not None and not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{system}] must be a table")
+        if table is not None:
+            ticketing[system] = table
     return InstanceConfig(
         home=home,
         origin=values["origin"],
@@ -114,6 +123,7 @@ def load_config(home: Path) -> InstanceConfig:
         tickets=tickets,
         max_evidence_bytes=max_bytes,
         ticket_links=links,
+        ticketing=ticketing,
     )
 
 
