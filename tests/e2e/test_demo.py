@@ -19,6 +19,10 @@ def test_the_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "BLOCKED" in done.stdout
     assert "ALLOWED" in done.stdout
+    assert "ada cannot approve" in done.stdout + done.stderr
+    assert "Approved CHG-" in done.stdout
+    assert "authorized: allowed by gate decision" in done.stdout
+    assert "check smoke-test: pass" in done.stdout
     assert "Consistent:" in done.stdout
     assert "verified against" in done.stdout
     assert (tmp_path / "demo" / "instance" / "config.toml").is_file()

@@ -18,6 +18,7 @@ from typing import Annotated
 import pygit2
 import typer
 
+from changeproof.bootstrap import open_instance
 from changeproof.cli.render import out
 from changeproof.domain.errors import ChangeproofError
 
@@ -126,12 +127,53 @@ def _run_demo(work: Path) -> None:
     step("It records what it built", "attest", "artifact", str(build_141), *fixed, *ci, *home)
     for kind, path, title in _sample_evidence(work, repo, build_141, scan=True):
         step(title, "attest", kind, str(path), *fixed, *ci, *home)
+    digest = hashlib.sha256(build_141.read_bytes()).hexdigest()
+    gate_141 = ("gate", "--release", "payments/1.4.1", "--env", "pci-production")
+    deployer = ("--policy", policy, "--deployer", "pat", "--artifact", digest, *ci, *home)
+    step(
+        "PCI production also needs an approved change request: the gate says so (exit 1)",
+        *gate_141,
+        *deployer,
+        expect=1,
+    )
+    plan = work / "plan.md"
+    plan.write_text("1. helm upgrade payments 1.4.1\n2. watch the refunds dashboard\n")
+    rollback = work / "rollback.md"
+    rollback.write_text("helm rollback payments\n")
+    step(
+        "The pipeline opens the change; its RFC is written from what the ledger holds",
+        *("change", "open", *fixed, "--env", "pci-production"),
+        *("--plan", str(plan), "--rollback", str(rollback), *ci, *home),
+    )
+    change = "CHG-" + str(_newest_change(work / "instance"))
+    step("Approvers read the RFC", "change", "show", change, *home)
+    step(
+        "Ada wrote the fix, so she may not approve it (exit 2)",
+        *("change", "approve", change, "--as", "ada", *home),
+        expect=2,
+    )
+    for approver in ("alan", "barbara"):
+        step(
+            f"{approver.title()} approves the RFC's digest",
+            *("change", "approve", change, "--as", approver, *home),
+        )
     step(
         "The gate allows it into PCI production, deployed by a production pusher (exit 0)",
-        *("gate", "--release", "payments/1.4.1", "--env", "pci-production", "--policy", policy),
-        *("--deployer", "pat", "--artifact", hashlib.sha256(build_141.read_bytes()).hexdigest()),
-        *(*ci, *home),
+        *gate_141,
+        *deployer,
     )
+    step(
+        "Pat deploys exactly the approved artifact; the ledger records who, what, where",
+        *("deploy", "record", *fixed, "--env", "pci-production", "--artifact", digest),
+        *("--status", "succeeded", "--as", "pat", *home),
+    )
+    deployment = "DEP-" + str(_newest_deployment(work / "instance"))
+    step(
+        "A post-deployment check proves it works in production",
+        *("deploy", "check", "--deployment", deployment, "--name", "smoke-test"),
+        *("--status", "pass", "--as", "pat", *home),
+    )
+    step("Who pushed what, where", "deploy", "list", "--env", "pci-production", *home)
     step(
         "The ledger only grew since the auditor's checkpoint",
         *("ledger", "consistency", "--old", checkpoint, *home),
@@ -160,7 +202,19 @@ _PEOPLE = [
     ("grace", "--email", "grace@example.com", "--github", "grace", "--group", "dba"),
     ("carol", "--email", "carol@example.com", "--github", "carol"),
     ("pat", "--email", "pat@example.com", "--role", "production-pusher"),
+    ("alan", "--email", "alan@example.com", "--role", "approver"),
+    ("barbara", "--email", "barbara@example.com", "--role", "approver"),
 ]
+
+
+def _newest_change(home: Path) -> int:
+    with open_instance(home) as instance:
+        return instance.changes.list()[-1].row.seq
+
+
+def _newest_deployment(home: Path) -> int:
+    with open_instance(home) as instance:
+        return instance.deployments.list(environment=None, since=None)[-1].row.seq
 
 
 def _commit(repo_path: Path, name: str, email: str, message: str, file: str, text: str) -> None:

@@ -22,8 +22,8 @@ _PCI: Final = """\
 #
 # This starting point follows PCI DSS 6.5 (change control) and SOX ITGC change management:
 # traceability to a ticket, independent code review, tests and scans on every release;
-# expert review of high-risk code, artifact integrity and segregation of duties for the
-# cardholder-data environment (pci-production).
+# expert review of high-risk code, artifact integrity, segregation of duties and approved
+# change requests for the cardholder-data environment (pci-production).
 version: 1
 
 # Ticket patterns a commit must reference: jira (PROJ-123; `jira:PAY,OPS` accepts only
@@ -97,6 +97,19 @@ environments:
       - deployer-role
       - deployer-not-author
       - freeze-window
+      # A normal change needs 2 approvals of its change request (`changeproof change
+      # open`, then `change approve`) from role approver, each valid for 24 hours, one
+      # of them from a DBA when schema migrations change; an urgent change one from an
+      # emergency approver, and a review after the fact within 2 working days.
+      # A standard change needs none.
+      - change-approval:
+          normal:
+            quorum: 2
+            role: approver
+            valid_for_hours: 24
+            groups: [{group: dba, when: migrations}]
+          urgent: {quorum: 1, role: emergency-approver, valid_for_hours: 24}
+          urgent_review_business_days: 2
 
 # Custom rules: CEL expressions over the facts the controls computed, e.g.
 rules: []

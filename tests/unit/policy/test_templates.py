@@ -18,7 +18,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 REQUIRED_EVERYWHERE = ["ticket-reference", "independent-review", "tests-passed", "scan-clean"]
-PCI_ONLY = ["expert-review", "artifact-integrity", "deployer-role", "deployer-not-author"]
+PCI_ONLY = [
+    "expert-review",
+    "artifact-integrity",
+    "deployer-role",
+    "deployer-not-author",
+    "change-approval",
+]
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
@@ -39,6 +45,15 @@ def test_the_pci_template_is_what_issue_4_asks_for() -> None:
         assert set(REQUIRED_EVERYWHERE) <= set(ids), name
         assert (set(PCI_ONLY) <= set(ids)) is (name == "pci-production"), name
     assert policy.environments["pci-production"].deployer_role == "production-pusher"
+    approval = next(
+        r for r in policy.environments["pci-production"].controls if r.id == "change-approval"
+    )
+    assert approval.params["normal"] == {
+        "quorum": 2,
+        "role": "approver",
+        "valid_for_hours": 24,
+        "groups": [{"group": "dba", "when": "migrations"}],
+    }
 
 
 def test_an_unknown_template_is_a_usage_error() -> None:
