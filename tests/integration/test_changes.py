@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,8 +106,14 @@ class Changes(Scenario):
 
 
 @pytest.fixture
-def changes(home: Path, tmp_path: Path, cli: Cli) -> Changes:
-    return Changes(home, tmp_path, cli)
+def changes(home: Path, tmp_path: Path, cli: Cli) -> Iterator[Changes]:
+    """A scenario; after it, every entry verifies and every projection equals its rebuild
+    from the ledger, so each state change above was a ledger event and nothing else."""
+    scenario = Changes(home, tmp_path, cli)
+    yield scenario
+    assert "OK: every projection equals its rebuild" in scenario.run_ok("ledger", "rebuild",
+                                                                        "--check")  # fmt: skip
+    assert scenario.run_ok("ledger", "verify").startswith("OK")
 
 
 def test_a_normal_change_approved_by_quorum_deploys(changes: Changes) -> None:
@@ -410,3 +416,43 @@ def test_export_without_configuration_says_what_is_missing(changes: Changes) -> 
     result = changes.cli("change", "export", change, "--to", "jira", "--home", changes.home)
     assert result.code == 2
     assert "has no [jira] table" in result.err
+
+
+def test_with_a_token_approvals_and_deployments_act_as_its_actor_and_never_show_it(
+    changes: Changes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release, digest = changes.ready()
+    changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    change = changes.open(release)
+    tokens = {
+        who: changes.run_ok("token", "create", "--actor", who, "--as", who).strip()
+        for who in ("alan", "barbara", "pat")
+    }
+    said: list[str] = []
+    monkeypatch.setenv("CHANGEPROOF_TOKEN", tokens["alan"])
+    claimed = changes.cli("change", "approve", change, "--as", "barbara", "--home", changes.home)
+    assert claimed.code == 2  # a token acts as its own actor only
+    said.append(claimed.out + claimed.err)
+    for who in ("alan", "barbara"):
+        monkeypatch.setenv("CHANGEPROOF_TOKEN", tokens[who])
+        said.append(changes.run_ok("change", "approve", change))
+    monkeypatch.delenv("CHANGEPROOF_TOKEN")
+    code, doc = changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    assert code == 0, failing(doc)
+    monkeypatch.setenv("CHANGEPROOF_TOKEN", tokens["pat"])
+    deployed = changes.cli("deploy", "record", "--release", release, "--env", ENV,
+                           "--artifact", digest, "--status", "succeeded",
+                           "--home", changes.home, "--output", "json")  # fmt: skip
+    monkeypatch.delenv("CHANGEPROOF_TOKEN")
+    assert deployed.code == 0, deployed.err
+    assert json.loads(deployed.out)["deployer"] == "pat"
+    said.append(deployed.out + deployed.err)
+    assert [a["actor"] for a in changes.show(change)["approvals"]] == ["alan", "barbara"]
+    dump = changes.tmp / "ledger.jsonl"
+    changes.run_ok("ledger", "export", "--out", dump)
+    said.append(dump.read_text())
+    said.append(changes.run_ok("change", "show", change, "--format", "html"))
+    said.append(changes.run_ok("deploy", "list", "--output", "json"))
+    for token in tokens.values():
+        secret = token.rsplit("_", 1)[1]
+        assert all(secret not in text for text in said)
