@@ -4,7 +4,9 @@ repositories with real evidence, through the CLI a pipeline and an approver use.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -275,27 +277,47 @@ def test_an_urgent_change_deploys_with_one_emergency_approval_and_is_reviewed_la
     assert "URGENT" in changes.run_ok("deploy", "list")
 
 
-def test_markdown_and_html_state_the_same_facts_as_the_json(changes: Changes) -> None:
+def test_markdown_and_html_state_the_same_facts_as_the_json(changes: Changes, home: Path) -> None:
+    with (home / "config.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[tickets]\njira_url = "https://acme.atlassian.net/browse/{key}"\n')
     release, _ = changes.ready()
     plan = changes.tmp / "plan.md"
-    plan.write_text("1. helm upgrade payments\n2. watch the dashboards\n")
+    plan.write_text("1. helm upgrade payments | canary\n2. watch the <dashboards>\n")
     change = changes.open(release, "--plan", plan, "--window",
                           "2026-12-01T22:00:00Z/2026-12-01T23:00:00Z")  # fmt: skip
     changes.approve(change, "alan")
     doc = changes.show(change)
+    assert doc["why"]["tickets"][0]["url"] == "https://acme.atlassian.net/browse/PAY-1"
     md = changes.run_ok("change", "show", change, "--format", "md")
     page = changes.run_ok("change", "show", change, "--format", "html")
+    assert _markdown_cells(md) == _html_cells(page)
+    assert "helm upgrade payments | canary" in md
+    assert "helm upgrade payments | canary" in html.unescape(page)
+    cells = _markdown_cells(md)
     for fact in (
         change,
         str(doc["digest"]),
-        "helm upgrade payments",
         "2026-12-01T22:00:00Z",
         "alan",
+        "https://acme.atlassian.net/browse/PAY-1",
         *(str(c["sha"]) for c in doc["what"]["commits"]),
         *(str(e["sha256"]) for e in doc["evidence"]),
     ):
-        assert fact in md, fact
-        assert fact in page, fact
+        assert fact in cells, fact
+
+
+def _markdown_cells(text: str) -> list[str]:
+    """Every table cell of a Markdown page, in order, unescaped."""
+    cells: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            inner = line[2:-2].replace("\\|", "\x00").replace("\\\\", "\\")
+            cells += [c.replace("\x00", "|") for c in inner.split(" | ")]
+    return cells
+
+
+def _html_cells(page: str) -> list[str]:
+    return [html.unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", page)]
 
 
 def _together(*calls: Callable[[], object]) -> list[object]:
