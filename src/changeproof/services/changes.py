@@ -19,7 +19,6 @@ from typing import Final
 import httpx
 from sqlalchemy import Connection
 
-from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     CHANGE_APPROVED,
@@ -42,7 +41,6 @@ from changeproof.domain.errors import (
     ConfigError,
     ConflictError,
     NotFoundError,
-    PermissionDeniedError,
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event, format_time
@@ -55,6 +53,7 @@ from changeproof.services.change_documents import (
     build_rfc,
 )
 from changeproof.services.gate import active_policy, recorded_policy
+from changeproof.services.separation import entitled, independent
 from changeproof.services.ticketing import RemoteTicket, export_change, load_ticketing_config
 from changeproof.store import changes as queries
 from changeproof.store import decisions as recorded
@@ -295,7 +294,7 @@ class ChangeService:
                     hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
                 )
             people = directory(uow.conn)
-            actor = _entitled(people, by, row, "approve")
+            actor = entitled(people, by, row, "approve")
             already = [
                 v
                 for v in queries.verdicts_of(uow.conn, row.seq)
@@ -321,7 +320,7 @@ class ChangeService:
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
-            actor = _entitled(directory(uow.conn), by, row, "reject")
+            actor = entitled(directory(uow.conn), by, row, "reject")
             uow.record(
                 Event(
                     CHANGE_REJECTED,
@@ -354,7 +353,7 @@ class ChangeService:
                     f"{change_id(row.seq)} was reviewed already by {row.reviewed_by} "
                     f"({row.review_outcome}, entry {row.reviewed_seq})"
                 )
-            actor = _independent(directory(uow.conn), by, row, "review")
+            actor = independent(directory(uow.conn), by, row, "review")
             uow.record(
                 Event(
                     CHANGE_REVIEWED,
@@ -492,68 +491,6 @@ def _policy_for(conn: Connection, release: str, environment: str) -> LoadedPolic
     if recorded.active_policy(conn) is not None:
         return active_policy(conn)
     return None
-
-
-def _independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
-    """The known actor `by` is, who neither requested the change nor wrote any of it."""
-    actor = people.resolve(by)
-    if actor is None:
-        raise PermissionDeniedError(
-            f"{by} is not a known actor and cannot {verb} {change_id(row.seq)}",
-            hint="add them with `changeproof actor add`",
-        )
-    requester = people.resolve(str(row.document.get("requested_by")))
-    if actor.name == row.opened_by or (requester is not None and requester.name == actor.name):
-        raise PermissionDeniedError(
-            f"{actor.name} cannot {verb} {change_id(row.seq)}: they requested it",
-            hint="separation of duties: someone else must",
-        )
-    for commit in _commits(row.document):
-        for role in ("author", "committer"):
-            if _is(people, actor, commit.get(role)):
-                raise PermissionDeniedError(
-                    f"{actor.name} cannot {verb} {change_id(row.seq)}: they are the {role} of "
-                    f"commit {str(commit.get('sha'))[:12]}",
-                    hint="separation of duties: nobody approves their own change",
-                )
-        co_authors = commit.get("co_authors")
-        for email in co_authors if isinstance(co_authors, list) else []:
-            if _is(people, actor, email):
-                raise PermissionDeniedError(
-                    f"{actor.name} cannot {verb} {change_id(row.seq)}: they co-authored "
-                    f"commit {str(commit.get('sha'))[:12]}",
-                    hint="separation of duties: nobody approves their own change",
-                )
-    return actor
-
-
-def _entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
-    """An independent actor holding the role the change's approval rule asks for."""
-    actor = _independent(people, by, row, verb)
-    rule = row.document.get("approval_rule")
-    role = rule.get("role") if isinstance(rule, dict) else None
-    if isinstance(role, str) and role not in actor.roles:
-        raise PermissionDeniedError(
-            f"{actor.name} cannot {verb} {change_id(row.seq)}: it needs role {role}, "
-            f"and they hold {', '.join(sorted(actor.roles)) or 'no role'}",
-            hint=f"an admin grants it: `changeproof actor grant {actor.name} --role {role}`",
-        )
-    return actor
-
-
-def _is(people: Directory, actor: Actor, email: JsonValue) -> bool:
-    if not isinstance(email, str):
-        return False
-    if email.strip().lower() in actor.emails:
-        return True
-    found = people.resolve(email)
-    return found is not None and found.name == actor.name
-
-
-def _commits(rfc: Mapping[str, JsonValue]) -> list[dict[str, JsonValue]]:
-    what = rfc.get("what")
-    commits = what.get("commits") if isinstance(what, dict) else None
-    return [c for c in commits if isinstance(c, dict)] if isinstance(commits, list) else []
 
 
 def _optional(text: str | None) -> str | None:
