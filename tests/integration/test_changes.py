@@ -17,6 +17,7 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
 from changeproof.bootstrap import open_instance
+from changeproof.domain.changes import content_digest
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.changes import OpenRequest
 from tests.conftest import Cli, FixedClock
@@ -95,6 +96,7 @@ class Changes(Scenario):
         """The RFC as JSON, checked against its published schema every time it is read."""
         doc: dict[str, Any] = json.loads(self.run_ok("change", "show", change, "--format", "json"))
         jsonschema.validate(doc, RFC_SCHEMA)
+        assert content_digest(doc) == doc["digest"]  # anyone can recompute it from the JSON
         return doc
 
     def deploy(self, release: str, digest: str, who: str) -> tuple[int, dict[str, object]]:

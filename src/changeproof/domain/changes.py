@@ -86,7 +86,9 @@ def content_digest(document: Mapping[str, JsonValue]) -> str:
 
 
 # What happens to a change after its RFC was written is not part of what was approved.
-_NOT_CONTENT: Final = frozenset({"digest", "approvals", "state", "review", "exports"})
+_NOT_CONTENT: Final = frozenset(
+    {"id", "digest", "approvals", "approval_status", "state", "review", "exports"}
+)
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
