@@ -7,10 +7,11 @@ recorded; the typed accessors below turn them into what controls reason about.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TypeVar, cast
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
@@ -20,6 +21,8 @@ from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
 
 __all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact", "expert_groups"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,28 @@ class Facts:
     def positions(self) -> Mapping[str, int]:
         """Each commit's place in the release, oldest first (by full SHA, lower-cased)."""
         return {c.sha.lower(): i for i, c in enumerate(self.commits)}
+
+    @cached_property
+    def by_writers(self) -> Mapping[tuple[str, ...], tuple[int, ...]]:
+        """The positions in `commits` of the commits each set of writers made, ascending:
+        keyed by the author's, the committer's and the co-authors' emails as recorded. A
+        release of thousands of commits has a few dozen such sets."""
+        found: dict[tuple[str, ...], list[int]] = {}
+        for i, c in enumerate(self.commits):
+            key = (c.author.email, c.committer.email, *(a.email for a in c.co_authors))
+            found.setdefault(key, []).append(i)
+        return {key: tuple(at) for key, at in found.items()}
+
+    def shared(self, derive: Callable[[Facts], _T]) -> _T:
+        """`derive(self)`, worked out once per Facts for every control that asks: for what
+        several derive alike from the facts (who is who, which reviews stand)."""
+        if derive not in self._shared:
+            self._shared[derive] = derive(self)
+        return cast(_T, self._shared[derive])
+
+    @cached_property
+    def _shared(self) -> dict[Callable[[Facts], object], object]:
+        return {}
 
     def actor(self, identity: str | None, platform: str | None = None) -> Actor | None:
         return None if identity is None else self.directory.resolve(identity, platform)

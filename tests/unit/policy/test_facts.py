@@ -55,3 +55,32 @@ def test_evidence_of_a_kind_keeps_ledger_order_and_reviews_are_parsed() -> None:
         (10, "bob", ReviewState.APPROVED),
         (12, "carol-dba", ReviewState.CHANGES_REQUESTED),
     ]
+
+
+def test_by_writers_groups_commits_by_author_committer_and_co_authors() -> None:
+    found = facts(
+        [
+            commit("c1"),
+            commit("c2", committer="bob@example.com"),
+            commit("c3"),
+            commit("c4", co_authors=["bob@example.com"]),
+        ]
+    )
+    alice = "alice@example.com"
+    assert found.by_writers == {
+        (alice, alice): (0, 2),
+        (alice, "bob@example.com"): (1,),
+        (alice, alice, "bob@example.com"): (3,),
+    }
+
+
+def test_what_controls_share_is_worked_out_once_per_facts() -> None:
+    calls: list[Facts] = []
+
+    def derive(f: Facts) -> int:
+        calls.append(f)
+        return len(f.commits)
+
+    one, two = facts([commit("c1")]), facts([commit("c1"), commit("c2")])
+    assert (one.shared(derive), one.shared(derive), two.shared(derive)) == (1, 1, 2)
+    assert calls == [one, two]

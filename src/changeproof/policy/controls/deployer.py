@@ -18,10 +18,8 @@ from pydantic import Field
 
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
 from changeproof.policy.controls.people import (
-    People,
     Sameness,
-    Who,
-    Writer,
+    people_of,
     unknown_because,
     writers,
 )
@@ -55,7 +53,7 @@ class DeployerRole(Params):
 def deployer_role(facts: Facts, params: DeployerRole) -> ControlResult:
     if facts.deployer is None:
         return ControlResult(DEPLOYER_ROLE, ControlStatus.FAIL, _NO_DEPLOYER, (), {"known": False})
-    actor = People(facts.directory).identity(facts.deployer).actor
+    actor = people_of(facts).identity(facts.deployer).actor
     if actor is None:
         return ControlResult(
             DEPLOYER_ROLE,
@@ -93,33 +91,38 @@ def deployer_role(facts: Facts, params: DeployerRole) -> ControlResult:
 def deployer_not_author(facts: Facts, params: NoParams) -> ControlResult:
     if facts.deployer is None:
         return ControlResult(DEPLOYER_NOT_AUTHOR, ControlStatus.FAIL, _NO_DEPLOYER, (), {})
-    people = People(facts.directory)
+    people = people_of(facts)
     deployer = people.identity(facts.deployer)
-    wrote: list[str] = []
-    unclear: list[str] = []
-    refs = [EvidenceRef("actor", deployer.label, None if deployer.actor else "unknown")]
+    # (position, the words for it, its reference), gathered by writers, then in commit order.
+    wrote: list[tuple[int, str, EvidenceRef]] = []
+    unclear: list[tuple[int, str, EvidenceRef]] = []
     # Commits by the same writers get the same answer; a release has few distinct ones.
-    seen: dict[tuple[str, ...], tuple[list[Writer], list[tuple[Writer, Who]]]] = {}
-    for commit in facts.commits:
-        key = (commit.author.email, commit.committer.email, *(c.email for c in commit.co_authors))
-        if key not in seen:
-            resolved = [(w, people.writer(w)) for w in writers(commit)]
-            seen[key] = (
-                [w for w, who in resolved if people.same(deployer, who) is Sameness.SAME],
-                [(w, who) for w, who in resolved if people.same(deployer, who) is Sameness.UNKNOWN],
-            )
-        same, unknown = seen[key]
+    for at in facts.by_writers.values():
+        resolved = [(w, people.writer(w)) for w in writers(facts.commits[at[0]])]
+        same = [w for w, who in resolved if people.same(deployer, who) is Sameness.SAME]
+        unknown = [
+            (w, who) for w, who in resolved if people.same(deployer, who) is Sameness.UNKNOWN
+        ]
         if same:
             roles = listing([w.role for w in same])
-            wrote.append(f"{commit_label(commit)} ({roles})")
-            refs.append(EvidenceRef("commit", commit.sha, f"deployer is its {roles}"))
+            for i in at:
+                commit = facts.commits[i]
+                ref = EvidenceRef("commit", commit.sha, f"deployer is its {roles}")
+                wrote.append((i, f"{commit_label(commit)} ({roles})", ref))
         elif unknown:
             writer, who = unknown[0]
-            unclear.append(
-                f"{commit_label(commit)} (its {writer.role} {writer.email}: "
-                f"{unknown_because(deployer, who)})"
-            )
-            refs.append(EvidenceRef("commit", commit.sha, f"{writer.role} not told apart"))
+            because = unknown_because(deployer, who)
+            for i in at:
+                commit = facts.commits[i]
+                ref = EvidenceRef("commit", commit.sha, f"{writer.role} not told apart")
+                words = f"{commit_label(commit)} (its {writer.role} {writer.email}: {because})"
+                unclear.append((i, words, ref))
+    wrote.sort(key=lambda found: found[0])
+    unclear.sort(key=lambda found: found[0])
+    refs = [
+        EvidenceRef("actor", deployer.label, None if deployer.actor else "unknown"),
+        *(ref for _, _, ref in sorted((*wrote, *unclear), key=lambda found: found[0])),
+    ]
     facts_out = {
         "commits": len(facts.commits),
         "authored": len(wrote),
@@ -129,12 +132,13 @@ def deployer_not_author(facts: Facts, params: NoParams) -> ControlResult:
     if wrote:
         problems.append(
             f"deployer {deployer.label} wrote {counted(len(wrote), 'commit')} of this release: "
-            f"{listing(wrote)}"
+            f"{listing([words for _, words, _ in wrote])}"
         )
     if unclear:
         problems.append(
             f"deployer {deployer.label} cannot be told apart from the writer of "
-            f"{counted(len(unclear), 'commit')}: {listing(unclear, '; ', '; ')}"
+            f"{counted(len(unclear), 'commit')}: "
+            f"{listing([words for _, words, _ in unclear], '; ', '; ')}"
         )
     if problems:
         return ControlResult(

@@ -16,12 +16,12 @@ from typing import Final
 
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
 from changeproof.domain.releases import Commit
-from changeproof.policy.controls.people import People, Who, Writer
+from changeproof.policy.controls.people import People, Who, Writer, people_of
 from changeproof.policy.controls.reviews import (
     Latest,
     independence,
-    latest_reviews,
     review_refs,
+    standing,
     why_not,
     writers_of,
 )
@@ -95,7 +95,7 @@ def expert_review(facts: Facts, params: NoParams) -> ControlResult:
         return ControlResult(
             ID, ControlStatus.FAIL, f"cannot evaluate: high-risk path {glob!r}: {problem}", (), {}
         )
-    people = People(facts.directory)
+    people = people_of(facts)
     areas = _areas(facts, people)
     if not areas:
         globs = listing(sorted(facts.high_risk_groups))
@@ -106,7 +106,7 @@ def expert_review(facts: Facts, params: NoParams) -> ControlResult:
             (),
             {"high_risk_paths": 0, "areas": 0, "unapproved": 0},
         )
-    latest = latest_reviews(facts, people)
+    latest = standing(facts)
     approved: list[str] = []
     missing: list[str] = []
     refs: list[EvidenceRef] = []

@@ -11,19 +11,18 @@ reason says so. A review whose reviewer is the change's own author never counts.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Final
 
 from pydantic import Field
 
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
-from changeproof.domain.releases import Commit
-from changeproof.policy.controls.people import People, Sameness, Who, Writer
+from changeproof.policy.controls.people import People, Sameness, Who, Writer, people_of
 from changeproof.policy.controls.reviews import (
     Latest,
-    latest_reviews,
     review_refs,
+    standing,
     why_not,
     writers_of,
 )
@@ -56,16 +55,10 @@ class _Verdict:
     unresolved: bool  # else, one is by someone who cannot be told apart from a writer
 
 
-def _emails(commit: Commit) -> tuple[str, ...]:
-    if not commit.co_authors:
-        return (commit.author.email, commit.committer.email)
-    return (commit.author.email, commit.committer.email, *(c.email for c in commit.co_authors))
-
-
 def _coverage(latest: tuple[Latest, ...]) -> tuple[list[int], list[tuple[Latest, ...]]]:
-    """The approvals covering each commit, by step: those covering the commit at `position`
-    are `covering[bisect_left(steps, position)]`, in `latest`'s order. A release has few
-    approvals that count, so few steps, and the commits between two steps share one."""
+    """The approvals covering each commit, by step, in `latest`'s order: `covering[s]` cover
+    the commits after position `steps[s - 1]` up to `steps[s]`, and `covering[-1]` (none) those
+    after the last step. A release has few approvals that count, so few steps."""
     steps = sorted({r.position for r in latest if r.approved and r.position is not None})
     covering = [tuple(r for r in latest if r.covers(step)) for step in steps]
     covering.append(())
@@ -83,6 +76,20 @@ def _verdict(
     )
 
 
+def _why(
+    position: int,
+    latest: tuple[Latest, ...],
+    verdict: _Verdict,
+    writers: tuple[tuple[Writer, Who], ...],
+) -> list[str]:
+    """Why the commit at `position` lacks enough independent approvals, reviewer by reviewer."""
+    why = [w for r in latest if r not in verdict.approvers and (w := why_not(r, position, writers))]
+    if verdict.approvers:
+        names = listing([r.who.label for r in verdict.approvers])
+        why.insert(0, f"only {names} approved it independently")
+    return why
+
+
 @control(
     ID,
     params=IndependentReview,
@@ -93,50 +100,51 @@ def _verdict(
 )
 def independent_review(facts: Facts, params: IndependentReview) -> ControlResult:
     """Every non-merge commit approved by `min_approvals` people who did not write it."""
-    checked = [(i, c) for i, c in enumerate(facts.commits) if not c.merge]
-    merges = len(facts.commits) - len(checked)
-    people = People(facts.directory)
-    latest = latest_reviews(facts, people)
+    commits = facts.commits
+    merges = sum(1 for c in commits if c.merge)
+    checked = len(commits) - merges
+    people = people_of(facts)
+    latest = standing(facts)
     used = review_refs(facts)
     if not checked:
         return ControlResult(
             ID,
             ControlStatus.NOT_APPLICABLE,
             "the release has no commits to review"
-            if not facts.commits
+            if not commits
             else f"the release has only merge commits ({merges})",
             tuple(used),
             {"commits": 0, "merges": merges},
         )
-    offenders: list[tuple[Commit, list[str]]] = []
+    offenders: list[tuple[int, list[str]]] = []
     counted_by: dict[tuple[str, ...], str] = {}
     self_approved = unresolved = 0  # commits some covering approver wrote, or may have
-    # Commits with the same writers and the same covering approvals get the same verdict.
-    verdicts: dict[tuple[tuple[str, ...], int], _Verdict] = {}
     steps, coverings = _coverage(latest)
-    for position, commit in checked:
-        step = bisect_left(steps, position)
-        key = (_emails(commit), step)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = _verdict(coverings[step], writers_of(commit, people), people)
-            verdicts[key] = verdict
+    # Commits with the same writers and the same covering approvals get the same verdict:
+    # one per set of writers and step, whatever the number of commits.
+    for at in facts.by_writers.values():
+        positions = [i for i in at if not commits[i].merge]
+        if not positions:
+            continue
+        writers = writers_of(commits[positions[0]], people)
+        low = 0
+        for step, covering in enumerate(coverings):
+            high = bisect_right(positions, steps[step]) if step < len(steps) else len(positions)
+            if high == low:
+                continue
+            verdict = _verdict(covering, writers, people)
+            self_approved += verdict.self_approved * (high - low)
+            unresolved += verdict.unresolved * (high - low)
             if len(verdict.approvers) >= params.min_approvals:
                 counted_by.update((r.who.key, r.who.label) for r in verdict.approvers)
-        self_approved += verdict.self_approved
-        unresolved += verdict.unresolved
-        if len(verdict.approvers) >= params.min_approvals:
-            continue
-        writers = writers_of(commit, people)
-        why = [
-            w for r in latest if r not in verdict.approvers and (w := why_not(r, position, writers))
-        ]
-        if verdict.approvers:
-            names = listing([r.who.label for r in verdict.approvers])
-            why.insert(0, f"only {names} approved it independently")
-        offenders.append((commit, why))
+            else:
+                offenders.extend(
+                    (p, _why(p, latest, verdict, writers)) for p in positions[low:high]
+                )
+            low = high
+    offenders.sort(key=lambda offender: offender[0])
     facts_out = {
-        "commits": len(checked),
+        "commits": checked,
         "merges": merges,
         "uncovered": len(offenders),
         "approvers": len(counted_by),
@@ -151,22 +159,23 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
         return ControlResult(
             ID,
             ControlStatus.PASS,
-            f"{each(len(checked), 'commit')}{skipped} has {needed}, by {by}",
+            f"{each(checked, 'commit')}{skipped} has {needed}, by {by}",
             capped(used),
             facts_out,
         )
     if not latest:
         reason = (
             f"no approving review is recorded for this release, so none of its "
-            f"{counted(len(checked), 'commit')} has {needed}"
+            f"{counted(checked, 'commit')} has {needed}"
         )
     else:
         described = [
-            f"{commit_label(c)} ({'; '.join(why) or 'no review covers it'})" for c, why in offenders
+            f"{commit_label(commits[p])} ({'; '.join(why) or 'no review covers it'})"
+            for p, why in offenders
         ]
         verb = "lacks" if len(offenders) == 1 else "lack"
         reason = (
-            f"{len(offenders)} of {counted(len(checked), 'commit')}{skipped} {verb} "
+            f"{len(offenders)} of {counted(checked, 'commit')}{skipped} {verb} "
             f"{needed}: {listing(described, '; ', '; ')}"
         )
     return ControlResult(
@@ -175,7 +184,10 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
         reason,
         capped(
             used,
-            (EvidenceRef("commit", c.sha, "not independently approved") for c, _ in offenders),
+            (
+                EvidenceRef("commit", commits[p].sha, "not independently approved")
+                for p, _ in offenders
+            ),
         ),
         facts_out,
     )

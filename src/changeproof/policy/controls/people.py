@@ -15,8 +15,9 @@ from typing import Final
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.releases import Commit
+from changeproof.policy.facts import Facts
 
-__all__ = ["People", "Sameness", "Who", "Writer", "unknown_because", "writers"]
+__all__ = ["People", "Sameness", "Who", "Writer", "people_of", "unknown_because", "writers"]
 
 _PLATFORMS: Final = ("github", "gitlab")
 
@@ -159,3 +160,12 @@ class People:
         if found is None:
             found = self._compared[pair] = one.same_as(two)
         return found
+
+
+def people_of(facts: Facts) -> People:
+    """The resolver all the controls of one decision share: each identity resolved once."""
+    return facts.shared(_people)
+
+
+def _people(facts: Facts) -> People:
+    return People(facts.directory)

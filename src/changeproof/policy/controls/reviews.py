@@ -23,6 +23,7 @@ from changeproof.policy.controls.people import (
     Sameness,
     Who,
     Writer,
+    people_of,
     unknown_because,
     writers,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "independence",
     "latest_reviews",
     "review_refs",
+    "standing",
     "why_not",
     "writers_of",
 ]
@@ -100,6 +102,15 @@ def latest_reviews(facts: Facts, people: People) -> tuple[Latest, ...]:
     return tuple(found)
 
 
+def standing(facts: Facts) -> tuple[Latest, ...]:
+    """`latest_reviews` with the decision's shared resolver, worked out once per decision."""
+    return facts.shared(_standing)
+
+
+def _standing(facts: Facts) -> tuple[Latest, ...]:
+    return latest_reviews(facts, people_of(facts))
+
+
 def _latest(who: Who, review: ReviewFact, people: People, where: Mapping[str, int]) -> Latest:
     author = people.login(review.author, _platform(review)) if review.author is not None else None
     own = author is not None and who.same_as(author) is Sameness.SAME
@@ -107,7 +118,11 @@ def _latest(who: Who, review: ReviewFact, people: People, where: Mapping[str, in
 
 
 def review_refs(facts: Facts) -> Refs[ReviewFact]:
-    """Every review the control looked at, decisive or not."""
+    """Every review the control looked at, decisive or not (made once per decision)."""
+    return facts.shared(_review_refs)
+
+
+def _review_refs(facts: Facts) -> Refs[ReviewFact]:
     return Refs(facts.reviews(), _review_ref)
 
 

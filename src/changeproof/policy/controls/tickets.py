@@ -46,9 +46,16 @@ def _tickets_of(commit: Commit) -> EvidenceRef:
 )
 def ticket_reference(facts: Facts, params: TicketReference) -> ControlResult:
     """Every commit (merges too, unless allowed) references a ticket."""
-    merges = sum(1 for c in facts.commits if c.merge)
-    checked = [c for c in facts.commits if not (c.merge and params.allow_merges_without_ticket)]
-    untracked = [c for c in checked if not c.tickets]
+    merges = 0
+    checked: list[Commit] = []
+    untracked: list[Commit] = []
+    for c in facts.commits:  # one pass: a release may have 10,000 commits
+        merge = c.merge
+        merges += merge
+        if not (merge and params.allow_merges_without_ticket):
+            checked.append(c)
+            if not c.tickets:
+                untracked.append(c)
     tickets = {t.key for c in facts.commits for t in c.tickets}
     facts_out = {
         "commits": len(facts.commits),

@@ -70,20 +70,21 @@ _T = TypeVar("_T")
 
 
 class Refs(Sequence[EvidenceRef], Generic[_T]):
-    """References to `items`, each made only when read: a control may look at thousands of
-    commits or reviews, and `capped` reads only the ones a result keeps."""
+    """References to `items`, each made only when first read: a control may look at
+    thousands of commits or reviews, and `capped` reads only the ones a result keeps."""
 
-    __slots__ = ("_items", "_make")
+    __slots__ = ("_items", "_made", "_make")
 
     def __init__(self, items: Sequence[_T], make: Callable[[_T], EvidenceRef]) -> None:
         self._items = items
         self._make = make
+        self._made: dict[int, EvidenceRef] = {}
 
     def __len__(self) -> int:
         return len(self._items)
 
     def __iter__(self) -> Iterator[EvidenceRef]:
-        return map(self._make, self._items)
+        return map(self._ref, range(len(self._items)))
 
     @overload
     def __getitem__(self, index: int) -> EvidenceRef: ...
@@ -93,8 +94,16 @@ class Refs(Sequence[EvidenceRef], Generic[_T]):
 
     def __getitem__(self, index: int | slice) -> EvidenceRef | tuple[EvidenceRef, ...]:
         if isinstance(index, slice):
-            return tuple(map(self._make, self._items[index]))
-        return self._make(self._items[index])
+            return tuple(map(self._ref, range(*index.indices(len(self._items)))))
+        return self._ref(index)
+
+    def _ref(self, index: int) -> EvidenceRef:
+        if index < 0:
+            index += len(self._items)
+        ref = self._made.get(index)
+        if ref is None:
+            ref = self._made[index] = self._make(self._items[index])
+        return ref
 
 
 def capped(*parts: Iterable[EvidenceRef], limit: int = MAX_EVIDENCE) -> tuple[EvidenceRef, ...]:

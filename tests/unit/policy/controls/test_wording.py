@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from changeproof.domain.decisions import EvidenceRef
 from changeproof.policy.controls.wording import (
     Refs,
@@ -61,3 +63,19 @@ def test_lazy_refs_are_a_sequence() -> None:
     assert refs[1:] == (EvidenceRef("path", "b"), EvidenceRef("path", "c"))
     assert list(refs) == [EvidenceRef("path", s) for s in "abc"]
     assert capped(refs) == tuple(refs)
+
+
+def test_lazy_refs_make_each_reference_once() -> None:
+    made: list[str] = []
+
+    def ref(s: str) -> EvidenceRef:
+        made.append(s)
+        return EvidenceRef("path", s)
+
+    refs = Refs(["a", "b", "c"], ref)
+    assert capped(refs, limit=2) == capped(refs, limit=2)
+    assert refs[-1] == EvidenceRef("path", "c")
+    assert list(refs) == [EvidenceRef("path", s) for s in "abc"]
+    assert made == ["a", "b", "c"]
+    with pytest.raises(IndexError):
+        refs[3]
