@@ -234,7 +234,6 @@ class ChangeFact:
     state: ChangeState
     urgent: bool
     digest: str
-    rule: ApprovalRule
     approvals: tuple[ApprovalRecord, ...]
     commits: tuple[str, ...]  # what the RFC was written from, to tell when it is out of date
     evidence: tuple[int, ...]

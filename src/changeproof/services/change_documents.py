@@ -325,13 +325,11 @@ def change_fact(conn: Connection, release: str, environment: str, as_of: int) ->
     rejected = next((v for v in verdicts if v.verdict == "rejected"), None)
     what = rfc.get("what")
     what = what if isinstance(what, dict) else {}
-    rule = rfc.get("approval_rule")
     return ChangeFact(
         id=f"CHG-{seq}",
         state=ChangeState.REJECTED if rejected is not None else ChangeState.OPEN,
         urgent=rfc.get("urgent") is True,
         digest=digest,
-        rule=ApprovalRule.from_data(rule) if isinstance(rule, dict) else ApprovalRule(0, "", 1),
         approvals=tuple(
             approval_record(v.seq, v.actor, v.digest, v.decided_at, v.comment)
             for v in verdicts
