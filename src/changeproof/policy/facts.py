@@ -139,7 +139,9 @@ class Facts:
         release of thousands of commits has a few dozen such sets."""
         found: dict[tuple[str, ...], list[int]] = {}
         for i, c in enumerate(self.commits):
-            key = (c.author.email, c.committer.email, *(a.email for a in c.co_authors))
+            key: tuple[str, ...] = (c.author.email, c.committer.email)
+            if c.co_authors:
+                key += tuple(a.email for a in c.co_authors)
             found.setdefault(key, []).append(i)
         return {key: tuple(at) for key, at in found.items()}
 

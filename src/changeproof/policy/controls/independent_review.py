@@ -12,6 +12,7 @@ reason says so. A review whose reviewer is the change's own author never counts.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,7 +40,6 @@ from changeproof.policy.registry import Params, control
 __all__ = ["ID", "IndependentReview", "independent_review"]
 
 ID: Final = "independent-review"
-_DIFFERENT: Final = frozenset({Sameness.DIFFERENT})
 
 
 class IndependentReview(Params):
@@ -55,6 +55,25 @@ class _Verdict:
     unresolved: bool  # else, one is by someone who cannot be told apart from a writer
 
 
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """One approver beside the writers of a commit."""
+
+    independent: bool  # told apart from every one of them
+    wrote: bool  # the same person as one of them
+    unclear: bool  # else, cannot be told apart from one of them
+
+
+def _judge(approver: Latest, writers: tuple[tuple[Writer, Who], ...], people: People) -> _Judged:
+    found = [people.same(approver.who, who) for _, who in writers]
+    wrote = Sameness.SAME in found
+    return _Judged(
+        all(same is Sameness.DIFFERENT for same in found),
+        wrote,
+        not wrote and Sameness.UNKNOWN in found,
+    )
+
+
 def _coverage(latest: tuple[Latest, ...]) -> tuple[list[int], list[tuple[Latest, ...]]]:
     """The approvals covering each commit, by step, in `latest`'s order: `covering[s]` cover
     the commits after position `steps[s - 1]` up to `steps[s]`, and `covering[-1]` (none) those
@@ -65,14 +84,13 @@ def _coverage(latest: tuple[Latest, ...]) -> tuple[list[int], list[tuple[Latest,
     return steps, covering
 
 
-def _verdict(
-    covering: tuple[Latest, ...], writers: tuple[tuple[Writer, Who], ...], people: People
-) -> _Verdict:
-    sameness = [{people.same(r.who, who) for _, who in writers} for r in covering]
+def _verdict(covering: tuple[Latest, ...], judged: Mapping[int, _Judged]) -> _Verdict:
+    """`judged`: each approver in `covering` beside the commit's writers, by `id`."""
+    verdicts = [judged[id(r)] for r in covering]
     return _Verdict(
-        tuple(r for r, same in zip(covering, sameness, strict=True) if same <= _DIFFERENT),
-        any(Sameness.SAME in same for same in sameness),
-        any(Sameness.SAME not in same and Sameness.UNKNOWN in same for same in sameness),
+        tuple(r for r, j in zip(covering, verdicts, strict=True) if j.independent),
+        any(j.wrote for j in verdicts),
+        any(j.unclear for j in verdicts),
     )
 
 
@@ -101,11 +119,16 @@ def _why(
 def independent_review(facts: Facts, params: IndependentReview) -> ControlResult:
     """Every non-merge commit approved by `min_approvals` people who did not write it."""
     commits = facts.commits
-    merges = sum(1 for c in commits if c.merge)
-    checked = len(commits) - merges
     people = people_of(facts)
     latest = standing(facts)
     used = review_refs(facts)
+    groups = [
+        positions
+        for at in facts.by_writers.values()
+        if (positions := [i for i in at if not commits[i].merge])
+    ]
+    checked = sum(len(positions) for positions in groups)
+    merges = len(commits) - checked
     if not checked:
         return ControlResult(
             ID,
@@ -122,17 +145,16 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
     steps, coverings = _coverage(latest)
     # Commits with the same writers and the same covering approvals get the same verdict:
     # one per set of writers and step, whatever the number of commits.
-    for at in facts.by_writers.values():
-        positions = [i for i in at if not commits[i].merge]
-        if not positions:
-            continue
+    for positions in groups:
         writers = writers_of(commits[positions[0]], people)
+        # The first step's approvals include every later step's.
+        judged = {id(r): _judge(r, writers, people) for r in coverings[0]}
         low = 0
         for step, covering in enumerate(coverings):
             high = bisect_right(positions, steps[step]) if step < len(steps) else len(positions)
             if high == low:
                 continue
-            verdict = _verdict(covering, writers, people)
+            verdict = _verdict(covering, judged)
             self_approved += verdict.self_approved * (high - low)
             unresolved += verdict.unresolved * (high - low)
             if len(verdict.approvers) >= params.min_approvals:
