@@ -89,17 +89,19 @@ class Facts:
     def _reviews(self) -> tuple[ReviewFact, ...]:
         found = []
         for e in self.of_kind(EvidenceKind.REVIEW):
-            sha = e.summary.get("reviewed_sha")
-            reviewer = e.summary.get("reviewer")
+            summary = e.summary
+            sha = summary.get("reviewed_sha")
+            reviewer = summary.get("reviewer")
             if not isinstance(sha, str) or not isinstance(reviewer, str):
                 continue
-            author = e.summary.get("author")
+            author = summary.get("author")
+            platform = summary["platform"] if "platform" in summary else e.format.split("/")[0]
             found.append(
                 ReviewFact(
                     seq=e.seq,
-                    platform=str(e.summary.get("platform", e.format.split("/")[0])),
+                    platform=str(platform),
                     reviewer=reviewer,
-                    state=ReviewState(str(e.summary.get("state"))),
+                    state=ReviewState(str(summary.get("state"))),
                     reviewed_sha=sha,
                     author=author if isinstance(author, str) else None,
                 )
@@ -122,8 +124,10 @@ class Facts:
         for i, commit in enumerate(self.commits):
             for change in commit.paths:
                 for path in (change.path, change.old_path) if change.old_path else (change.path,):
-                    at = found.setdefault(path, [])
-                    if not at or at[-1] != i:
+                    at = found.get(path)
+                    if at is None:
+                        found[path] = [i]
+                    elif at[-1] != i:
                         at.append(i)
         return {path: tuple(at) for path, at in found.items()}
 
@@ -142,7 +146,11 @@ class Facts:
             key: tuple[str, ...] = (c.author.email, c.committer.email)
             if c.co_authors:
                 key += tuple(a.email for a in c.co_authors)
-            found.setdefault(key, []).append(i)
+            at = found.get(key)
+            if at is None:
+                found[key] = [i]
+            else:
+                at.append(i)
         return {key: tuple(at) for key, at in found.items()}
 
     def shared(self, derive: Callable[[Facts], _T]) -> _T:

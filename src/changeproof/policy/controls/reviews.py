@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Final
 
 from changeproof.domain.decisions import EvidenceRef
@@ -81,11 +82,15 @@ def latest_reviews(facts: Facts, people: People) -> tuple[Latest, ...]:
     """Every reviewer's standing verdict, in the order they last gave one."""
     where = facts.positions
     history: dict[tuple[str, ...], tuple[Who, list[ReviewFact]]] = {}
-    for review in sorted(facts.reviews(), key=lambda r: r.seq):
+    for review in sorted(facts.reviews(), key=attrgetter("seq")):
         if review.state not in _DECISIVE:
             continue
         who = people.login(review.reviewer, _platform(review))
-        _, standing = history.setdefault(who.key, (who, []))
+        seen = history.get(who.key)
+        if seen is None:
+            history[who.key] = (who, [review])
+            continue
+        _, standing = seen
         if review.state is not ReviewState.APPROVED:
             standing.clear()  # a request for changes or a dismissal cancels what came before
         standing.append(review)

@@ -36,7 +36,7 @@ class TicketReference(Params):
 
 
 def _tickets_of(commit: Commit) -> EvidenceRef:
-    return EvidenceRef("commit", commit.sha, ", ".join(t.key for t in commit.tickets))
+    return EvidenceRef("commit", commit.sha, ", ".join([t.key for t in commit.tickets]))
 
 
 @control(
