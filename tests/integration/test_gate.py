@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from changeproof.bootstrap import open_instance
+from changeproof.domain.releases import ReleaseRef
+from changeproof.services.gate import GateRequest
 from tests.conftest import Cli
 from tests.integration.gitrepo import GitRepo
 
@@ -157,6 +160,25 @@ def test_a_compliant_release_is_allowed_and_recorded(scenario: Scenario) -> None
     assert doc["approval_required"] is True
     assert isinstance(doc["decision_seq"], int)
     assert len(str(doc["policy_digest"])) == 64
+
+
+def test_a_gate_deciding_again_reads_its_policy_file_again(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    request = GateRequest(ReleaseRef.parse(release), "production", scenario.policy, "pat")
+    stricter = POLICY.replace(
+        "- independent-review\n", "- independent-review: {min_approvals: 2}\n"
+    )
+    with open_instance(scenario.home) as instance:
+        first = instance.gate.decide(request, actor="ci")
+        again = instance.gate.decide(request, actor="ci")
+        scenario.policy.write_text(stricter)
+        edited = instance.gate.decide(request, actor="ci")
+        replayed = instance.gate.replay(edited.seq)
+    assert first.decision.allowed
+    assert again.decision == first.decision
+    assert not edited.decision.allowed
+    assert edited.decision.policy_digest != first.decision.policy_digest
+    assert replayed.same
 
 
 def test_self_approval_fails_independent_review(scenario: Scenario) -> None:
