@@ -480,3 +480,105 @@ def test_with_a_token_approvals_and_deployments_act_as_its_actor_and_never_show_
     for token in tokens.values():
         secret = token.rsplit("_", 1)[1]
         assert all(secret not in text for text in said)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["change", "open", "--release", "payments/1.0", "--env", "e" * 101], "--env 'eeee"),
+        (["change", "open", "--release", "payments/9", "--env", ENV], "no release payments/9"),
+        (["change", "open", "--release", "nope", "--env", ENV], "must be written SERVICE/NAME"),
+        (
+            ["change", "open", "--release", "payments/1.0", "--env", ENV, "--window", "2026"],
+            "--window must be START/END",
+        ),
+        (
+            ["change", "open", "--release", "payments/1.0", "--env", ENV, "--reason", "x"],
+            "--reason goes with --urgent",
+        ),
+        (
+            ["change", "open", "--release", "payments/1.0", "--env", ENV, "--urgent"],
+            "an urgent change needs --reason",
+        ),
+        (["change", "approve", "CHG-x"], "'CHG-x' is not a change id"),
+        (["change", "approve", "CHG-999", "--as", "alan"], "no change CHG-999"),
+        (
+            ["change", "review", "CHG-999", "--outcome", "fine", "--notes", "n"],
+            "--outcome must be accepted or remediate",
+        ),
+        (
+            [
+                "deploy",
+                "record",
+                "--release",
+                "payments/1.0",
+                "--env",
+                ENV,
+                "--artifact",
+                "zz",
+                "--status",
+                "succeeded",
+            ],
+            "--artifact must be a SHA-256",
+        ),
+        (
+            [
+                "deploy",
+                "record",
+                "--release",
+                "payments/1.0",
+                "--env",
+                ENV,
+                "--artifact",
+                "a" * 64,
+                "--status",
+                "done",
+            ],
+            "--status must be one of started",
+        ),
+        (
+            [
+                "deploy",
+                "record",
+                "--release",
+                "payments/1.0",
+                "--env",
+                ENV,
+                "--artifact",
+                "a" * 64,
+                "--status",
+                "started",
+                "--pipeline-run",
+                "ftp://x",
+            ],
+            "--pipeline-run must be",
+        ),
+        (
+            ["deploy", "check", "--deployment", "DEP-77", "--name", "smoke", "--status", "pass"],
+            "no deployment DEP-77",
+        ),
+        (["deploy", "list", "--since", "yesterday"], "--since: 'yesterday' is not an ISO 8601"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_option_and_records_nothing(
+    changes: Changes, args: list[str], words: str
+) -> None:
+    changes.ready()
+    before = changes.run_ok("ledger", "status", "--output", "json")
+    result = changes.cli(*args, "--home", changes.home)
+    assert result.code == 2, result.out + result.err
+    assert words in result.err
+    assert changes.run_ok("ledger", "status", "--output", "json") == before
+
+
+def test_a_plan_that_is_not_text_or_too_large_is_refused(changes: Changes) -> None:
+    changes.ready()
+    binary = changes.tmp / "plan.bin"
+    binary.write_bytes(b"\xff\xfe\x00plan")
+    huge = changes.tmp / "plan.txt"
+    huge.write_bytes(b"x" * (1024 * 1024 + 1))
+    for plan, words in ((binary, "is not UTF-8 text (byte 0)"), (huge, "1,048,576-byte limit")):
+        result = changes.cli("change", "open", "--release", "payments/1.0", "--env", ENV,
+                             "--plan", plan, "--home", changes.home)  # fmt: skip
+        assert result.code == 2
+        assert words in result.err

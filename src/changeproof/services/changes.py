@@ -37,6 +37,7 @@ from changeproof.domain.changes import (
     parse_change_id,
 )
 from changeproof.domain.clock import Clock
+from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import (
     ConfigError,
     ConflictError,
@@ -178,6 +179,7 @@ class ChangeService:
 
     def open(self, request: OpenRequest, *, by: str) -> ChangeView:
         """Write the RFC from the store as it stands and record `change.opened`."""
+        environment_name(request.environment)
         _check_texts(request)
         if request.urgent and not (request.reason or "").strip():
             raise UsageError("an urgent change needs --reason TEXT")

@@ -30,6 +30,7 @@ from changeproof.domain.deployments import (
     deployment_id,
     parse_deployment_id,
 )
+from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.releases import ReleaseRef
@@ -112,6 +113,8 @@ class DeploymentService:
     def record(self, request: RecordRequest, *, by: str) -> DeploymentView:
         status = _status(request.status)
         artifact = _digest(request.artifact)
+        environment_name(request.environment)
+        _pipeline_run(request.pipeline_run)
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
@@ -234,6 +237,11 @@ def _view(conn: Connection, row: DeploymentRow) -> DeploymentView:
     return DeploymentView(
         row, tuple(queries.updates_of(conn, row.seq)), tuple(queries.checks_of(conn, row.seq))
     )
+
+
+def _pipeline_run(url: str | None) -> None:
+    if url is not None and (len(url) > 2000 or not url.startswith(("https://", "http://"))):
+        raise UsageError("--pipeline-run must be an http(s) URL of at most 2,000 characters")
 
 
 def _status(text: str) -> DeploymentStatus:

@@ -19,6 +19,8 @@ from changeproof.domain.changes import (
     content_digest,
     parse_change_id,
 )
+from changeproof.domain.environments import environment_name
+from changeproof.domain.errors import UsageError
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 PEOPLE = Directory.of(
@@ -119,3 +121,18 @@ def test_a_group_is_needed_only_when_its_condition_holds() -> None:
 
 def test_a_rule_survives_its_data_form() -> None:
     assert ApprovalRule.from_data(RULE.to_data()) == RULE
+
+
+@given(st.text(max_size=120))
+def test_an_environment_name_is_accepted_or_refused_naming_the_option(text: str) -> None:
+    refused: UsageError | None = None
+    try:
+        accepted = environment_name(text)
+    except UsageError as e:
+        refused = e
+    if refused is None:
+        assert accepted == text
+        assert 1 <= len(text) <= 100
+    else:
+        assert refused.message.startswith("--env ")
+        assert len(refused.message) < 300  # a hostile name is never echoed whole
