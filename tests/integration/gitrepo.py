@@ -63,3 +63,46 @@ class GitRepo:
         """`git log --numstat` for one commit: (added, deleted, path), '-' for binary."""
         text = self.git("show", "--numstat", "--format=", sha)
         return [tuple(line.split("\t", 2)) for line in text.splitlines() if line]  # type: ignore[misc]
+
+
+def every_kind_of_change(repo: GitRepo) -> None:
+    """Commits holding each kind of change the fast path reads or hands to the tree diff."""
+    text = "".join(f"line {n}\n" for n in range(40))
+    repo.commit(
+        "PAY-1 root",
+        {
+            "a.txt": text,
+            "a-b.txt": "x\n",
+            "a.b": "y\n",
+            "docs/deep/er/z.md": "z\n",
+            "logo.png": b"\x89PNG\x00\x01" * 40,
+            "empty.txt": "",
+            "no-newline.txt": "last",
+            "run.sh": "#!/bin/sh\n",
+            "é/ünïcode.txt": "u\n",
+        },
+    )
+    repo.commit(
+        "PAY-2 edit text and binary", {"a.txt": text + "end\n", "logo.png": b"\x89PNG\x00\x02"}
+    )
+    (repo.path / "run.sh").chmod(0o755)
+    repo.git("add", "run.sh")
+    repo.commit("PAY-3 mode only, and an edit", {"a.b": "y\nz\n"})
+    (repo.path / "link").symlink_to("a.txt")
+    repo.git("add", "link")
+    repo.commit("PAY-4 a symlink", {"docs/new/folder/file.md": "n\n"})
+    (repo.path / "link").unlink()
+    (repo.path / "link").symlink_to("a.b")
+    repo.git("add", "link")
+    repo.commit("PAY-5 symlink target", {"empty.txt": "now text\n"})
+    (repo.path / "link").unlink()
+    repo.commit("PAY-6 symlink turned file", {"link": "a file\n"})
+    repo.git("rm", "-q", "-r", "docs/deep")
+    repo.commit("PAY-7 delete a folder", {"no-newline.txt": "last\nmore"})
+    repo.git("mv", "a.txt", "moved.txt")
+    repo.commit("PAY-8 rename and edit", {"moved.txt": text.replace("line 3\n", "three\n")})
+    repo.git("rm", "-q", "a-b.txt")
+    repo.commit("PAY-9 file turned folder", {"a-b.txt/inside.txt": "i\n"})
+    repo.commit("PAY-10 copy of an edited file", {"copy.txt": text, "é/ünïcode.txt": "u\nv\n"})
+    repo.git("rm", "-q", "copy.txt", "logo.png")
+    repo.git("commit", "-q", "-m", "PAY-11 deletes only")

@@ -5,15 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pygit2
 import pytest
 
 from changeproof.bootstrap import open_instance
-from changeproof.domain.releases import PathChange
-from changeproof.ingest import git as git_ingest
 from changeproof.ingest.git import (
     changed_paths,
     open_repository,
@@ -24,7 +21,7 @@ from changeproof.ingest.git import (
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.services import releases as releases_service
 from tests.conftest import Cli
-from tests.integration.gitrepo import GitRepo
+from tests.integration.gitrepo import GitRepo, every_kind_of_change
 
 
 @pytest.fixture
@@ -414,90 +411,24 @@ def test_an_earlier_release_keeps_its_commits_when_a_later_one_records_them_agai
     assert rebuilt.code == 0, rebuilt.out + rebuilt.err
 
 
-def _every_kind_of_change(repo: GitRepo) -> None:
-    """Commits holding each kind of change the fast path reads or hands to the tree diff."""
-    text = "".join(f"line {n}\n" for n in range(40))
-    repo.commit(
-        "PAY-1 root",
-        {
-            "a.txt": text,
-            "a-b.txt": "x\n",
-            "a.b": "y\n",
-            "docs/deep/er/z.md": "z\n",
-            "logo.png": b"\x89PNG\x00\x01" * 40,
-            "empty.txt": "",
-            "no-newline.txt": "last",
-            "run.sh": "#!/bin/sh\n",
-            "é/ünïcode.txt": "u\n",
-        },
-    )
-    repo.commit(
-        "PAY-2 edit text and binary", {"a.txt": text + "end\n", "logo.png": b"\x89PNG\x00\x02"}
-    )
-    (repo.path / "run.sh").chmod(0o755)
-    repo.git("add", "run.sh")
-    repo.commit("PAY-3 mode only, and an edit", {"a.b": "y\nz\n"})
-    (repo.path / "link").symlink_to("a.txt")
-    repo.git("add", "link")
-    repo.commit("PAY-4 a symlink", {"docs/new/folder/file.md": "n\n"})
-    (repo.path / "link").unlink()
-    (repo.path / "link").symlink_to("a.b")
-    repo.git("add", "link")
-    repo.commit("PAY-5 symlink target", {"empty.txt": "now text\n"})
-    (repo.path / "link").unlink()
-    repo.commit("PAY-6 symlink turned file", {"link": "a file\n"})
-    repo.git("rm", "-q", "-r", "docs/deep")
-    repo.commit("PAY-7 delete a folder", {"no-newline.txt": "last\nmore"})
-    repo.git("mv", "a.txt", "moved.txt")
-    repo.commit("PAY-8 rename and edit", {"moved.txt": text.replace("line 3\n", "three\n")})
-    repo.git("rm", "-q", "a-b.txt")
-    repo.commit("PAY-9 file turned folder", {"a-b.txt/inside.txt": "i\n"})
-    repo.commit("PAY-10 copy of an edited file", {"copy.txt": text, "é/ünïcode.txt": "u\nv\n"})
-    repo.git("rm", "-q", "copy.txt", "logo.png")
-    repo.git("commit", "-q", "-m", "PAY-11 deletes only")
-
-
 @pytest.mark.parametrize("renames", [None, "copies", "false"])
-def test_changed_paths_read_fast_are_those_of_the_tree_diff(
+def test_changed_paths_read_with_git_log_are_those_of_the_tree_diff(
     repo: GitRepo, renames: str | None
 ) -> None:
-    _every_kind_of_change(repo)
+    every_kind_of_change(repo)
     (repo.path / ".git" / "info" / "attributes").write_text("*.md binary\nlogo.png diff\n")
     if renames is not None:
         repo.git("config", "diff.renames", renames)
     git = open_repository(repo.path)
     matcher = TicketMatcher(parse_ticket_spec("jira"))
     ends = resolve_range(git, "main", None)
-    serial = list(read_commits(git, ends, matcher, workers=0))
-    assert len(serial) == 11
-    for commit in serial:
+    logged = list(read_commits(git, ends, matcher))  # git log's answers where they are exact
+    assert len(logged) == 11
+    for commit in logged:
         exact = changed_paths(_git_commit(git, commit.sha), fast=False)  # libgit2's tree diff
         assert commit.paths == exact, commit.subject
-    assert read_range(git, "main", None, matcher).commits == tuple(serial)
-
-
-def test_worker_processes_read_the_same_and_broken_ones_are_replaced(
-    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _every_kind_of_change(repo)
-    git = open_repository(repo.path)
-    matcher = TicketMatcher(parse_ticket_spec("jira"))
-    ends = resolve_range(git, "main", None)
-    serial = list(read_commits(git, ends, matcher, workers=0))
-    with monkeypatch.context() as patched:
-        patched.setattr(git_ingest, "_TASK", 3)  # several tasks for two workers
-        # This process cannot read paths now: whatever it returns, the workers read.
-        patched.setattr(git_ingest, "changed_paths", _not_here)
-        assert list(read_commits(git, ends, matcher, workers=2)) == serial
-    # Workers that exit at once, or cannot start: this process reads everything itself.
-    for executable in ("/bin/true", str(repo.path / "no-such-python")):
-        with monkeypatch.context() as patched:
-            patched.setattr(sys, "executable", executable)
-            assert list(read_commits(git, ends, matcher, workers=2)) == serial
-
-
-def _not_here(commit: pygit2.Commit, fast: bool) -> tuple[PathChange, ...]:
-    raise AssertionError("paths were read in the parent process")
+    assert list(read_commits(git, ends, matcher, git=None)) == logged  # libgit2 alone
+    assert read_range(git, "main", None, matcher).commits == tuple(logged)
 
 
 def _git_commit(git: pygit2.Repository, sha: str) -> pygit2.Commit:

@@ -1,4 +1,5 @@
-"""Reading a commit range from git with libgit2 (pygit2), never by scraping `git` output.
+"""Reading a commit range from git: libgit2 (pygit2) for refs, the walk and commit facts,
+`git log` for most changed paths.
 
 `read_range(repo, to, from)` is what git means by FROM..TO: commits reachable from TO and
 not from FROM, oldest first. Per commit: parents, author, committer, Co-authored-by
@@ -10,27 +11,28 @@ brings in is the commits it merges, which are in the range themselves.
 `resolve_range` then `read_commits` do the same in two steps, for a caller that records
 commits while later ones are still being read.
 
-Changed paths are found by walking only the subtrees whose ids differ between the parent's
-tree and the commit's (libgit2's tree diff expands every subtree, changed or not), and each
-changed file's lines are counted with a blob-to-blob patch. Whenever rename detection could
-matter (a commit both adds and deletes files, or `diff.renames` asks for copies) or a change
-is anything but a file edited, added or deleted (a type or mode change, a submodule), the
-commit is read with libgit2's tree diff and `find_similar` instead, as it always was: both
-give the same paths, order and counts. Large ranges have their paths read by worker
-processes, each with the repository open on its own, while this one reads the rest.
+Refs are resolved to commit ids here, before git runs: git is handed ids, never user text.
+`git log --raw --numstat` (`changeproof.ingest.gitlog`) computes the diffs in its own
+process while this one records. Its answer is taken where it is libgit2's answer by
+construction: files edited, added or deleted, and no rename (or copy) detection to make.
+Every other commit is read here with libgit2, as it always was, and so is every commit when
+git cannot be run or its output is not what was asked for.
+
+libgit2's reading of a commit walks only the subtrees whose ids differ between the parent's
+tree and the commit's (libgit2's tree diff expands every subtree, changed or not), and counts
+each changed file's lines with a blob-to-blob patch. Whenever rename detection could matter
+(a commit both adds and deletes files, or `diff.renames` asks for copies) or a change is
+anything but a file edited, added or deleted (a type or mode change, a submodule), the
+commit is read with libgit2's tree diff and `find_similar` instead: both give the same
+paths, order and counts.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import re
-import subprocess
-import sys
-import threading
-from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import suppress
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -41,6 +43,7 @@ import pygit2
 
 from changeproof.domain.errors import InputError
 from changeproof.domain.releases import Commit, Identity, PathChange, Person
+from changeproof.ingest.gitlog import LoggedCommit, logged_changes
 from changeproof.ingest.tickets import TicketMatcher
 
 __all__ = [
@@ -57,13 +60,6 @@ __all__ = [
 _CO_AUTHOR: Final = re.compile(r"^co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.IGNORECASE | re.M)
 _REVERTS: Final = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 _LINK: Final = pygit2.enums.FileMode.LINK
-
-# A worker takes ~0.2 s to start and read its first task: below this many commits (~1 s of
-# reading) one process is about as fast, and simpler.
-PARALLEL_MIN: Final = 2_000
-_MAX_WORKERS: Final = 2  # measured on 2 cores; this process still reads commits and records
-_TASK: Final = 200  # commits per task handed to a worker: ~9 KB of SHAs on its pipe
-_AHEAD: Final = 50  # tasks workers may read ahead of the commit asked for: 10,000 commits
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,20 +138,39 @@ def read_commits(
     ends: RangeEnds,
     tickets: TicketMatcher,
     *,
-    workers: int | None = None,
-) -> Iterator[Commit]:
-    """The range's commits, oldest first. `workers` (default: up to 2 for ranges of at least
-    PARALLEL_MIN commits, else none) is how many processes read changed paths."""
+    git: str | None = "git",
+) -> Generator[Commit, None, None]:
+    """The range's commits, oldest first. Changed paths are what `git log` (run as `git`)
+    prints wherever that is libgit2's answer too, else libgit2's (`git` None: always)."""
     fast = _renames_only(repo)
-    if workers is None:
-        workers = min(_MAX_WORKERS, _cpus()) if len(ends.ids) >= PARALLEL_MIN else 0
-        workers = workers if workers >= 2 else 0  # one core: a worker only adds its start-up
-    if workers < 1:
-        for oid in ends.ids:
+    shas = [str(oid) for oid in ends.ids]
+    logged = _logged(repo, shas, git, copies=not fast)
+    with closing(logged):
+        for oid, sha, found in zip(ends.ids, shas, logged, strict=True):
             commit = _lookup(repo, oid)
-            yield _commit(commit, changed_paths(commit, fast), tickets)
+            parents = tuple(str(p) for p in commit.parent_ids)
+            if len(parents) > 1:
+                paths: tuple[PathChange, ...] = ()  # as `git log --numstat` prints none
+            elif found is not None and found.paths is not None and found.parents == parents:
+                paths = found.paths
+            else:
+                paths = changed_paths(commit, fast)
+            yield _commit(commit, sha, parents, paths, tickets)
+
+
+def _logged(
+    repo: pygit2.Repository, shas: list[str], git: str | None, copies: bool
+) -> Generator[LoggedCommit | None, None, None]:
+    if git is None:
+        yield from (None for _ in shas)
         return
-    yield from _read_in_workers(repo, ends.ids, tickets, fast, workers)
+    yield from logged_changes(
+        shas,
+        git=git,
+        git_dir=os.path.abspath(repo.path),
+        work_tree=None if repo.is_bare else os.path.abspath(repo.workdir),
+        copies=copies,
+    )
 
 
 def _lookup(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Commit:
@@ -164,186 +179,20 @@ def _lookup(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Commit:
     return commit
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _read_in_workers(
-    repo: pygit2.Repository,
-    ids: Sequence[pygit2.Oid],
+def _commit(
+    commit: pygit2.Commit,
+    sha: str,
+    parents: tuple[str, ...],
+    paths: tuple[PathChange, ...],
     tickets: TicketMatcher,
-    fast: bool,
-    workers: int,
-) -> Iterator[Commit]:
-    """Paths read by worker processes, everything else here, in the range's order.
-
-    Workers stay at most _AHEAD tasks ahead of the commit asked for, so they keep working
-    while the caller records earlier commits. A task no worker could read (it failed, or no
-    worker is left) is read here: slower, never stuck, and a git error is raised here.
-    """
-    tasks = [
-        [str(oid) for oid in ids[start : start + _TASK]] for start in range(0, len(ids), _TASK)
-    ]
-    pool = _Workers.start(os.path.abspath(repo.path), fast, workers, tasks)
-    try:
-        for number, shas in enumerate(tasks):
-            commits = [_lookup(repo, sha) for sha in shas]
-            found = None if pool is None else pool.take(number)
-            if found is None or len(found) != len(commits):
-                for commit in commits:
-                    yield _commit(commit, changed_paths(commit, fast), tickets)
-                continue
-            for commit, paths in zip(commits, found, strict=True):
-                yield _commit(commit, tuple(PathChange(*p) for p in paths), tickets)
-    finally:
-        if pool is not None:
-            pool.close()
-
-
-# A task's answer: per commit, its changed paths as PathChange fields.
-_Answer = list[list[tuple[str, int | None, int | None, str | None]]]
-# The folder holding the changeproof package: a worker started there imports this very copy.
-_SOURCE_ROOT: Final = str(Path(__file__).resolve().parents[2])
-
-
-class _Workers:
-    """`changeproof.ingest.gitworker` processes, each fed by a thread of this process.
-
-    A feeder claims the next task, keeps two on its worker's stdin pipe (a few KB: the pipes
-    never fill both ways) and files the answers by task number for `take`.
-    """
-
-    def __init__(self, tasks: Sequence[Sequence[str]]) -> None:
-        self._tasks = tasks
-        self._answers: dict[int, _Answer | None] = {}
-        self._changed = threading.Condition()
-        self._claimed = 0  # tasks handed to a worker so far
-        self._wanted = 0  # the task `take` waits for
-        self._feeding = 0  # feeders still running
-        self._closed = False
-        self._processes: list[subprocess.Popen[bytes]] = []
-        self._feeders: list[threading.Thread] = []
-
-    @classmethod
-    def start(
-        cls, repository: str, fast: bool, count: int, tasks: Sequence[Sequence[str]]
-    ) -> _Workers | None:
-        if not sys.executable:
-            return None
-        command = [sys.executable, "-m", "changeproof.ingest.gitworker", repository]
-        command.append("fast" if fast else "exact")
-        pool = cls(tasks)
-        try:
-            for _ in range(count):
-                pool._processes.append(
-                    subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-                        command,
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        cwd=_SOURCE_ROOT,
-                        start_new_session=True,  # Ctrl-C stops us; we then end the workers
-                    )
-                )
-        except OSError:
-            pool.close()
-            return None
-        pool._feeding = len(pool._processes)
-        for process in pool._processes:
-            feeder = threading.Thread(target=pool._feed, args=(process,), daemon=True)
-            pool._feeders.append(feeder)
-            feeder.start()
-        return pool
-
-    def take(self, number: int) -> _Answer | None:
-        """Task `number`'s answer: None when it is for this process to read."""
-        with self._changed:
-            self._wanted = number
-            self._changed.notify_all()
-            while number not in self._answers:
-                if number >= self._claimed and self._feeding == 0:
-                    return None  # no worker left to read it
-                self._changed.wait()
-            return self._answers.pop(number)
-
-    def close(self) -> None:
-        """End the workers: each exits at the end of its tasks' pipe, after at most the two
-        tasks it holds; one still running a second later is killed (it only reads)."""
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-        for process in self._processes:
-            if process.stdin is not None:
-                with suppress(OSError, ValueError):  # ValueError: a feeder closed it first
-                    process.stdin.close()
-        for process in self._processes:
-            try:
-                process.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for feeder in self._feeders:
-            feeder.join()
-        for process in self._processes:
-            if process.stdout is not None:
-                with suppress(OSError):
-                    process.stdout.close()
-
-    def _claim(self, wait: bool) -> int | None:
-        """The next task for a feeder; None when none is left or it would have to wait while
-        it has answers to collect (`wait` False)."""
-        with self._changed:
-            while True:
-                if self._closed or self._claimed >= len(self._tasks):
-                    return None
-                if self._claimed < self._wanted + _AHEAD:
-                    self._claimed += 1
-                    return self._claimed - 1
-                if not wait:
-                    return None
-                self._changed.wait()
-
-    def _file(self, number: int, answer: _Answer | None) -> None:
-        with self._changed:
-            self._answers[number] = answer
-            self._changed.notify_all()
-
-    def _feed(self, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdin is not None
-        assert process.stdout is not None
-        queued: deque[int] = deque()
-        try:
-            while True:
-                number = self._claim(wait=not queued)
-                if number is not None:
-                    queued.append(number)
-                    pickle.dump(self._tasks[number], process.stdin, pickle.HIGHEST_PROTOCOL)
-                    process.stdin.flush()
-                    if len(queued) < 2:
-                        continue
-                if not queued:
-                    return
-                answer: _Answer | None = pickle.load(process.stdout)  # noqa: S301 - our worker
-                self._file(queued.popleft(), answer)
-        except BaseException:  # the worker is gone, or was ended: the reader reads these itself
-            for number in queued:
-                self._file(number, None)
-        finally:
-            with self._changed:
-                self._feeding -= 1
-                self._changed.notify_all()
-
-
-def _commit(commit: pygit2.Commit, paths: tuple[PathChange, ...], tickets: TicketMatcher) -> Commit:
+) -> Commit:
     message = commit.message
     subject, _, body = message.partition("\n")
     body = body.strip("\n")
     reverts = _REVERTS.search(body)
     return Commit(
-        sha=str(commit.id),
-        parents=tuple(str(p) for p in commit.parent_ids),
+        sha=sha,
+        parents=parents,
         author=_person(commit.author),
         committer=_person(commit.committer),
         co_authors=tuple(Identity(name, email) for name, email in _CO_AUTHOR.findall(message)),
