@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
@@ -23,6 +23,8 @@ from changeproof.policy.model import Policy
 __all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact", "expert_groups"]
 
 _T = TypeVar("_T")
+# ReviewState(value) looks the value up through the Enum machinery, a microsecond a review.
+_STATES: Final = {state.value: state for state in ReviewState}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +98,13 @@ class Facts:
                 continue
             author = summary.get("author")
             platform = summary["platform"] if "platform" in summary else e.format.split("/")[0]
+            state = str(summary.get("state"))
             found.append(
                 ReviewFact(
                     seq=e.seq,
                     platform=str(platform),
                     reviewer=reviewer,
-                    state=ReviewState(str(summary.get("state"))),
+                    state=_STATES.get(state) or ReviewState(state),
                     reviewed_sha=sha,
                     author=author if isinstance(author, str) else None,
                 )

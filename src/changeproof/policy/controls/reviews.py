@@ -99,11 +99,15 @@ def latest_reviews(facts: Facts, people: People) -> tuple[Latest, ...]:
         if standing[-1].state is not ReviewState.APPROVED:
             found.append(_latest(who, standing[-1], people, where))
             continue
+        # (review, position, own change) for each approval; a Latest for the one that counts.
         approvals = [
-            _latest(who, r, people, where) for r in standing if r.state is ReviewState.APPROVED
+            (r, _position(r.reviewed_sha, where), _own_change(who, r, people))
+            for r in standing
+            if r.state is ReviewState.APPROVED
         ]
-        counting = [a for a in approvals if not a.own_change] or approvals
-        found.append(max(counting, key=lambda a: (a.position is not None, a.position or 0)))
+        counting = [a for a in approvals if not a[2]] or approvals
+        review, position, own = max(counting, key=lambda a: (a[1] is not None, a[1] or 0))
+        found.append(Latest(who, review, position, own))
     return tuple(found)
 
 
@@ -117,9 +121,14 @@ def _standing(facts: Facts) -> tuple[Latest, ...]:
 
 
 def _latest(who: Who, review: ReviewFact, people: People, where: Mapping[str, int]) -> Latest:
+    return Latest(
+        who, review, _position(review.reviewed_sha, where), _own_change(who, review, people)
+    )
+
+
+def _own_change(who: Who, review: ReviewFact, people: People) -> bool:
     author = people.login(review.author, _platform(review)) if review.author is not None else None
-    own = author is not None and who.same_as(author) is Sameness.SAME
-    return Latest(who, review, _position(review.reviewed_sha, where), own)
+    return author is not None and who.same_as(author) is Sameness.SAME
 
 
 def review_refs(facts: Facts) -> Refs[ReviewFact]:
