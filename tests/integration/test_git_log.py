@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import subprocess
@@ -146,6 +147,30 @@ def test_a_ref_that_reads_as_an_option_is_a_missing_ref(history: GitRepo) -> Non
         read_range(repo, "--output=x", None, MATCHER)
 
 
+def test_reading_a_long_range_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "long.git"
+    _fast_import(path, [([("M", b"a.txt", "100644", b"%d\n" % n)], False) for n in range(2_100)])
+    assert gc.get_freeze_count() == 0
+    assert len(_read(path)) == 2_100  # frozen now and then meanwhile
+    assert gc.get_freeze_count() == 0
+    repo = open_repository(path)
+    commits = read_commits(repo, resolve_range(repo, "main", None), MATCHER)
+    for _ in range(1_500):
+        next(commits)
+    assert gc.get_freeze_count() > 0
+    commits.close()
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # as a pre-forking server does: its frozen objects stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        assert len(_read(path)) == 2_100
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 # -- histories hypothesis builds --------------------------------------------------------------
 
 _PATHS = (
@@ -250,7 +275,8 @@ def _fast_import(path: Path, commits: list[tuple[list[tuple[object, ...]], bool]
             stream += b"data 4\nside\nfrom :%d\n" % (mark - 1)
             stream += b"M 100644 inline side-%d.txt\ndata 2\ns\n\n" % mark
         stream += b"commit refs/heads/main\nmark :%d\ncommitter %s" % (mark, who)
-        stream += b"data 7\nPAY-%d\n" % (100 + mark)
+        message = b"PAY-%d" % mark
+        stream += b"data %d\n%s\n" % (len(message), message)
         if mark > 1:
             stream += b"from :%d\n" % (mark - 1)
             if merges:

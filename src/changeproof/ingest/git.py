@@ -29,10 +29,11 @@ paths, order and counts.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
-from collections.abc import Generator
-from contextlib import closing
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -60,6 +61,7 @@ __all__ = [
 _CO_AUTHOR: Final = re.compile(r"^co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.IGNORECASE | re.M)
 _REVERTS: Final = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 _LINK: Final = pygit2.enums.FileMode.LINK
+_FREEZE_EVERY: Final = 1_000  # commits read between two gc.freeze() calls (see _long_lived)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,17 +147,40 @@ def read_commits(
     fast = _renames_only(repo)
     shas = [str(oid) for oid in ends.ids]
     logged = _logged(repo, shas, git, copies=not fast)
-    with closing(logged):
-        for oid, sha, found in zip(ends.ids, shas, logged, strict=True):
+    with closing(logged), _long_lived() as freeze:
+        for n, (oid, sha, found) in enumerate(zip(ends.ids, shas, logged, strict=True), 1):
             commit = _lookup(repo, oid)
             parents = tuple(str(p) for p in commit.parent_ids)
             if len(parents) > 1:
                 paths: tuple[PathChange, ...] = ()  # as `git log --numstat` prints none
-            elif found is not None and found.paths is not None and found.parents == parents:
-                paths = found.paths
-            else:
+            elif found is None:  # git did not answer: the walk is the fast way
                 paths = changed_paths(commit, fast)
+            elif found.paths is not None and found.parents == parents:
+                paths = found.paths
+            else:  # renames to detect, or a change only the tree diff reads: skip the walk
+                paths = _diffed_paths(commit)
+            if freeze and n % _FREEZE_EVERY == 0:
+                gc.freeze()
             yield _commit(commit, sha, parents, paths, tickets)
+
+
+@contextmanager
+def _long_lived() -> Iterator[bool]:
+    """Whether to gc.freeze() what is alive now and then while the range is read.
+
+    Callers keep the commits read (release create: until the release is recorded), ten
+    objects or so each, while they allocate freely, and each full collection of the cyclic
+    garbage collector would scan them all again: 4.4 s of 22 over 100,000 commits. Frozen,
+    they are left out of collections until the range is read. Objects are freed by
+    reference counting as ever; only cyclic garbage made meanwhile waits for the end. Not
+    done when the program froze objects itself (a pre-forking server does): its choice.
+    """
+    ours = gc.isenabled() and gc.get_freeze_count() == 0
+    try:
+        yield ours
+    finally:
+        if ours:
+            gc.unfreeze()
 
 
 def _logged(
