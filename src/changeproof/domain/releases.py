@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 COMMIT_RECORDED: Final = "commit.recorded"
+_MAX_SAFE_INT: Final = 2**53 - 1  # as canonical JSON allows: I-JSON (RFC 7493)
+_str: Final = json.encoder.encode_basestring  # json.dumps(ensure_ascii=False) for a str
 RELEASE_CREATED: Final = "release.created"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -165,8 +168,77 @@ class CommitData(CanonicalObject):
     __slots__ = ("commit",)
 
     def __init__(self, commit: Commit, items: Mapping[str, JsonValue]) -> None:
-        super().__init__(items)
+        # Encoded from the commit's typed fields rather than by CanonicalObject's checks on
+        # generic text (twice as fast, 100,000 times per large release): the same text, and
+        # RFC 8785 as it is, since every key is ASCII and `_count` checks every number.
+        dict.__init__(self, items)
         self.commit = commit
+        self.text = _commit_json(commit)
+        self.canonical = self.text.encode("utf-8")  # a lone surrogate raises, as it would there
+
+
+# Keys in sorted order, as json.dumps(sort_keys=True) writes them: one function per object.
+def _commit_json(c: Commit) -> str:
+    return "".join(
+        (
+            '{"author":',
+            _person_json(c.author),
+            ',"co_authors":[',
+            ",".join(
+                [
+                    '{"email":' + _str(i.email) + ',"name":' + _str(i.name) + "}"
+                    for i in c.co_authors
+                ]
+            ),
+            '],"committer":',
+            _person_json(c.committer),
+            ',"merge":',
+            "true" if c.merge else "false",
+            ',"message":',
+            _str(c.message),
+            ',"parents":[',
+            ",".join([_str(p) for p in c.parents]),
+            '],"paths":[',
+            ",".join([_path_json(p) for p in c.paths]),
+            '],"reverts":',
+            "null" if c.reverts is None else _str(c.reverts),
+            ',"sha":',
+            _str(c.sha),
+            ',"subject":',
+            _str(c.subject),
+            ',"tickets":[',
+            ",".join([_ticket_json(t) for t in c.tickets]),
+            "]}",
+        )
+    )
+
+
+def _person_json(p: Person) -> str:
+    return '{"email":' + _str(p.email) + ',"name":' + _str(p.name) + ',"time":' + _str(p.time) + "}"
+
+
+def _path_json(p: PathChange) -> str:
+    old = "null" if p.old_path is None else _str(p.old_path)
+    return (
+        f'{{"added":{_count(p.added)},"deleted":{_count(p.deleted)},"old_path":{old},'
+        f'"path":{_str(p.path)}}}'
+    )
+
+
+def _ticket_json(t: TicketRef) -> str:
+    closes = "true" if t.closes else "false"
+    return (
+        f'{{"closes":{closes},"key":{_str(t.key)},"source":{_str(t.source)},'
+        f'"system":{_str(t.system)}}}'
+    )
+
+
+def _count(value: int | None) -> str:
+    if value is None:
+        return "null"
+    if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        raise ValueError(f"integer {value} is outside the I-JSON safe range")
+    return str(value)
 
 
 def _person(data: object) -> Person:
