@@ -26,6 +26,7 @@ __all__ = [
     "CHANGE_REFRESHED",
     "CHANGE_REJECTED",
     "CHANGE_REVIEWED",
+    "MIGRATION_GLOBS",
     "ApprovalRecord",
     "ApprovalRule",
     "ApprovalStatus",
@@ -53,6 +54,17 @@ CHANGE_EVENTS: Final = (
     CHANGE_REJECTED,
     CHANGE_REVIEWED,
     CHANGE_EXPORTED,
+)
+
+# Where schema migrations live in the tools people use (Django, Rails, Alembic, Flyway,
+# Liquibase, golang-migrate, Prisma): a change touching one is a database change.
+MIGRATION_GLOBS: Final = (
+    "**/migrations/**",
+    "**/migrate/**",
+    "**/alembic/versions/**",
+    "**/db/changelog/**",
+    "**/flyway/**",
+    "**/prisma/migrations/**",
 )
 
 _ID: Final = re.compile(r"(?:CHG-)?([1-9][0-9]{0,17})", re.IGNORECASE)

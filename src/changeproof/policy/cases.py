@@ -54,6 +54,12 @@ from pydantic import (
 )
 
 from changeproof.domain.actors import Actor, Directory
+from changeproof.domain.changes import (
+    MIGRATION_GLOBS,
+    ApprovalRecord,
+    ChangeFact,
+    ChangeState,
+)
 from changeproof.domain.decisions import Classification, ControlStatus, Decision
 from changeproof.domain.releases import (
     Commit,
@@ -65,6 +71,7 @@ from changeproof.domain.releases import (
 )
 from changeproof.policy.errors import PolicyError, PolicyProblem
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
+from changeproof.policy.globs import matches
 from changeproof.policy.model import Policy
 from changeproof.policy.paths import KeyPath, Lines, key_text, locate, pydantic_problem
 from changeproof.policy.yaml_reader import read_yaml
@@ -185,6 +192,22 @@ class ArtifactCase(_Strict):
     sha256: _Digest
 
 
+class ApprovalCase(_Strict):
+    actor: _Text  # an actor name
+    at: Annotated[datetime, AfterValidator(_aware)] | None = None  # default: the case's now
+    stale: bool = False  # approved an earlier RFC, before the change was refreshed
+
+
+class ChangeCase(_Strict):
+    """The change request for the release, as `change open` left it: approved by these."""
+
+    urgent: bool = False
+    approvals: tuple[ApprovalCase, ...] = ()
+    rejected_by: _Text | None = None
+    rejected_reason: _Text | None = None
+    out_of_date: bool = False  # evidence was recorded after its RFC was written
+
+
 class ControlExpectation(_Strict):
     status: ControlStatus
     reason_contains: _Words = ()
@@ -228,6 +251,7 @@ class Case(_Strict):
     commits: tuple[CommitCase, ...] = ()
     evidence: tuple[EvidenceCase, ...] = ()
     artifacts: tuple[ArtifactCase, ...] = ()
+    change: ChangeCase | None = None
     expect: Expectation
 
 
@@ -322,6 +346,47 @@ def case_facts(
         urgent=case.urgent,
         urgent_reason=case.reason,
         high_risk_groups=expert_groups(policy),
+        change=_change(case, policy, commits, evidence, first, moment),
+    )
+
+
+_CASE_DIGEST: Final = "0" * 64  # the RFC a case's approvals approved
+_EARLIER_DIGEST: Final = "1" * 64
+
+
+def _change(
+    case: Case,
+    policy: Policy,
+    commits: Sequence[Commit],
+    evidence: Sequence[EvidenceFact],
+    first: int,
+    now: datetime,
+) -> ChangeFact | None:
+    """The case's change: its approvals approved the RFC of exactly the case's facts, unless
+    marked stale; `out_of_date` leaves the newest evidence out of what the RFC saw."""
+    change = case.change
+    if change is None:
+        return None
+    paths = [p.path for c in commits for p in c.paths]
+    seqs = [e.seq for e in evidence]
+    return ChangeFact(
+        id="CHG-1",
+        state=ChangeState.REJECTED if change.rejected_by is not None else ChangeState.OPEN,
+        urgent=change.urgent,
+        digest=_CASE_DIGEST,
+        approvals=tuple(
+            ApprovalRecord(
+                n + 1, a.actor, _EARLIER_DIGEST if a.stale else _CASE_DIGEST, a.at or now
+            )
+            for n, a in enumerate(change.approvals)
+        ),
+        commits=tuple(c.sha for c in commits),
+        evidence=tuple(seqs[:-1] if change.out_of_date and seqs else seqs),
+        artifacts=tuple(range(first, first + len(case.artifacts))),
+        migrations=any(matches(g, p) for g in MIGRATION_GLOBS for p in paths),
+        high_risk=any(matches(g, p) for a in policy.high_risk for g in a.paths for p in paths),
+        rejected_by=change.rejected_by,
+        rejected_reason=change.rejected_reason,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
+    MIGRATION_GLOBS,
     ApprovalRecord,
     ApprovalRule,
     ChangeFact,
@@ -32,7 +33,6 @@ from changeproof.store import releases as queries
 from changeproof.store.changes import DecisionRow
 
 __all__ = [
-    "MIGRATION_GLOBS",
     "PlanTexts",
     "approval_params",
     "approval_record",
@@ -40,16 +40,6 @@ __all__ = [
     "change_fact",
 ]
 
-# Where schema migrations live in the tools people use (Django, Rails, Alembic, Flyway,
-# Liquibase, golang-migrate, Prisma): a change touching one is a database change.
-MIGRATION_GLOBS: Final = (
-    "**/migrations/**",
-    "**/migrate/**",
-    "**/alembic/versions/**",
-    "**/db/changelog/**",
-    "**/flyway/**",
-    "**/prisma/migrations/**",
-)
 _GATE_DECISIONS: Final = 5  # the newest decisions an RFC lists
 _NUMBER: Final = re.compile(r"[0-9]+$")
 
