@@ -582,3 +582,17 @@ def test_a_plan_that_is_not_text_or_too_large_is_refused(changes: Changes) -> No
                              "--plan", plan, "--home", changes.home)  # fmt: skip
         assert result.code == 2
         assert words in result.err
+
+
+def test_a_deployer_whose_role_was_revoked_after_the_gate_is_flagged(changes: Changes) -> None:
+    release, digest = changes.ready()
+    change = changes.open(release)
+    changes.approve(change, "alan")
+    changes.approve(change, "barbara")
+    code, doc = changes.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    assert code == 0, failing(doc)
+    changes.run_ok("actor", "revoke", "pat", "--role", "production-pusher", "--actor", "admin")
+    code, deployed = changes.deploy(release, digest, "pat")
+    assert code == 1
+    assert deployed["authorized"] is False
+    assert "pat does not hold role production-pusher" in str(deployed["reason"])

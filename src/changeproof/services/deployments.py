@@ -35,6 +35,7 @@ from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.gate import recorded_policy
+from changeproof.services.separation import is_actor
 from changeproof.store import changes as queries
 from changeproof.store import ledger
 from changeproof.store import releases as release_queries
@@ -347,10 +348,7 @@ def _wrote(
         pairs = [("authored", commit.author.email), ("committed", commit.committer.email)]
         pairs += [("co-authored", a.email) for a in commit.co_authors]
         for verb, email in pairs:
-            found = people.resolve(email)
-            if email.strip().lower() in deployer.emails or (
-                found is not None and found.name == deployer.name
-            ):
+            if is_actor(people, deployer, email):
                 return f"{verb} commit {commit.sha[:12]}"
     return None
 

@@ -15,7 +15,7 @@ from changeproof.domain.changes import change_id
 from changeproof.domain.errors import PermissionDeniedError
 from changeproof.store.changes import ChangeRow
 
-__all__ = ["entitled", "independent"]
+__all__ = ["entitled", "independent", "is_actor"]
 
 
 def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
@@ -34,7 +34,7 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
         )
     for commit in _commits(row.document):
         for role in ("author", "committer"):
-            if _is(people, actor, commit.get(role)):
+            if is_actor(people, actor, commit.get(role)):
                 raise PermissionDeniedError(
                     f"{actor.name} cannot {verb} {change_id(row.seq)}: they are the {role} of "
                     f"commit {str(commit.get('sha'))[:12]}",
@@ -42,7 +42,7 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
                 )
         co_authors = commit.get("co_authors")
         for email in co_authors if isinstance(co_authors, list) else []:
-            if _is(people, actor, email):
+            if is_actor(people, actor, email):
                 raise PermissionDeniedError(
                     f"{actor.name} cannot {verb} {change_id(row.seq)}: they co-authored "
                     f"commit {str(commit.get('sha'))[:12]}",
@@ -65,7 +65,8 @@ def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
     return actor
 
 
-def _is(people: Directory, actor: Actor, email: JsonValue) -> bool:
+def is_actor(people: Directory, actor: Actor, email: JsonValue) -> bool:
+    """Whether `email` is one of `actor`'s, directly or through the directory."""
     if not isinstance(email, str):
         return False
     if email.strip().lower() in actor.emails:
