@@ -153,7 +153,8 @@ def test_reading_a_long_range_leaves_the_garbage_collector_as_it_found_it(
     path = tmp_path / "long.git"
     _fast_import(path, [([("M", b"a.txt", "100644", b"%d\n" % n)], False) for n in range(2_100)])
     assert gc.get_freeze_count() == 0
-    assert len(_read(path)) == 2_100  # frozen now and then meanwhile
+    # Frozen now and then meanwhile, and libgit2's cache emptied once: the same commits.
+    assert _read(path) == _read(path, git=None)
     assert gc.get_freeze_count() == 0
     repo = open_repository(path)
     commits = read_commits(repo, resolve_range(repo, "main", None), MATCHER)

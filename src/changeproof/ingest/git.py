@@ -62,6 +62,7 @@ _CO_AUTHOR: Final = re.compile(r"^co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.
 _REVERTS: Final = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 _LINK: Final = pygit2.enums.FileMode.LINK
 _FREEZE_EVERY: Final = 1_000  # commits read between two gc.freeze() calls (see _long_lived)
+_FREE_EVERY: Final = 2_000  # commits read between two emptyings of libgit2's object cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +148,14 @@ def read_commits(
     fast = _renames_only(repo)
     shas = [str(oid) for oid in ends.ids]
     logged = _logged(repo, shas, git, copies=not fast)
+    # A handle of our own, its object cache emptied now and then: libgit2 caches every
+    # commit and tree read, up to 256 MB, and none is read twice here.
+    reader = pygit2.Repository(repo.path)
     with closing(logged), _long_lived() as freeze:
         for n, (oid, sha, found) in enumerate(zip(ends.ids, shas, logged, strict=True), 1):
-            commit = _lookup(repo, oid)
+            if n % _FREE_EVERY == 0:
+                reader.free()  # the cache; files are opened again as needed
+            commit = _lookup(reader, oid)
             parents = tuple(str(p) for p in commit.parent_ids)
             if len(parents) > 1:
                 paths: tuple[PathChange, ...] = ()  # as `git log --numstat` prints none

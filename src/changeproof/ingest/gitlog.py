@@ -71,7 +71,7 @@ LOG_ARGUMENTS: Final = (
 _CONFIG: Final = ("-c", "diff.relative=false")  # no command-line switch before git 2.28
 
 # Output read ahead of the caller: git keeps computing while this process records a batch.
-_AHEAD_BYTES: Final = 64 << 20
+_AHEAD_BYTES: Final = 16 << 20  # ~6 s of git's output: more than recording a batch takes
 _READ: Final = 1 << 16  # a pipe's capacity: larger reads only leave half-empty buffers behind
 
 
