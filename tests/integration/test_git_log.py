@@ -130,6 +130,7 @@ def test_the_caller_s_environment_and_git_configuration_have_no_say(
         "color.ui": "always",
         "core.abbrev": "7",
         "core.quotePath": "false",
+        "core.bigFileThreshold": "10",  # bytes: every file here would be binary to git
     }.items():
         history.git("config", key, value)
     monkeypatch.setenv("GIT_DIR", str(elsewhere.path / ".git"))

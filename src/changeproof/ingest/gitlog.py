@@ -47,7 +47,8 @@ _TWO_PATHS: Final = frozenset((b"R", b"C"))  # a rename or copy names both paths
 
 # Every option that changes what is printed or how lines are counted, pinned: a user's
 # diff.renames, diff.algorithm, diff.external, diff.orderFile, diff.relative,
-# diff.ignoreSubmodules, log.showSignature, color.ui or core.abbrev has no say.
+# diff.ignoreSubmodules, core.bigFileThreshold, log.showSignature, color.ui or core.abbrev
+# has no say.
 LOG_ARGUMENTS: Final = (
     "log",
     "--no-walk=unsorted",  # exactly the commits given, in the order given
@@ -68,7 +69,12 @@ LOG_ARGUMENTS: Final = (
     "--no-show-signature",
     "--no-notes",
 )
-_CONFIG: Final = ("-c", "diff.relative=false")  # no command-line switch before git 2.28
+_CONFIG: Final = (
+    "-c",
+    "diff.relative=false",  # no command-line switch before git 2.28
+    "-c",
+    "core.bigFileThreshold=512m",  # larger blobs count as binary: libgit2's fixed limit
+)
 
 # Output read ahead of the caller: git keeps computing while this process records a batch.
 _AHEAD_BYTES: Final = 16 << 20  # ~6 s of git's output: more than recording a batch takes
