@@ -204,7 +204,9 @@ _write = st.tuples(
 _delete = st.tuples(st.just("D"), st.sampled_from(_PATHS))
 _rename = st.tuples(st.just("R"), st.sampled_from(_PATHS), st.sampled_from(_PATHS))
 _submodule = st.tuples(st.just("S"), st.sampled_from(_PATHS))
-_operation = st.one_of(_write, _write, _write, _delete, _rename, _submodule)
+# Attributes committed to a bare repository: libgit2 never reads them, nor may git.
+_attributes = st.just(("M", b".gitattributes", "100644", b"*.txt -diff\nx.bin diff\n"))
+_operation = st.one_of(_write, _write, _write, _delete, _rename, _submodule, _attributes)
 
 
 def _quoted(path: bytes) -> bytes:

@@ -76,6 +76,11 @@ _CONFIG: Final = (
     "core.bigFileThreshold=512m",  # larger blobs count as binary: libgit2's fixed limit
 )
 
+_EMPTY_TREES: Final = {  # by the length of an id: SHA-1, SHA-256
+    40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+}
+
 # Output read ahead of the caller: git keeps computing while this process records a batch.
 _AHEAD_BYTES: Final = 16 << 20  # ~6 s of git's output: more than recording a batch takes
 _READ: Final = 1 << 16  # a pipe's capacity: larger reads only leave half-empty buffers behind
@@ -249,6 +254,8 @@ def logged_changes(
     """What `git log` says each of `shas` changed, in order: one item per commit, None for
     each commit git could not answer for (it is missing or failed, or printed what was not
     asked for; a warning says which). Ending the iteration early ends git too."""
+    if not shas:
+        return
     stream = _Stream.start(git, git_dir, work_tree, shas)
     if stream is None:
         yield from (None for _ in shas)
@@ -303,6 +310,11 @@ class _Stream:
         command = [git, "--no-pager", "--no-replace-objects", f"--git-dir={git_dir}"]
         if work_tree is not None:
             command.append(f"--work-tree={work_tree}")
+        elif (empty := _EMPTY_TREES.get(len(shas[0]))) is not None:
+            # libgit2 reads no .gitattributes from the commits of a bare repository; git may
+            # read HEAD's (2.43 does) unless attr.tree names another tree. Versions older
+            # than the setting ignore it.
+            command += ["-c", f"attr.tree={empty}"]
         command += [*_CONFIG, *LOG_ARGUMENTS]
         # Nothing from the caller's environment chooses another repository, configuration,
         # object store or attribute source for git than the one libgit2 opened.
