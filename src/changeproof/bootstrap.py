@@ -9,6 +9,7 @@ from pathlib import Path
 from changeproof.domain.clock import Clock
 from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
+from changeproof.services.change_exports import ChangeExportService
 from changeproof.services.changes import ChangeService
 from changeproof.services.deployments import DeploymentService
 from changeproof.services.evidence import EvidenceService
@@ -46,6 +47,7 @@ class Instance:
     gate: GateService
     policies: PolicyService
     changes: ChangeService
+    change_exports: ChangeExportService
     deployments: DeploymentService
     clock: Clock = field(default_factory=SystemClock)
 
@@ -74,6 +76,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(db, signer, clock)
 
+    changes = ChangeService(db, unit_of_work, clock, config.ticket_links)
     return Instance(
         config=config,
         db=db,
@@ -85,8 +88,9 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         tokens=TokenService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock, signer),
         policies=PolicyService(db, unit_of_work, clock),
-        changes=ChangeService(
-            db, unit_of_work, clock, config.ticket_links, config.ticketing, home / "config.toml"
+        changes=changes,
+        change_exports=ChangeExportService(
+            changes, unit_of_work, clock, config.ticketing, home / "config.toml"
         ),
         deployments=DeploymentService(db, unit_of_work, clock),
         clock=clock,

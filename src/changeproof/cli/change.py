@@ -218,7 +218,7 @@ def export(
     """Create or update the change's ticket in ServiceNow or Jira (configured in config.toml;
     see docs/ticketing.md) and record its id, so later exports update the same record."""
     with instance_at(home) as instance:
-        view, ticket = instance.changes.export(
+        view, ticket = instance.change_exports.export(
             change, to.value, by=acting_actor(instance, actor), environ=dict(os.environ)
         )
     if output is Output.json:

@@ -9,20 +9,16 @@ to the digest that is current when it is recorded, never to one a concurrent ref
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Final
 
-import httpx
 from sqlalchemy import Connection
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     CHANGE_APPROVED,
-    CHANGE_EXPORTED,
     CHANGE_OPENED,
     CHANGE_REFRESHED,
     CHANGE_REJECTED,
@@ -39,7 +35,6 @@ from changeproof.domain.changes import (
 from changeproof.domain.clock import Clock
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import (
-    ConfigError,
     ConflictError,
     NotFoundError,
     UsageError,
@@ -55,7 +50,6 @@ from changeproof.services.change_documents import (
 )
 from changeproof.services.gate import active_policy, recorded_policy
 from changeproof.services.separation import entitled, independent
-from changeproof.services.ticketing import RemoteTicket, export_change, load_ticketing_config
 from changeproof.store import changes as queries
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
@@ -167,15 +161,11 @@ class ChangeService:
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
         ticket_links: Mapping[str, str],
-        ticketing: Mapping[str, Mapping[str, object]] | None = None,
-        config_file: Path | None = None,
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._links = ticket_links
-        self._ticketing = ticketing or {}
-        self._config_file = config_file
 
     def open(self, request: OpenRequest, *, by: str) -> ChangeView:
         """Write the RFC from the store as it stands and record `change.opened`."""
@@ -365,63 +355,6 @@ class ChangeService:
                 )
             )
         return self.show(str(row.seq))
-
-    def export(
-        self,
-        ident: str,
-        system: str,
-        *,
-        by: str,
-        environ: Mapping[str, str],
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> tuple[ChangeView, RemoteTicket]:
-        """Create or update the change's ticket in ServiceNow or Jira, then record its id
-        (`change.exported`) when it is new or the RFC's digest changed since the last export.
-
-        The remote call happens outside any transaction: the ledger is never locked while a
-        tracker answers. An export whose record fails afterwards is found again next time.
-        """
-        where = str(self._config_file) if self._config_file is not None else "config.toml"
-        table = self._ticketing.get(system)
-        if table is None and system in ("servicenow", "jira"):
-            raise ConfigError(
-                f"{where} has no [{system}] table",
-                hint="docs/ticketing.md shows what to put there",
-            )
-        config = load_ticketing_config(system, table or {}, environ, where=where)
-        view = self.show(ident)
-        last = next((e for e in reversed(view.exports) if e.system == system), None)
-        remote = (
-            None
-            if last is None
-            else RemoteTicket(config.system, last.remote_id, last.remote_key or "", last.url or "")
-        )
-        ticket = export_change(view.document(), config, remote, transport=transport, sleep=sleep)
-        if last is not None and (last.remote_id, last.digest) == (
-            ticket.remote_id,
-            view.row.digest,
-        ):
-            return view, ticket
-        with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
-            row = _change(uow.conn, view.row.seq)
-            uow.record(
-                Event(
-                    CHANGE_EXPORTED,
-                    ActorId(by),
-                    self._clock.now(),
-                    {
-                        "change": row.seq,
-                        "system": system,
-                        "remote_id": ticket.remote_id,
-                        "key": ticket.key or None,
-                        "url": ticket.url or None,
-                        "digest": row.digest,
-                    },
-                )
-            )
-        return self.show(str(view.row.seq)), ticket
 
     def _view(
         self, conn: Connection, seq: int, now: datetime, *, recorded: bool = True
