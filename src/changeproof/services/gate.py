@@ -47,7 +47,7 @@ from changeproof.policy.evaluation import evaluate
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, policy_from_document
 from changeproof.reports.vsa import InputAttestation, verification_summary
-from changeproof.services.change_documents import change_fact
+from changeproof.services.change_documents import approval_params, change_fact
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as queries
@@ -295,7 +295,12 @@ def facts_as_of(
         urgent=request.urgent,
         urgent_reason=request.reason,
         high_risk_groups=expert_groups(loaded.policy),
-        change=change_fact(conn, str(ref), request.environment, as_of),
+        # Only change-approval reads it: other environments skip the change queries.
+        change=(
+            change_fact(conn, str(ref), request.environment, as_of)
+            if approval_params(loaded, request.environment) is not None
+            else None
+        ),
     )
 
 
