@@ -99,8 +99,8 @@ def build_rfc(
     requested_by: str,
     requested_at: str,
     ticket_links: Mapping[str, str],
-) -> dict[str, JsonValue]:
-    """The RFC of putting `ref` into `environment`, as of ledger position `as_of`, with its
+) -> tuple[dict[str, JsonValue], str]:
+    """The RFC of putting `ref` into `environment`, as of ledger position `as_of`, and its
     content digest."""
     release = queries.find_release(conn, ref)
     if release is None or release.seq >= as_of:
@@ -171,8 +171,7 @@ def build_rfc(
             else None
         ),
     }
-    rfc["digest"] = content_digest(rfc)
-    return rfc
+    return rfc, content_digest(rfc)
 
 
 def _classification(decisions: Sequence[DecisionRow]) -> str:

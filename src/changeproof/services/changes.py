@@ -10,7 +10,7 @@ to the digest that is current when it is recorded, never to one a concurrent ref
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
@@ -179,7 +179,7 @@ class ChangeService:
         with self._unit_of_work() as uow:
             head = ledger.read_head(uow.conn, lock=True)
             policy = _policy_for(uow.conn, str(request.release), request.environment)
-            rfc = build_rfc(
+            rfc, digest = build_rfc(
                 uow.conn,
                 request.release,
                 request.environment,
@@ -192,7 +192,6 @@ class ChangeService:
                 requested_at=format_time(now),
                 ticket_links=self._links,
             )
-            digest = str(rfc.pop("digest"))
             review_due = None
             if request.urgent:
                 params = approval_params(policy, request.environment)
@@ -236,7 +235,7 @@ class ChangeService:
             head = ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
             policy = _policy_for(uow.conn, row.release, row.environment)
-            rfc = build_rfc(
+            rfc, digest = build_rfc(
                 uow.conn,
                 ReleaseRef.parse(row.release),
                 row.environment,
@@ -249,7 +248,6 @@ class ChangeService:
                 requested_at=str(row.document.get("requested_at")),
                 ticket_links=self._links,
             )
-            digest = str(rfc.pop("digest"))
             if digest == row.digest:
                 return self._view(uow.conn, row.seq, now, recorded=False)
             voided = sorted(
@@ -269,7 +267,7 @@ class ChangeService:
                 )
             )
         view = self.show(str(row.seq))
-        return _with(view, voided=tuple(voided))
+        return replace(view, voided=tuple(voided))
 
     def approve(
         self, ident: str, *, by: str, comment: str | None = None, digest: str | None = None
@@ -382,12 +380,6 @@ class ChangeService:
             )
         exports = tuple(queries.exports_of(conn, seq))
         return ChangeView(row, verdicts, exports, status, rule, now, recorded)
-
-
-def _with(view: ChangeView, *, voided: tuple[str, ...]) -> ChangeView:
-    return ChangeView(
-        view.row, view.verdicts, view.exports, view.status, view.rule, view.now, True, voided
-    )
 
 
 def _seq(ident: str) -> int:
