@@ -557,7 +557,7 @@ def test_with_a_token_approvals_and_deployments_act_as_its_actor_and_never_show_
             ["deploy", "check", "--deployment", "DEP-77", "--name", "smoke", "--status", "pass"],
             "no deployment DEP-77",
         ),
-        (["deploy", "list", "--since", "yesterday"], "--since: 'yesterday' is not an ISO 8601"),
+        (["deploy", "list", "--since", "yesterday"], "--since 'yesterday' is not a date or time"),
     ],
 )
 def test_bad_input_is_refused_naming_the_option_and_records_nothing(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +17,10 @@ from changeproof.cli.options import (
     instance_at,
 )
 from changeproof.cli.render import emit_json, err, out
-from changeproof.domain.errors import UsageError
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.deployments import DeploymentView, RecordRequest
 from changeproof.services.files import read_input
+from changeproof.services.policies import parse_since
 
 app = typer.Typer(help="Deployments and post-deployment checks.", no_args_is_help=True)
 
@@ -84,20 +83,14 @@ def check(
 def list_(
     env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
     since: Annotated[
-        str | None, typer.Option(help="Only deployments recorded at or after this ISO 8601 time.")
+        str | None,
+        typer.Option(help="Only deployments recorded at or after DATE or an ISO 8601 time."),
     ] = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
     """Who pushed what, where, when, with which outcome; unauthorized ones flagged."""
-    moment = None
-    if since is not None:
-        try:
-            moment = datetime.fromisoformat(since)
-        except ValueError:
-            raise UsageError(f"--since: {since!r} is not an ISO 8601 time") from None
-        if moment.tzinfo is None:
-            raise UsageError(f"--since: {since!r} needs a time zone (e.g. 2026-11-01T00:00:00Z)")
+    moment = None if since is None else parse_since(since)
     with instance_at(home) as instance:
         views = instance.deployments.list(environment=env, since=moment)
     if output is Output.json:
