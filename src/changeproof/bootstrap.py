@@ -73,8 +73,8 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         db.dispose()
         raise
 
-    def unit_of_work() -> UnitOfWork:
-        return UnitOfWork(db, signer, clock)
+    def unit_of_work(*, optimistic: bool = False) -> UnitOfWork:
+        return UnitOfWork(db, signer, clock, optimistic=optimistic)
 
     changes = ChangeService(db, unit_of_work, clock, config.ticket_links)
     return Instance(

@@ -4,14 +4,21 @@ classification path, each asserting the exit code, the failing controls and the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from changeproof.bootstrap import open_instance
+from changeproof.bootstrap import Instance, open_instance
+from changeproof.domain.decisions import ControlStatus
 from changeproof.domain.releases import ReleaseRef
-from changeproof.services.gate import GateRequest
-from tests.conftest import Cli
+from changeproof.ledger import NoteSigner
+from changeproof.services.evidence import AttestKind
+from changeproof.services.gate import GateRequest, GateService
+from changeproof.services.instance import load_config, load_signer
+from changeproof.store import ledger
+from changeproof.store.unit_of_work import UnitOfWork
+from tests.conftest import Cli, ints
 from tests.integration.gitrepo import GitRepo
 
 POLICY = """
@@ -316,3 +323,65 @@ def test_every_recorded_decision_replays_to_the_same_verdict(scenario: Scenario)
         result = scenario.cli("decision", "replay", str(seq), "--home", scenario.home, "-o", "json")
         assert result.code == 0, result.err
         assert json.loads(result.out)["same"] is True
+
+
+class _WrittenBehindItsBack(UnitOfWork):
+    """An optimistic unit of work during whose reads another instance records something."""
+
+    def __init__(self, instance: Instance, signer: NoteSigner, meanwhile: Callable[[], object]):
+        super().__init__(instance.db, signer, instance.clock, optimistic=True)
+        self._meanwhile = meanwhile
+
+    def __enter__(self) -> UnitOfWork:
+        super().__enter__()
+        ledger.read_head(self.conn)  # the snapshot begins with the first read
+        self._meanwhile()
+        return self
+
+
+def test_a_decision_whose_facts_went_stale_is_made_again_on_the_new_ones(
+    scenario: Scenario,
+) -> None:
+    """The gate reads and records in one transaction holding no lock; when another writer
+    appends meanwhile (here: a failing test run), nothing of the stale decision is recorded
+    and the release is decided again, under the ledger's lock, on what is now recorded."""
+    release = _compliant(scenario)
+    failing_run = scenario.tmp / "failing.xml"
+    failing_run.write_text(
+        '<testsuite name="pytest" tests="1"><testcase classname="t" name="test_refund">'
+        '<failure message="boom">assert 1 == 2</failure></testcase></testsuite>'
+    )
+    signer = load_signer(load_config(scenario.home))
+    attempts: list[bool] = []
+    with open_instance(scenario.home) as instance, open_instance(scenario.home) as other:
+
+        def record_failing_run() -> object:
+            return other.evidence.attest(
+                AttestKind.TEST_RESULTS, [failing_run], ReleaseRef.parse(release), actor="ci"
+            )
+
+        def unit_of_work(*, optimistic: bool = False) -> UnitOfWork:
+            attempts.append(optimistic)
+            if not optimistic:
+                return UnitOfWork(instance.db, signer, instance.clock)
+            return _WrittenBehindItsBack(instance, signer, record_failing_run)
+
+        gate = GateService(instance.db, unit_of_work, instance.clock)
+        request = GateRequest(ReleaseRef.parse(release), "production", scenario.policy, "pat")
+        result = gate.decide(request, actor="ci")
+
+    assert attempts == [True, False]
+    assert not result.decision.allowed
+    reasons = {c.id: c.reason for c in result.decision.controls if c.status is ControlStatus.FAIL}
+    assert set(reasons) == {"tests-passed"}
+    assert "test_refund" in reasons["tests-passed"]
+    (failing_seq,) = ints(
+        scenario.home,
+        "SELECT seq FROM evidence WHERE kind = 'test-run' ORDER BY seq DESC LIMIT 1",
+    )
+    assert result.as_of_seq > failing_seq
+    assert ints(
+        scenario.home, "SELECT seq FROM ledger_events WHERE event_type = 'gate.decided'"
+    ) == [result.seq]
+    verified = scenario.cli("ledger", "verify", "--home", scenario.home)
+    assert verified.code == 0, verified.err

@@ -4,6 +4,11 @@ The facts are read as of one ledger position, the policy is recorded by its dige
 and the decision records both, so any verdict can be replayed later from the ledger
 alone (`replay`).
 
+A decision reads, evaluates and records in one transaction that holds no lock while it
+reads (an optimistic unit of work), so concurrent gates read side by side and the decision
+lands right after the head it read. When another writer appended meanwhile, nothing of it is
+recorded and the release is decided again under the ledger's lock.
+
 With `attestation`, the decision is also written as a SLSA verification summary (see
 `changeproof.reports.vsa`) in a DSSE envelope signed by the instance key, once the decision
 is recorded (the summary names its ledger entry); nothing is written when the gate errs.
@@ -15,7 +20,7 @@ import base64
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +58,7 @@ from changeproof.store import ledger
 from changeproof.store import releases as queries
 from changeproof.store.actors import directory
 from changeproof.store.database import Database
-from changeproof.store.unit_of_work import UnitOfWork
+from changeproof.store.unit_of_work import StaleSnapshotError, UnitOfWorkFactory
 
 __all__ = [
     "GateRequest",
@@ -110,7 +115,7 @@ class GateService:
     def __init__(
         self,
         db: Database,
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: UnitOfWorkFactory,
         clock: Clock,
         signer: NoteSigner | None = None,  # the instance key, to sign attestations with
     ) -> None:
@@ -119,6 +124,9 @@ class GateService:
         self._clock = clock
         self._signer = signer
         self._policy_files = PolicyFiles()
+        # Digests of policies the ledger holds: a recorded policy stays recorded, so each is
+        # looked up once per service, not once per decision.
+        self._recorded_policies: set[str] = set()
 
     def decide(self, request: GateRequest, *, actor: str) -> GateResult:
         if request.urgent and not (request.reason or "").strip():
@@ -128,23 +136,47 @@ class GateService:
         signer = None
         if request.attestation is not None:
             signer = self._attestation_signer(request, request.attestation)
+        from_file = None
         if request.policy_file is not None:
-            loaded = self._policy_files.load(request.policy_file)
+            from_file = self._policy_files.load(request.policy_file)
         now = self._clock.now()
-        with self._db.read() as conn:
-            if request.policy_file is None:
-                loaded = active_policy(conn)
-            as_of = ledger.read_head(conn).tree_size
+        try:
+            result, facts, subjects = self._decide(request, from_file, now, actor, optimistic=True)
+        except StaleSnapshotError:
+            # Another writer appended while this decision read: decide again, holding the
+            # ledger's lock from the first read, which cannot go stale.
+            result, facts, subjects = self._decide(request, from_file, now, actor, optimistic=False)
+        if signer is None or request.attestation is None:
+            return result
+        _attest(signer, request.attestation, result, facts, subjects, now)
+        return replace(result, attestation=request.attestation)
+
+    def _decide(
+        self,
+        request: GateRequest,
+        from_file: LoadedPolicy | None,
+        now: datetime,
+        actor: str,
+        *,
+        optimistic: bool,
+    ) -> tuple[GateResult, Facts, tuple[Subject, ...]]:
+        """Read the facts, evaluate and record, in one unit of work: the decision is recorded
+        as of the very head it read, with no write in between."""
+        with self._unit_of_work(optimistic=optimistic) as uow:
+            conn = uow.conn
+            as_of = ledger.read_head(conn, lock=not optimistic).tree_size
+            loaded = from_file if from_file is not None else active_policy(conn)
             facts = facts_as_of(conn, request, loaded, as_of, now)
-        subjects = _subjects(facts)
-        if request.attestation is not None and not subjects:
-            raise UsageError(
-                f"an attestation is about an artifact, and {request.release} has none recorded",
-                hint="give --artifact DIGEST, or record one with `changeproof attest artifact`",
-            )
-        decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
-        with self._unit_of_work() as uow:
-            if not recorded.policy_recorded(uow.conn, loaded.digest):
+            subjects = _subjects(facts)
+            if request.attestation is not None and not subjects:
+                raise UsageError(
+                    f"an attestation is about an artifact, and {request.release} has none recorded",
+                    hint="give --artifact DIGEST, or record one with `changeproof attest artifact`",
+                )
+            decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
+            if loaded.digest not in self._recorded_policies and not recorded.policy_recorded(
+                conn, loaded.digest
+            ):
                 uow.record(
                     Event(
                         POLICY_RECORDED,
@@ -163,11 +195,8 @@ class GateService:
             # Encoded once, for the ledger entry and the projection alike: at thousands of
             # commits a decision carries 1,500 evidence references.
             uow.record(Event(GATE_DECIDED, ActorId(actor), now, CanonicalObject(data)))
-        result = GateResult(decision, uow.recorded[-1].seq, as_of)
-        if signer is None or request.attestation is None:
-            return result
-        _attest(signer, request.attestation, result, facts, subjects, now)
-        return replace(result, attestation=request.attestation)
+        self._recorded_policies.add(loaded.digest)
+        return GateResult(decision, uow.recorded[-1].seq, as_of), facts, subjects
 
     def _attestation_signer(self, request: GateRequest, path: Path) -> NoteSigner:
         """The key to sign with; refuses, before anything is recorded, an attestation that

@@ -21,6 +21,10 @@ from changeproof.domain.errors import ConfigError, UnavailableError
 __all__ = ["Database", "normalize_url"]
 
 _BUSY_TIMEOUT_MS: Final = 60_000
+# A write from a read transaction whose snapshot is no longer the newest (SQLite, in WAL mode,
+# without waiting), and a row changed since a REPEATABLE READ transaction began (PostgreSQL).
+_SQLITE_BUSY_SNAPSHOT: Final = 517
+_SERIALIZATION_FAILURE: Final = "40001"
 # Pages a connection keeps in memory (SQLite's default is 2 MB): the indexes keyed by commit
 # id, path or ticket take random inserts, and past the cache each insert rereads and spills
 # pages. At 64 MB, release create over 100,000 commits spends 2.7 s in inserts instead of 5.
@@ -73,6 +77,24 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction seeing one consistent snapshot."""
+        with self._snapshot() as conn:
+            yield conn
+
+    @contextmanager
+    def optimistic(self) -> Iterator[Connection]:
+        """A transaction that reads one snapshot, holding no lock, and may then append: its
+        first write fails (see `is_stale_snapshot`) when another appended since it began."""
+        with self._snapshot() as conn:
+            yield conn
+
+    def is_stale_snapshot(self, error: exc.DBAPIError) -> bool:
+        """Whether `error` refused an `optimistic` transaction's write for a newer commit."""
+        if self.dialect == "sqlite":
+            return getattr(error.orig, "sqlite_errorcode", None) == _SQLITE_BUSY_SNAPSHOT
+        return getattr(error.orig, "sqlstate", None) == _SERIALIZATION_FAILURE
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
         with self._translate(), self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -87,7 +109,7 @@ class Database:
         try:
             yield
         except exc.OperationalError as e:
-            if _is_connection_error(e):
+            if not self.is_stale_snapshot(e) and _is_connection_error(e):
                 raise UnavailableError(
                     f"cannot reach the database {self.display_url()}: {_first_line(e.orig)}"
                 ) from e

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Final
 
 from sqlalchemy import Connection, select
 
 from changeproof.domain.canonical import CanonicalObject
 from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
 from changeproof.domain.events import RecordedEvent, format_time
+from changeproof.store.driver import DriverCursor
 from changeproof.store.projections import projects
-from changeproof.store.schema import decisions, policies, policy_activations
+from changeproof.store.schema import policies, policy_activations
 
 __all__: list[str] = []
 
@@ -62,26 +64,33 @@ def _activations(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         )
 
 
-@projects(GATE_DECIDED)
+_DECISION_COLUMNS: Final = (
+    "seq, release, environment, allowed, classification, policy_digest, deployer, artifact, "
+    "urgent, as_of_seq, actor, decided_at, document"
+)
+
+
+@projects(GATE_DECIDED, batched=True)
 def _decisions(conn: Connection, events: Sequence[RecordedEvent]) -> None:
-    conn.execute(
-        decisions.insert(),
+    # A gate decision is the most frequent single write: straight to the driver.
+    DriverCursor(conn).executemany(
+        f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES ({', '.join('?' * 13)})",  # noqa: S608
         [
-            {
-                "seq": event.seq,
-                "release": event.data["release"],
-                "environment": event.data["environment"],
-                "allowed": event.data["allowed"],
-                "classification": event.data["classification"],
-                "policy_digest": event.data["policy_digest"],
-                "deployer": event.data.get("deployer"),
-                "artifact": event.data.get("artifact"),
-                "urgent": event.data["classification"] == "urgent",
-                "as_of_seq": event.data["as_of_seq"],
-                "actor": event.actor,
-                "decided_at": format_time(event.time),
-                "document": _json(event.data),
-            }
+            (
+                event.seq,
+                event.data["release"],
+                event.data["environment"],
+                bool(event.data["allowed"]),
+                event.data["classification"],
+                event.data["policy_digest"],
+                event.data.get("deployer"),
+                event.data.get("artifact"),
+                event.data["classification"] == "urgent",
+                event.data["as_of_seq"],
+                event.actor,
+                format_time(event.time),
+                _json(event.data),
+            )
             for event in events
         ],
     )

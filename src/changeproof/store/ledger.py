@@ -6,17 +6,26 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Any, Final, cast
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select
 
 from changeproof.domain.errors import IntegrityError
 from changeproof.domain.events import EncodedEvent
 from changeproof.ledger import CompactRange, Entry, MissingNodeError
 from changeproof.ledger.merkle import Subtree
-from changeproof.store.schema import ledger_checkpoints, ledger_events, ledger_head, ledger_subtrees
+from changeproof.store.driver import DriverCursor
+from changeproof.store.schema import ledger_checkpoints, ledger_events, ledger_subtrees
 
-__all__ = ["Appended", "Head", "SqlHashSource", "SqlLogSource", "append", "read_head"]
+__all__ = [
+    "Appended",
+    "Head",
+    "SqlHashSource",
+    "SqlLogSource",
+    "begin_append",
+    "finish_append",
+    "read_head",
+]
 
 _PAGE: Final = 10_000
 _IN_CHUNK: Final = 900
@@ -32,66 +41,97 @@ class Head:
 
 @dataclass(frozen=True, slots=True)
 class Appended:
+    """An append under way: the head locked, the new entries numbered and hashed in memory,
+    nothing written yet (`finish_append` writes it all)."""
+
     first_seq: int
     leaf_hashes: list[bytes]
-    head: Head
+    head: Head  # the head once the entries are in
+    rows: list[tuple[int, bytes, bytes, str]]  # (seq, leaf hash, body, event type)
+    completed: list[tuple[int, int, bytes]]  # (height, idx, hash) of subtrees to store
+
+
+_HEAD: Final = "SELECT tree_size, root_hash, edge FROM ledger_head WHERE id = 1"
+# A statement of its own, after the head's lock: on PostgreSQL a statement that waited for
+# the lock sees the head as the previous appender left it, but other tables as they were
+# when it began, so the newest checkpoint must be read by the next statement.
+_NEWEST_SIGNED: Final = (
+    "SELECT tree_size, root_hash FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"
+)
 
 
 def read_head(conn: Connection, *, lock: bool = False) -> Head:
-    head = ledger_head.c
-    query = select(head.tree_size, head.root_hash, head.edge).where(head.id == 1)
-    if lock:
-        # PostgreSQL appenders queue here; on SQLite, BEGIN IMMEDIATE already holds the lock.
-        query = query.with_for_update()
-    row = conn.execute(query).one()
-    return Head(
-        int(row.tree_size), bytes(row.root_hash), None if row.edge is None else bytes(row.edge)
-    )
+    cursor = DriverCursor(conn)
+    # PostgreSQL appenders queue on this row lock; on SQLite, BEGIN IMMEDIATE already holds
+    # the database's one write lock.
+    cursor.execute(_HEAD + _for_update(conn, lock))
+    return _head(_one(cursor))
 
 
-def _newest_signed_state(conn: Connection) -> tuple[int, bytes] | None:
-    row = conn.execute(
-        select(ledger_checkpoints.c.tree_size, ledger_checkpoints.c.root_hash)
-        .order_by(ledger_checkpoints.c.tree_size.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else (int(row.tree_size), bytes(row.root_hash))
+def _for_update(conn: Connection, lock: bool) -> str:
+    return " FOR UPDATE" if lock and conn.dialect.name == "postgresql" else ""
 
 
-def append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
-    """Append `events` as the next entries; the caller's transaction commits or drops them all."""
-    head = read_head(conn, lock=True)
+def _one(cursor: DriverCursor) -> Sequence[Any]:
+    row = cursor.fetchone()
+    if row is None:
+        raise IntegrityError("the store has no ledger head row", hint=_VERIFY_HINT)
+    return row
+
+
+def _head(row: Sequence[Any]) -> Head:
+    tree_size, root_hash, edge = row
+    return Head(int(tree_size), bytes(root_hash), None if edge is None else bytes(edge))
+
+
+def begin_append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
+    """Lock the head and work out `events` as the next entries; nothing is written until
+    `finish_append`, in the same transaction, which commits or drops them all."""
+    cursor = DriverCursor(conn)
+    cursor.execute(_HEAD + _for_update(conn, True))
+    head = _head(_one(cursor))
+    cursor.execute(_NEWEST_SIGNED)
+    newest = cursor.fetchone()
+    signed = None if newest is None else (int(newest[0]), bytes(newest[1]))
     first = head.tree_size
-    tree = _load_edge(conn, head)
+    tree = _load_edge(conn, head, signed)
     seqs = range(first, first + len(events))
     bodies = [e.body(seq) for seq, e in zip(seqs, events, strict=True)]
     sha = hashlib.sha256
     leaves = [sha(b"\x00" + body).digest() for body in bodies]
     completed = tree.extend(leaves)
-    marker = _marker(conn)
-    conn.exec_driver_sql(
-        f"INSERT INTO ledger_events (seq, leaf_hash, body, event_type) "  # noqa: S608
-        f"VALUES ({marker}, {marker}, {marker}, {marker})",
-        list(zip(seqs, leaves, bodies, [e.event_type for e in events], strict=True)),
-    )
-    if completed:
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_subtrees (height, idx, hash) "  # noqa: S608
-            f"VALUES ({marker}, {marker}, {marker})",
-            completed,
-        )
+    rows = list(zip(seqs, leaves, bodies, [e.event_type for e in events], strict=True))
     new_head = Head(tree.size, tree.root(), b"".join(tree.edge))
-    conn.execute(
-        update(ledger_head)
-        .where(ledger_head.c.id == 1)
-        .values(tree_size=new_head.tree_size, root_hash=new_head.root_hash, edge=new_head.edge)
+    return Appended(first, leaves, new_head, rows, completed)
+
+
+def finish_append(conn: Connection, appended: Appended, note: str, signed_at: str) -> None:
+    """Write the entries, the subtrees they complete, the new head and its signed
+    checkpoint (in `driver.batch(conn)`: one round trip on PostgreSQL)."""
+    cursor = DriverCursor(conn)
+    head = appended.head
+    cursor.executemany(
+        "INSERT INTO ledger_events (seq, leaf_hash, body, event_type) VALUES (?, ?, ?, ?)",
+        appended.rows,
     )
-    return Appended(first_seq=first, leaf_hashes=leaves, head=new_head)
+    cursor.executemany(
+        "INSERT INTO ledger_subtrees (height, idx, hash) VALUES (?, ?, ?)", appended.completed
+    )
+    cursor.execute(
+        "UPDATE ledger_head SET tree_size = ?, root_hash = ?, edge = ? WHERE id = 1",
+        (head.tree_size, head.root_hash, head.edge),
+    )
+    cursor.execute(
+        "INSERT INTO ledger_checkpoints (tree_size, root_hash, note, signed_at) "
+        "VALUES (?, ?, ?, ?)",
+        (head.tree_size, head.root_hash, note, signed_at),
+    )
 
 
-def _load_edge(conn: Connection, head: Head) -> CompactRange:
+def _load_edge(conn: Connection, head: Head, signed: tuple[int, bytes] | None) -> CompactRange:
     """The tree's right edge, refused unless it rebuilds the root the head and the newest
-    checkpoint state: otherwise the next checkpoint would sign a root nobody can verify."""
+    checkpoint (`signed`) state: otherwise the next checkpoint would sign a root nobody can
+    verify."""
     size = head.tree_size
     tree = None
     if head.edge is not None and len(head.edge) == 32 * size.bit_count():
@@ -103,10 +143,9 @@ def _load_edge(conn: Connection, head: Head) -> CompactRange:
             tree = CompactRange.load(SqlHashSource(conn), size)
     except MissingNodeError as e:
         raise IntegrityError(f"cannot append: {e}", hint=_VERIFY_HINT) from e
-    newest = _newest_signed_state(conn)
     stated = {(head.tree_size, head.root_hash)}
-    if newest is not None:
-        stated.add(newest)
+    if signed is not None:
+        stated.add(signed)
     if stated != {(head.tree_size, tree.root())}:
         raise IntegrityError(
             "cannot append: the stored hashes do not rebuild the signed root of the ledger's "
@@ -114,14 +153,6 @@ def _load_edge(conn: Connection, head: Head) -> CompactRange:
             hint=_VERIFY_HINT,
         )
     return tree
-
-
-def insert_checkpoint(conn: Connection, head: Head, note: str, signed_at: str) -> None:
-    conn.execute(
-        ledger_checkpoints.insert().values(
-            tree_size=head.tree_size, root_hash=head.root_hash, note=note, signed_at=signed_at
-        )
-    )
 
 
 def newest_checkpoint(conn: Connection) -> tuple[int, str] | None:
@@ -151,10 +182,6 @@ def _height_groups(by_height: Mapping[int, list[int]]) -> Iterator[list[tuple[in
             size += len(chunk)
     if group:
         yield group
-
-
-def _marker(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 class SqlHashSource:
@@ -203,13 +230,12 @@ class SqlLogSource:
     def entry_batches(self, start: int = 0, stop: int | None = None) -> Iterator[Sequence[Entry]]:
         # The driver's own cursor, in this transaction: both drivers already return
         # (int, bytes, bytes) rows, and skipping Row objects is most of a verify pass's cost.
-        marker = _marker(self._conn)
-        bound = "" if stop is None else f" AND seq < {marker}"
+        bound = "" if stop is None else " AND seq < ?"
         sql = (
-            f"SELECT seq, leaf_hash, body FROM ledger_events WHERE seq >= {marker}{bound} "  # noqa: S608
+            f"SELECT seq, leaf_hash, body FROM ledger_events WHERE seq >= ?{bound} "  # noqa: S608
             f"ORDER BY seq LIMIT {int(self._page)}"
         )
-        cursor = self._conn.connection.cursor()
+        cursor = DriverCursor(self._conn)
         try:
             at = start
             while stop is None or at < stop:

@@ -25,6 +25,7 @@ from changeproof.domain.releases import (
     commit_from_data,
     record_json,
 )
+from changeproof.store.driver import DriverCursor
 from changeproof.store.ledger import SqlLogSource
 from changeproof.store.schema import (
     PROJECTION_TABLES,
@@ -43,27 +44,36 @@ __all__ = ["Difference", "apply", "compare_with_rebuild", "first_orphan", "rebui
 
 Projector = Callable[[Connection, Sequence[RecordedEvent]], None]
 _PROJECTORS: dict[str, Projector] = {}
+# Projectors that only write, through the driver cursor, to tables no projector reads: they
+# may run after the others, in the unit of work's batch with the ledger's rows.
+_BATCHED: set[str] = set()
 
 
-def projects(event_type: str) -> Callable[[Projector], Projector]:
+def projects(event_type: str, *, batched: bool = False) -> Callable[[Projector], Projector]:
     def register(function: Projector) -> Projector:
         _PROJECTORS[event_type] = function
+        if batched:
+            _BATCHED.add(event_type)
         return function
 
     return register
 
 
-def apply(conn: Connection, events: Iterable[RecordedEvent]) -> None:
+def apply(
+    conn: Connection, events: Iterable[RecordedEvent], *, batched: bool | None = None
+) -> None:
+    """Apply each event's projection; with `batched` True or False, only the projections
+    registered as batched, or only the others."""
     for event_type, run in groupby(events, key=lambda e: e.type):
         projector = _PROJECTORS.get(event_type)
-        if projector is not None:
+        if projector is not None and batched in (None, event_type in _BATCHED):
             projector(conn, list(run))
 
 
 _ARTIFACT_COLUMNS: Final = "seq, service, version, name, size, sha256, actor, recorded_at, release"
 
 
-@projects(ARTIFACT_RECORDED)
+@projects(ARTIFACT_RECORDED, batched=True)
 def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     # The busiest projection: tuples straight to the driver, as the ledger insert does.
     rows = []
@@ -83,9 +93,8 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 release if isinstance(release, str) else None,
             )
         )
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES ({', '.join([marker] * 9)})",  # noqa: S608
+    DriverCursor(conn).executemany(
+        f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES ({', '.join('?' * 9)})",  # noqa: S608
         rows,
     )
 

@@ -4,6 +4,11 @@
         uow.record(event)
     uow.recorded   # the entries, with their seq, once committed
 
+A unit of work holds the ledger's write lock from its start (SQLite) or from its first
+locked read of the head (PostgreSQL). An optimistic one holds none while it reads: it reads
+one snapshot and appends only if nobody appended since, else raises StaleSnapshotError and
+records nothing, for the caller to do its work again the usual way.
+
 On leaving the block the pending events are appended to the ledger, applied to the
 projections and covered by a new signed checkpoint, all in one transaction: a crash at
 any point leaves either all of it or none of it.
@@ -14,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
@@ -24,15 +30,23 @@ from changeproof.domain.events import EncodedEvent, Event, RecordedEvent, Seq, f
 from changeproof.ledger import Checkpoint, NoteSigner
 from changeproof.store import ledger, projections
 from changeproof.store.database import Database
+from changeproof.store.driver import batch
 
-__all__ = ["UnitOfWork"]
+__all__ = ["StaleSnapshotError", "UnitOfWork", "UnitOfWorkFactory"]
+
+
+class StaleSnapshotError(ConflictError):
+    """An optimistic unit of work read a ledger that grew before it could append."""
 
 
 class UnitOfWork:
-    def __init__(self, db: Database, signer: NoteSigner, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, signer: NoteSigner, clock: Clock, *, optimistic: bool = False
+    ) -> None:
         self._db = db
         self._signer = signer
         self._clock = clock
+        self._optimistic = optimistic
         self._pending: list[tuple[Event, EncodedEvent]] = []
         self._transaction: AbstractContextManager[Connection] | None = None
         self._conn: Connection | None = None
@@ -51,7 +65,7 @@ class UnitOfWork:
         self._pending.append((event, event.encode()))
 
     def __enter__(self) -> UnitOfWork:
-        self._transaction = self._db.write()
+        self._transaction = self._db.optimistic() if self._optimistic else self._db.write()
         self._conn = self._transaction.__enter__()
         return self
 
@@ -69,6 +83,14 @@ class UnitOfWork:
             self._transaction.__exit__(type(error), error, error.__traceback__)
             self._reset()
             raise self._diagnose(error) from error
+        except sa_exc.OperationalError as error:
+            self._transaction.__exit__(type(error), error, error.__traceback__)
+            self._reset()
+            if self._optimistic and self._db.is_stale_snapshot(error):
+                raise StaleSnapshotError(
+                    "the ledger grew while this unit of work read it; nothing was recorded"
+                ) from error
+            raise
         except BaseException as error:
             self._transaction.__exit__(type(error), error, error.__traceback__)
             self._reset()
@@ -102,12 +124,17 @@ class UnitOfWork:
 
     def _append(self) -> None:
         conn = self.conn
-        appended = ledger.append(conn, [encoded for _, encoded in self._pending])
+        appended = ledger.begin_append(conn, [encoded for _, encoded in self._pending])
         self.recorded = list(_as_recorded(appended.first_seq, self._pending))
-        projections.apply(conn, self.recorded)
+        # The seqs are fixed once the head is locked, so the projections can come first and
+        # the ledger's rows and checkpoint last, in one batch (one round trip on PostgreSQL)
+        # with the projections that write through the driver.
+        projections.apply(conn, self.recorded, batched=False)
         head = appended.head
         note = self._signer.sign(Checkpoint(self._signer.name, head.tree_size, head.root_hash))
-        ledger.insert_checkpoint(conn, head, note, format_time(self._clock.now()))
+        with batch(conn):
+            projections.apply(conn, self.recorded, batched=True)
+            ledger.finish_append(conn, appended, note, format_time(self._clock.now()))
         self.checkpoint_note = note
 
 
@@ -120,3 +147,7 @@ def _as_recorded(first: int, pending: list[tuple[Event, EncodedEvent]]) -> Itera
             time=event.time,
             data=event.data,
         )
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, optimistic: bool = False) -> UnitOfWork: ...

@@ -1,0 +1,91 @@
+"""The database driver's own cursor, for the few statements every write runs.
+
+SQLAlchemy Core compiles, cache-keys and wraps each statement it runs; a unit of work that
+records one event (a gate decision) runs half a dozen fixed statements, and through Core they
+cost more than the database takes to do them. Here they are fixed SQL text in qmark style
+(`?`), given to the transaction's own DBAPI cursor with the driver's placeholder.
+
+On PostgreSQL each statement is also a round trip to the server. `batch(conn)` sends the
+driver-cursor statements inside it together (psycopg's pipeline mode): the server runs them
+in order, the client waits once, when it fetches a row or the batch ends.
+
+Driver errors come out wrapped as SQLAlchemy's (`IntegrityError`, `OperationalError`, ...),
+as from any other statement, so callers tell a conflict or a lost server the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+from sqlalchemy import Connection
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine.interfaces import DBAPICursor, DBAPIModule
+
+__all__ = ["DriverCursor", "batch"]
+
+
+class DriverCursor:
+    """The DBAPI cursor of `conn`'s transaction, taking SQL written with `?` placeholders."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._qmark = conn.dialect.paramstyle == "qmark"
+        self._cursor: DBAPICursor = conn.connection.cursor()
+
+    def execute(self, text: str, params: Sequence[object] = ()) -> None:
+        sql = text if self._qmark else text.replace("?", "%s")
+        with _wrapped(self._conn, sql, self._cursor):
+            self._cursor.execute(sql, params)
+
+    def executemany(self, text: str, rows: Sequence[Sequence[object]]) -> None:
+        if len(rows) == 1:  # psycopg's executemany sets up a pipeline of its own: not for one
+            self.execute(text, rows[0])
+        elif rows:
+            sql = text if self._qmark else text.replace("?", "%s")
+            with _wrapped(self._conn, sql, self._cursor):
+                self._cursor.executemany(sql, rows)
+
+    def fetchone(self) -> Sequence[Any] | None:
+        with _wrapped(self._conn, "(fetching a row)", self._cursor):
+            return cast(Sequence[Any] | None, self._cursor.fetchone())
+
+    def fetchall(self) -> Sequence[Sequence[Any]]:
+        with _wrapped(self._conn, "(fetching rows)", self._cursor):
+            return cast(Sequence[Sequence[Any]], self._cursor.fetchall())
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+@contextmanager
+def batch(conn: Connection) -> Iterator[None]:
+    """`DriverCursor` statements run inside go to the server together where the driver can.
+
+    Not for Core statements: in psycopg's pipeline mode SQLAlchemy sees no rows. Not nested:
+    an inner batch waits for the server when it ends.
+    """
+    if conn.dialect.paramstyle == "qmark":  # SQLite runs in-process: no round trips to save
+        yield
+        return
+    pipeline = conn.connection.driver_connection.pipeline  # type: ignore[union-attr]  # psycopg
+    with _wrapped(conn, "(a batch of statements)", None), pipeline():
+        yield
+
+
+@contextmanager
+def _wrapped(conn: Connection, statement: str, cursor: DBAPICursor | None) -> Iterator[None]:
+    dialect = conn.dialect
+    dbapi_error = cast(type[Exception], dialect.loaded_dbapi.Error)
+    try:
+        yield
+    except dbapi_error as e:
+        raise sa_exc.DBAPIError.instance(
+            statement,
+            None,  # not the parameters: a body may be large, and the ledger has it anyway
+            e,
+            dbapi_error,
+            connection_invalidated=dialect.is_disconnect(cast(DBAPIModule.Error, e), None, cursor),
+            dialect=dialect,
+        ) from e
