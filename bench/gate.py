@@ -10,8 +10,9 @@ with the evidence a compliant release has (reviews of its pull requests, an appr
 head by two people who wrote none of it, the DBA's approval of its migrations, a passing test
 run, a clean scan, an artifact with signed provenance, a deployer with the role), all through
 the services the CLI calls. Then measures, in one run, `GateService.decide` end to end beside
-the time to merely load the same facts from the store (`facts_as_of`, the limit). Prints one JSON
-object per line on stdout, in bench/ledger.py's form; progress goes to stderr.
+the time to merely load the same facts from the store (`facts_as_of`, the limit), and the
+decision without its recording (load, policy file, evaluation) beside the same limit. Prints
+one JSON object per line on stdout, in bench/ledger.py's form; progress goes to stderr.
 docs/benchmarks.md explains each line.
 """
 
@@ -812,6 +813,7 @@ class Measured:
     evaluate_s: float
     policy_s: float
     rest_s: float  # gate - load - evaluate - policy, per round: recording the decision, mostly
+    evaluated_s: float  # load + policy + evaluate, per round: the decision without recording it
     first_s: float
     rounds: int
     ledger_entries: int
@@ -837,7 +839,7 @@ def measure(
         result = instance.gate.decide(request, actor="ci")
     facts = load(instance, request, loaded)
     check(result.decision, facts, prepared)
-    gate, limit, evaluation, policy, rest = [], [], [], [], []
+    gate, limit, evaluation, policy, rest, evaluated = [], [], [], [], [], []
     for n in range(rounds):
         # Alternate which goes first, so drift in the machine falls on both alike.
         for step in ("load", "gate") if n % 2 == 0 else ("gate", "load"):
@@ -858,6 +860,7 @@ def measure(
             files.load(prepared.policy)
         policy.append(watch.seconds)
         rest.append(gate[-1] - limit[-1] - evaluation[-1] - policy[-1])
+        evaluated.append(limit[-1] + policy[-1] + evaluation[-1])
     if profile is not None:
         profile_gate(instance, request, profile, f"gate-{backend}-{prepared.commits}", rounds)
     independent = next(c for c in result.decision.controls if c.id == "independent-review")
@@ -868,6 +871,7 @@ def measure(
         statistics.median(evaluation),
         statistics.median(policy),
         statistics.median(rest),
+        statistics.median(evaluated),
         first.seconds,
         rounds,
         instance.ledger.size(),
@@ -933,6 +937,24 @@ def lines_of(measured: Sequence[Measured], backend: str) -> list[Line]:
                 },
             )
         )
+    lines.extend(
+        Line(
+            f"gate_evaluation_{m.prepared.commits}",
+            "s",
+            m.evaluated_s,
+            m.load_s,
+            m.load_s / m.evaluated_s,
+            1 / OVERHEAD,
+            backend,
+            {
+                "commits": m.prepared.commits,
+                "rounds": m.rounds,
+                "evaluate_s": round(m.evaluate_s, 5),
+                "policy_s": round(m.policy_s, 5),
+            },
+        )
+        for m in measured
+    )
     lines.extend(
         Line(
             f"gate_{BUDGET_COMMITS}_commits_under_{round(BUDGET_S * 1000)}ms",

@@ -104,7 +104,14 @@ class People:
     def __init__(self, directory: Directory) -> None:
         self._directory = directory
         self._seen: dict[tuple[str, str, str | None], Who] = {}
+        self._actors: dict[str, Who] = {}  # one Who per actor, however it was named
         self._compared: dict[tuple[int, int], Sameness] = {}
+
+    def _actor(self, actor: Actor) -> Who:
+        who = self._actors.get(actor.name)
+        if who is None:
+            who = self._actors[actor.name] = _of_actor(actor)
+        return who
 
     def email(self, email: str) -> Who:
         wanted = email.strip().lower()
@@ -112,7 +119,7 @@ class People:
         if cache_key not in self._seen:
             actor = self._directory.by_email(wanted)
             self._seen[cache_key] = (
-                _of_actor(actor)
+                self._actor(actor)
                 if actor is not None
                 else Who(email.strip(), None, frozenset({("email", wanted)}), frozenset({"email"}))
             )
@@ -129,7 +136,7 @@ class People:
             actor = self._directory.by_login(wanted, where)
             kinds = (where,) if where is not None else _PLATFORMS
             self._seen[cache_key] = (
-                _of_actor(actor)
+                self._actor(actor)
                 if actor is not None
                 else Who(
                     login.strip(),
@@ -145,7 +152,7 @@ class People:
         actor = self._directory.actors.get(identity)
         if actor is None:
             return self.login(identity, None)
-        return self._seen.setdefault(("actor", actor.name, None), _of_actor(actor))
+        return self._actor(actor)
 
     def writer(self, writer: Writer) -> Who:
         return self.email(writer.email)
