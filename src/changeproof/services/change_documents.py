@@ -30,7 +30,7 @@ from changeproof.policy.globs import matches
 from changeproof.policy.loader import LoadedPolicy
 from changeproof.store import changes as change_queries
 from changeproof.store import releases as queries
-from changeproof.store.changes import DecisionRow
+from changeproof.store.decisions import DecisionRow, decisions_for
 
 __all__ = [
     "PlanTexts",
@@ -108,7 +108,7 @@ def build_rfc(
     commits = queries.release_commits_of(conn, ref)
     evidence = queries.evidence_as_of(conn, ref, as_of)
     artifacts = [a for a in queries.release_artifacts(conn, ref) if a.seq < as_of]
-    decisions = change_queries.decisions_for(conn, str(ref), environment, limit=_GATE_DECISIONS)
+    decisions = decisions_for(conn, str(ref), environment, limit=_GATE_DECISIONS)
     decisions = [d for d in decisions if d.seq < as_of]
     areas = policy.policy.high_risk if policy is not None else ()
     paths = _paths(commits, [(a.name, a.paths) for a in areas])

@@ -412,7 +412,7 @@ def _open_change(conn: Connection, seq: int) -> ChangeRow:
 
 def _policy_for(conn: Connection, release: str, environment: str) -> LoadedPolicy | None:
     """The policy the gate last decided this release with, else the active one, else None."""
-    newest = queries.decisions_for(conn, release, environment, limit=1)
+    newest = recorded.decisions_for(conn, release, environment, limit=1)
     if newest:
         return recorded_policy(conn, newest[0].policy_digest, "of the newest gate decision")
     if recorded.active_policy(conn) is not None:

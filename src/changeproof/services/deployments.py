@@ -40,8 +40,9 @@ from changeproof.store import changes as queries
 from changeproof.store import ledger
 from changeproof.store import releases as release_queries
 from changeproof.store.actors import directory
-from changeproof.store.changes import CheckRow, DecisionRow, DeploymentRow, UpdateRow
+from changeproof.store.changes import CheckRow, DeploymentRow, UpdateRow
 from changeproof.store.database import Database
+from changeproof.store.decisions import DecisionRow, decisions_for
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["DeploymentService", "DeploymentView", "RecordRequest"]
@@ -266,9 +267,7 @@ def _authorize(
     """Whether an allowing decision explains the deployment, and why (not)."""
     people = directory(conn)
     deployer = people.resolve(by)
-    decisions = queries.decisions_for(
-        conn, str(request.release), request.environment, allowed_only=True
-    )
+    decisions = decisions_for(conn, str(request.release), request.environment, allowed_only=True)
     reasons: list[str] = []
     for decision in decisions:
         problem = _mismatch(conn, decision, artifact, deployer, by, people)

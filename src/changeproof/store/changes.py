@@ -13,7 +13,6 @@ from changeproof.store.schema import (
     change_revisions,
     change_verdicts,
     changes,
-    decisions,
     deployment_checks,
     deployment_updates,
     deployments,
@@ -22,14 +21,12 @@ from changeproof.store.schema import (
 __all__ = [
     "ChangeRow",
     "CheckRow",
-    "DecisionRow",
     "DeploymentRow",
     "ExportRow",
     "UpdateRow",
     "VerdictRow",
     "changes_for",
     "checks_of",
-    "decisions_for",
     "exports_of",
     "find_change",
     "find_deployment",
@@ -182,50 +179,6 @@ def exports_of(conn: Connection, change_seq: int) -> list[ExportRow]:
     return [
         ExportRow(int(r.seq), r.system, r.remote_id, r.remote_key, r.url, r.digest, r.exported_at)
         for r in rows
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionRow:
-    seq: int
-    allowed: bool
-    classification: str
-    artifact: str | None
-    deployer: str | None
-    policy_digest: str
-    document: dict[str, JsonValue]
-
-
-def decisions_for(
-    conn: Connection,
-    release: str,
-    environment: str,
-    *,
-    allowed_only: bool = False,
-    limit: int | None = None,
-) -> list[DecisionRow]:
-    """The gate's decisions for the release and environment, newest first."""
-    d = decisions.c
-    query = (
-        select(d.seq, d.allowed, d.classification, d.artifact, d.deployer, d.policy_digest)
-        .add_columns(d.document)
-        .where(d.release == release, d.environment == environment)
-        .order_by(d.seq.desc())
-        .limit(limit)
-    )
-    if allowed_only:
-        query = query.where(d.allowed)
-    return [
-        DecisionRow(
-            int(r.seq),
-            bool(r.allowed),
-            r.classification,
-            r.artifact,
-            r.deployer,
-            r.policy_digest,
-            dict(json.loads(r.document)),
-        )
-        for r in conn.execute(query)
     ]
 
 

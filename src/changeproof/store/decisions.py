@@ -13,10 +13,12 @@ from changeproof.store.schema import decisions, policies, policy_activations
 
 __all__ = [
     "Activation",
+    "DecisionRow",
     "RecordedDecision",
     "active_policy",
     "count_activations",
     "decision_document",
+    "decisions_for",
     "decisions_since",
     "policy_document",
     "policy_recorded",
@@ -88,3 +90,47 @@ def decisions_since(
 
 def count_activations(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(policy_activations)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    seq: int
+    allowed: bool
+    classification: str
+    artifact: str | None
+    deployer: str | None
+    policy_digest: str
+    document: dict[str, JsonValue]
+
+
+def decisions_for(
+    conn: Connection,
+    release: str,
+    environment: str,
+    *,
+    allowed_only: bool = False,
+    limit: int | None = None,
+) -> list[DecisionRow]:
+    """The gate's decisions for the release and environment, newest first."""
+    d = decisions.c
+    query = (
+        select(d.seq, d.allowed, d.classification, d.artifact, d.deployer, d.policy_digest)
+        .add_columns(d.document)
+        .where(d.release == release, d.environment == environment)
+        .order_by(d.seq.desc())
+        .limit(limit)
+    )
+    if allowed_only:
+        query = query.where(d.allowed)
+    return [
+        DecisionRow(
+            int(r.seq),
+            bool(r.allowed),
+            r.classification,
+            r.artifact,
+            r.deployer,
+            r.policy_digest,
+            dict(json.loads(r.document)),
+        )
+        for r in conn.execute(query)
+    ]
