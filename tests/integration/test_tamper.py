@@ -468,6 +468,46 @@ def test_appending_over_a_truncated_tail_with_stale_projections_is_an_integrity_
     assert result.code == 4, result.err
 
 
+@pytest.mark.parametrize(
+    ("planted", "command"),
+    [
+        # artifacts is written through the driver, in the batch with the ledger's own rows
+        # (one pipeline on PostgreSQL); policy_activations through SQLAlchemy Core, before it.
+        (
+            "INSERT INTO artifacts (seq, service, version, name, size, sha256, actor, "
+            "recorded_at, release) VALUES (9, 'payments', NULL, 'w.tar.gz', 11, "
+            "'00', 'dba', '2026-11-25T00:00:00Z', NULL)",
+            ("attest", "artifact", "{w}", "--service", "payments"),
+        ),
+        (
+            "INSERT INTO policy_activations (seq, digest, previous_digest, source, actor, "
+            f"activated_at) VALUES (9, '{'0' * 64}', NULL, NULL, 'dba', '2026-11-25T00:00:00Z')",
+            ("policy", "activate", "{policy}"),
+        ),
+    ],
+    ids=["driver-projection", "core-projection"],
+)
+def test_a_projection_row_planted_ahead_of_the_ledger_stops_the_next_append(
+    ledger: Path, cli: Cli, tmp_path: Path, planted: str, command: tuple[str, ...]
+) -> None:
+    tamper(ledger, planted)
+    files = {"{w}": tmp_path / "w.tar.gz", "{policy}": tmp_path / "changeproof.yaml"}
+    files["{w}"].write_bytes(b"build of w\n")
+    files["{policy}"].write_text(
+        "version: 1\nenvironments:\n  production:\n    controls: [ticket-reference]\n"
+    )
+    table = planted.split()[2]
+
+    result = cli(*(str(files.get(part, part)) for part in command), "--home", ledger)
+
+    assert result.code == 4, result.err
+    assert f"table {table} holds a row for entry {SIZE}, which the ledger does not hold" in (
+        result.err
+    )
+    assert query(ledger, "SELECT tree_size FROM ledger_head") == [(SIZE,)]
+    _assert_verifies(cli, ledger, SIZE)
+
+
 # --- proofs ----------------------------------------------------------------------------------
 
 
