@@ -35,7 +35,7 @@ class DriverCursor:
         self._cursor: DBAPICursor = conn.connection.cursor()
 
     def execute(self, text: str, params: Sequence[object] = ()) -> None:
-        sql = text if self._qmark else text.replace("?", "%s")
+        sql = self._native(text)
         with _wrapped(self._conn, sql, self._cursor):
             self._cursor.execute(sql, params)
 
@@ -43,9 +43,13 @@ class DriverCursor:
         if len(rows) == 1:  # psycopg's executemany sets up a pipeline of its own: not for one
             self.execute(text, rows[0])
         elif rows:
-            sql = text if self._qmark else text.replace("?", "%s")
+            sql = self._native(text)
             with _wrapped(self._conn, sql, self._cursor):
                 self._cursor.executemany(sql, rows)
+
+    def _native(self, text: str) -> str:
+        """`text` with the driver's placeholder (psycopg's `%s`) for `?`."""
+        return text if self._qmark else text.replace("?", "%s")
 
     def fetchone(self) -> Sequence[Any] | None:
         with _wrapped(self._conn, "(fetching a row)", self._cursor):

@@ -6,7 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Final, cast
 
 from sqlalchemy import Connection, and_, func, or_, select
 
@@ -45,7 +45,6 @@ class Appended:
     nothing written yet (`finish_append` writes it all)."""
 
     first_seq: int
-    leaf_hashes: list[bytes]
     head: Head  # the head once the entries are in
     rows: list[tuple[int, bytes, bytes, str]]  # (seq, leaf hash, body, event type)
     completed: list[tuple[int, int, bytes]]  # (height, idx, hash) of subtrees to store
@@ -64,22 +63,11 @@ def read_head(conn: Connection, *, lock: bool = False) -> Head:
     cursor = DriverCursor(conn)
     # PostgreSQL appenders queue on this row lock; on SQLite, BEGIN IMMEDIATE already holds
     # the database's one write lock.
-    cursor.execute(_HEAD + _for_update(conn, lock))
-    return _head(_one(cursor))
-
-
-def _for_update(conn: Connection, lock: bool) -> str:
-    return " FOR UPDATE" if lock and conn.dialect.name == "postgresql" else ""
-
-
-def _one(cursor: DriverCursor) -> Sequence[Any]:
+    locking = " FOR UPDATE" if lock and conn.dialect.name == "postgresql" else ""
+    cursor.execute(_HEAD + locking)
     row = cursor.fetchone()
     if row is None:
         raise IntegrityError("the store has no ledger head row", hint=_VERIFY_HINT)
-    return row
-
-
-def _head(row: Sequence[Any]) -> Head:
     tree_size, root_hash, edge = row
     return Head(int(tree_size), bytes(root_hash), None if edge is None else bytes(edge))
 
@@ -87,9 +75,8 @@ def _head(row: Sequence[Any]) -> Head:
 def begin_append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
     """Lock the head and work out `events` as the next entries; nothing is written until
     `finish_append`, in the same transaction, which commits or drops them all."""
+    head = read_head(conn, lock=True)
     cursor = DriverCursor(conn)
-    cursor.execute(_HEAD + _for_update(conn, True))
-    head = _head(_one(cursor))
     cursor.execute(_NEWEST_SIGNED)
     newest = cursor.fetchone()
     signed = None if newest is None else (int(newest[0]), bytes(newest[1]))
@@ -102,7 +89,7 @@ def begin_append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
     completed = tree.extend(leaves)
     rows = list(zip(seqs, leaves, bodies, [e.event_type for e in events], strict=True))
     new_head = Head(tree.size, tree.root(), b"".join(tree.edge))
-    return Appended(first, leaves, new_head, rows, completed)
+    return Appended(first, new_head, rows, completed)
 
 
 def finish_append(conn: Connection, appended: Appended, note: str, signed_at: str) -> None:
