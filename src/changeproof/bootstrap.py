@@ -22,6 +22,7 @@ from changeproof.services.releases import ReleaseService
 from changeproof.services.tokens import TokenService
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
+from changeproof.store.entry_check import entry_checks
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["Instance", "SystemClock", "open_instance", "policy_tests"]
@@ -76,7 +77,8 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     def unit_of_work(*, optimistic: bool = False) -> UnitOfWork:
         return UnitOfWork(db, signer, clock, optimistic=optimistic)
 
-    changes = ChangeService(db, unit_of_work, clock, config.ticket_links)
+    checks = entry_checks(signer.verifier, config.origin)
+    changes = ChangeService(db, unit_of_work, clock, config.ticket_links, checks)
     return Instance(
         config=config,
         db=db,
@@ -86,13 +88,13 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         actors=ActorService(db, unit_of_work, clock),
         tokens=TokenService(db, unit_of_work, clock),
-        gate=GateService(db, unit_of_work, clock, signer),
+        gate=GateService(db, unit_of_work, clock, checks, signer),
         policies=PolicyService(db, unit_of_work, clock),
         changes=changes,
         change_exports=ChangeExportService(
             changes, unit_of_work, clock, config.ticketing, home / "config.toml"
         ),
-        deployments=DeploymentService(db, unit_of_work, clock),
+        deployments=DeploymentService(db, unit_of_work, clock, checks),
         clock=clock,
     )
 

@@ -16,6 +16,7 @@ from typing import Final
 
 from sqlalchemy import Connection
 
+from changeproof.domain.actors import Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     CHANGE_APPROVED,
@@ -36,6 +37,7 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import (
     ConflictError,
+    IntegrityError,
     NotFoundError,
     UsageError,
 )
@@ -47,14 +49,16 @@ from changeproof.services.change_documents import (
     approval_params,
     approval_record,
     build_rfc,
+    expect_change,
 )
 from changeproof.services.gate import active_policy_or_none
 from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
 from changeproof.store import ledger
-from changeproof.store.actors import directory
+from changeproof.store.actors import checked_directory, directory
 from changeproof.store.changes import ChangeRow, ExportRow, VerdictRow
 from changeproof.store.database import Database
+from changeproof.store.entry_check import ACTOR, EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["ChangeService", "ChangeView", "OpenRequest"]
@@ -160,11 +164,13 @@ class ChangeService:
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
         ticket_links: Mapping[str, str],
+        checks: EntryChecks,
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._links = ticket_links
+        self._checks = checks
 
     def open(self, request: OpenRequest, *, by: str) -> ChangeView:
         """Write the RFC from the store as it stands and record `change.opened`."""
@@ -282,7 +288,7 @@ class ChangeService:
                     f"not {digest}",
                     hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
                 )
-            people = directory(uow.conn)
+            people = self._checked(uow.conn, row)
             actor = entitled(people, by, row, "approve")
             already = [
                 v
@@ -309,7 +315,7 @@ class ChangeService:
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
-            actor = entitled(directory(uow.conn), by, row, "reject")
+            actor = entitled(self._checked(uow.conn, row), by, row, "reject")
             uow.record(
                 Event(
                     CHANGE_REJECTED,
@@ -342,7 +348,7 @@ class ChangeService:
                     f"{change_id(row.seq)} was reviewed already by {row.reviewed_by} "
                     f"({row.review_outcome}, entry {row.reviewed_seq})"
                 )
-            actor = independent(directory(uow.conn), by, row, "review")
+            actor = independent(self._checked(uow.conn, row), by, row, "review")
             uow.record(
                 Event(
                     CHANGE_REVIEWED,
@@ -352,6 +358,32 @@ class ChangeService:
                 )
             )
         return self.show(str(row.seq))
+
+    def _checked(self, conn: Connection, row: ChangeRow) -> Directory:
+        """The directory, with the change and its current RFC, held to their ledger entries
+        before anyone's separation of duties is judged from them."""
+        check = self._checks(conn)
+        people = checked_directory(conn, check)
+        revision = queries.revision_before(conn, row.seq, ledger.read_head(conn).tree_size)
+        if revision is None or revision[1] != row.digest:
+            raise IntegrityError(
+                f"table changes row for entry {row.seq} says its RFC digest is {row.digest}, "
+                "which is not its newest recorded revision: the store was altered behind the "
+                "ledger",
+                first_bad_seq=row.seq,
+                hint="run `changeproof ledger rebuild` to restore the projections",
+            )
+        revision_seq, digest, rfc = revision
+        if rfc != row.document:
+            raise IntegrityError(
+                f"table changes row for entry {row.seq} holds another RFC than its newest "
+                f"revision (entry {revision_seq}): the store was altered behind the ledger",
+                first_bad_seq=row.seq,
+            )
+        expect_change(check, row.seq, row.release, row.environment, revision_seq, digest, rfc, ())
+        check.expect("changes", row.seq, CHANGE_OPENED, {ACTOR: row.opened_by})
+        check.confirm()
+        return people
 
     def _view(
         self, conn: Connection, seq: int, now: datetime, *, recorded: bool = True

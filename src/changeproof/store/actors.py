@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, RowMapping, or_, select
 
-from changeproof.domain.actors import Actor, Directory, GrantKind
+from changeproof.domain.actors import ACTOR_ADDED, Actor, Directory, Grant, GrantKind
+from changeproof.store.entry_check import ACTOR, EntryCheck
 from changeproof.store.schema import actor_aliases, actor_grants, actors
 
-__all__ = ["ActorRecord", "GrantRecord", "directory", "find_actor", "list_actors"]
+__all__ = [
+    "ActorRecord",
+    "GrantRecord",
+    "checked_directory",
+    "directory",
+    "find_actor",
+    "list_actors",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,36 @@ class ActorRecord:
 def directory(conn: Connection, as_of_seq: int | None = None) -> Directory:
     """Every actor with the aliases, roles and groups in effect before entry `as_of_seq`."""
     return Directory.of(record.actor for record in _records(conn, as_of_seq))
+
+
+def checked_directory(
+    conn: Connection, check: EntryCheck, as_of_seq: int | None = None
+) -> Directory:
+    """`directory`, each actor, alias and held grant to be held to the entry it came from
+    (`check.confirm()`): a forged grant row or alias is an integrity failure, not a role."""
+    records = _records(conn, as_of_seq)
+    for record in records:
+        a = record.actor
+        check.expect(
+            "actors",
+            record.seq,
+            ACTOR_ADDED,
+            {
+                "name": a.name,
+                "emails": sorted(a.emails),
+                "github": a.github,
+                "gitlab": a.gitlab,
+                ACTOR: record.added_by,
+            },
+        )
+        for g in record.grants:
+            check.expect(
+                "actor_grants",
+                g.seq,
+                Grant(a.name, g.kind, g.value).event_type(granted=True),
+                {"name": a.name, g.kind: g.value, ACTOR: g.granted_by},
+            )
+    return Directory.of(record.actor for record in records)
 
 
 def list_actors(conn: Connection, as_of_seq: int | None = None) -> list[ActorRecord]:
