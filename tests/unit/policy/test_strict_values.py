@@ -48,7 +48,7 @@ def test_an_unknown_role_in_a_control_parameter_fails() -> None:
     text = BASE.replace("- deployer-role\n", "- deployer-role: {role: pusher}\n")
     found = problems(text)
     assert len(found) == 1
-    assert found[0].key.endswith("deployer-role.role")
+    assert str(found[0].key).endswith("deployer-role.role")
     assert "production-pusher" in found[0].problem
     text = BASE.replace("role: approver}", "role: cab}")
     (found_approval,) = problems(text)
