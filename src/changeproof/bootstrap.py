@@ -9,6 +9,7 @@ from pathlib import Path
 from changeproof.domain.clock import Clock
 from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
+from changeproof.services.audit import LedgerAudit
 from changeproof.services.change_exports import ChangeExportService
 from changeproof.services.changes import ChangeService
 from changeproof.services.deployments import DeploymentService
@@ -40,6 +41,7 @@ class Instance:
     config: InstanceConfig
     db: Database
     ledger: LedgerService
+    audit: LedgerAudit
     attest: AttestService
     releases: ReleaseService
     evidence: EvidenceService
@@ -78,11 +80,13 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         return UnitOfWork(db, signer, clock, optimistic=optimistic)
 
     checks = entry_checks(signer.verifier, config.origin)
+    ledger = LedgerService(db, signer, clock)
     changes = ChangeService(db, unit_of_work, clock, config.ticket_links, checks)
     return Instance(
         config=config,
         db=db,
-        ledger=LedgerService(db, signer, clock),
+        ledger=ledger,
+        audit=LedgerAudit(db, ledger),
         attest=AttestService(unit_of_work, clock),
         releases=ReleaseService(db, unit_of_work, clock, config.tickets),
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from changeproof.services.instance import load_config, load_signer
 from tests.conftest import Cli, query, tamper
 from tests.integration.test_changes import ENV, Changes
 from tests.integration.test_gate import failing
@@ -165,3 +166,159 @@ def test_a_ledger_body_rewritten_with_its_leaf_hash_is_refused(changes: Changes)
     assert code == 4, err
     assert "do not lead to the root the instance signed" in err
     assert size(s) == before
+
+
+# --- ledger audit: the ledger's meaning ---------------------------------------------------------
+
+
+def audit(s: Changes) -> tuple[int, dict[str, object], str]:
+    result = s.cli("ledger", "audit", "--home", s.home, "-o", "json")
+    return result.code, json.loads(result.out), result.err
+
+
+def approved_and_deployed(s: Changes) -> tuple[str, str]:
+    release, digest = s.ready()
+    change = s.open(release)
+    assert s.approve(change, "alan")[0] == 0
+    assert s.approve(change, "barbara")[0] == 0
+    code, _, err = gate(s, release, digest)
+    assert code == 0, err
+    code, deployed = s.deploy(release, digest, "pat")
+    assert (code, deployed["authorized"]) == (0, True)
+    return release, digest
+
+
+def test_an_honest_ledger_passes_its_audit(changes: Changes) -> None:
+    approved_and_deployed(changes)
+    code, report, _ = audit(changes)
+    assert code == 0, report
+    assert report["findings"] == []
+    assert (report["deployments"], report["approvals"]) == (1, 2)
+    assert isinstance(report["decisions"], int)
+    assert report["decisions"] >= 1
+    text = changes.cli("ledger", "audit", "--home", changes.home)
+    assert text.out.startswith("OK: ")
+
+
+def test_a_row_hidden_during_a_decision_and_restored_is_found_by_the_audit(
+    changes: Changes,
+) -> None:
+    """The DBA hides a failing test run's row while the gate decides, then puts it back:
+    `ledger verify` and `ledger rebuild --check` pass, the audit names the decision."""
+    s = changes
+    release, digest = s.ready()
+    change = s.open(release)
+    s.approve(change, "alan")
+    s.approve(change, "barbara")
+    s.tests(release, failing=True)
+    s.run_ok("change", "refresh", change, "--actor", "ada")
+    s.approve(change, "alan")
+    s.approve(change, "barbara")
+    hidden = seq_of(s, "SELECT MAX(seq) FROM evidence WHERE kind = 'test-run'")
+    saved = query(s.home, f"SELECT * FROM evidence WHERE seq = {hidden}")
+    tamper(s.home, f"DELETE FROM evidence WHERE seq = {hidden}")
+    code, out, err = gate(s, release, digest)
+    assert code == 0, err  # the hidden run is a row nobody can name: the gate cannot see it
+    decided = int(json.loads(out)["decision_seq"])
+    columns = ", ".join(f":c{i}" for i in range(len(saved[0])))
+    tamper(
+        s.home,
+        f"INSERT INTO evidence VALUES ({columns})",
+        params={f"c{i}": v for i, v in enumerate(saved[0])},
+    )
+    assert s.cli("ledger", "verify", "--home", s.home).code == 0
+    assert s.cli("ledger", "rebuild", "--check", "--home", s.home).code == 0
+    code, report, _ = audit(s)
+    assert code == 4
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert [(f["seq"], f["kind"]) for f in findings] == [(decided, "decision")]
+    assert "recorded allowed, replays blocked" in findings[0]["message"]
+    assert "tests-passed" in findings[0]["message"]
+    text = s.cli("ledger", "audit", "--home", s.home)
+    assert text.code == 4
+    assert f"entry {decided} (decision)" in text.err
+
+
+def _record(s: Changes, event_type: str, data: dict[str, object], actor: str) -> int:
+    """Append an entry as an older changeproof (or someone holding the key) would have."""
+    from changeproof.bootstrap import open_instance
+    from changeproof.domain.events import ActorId, Event
+    from changeproof.store.unit_of_work import UnitOfWork
+
+    with open_instance(s.home) as instance:
+        signer = load_signer(load_config(s.home))
+        with UnitOfWork(instance.db, signer, instance.clock) as uow:
+            uow.record(Event(event_type, ActorId(actor), instance.clock.now(), data))  # type: ignore[arg-type]
+        return uow.recorded[0].seq
+
+
+def test_a_deployment_authorized_by_a_blocked_decision_is_found_by_the_audit(
+    changes: Changes,
+) -> None:
+    """What the flipped-row attack left in ledgers before deployments were held to their
+    decision's entry: a deployment recorded as authorized by a decision that blocked."""
+    s = changes
+    release, digest = s.ready()
+    code, out, _ = gate(s, release, digest)
+    assert code == 1
+    blocked = int(json.loads(out)["decision_seq"])
+    deployed = _record(
+        s,
+        "deployment.recorded",
+        {
+            "release": release,
+            "environment": ENV,
+            "artifact": digest,
+            "status": "succeeded",
+            "pipeline_run": None,
+            "authorized": True,
+            "reason": f"allowed by gate decision {blocked}",
+            "decision": blocked,
+            "change": None,
+            "urgent": False,
+        },
+        "pat",
+    )
+    code, report, _ = audit(s)
+    assert code == 4
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert [(f["seq"], f["kind"]) for f in findings] == [(deployed, "deployment")]
+    assert f"authorized by decision {blocked}, which blocked the release" in findings[0]["message"]
+
+
+def test_a_decision_counting_an_approval_that_does_not_exist_is_found_by_the_audit(
+    changes: Changes,
+) -> None:
+    """What a forged verdict row left in ledgers before the gate held verdicts to their
+    entries: a decision that counted an approval no entry holds."""
+    s = changes
+    release, digest = s.ready()
+    change = s.open(release)
+    s.approve(change, "alan")
+    s.approve(change, "barbara")
+    code, out, _ = gate(s, release, digest)
+    assert code == 0
+    document = json.loads(out)
+    for control in document["controls"]:
+        if control["id"] == "change-approval":
+            forged = next(r for r in control["evidence"] if r["kind"] == "approval")
+            forged["note"] = "dave"
+    forged_seq = _record(
+        s,
+        "gate.decided",
+        {k: v for k, v in document.items() if k not in ("decision_seq", "dry_run",
+                                                         "active_policy_digest")}
+        | {"declared": None, "now": "2026-11-25T12:00:00+00:00"},
+        "ci",
+    )  # fmt: skip
+    code, report, _ = audit(s)
+    assert code == 4
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    kinds = {(f["seq"], f["kind"]) for f in findings}
+    assert (forged_seq, "approval") in kinds
+    message = next(f["message"] for f in findings if f["kind"] == "approval")
+    assert "by dave" in message
+    assert "alan's approval" in message or "barbara's approval" in message
