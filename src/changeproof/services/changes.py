@@ -39,6 +39,7 @@ from changeproof.domain.errors import (
     ConflictError,
     IntegrityError,
     NotFoundError,
+    PermissionDeniedError,
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event, format_time
@@ -184,6 +185,8 @@ class ChangeService:
         with self._unit_of_work() as uow:
             head = ledger.read_head(uow.conn, lock=True)
             policy = _policy_for(uow.conn, str(request.release), request.environment)
+            if request.urgent:
+                _refuse_while_overdue(uow.conn, policy, request.environment, by, now)
             rfc, digest = build_rfc(
                 uow.conn,
                 request.release,
@@ -445,6 +448,36 @@ def _policy_for(conn: Connection, release: str, environment: str) -> LoadedPolic
     """The instance's active policy, or None: only it decides what a change needs (a policy
     file some gate was given is a dry run and says nothing about the change)."""
     return active_policy_or_none(conn)
+
+
+def _refuse_while_overdue(
+    conn: Connection, policy: LoadedPolicy | None, environment: str, by: str, now: datetime
+) -> None:
+    """An urgent change is not opened while its requester (or, as the policy says, their
+    team) owes an overdue after-the-fact review: urgent must not become the normal path."""
+    params = approval_params(policy, environment)
+    scope = params.overdue_blocks_urgent if params is not None else "requester"
+    if scope == "nobody":
+        return
+    people = directory(conn)
+    me = people.identify(by)
+    mine = {me.name} if me is not None else set()
+    if scope == "team" and me is not None:
+        mine |= {a.name for a in people.actors.values() if a.groups & me.groups}
+    for row in queries.list_changes(conn, overdue_at=format_time(now)):
+        requester = str(row.document.get("requested_by") or row.opened_by)
+        who = people.identify(requester)
+        if who is not None:
+            same = who.name in mine
+        else:
+            same = requester.strip().casefold() == by.strip().casefold()
+        if same:
+            raise PermissionDeniedError(
+                f"{by} cannot open another urgent change: {change_id(row.seq)}, an urgent "
+                f"change requested by {requester}, has had its after-the-fact review overdue "
+                f"since {row.review_due}",
+                hint=f"review it first: `changeproof change review {change_id(row.seq)}`",
+            )
 
 
 def _optional(text: str | None) -> str | None:
