@@ -97,6 +97,9 @@ environments:
       - deployer-role
       - deployer-not-author
       - freeze-window
+      # The same artifact (by digest) went to staging first: authorized, succeeded, and
+      # its post-deployment checks (`changeproof deploy check`) passed.
+      - promoted-from: {environments: [staging], soak_hours: 0}
       # A normal change needs 2 approvals of its change request (`changeproof change
       # open`, then `change approve`) from role approver, each valid for 24 hours, one
       # of them from a DBA when schema migrations change; an urgent change one from an

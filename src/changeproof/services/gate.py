@@ -37,6 +37,7 @@ from changeproof.domain.decisions import (
     Classification,
     Decision,
 )
+from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.errors import (
     ConfigError,
     InputError,
@@ -56,6 +57,7 @@ from changeproof.domain.releases import (
 from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE
 from changeproof.ingest.signatures import pae
 from changeproof.ledger import NoteSigner
+from changeproof.policy.controls.promotion import PROMOTED_FROM
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, policy_from_document
@@ -67,6 +69,7 @@ from changeproof.store import releases as queries
 from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
 from changeproof.store.entry_check import EntryCheck, EntryChecks
+from changeproof.store.promotions import deployments_of_artifacts
 from changeproof.store.unit_of_work import StaleSnapshotError, UnitOfWorkFactory
 
 __all__ = [
@@ -377,6 +380,10 @@ def facts_as_of(
         if approval_params(loaded, request.environment) is not None
         else None
     )
+    deployments: tuple[DeploymentFact, ...] = ()
+    if _requires(loaded, request.environment, PROMOTED_FROM):
+        traced = [request.artifact] if request.artifact else [a[2] for a in artifacts]
+        deployments = deployments_of_artifacts(conn, traced, as_of, check)
     if check is None:
         commits = tuple(commit_from_data(json.loads(record)) for _, _, record in records)
         evidence_facts = tuple(
@@ -406,7 +413,13 @@ def facts_as_of(
         urgent_reason=request.reason,
         high_risk_groups=expert_groups(loaded.policy),
         change=change,
+        deployments=deployments,
     )
+
+
+def _requires(loaded: LoadedPolicy, environment: str, control_id: str) -> bool:
+    found = loaded.policy.environments.get(environment)
+    return found is not None and any(ref.id == control_id for ref in found.controls)
 
 
 def _from_entries(
