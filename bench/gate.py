@@ -10,7 +10,8 @@ with the evidence a compliant release has (reviews of its pull requests, an appr
 head by two people who wrote none of it, the DBA's approval of its migrations, a passing test
 run, a clean scan, an artifact with signed provenance, a deployer with the role), all through
 the services the CLI calls. Then measures, in one run, `GateService.decide` end to end beside
-the time to merely load the same facts from the store (`facts_as_of`, the limit), and the
+the time to merely load the same facts from their ledger entries, each proven into the signed
+tree, as the gate reads them (`facts_as_of` with an entry check: the limit), and the
 decision without its recording (load, policy file, evaluation) beside the same limit. Prints
 one JSON object per line on stdout, in bench/ledger.py's form; progress goes to stderr.
 docs/benchmarks.md explains each line.
@@ -49,8 +50,9 @@ from changeproof.policy.facts import Facts
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, load_policy_file
 from changeproof.services.evidence import AttestKind
 from changeproof.services.gate import GateRequest, facts_as_of
-from changeproof.services.instance import initialize
+from changeproof.services.instance import initialize, load_signer
 from changeproof.store import ledger as stored
+from changeproof.store.entry_check import EntryCheck
 from ingest import FastImport, git, modify
 from ledger import DEFAULT_POSTGRES_URL, Line, Stopwatch, describe_server, fresh_database, say
 
@@ -780,11 +782,14 @@ def prepare(
 
 
 def load(instance: Instance, request: GateRequest, loaded: LoadedPolicy) -> Facts:
-    """The limit: what `decide` reads before it evaluates, exactly as it reads it."""
+    """The limit: what `decide` reads before it evaluates, exactly as it reads it: the facts
+    from their ledger entries, each proven into the signed tree."""
     now = instance.clock.now()
+    verifier = load_signer(instance.config).verifier
     with instance.db.read() as conn:
         as_of = stored.read_head(conn).tree_size
-        return facts_as_of(conn, request, loaded, as_of, now)
+        check = EntryCheck(conn, verifier, instance.config.origin)
+        return facts_as_of(conn, request, loaded, as_of, now, check)
 
 
 def check(decision: Decision, facts: Facts, prepared: Prepared) -> None:

@@ -371,7 +371,6 @@ def facts_as_of(
     if release is None or release.seq >= as_of:
         raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
     records = queries.release_commit_records(conn, ref)
-    evidence = queries.evidence_as_of(conn, ref, as_of)
     artifacts = queries.release_artifacts_as_of(conn, ref, as_of)
     people = directory(conn, as_of) if check is None else checked_directory(conn, check, as_of)
     # Only change-approval reads it: other environments skip the change queries.
@@ -388,12 +387,17 @@ def facts_as_of(
         commits = tuple(commit_from_data(json.loads(record)) for _, _, record in records)
         evidence_facts = tuple(
             EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
-            for e in evidence
+            for e in queries.evidence_as_of(conn, ref, as_of)
         )
         artifact_facts = tuple(ArtifactFact(seq, name, digest) for seq, name, digest in artifacts)
     else:
         commits, evidence_facts, artifact_facts = _from_entries(
-            check, release.seq, ref, records, [e.seq for e in evidence], [a[0] for a in artifacts]
+            check,
+            release.seq,
+            ref,
+            records,
+            queries.evidence_seqs_as_of(conn, ref, as_of),
+            [a[0] for a in artifacts],
         )
     deployer = None
     if request.deployer is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "ReleaseRow",
     "artifacts_with_digests",
     "evidence_as_of",
+    "evidence_seqs_as_of",
     "evidence_for",
     "find_evidence",
     "find_release",
@@ -256,6 +257,16 @@ def evidence_as_of(conn: Connection, ref: ReleaseRef, as_of_seq: int) -> list[Ev
         EvidenceDetailRow(int(s), str(k), str(f), str(d), json.loads(su), json.loads(de))
         for s, k, f, d, su, de in rows
     ]
+
+
+def evidence_seqs_as_of(conn: Connection, ref: ReleaseRef, as_of_seq: int) -> list[int]:
+    """The entries of the release's evidence recorded before `as_of_seq`, oldest first: for
+    a reader that takes the evidence itself from those entries."""
+    c = evidence.c
+    rows = conn.execute(
+        select(c.seq).where(c.release == str(ref), c.seq < as_of_seq).order_by(c.seq)
+    )
+    return [int(seq) for (seq,) in rows]
 
 
 def release_artifacts_as_of(
