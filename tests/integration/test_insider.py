@@ -322,3 +322,45 @@ def test_a_decision_counting_an_approval_that_does_not_exist_is_found_by_the_aud
     message = next(f["message"] for f in findings if f["kind"] == "approval")
     assert "by dave" in message
     assert "alan's approval" in message or "barbara's approval" in message
+
+
+def test_a_decision_under_a_policy_that_was_not_active_authorizes_nothing(
+    changes: Changes,
+) -> None:
+    """Before dry runs, `gate --policy lax.yaml` recorded an allowing decision under a policy
+    that was never active. Such a decision, in a ledger from then, authorizes no deployment."""
+    from changeproof.policy.loader import load_policy
+
+    s = changes
+    release, digest = s.ready()
+    code, out, _ = gate(s, release, digest)
+    assert code == 1
+    lax = load_policy(b"version: 1\nenvironments:\n  pci-production:\n    controls: []\n", "lax")
+    _record(
+        s,
+        "policy.recorded",
+        {"digest": lax.digest, "policy": lax.policy.model_dump(mode="json"), "source": "lax"},
+        "ci",
+    )
+    document = json.loads(out)
+    decided = {
+        k: v
+        for k, v in document.items()
+        if k not in ("decision_seq", "dry_run", "active_policy_digest")
+    } | {
+        "allowed": True,
+        "controls": [],
+        "policy_digest": lax.digest,
+        "declared": None,
+        "now": "2026-11-25T12:00:00+00:00",
+    }
+    legacy = _record(s, "gate.decided", decided, "ci")
+    code, deployed = s.deploy(release, digest, "pat")
+    assert code == 1
+    assert deployed["authorized"] is False
+    assert f"decision {legacy}: it was made under policy {lax.digest[:12]}" in str(
+        deployed["reason"]
+    )
+    assert "only a decision under the active policy authorizes a deployment" in str(
+        deployed["reason"]
+    )
