@@ -93,7 +93,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         actors=ActorService(db, unit_of_work, clock),
         tokens=TokenService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock, checks, signer),
-        policies=PolicyService(db, unit_of_work, clock),
+        policies=PolicyService(db, unit_of_work, clock, checks),
         changes=changes,
         change_exports=ChangeExportService(
             changes, unit_of_work, clock, config.ticketing, home / "config.toml"

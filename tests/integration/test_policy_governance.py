@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, tamper
 from tests.integration.test_gate import ADA, Scenario
 from tests.integration.test_policy_activation import ONLY_TICKETS, WITH_TESTS, gate, write
 
@@ -209,3 +209,33 @@ def test_a_proposal_carries_its_simulation_for_the_approver(
     assert simulation["changed_count"] == 1
     (changed,) = simulation["changed"]
     assert (changed["old"]["allowed"], changed["new"]["allowed"]) == (True, False)
+
+
+def test_admins_hidden_to_activate_alone_are_found_by_the_audit(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """A database administrator who deletes the admin grants puts the instance back into
+    setup, where a policy is active at once. The rows are gone, so nothing names an entry
+    to check; the audit rebuilds the directory from the ledger and names the activation."""
+    s = scenario
+    tamper(s.home, "DELETE FROM actor_grants WHERE value = 'admin'")
+    code, done, err = run(s, "policy", "activate", write(tmp_path, "p.yaml", ONLY_TICKETS),
+                          "--actor", "olivia")  # fmt: skip
+    assert (code, done["mode"]) == (0, "setup"), err
+    code, report, _ = run(s, "ledger", "audit")
+    assert code == 4
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert [(f["seq"], f["kind"]) for f in findings] == [(done["seq"], "activation")]
+    assert "activated by olivia alone (setup)" in findings[0]["message"]
+    assert "two-person" in findings[0]["message"]
+
+
+def test_honest_activations_pass_the_audit(scenario: Scenario, tmp_path: Path) -> None:
+    s = scenario
+    _, proposed, _ = run(s, "policy", "activate", write(tmp_path, "p.yaml", ONLY_TICKETS),
+                         "--actor", "olivia")  # fmt: skip
+    run(s, "policy", "approve", str(proposed["proposal"]), "--actor", "root")
+    code, report, _ = run(s, "ledger", "audit")
+    assert code == 0, report
+    assert report["activations"] == 1

@@ -176,7 +176,8 @@ def verify(
 @app.command("audit")
 def audit(home: HomeOption = None, output: OutputOption = Output.text) -> None:
     """Check the ledger's meaning: every decision replays, every authorized deployment cites
-    a decision that allowed exactly it, every counted approval exists for its digest.
+    a decision that allowed exactly it, every counted approval exists for its digest, every
+    policy activation had its second person.
 
     Reads the ledger itself, never the live tables. Exit 0 when everything holds, 4 naming
     each entry that does not.
@@ -191,6 +192,7 @@ def audit(home: HomeOption = None, output: OutputOption = Output.text) -> None:
                 "decisions": report.decisions,
                 "deployments": report.deployments,
                 "approvals": report.approvals,
+                "activations": report.activations,
                 "findings": [
                     {"seq": f.seq, "kind": f.kind, "message": f.message} for f in report.findings
                 ],
@@ -200,7 +202,8 @@ def audit(home: HomeOption = None, output: OutputOption = Output.text) -> None:
         out.print(
             f"OK: {report.entries} entries verified; {report.decisions} decisions replay to "
             f"themselves; {report.deployments} authorized deployments cite the decision that "
-            f"allowed them; {report.approvals} counted approvals exist for their digests",
+            f"allowed them; {report.approvals} counted approvals exist for their digests; "
+            f"{report.activations} policy activations were allowed as they say",
             markup=False,
         )
     else:

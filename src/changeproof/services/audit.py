@@ -18,6 +18,9 @@ audit reads the ledger itself, never the live tables:
 5. **Approvals.** Every approval a passing `change-approval` control counted must be a
    `change.approved` entry of that change, by that actor, for the digest the decision
    names; and every approval must be of a digest the change's RFC had before it.
+6. **Activations.** Every policy activation must have been allowed as it says: alone only
+   while no admin existed (setup) or by the single admin of a one-person instance; else by
+   a second person, holding the approver role, independent of the proposal it cites.
 
 Each finding names the entry that does not hold. Replay uses today's controls: a decision
 recorded by an older changeproof whose controls judged differently is named too, which is
@@ -29,21 +32,25 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import parse_change_id
 from changeproof.domain.errors import ChangeproofError
+from changeproof.domain.events import decode_body
+from changeproof.domain.policies import ActivationMode
 from changeproof.policy.evaluation import evaluate
 from changeproof.services.deployments import why_not_authorized
 from changeproof.services.gate import Replay, facts_as_of, recorded_policy, recorded_request
 from changeproof.services.ledger import LedgerService
+from changeproof.services.policies import alone, governance_as_of, second_person
 from changeproof.store import changes as change_queries
 from changeproof.store import decisions as recorded
 from changeproof.store.actors import directory
 from changeproof.store.database import Database
 from changeproof.store.decisions import DecisionRow
 from changeproof.store.projections import rebuilt
+from changeproof.store.schema import ledger_events, policy_activations
 
 __all__ = ["AuditFinding", "AuditReport", "LedgerAudit"]
 
@@ -51,7 +58,7 @@ __all__ = ["AuditFinding", "AuditReport", "LedgerAudit"]
 @dataclass(frozen=True, slots=True)
 class AuditFinding:
     seq: int
-    kind: str  # ledger | decision | deployment | approval
+    kind: str  # ledger | decision | deployment | approval | activation
     message: str
 
 
@@ -62,6 +69,7 @@ class AuditReport:
     deployments: int  # authorized ones checked
     approvals: int  # counted approvals checked
     findings: tuple[AuditFinding, ...]
+    activations: int = 0  # policy activations checked
 
     @property
     def ok(self) -> bool:
@@ -102,12 +110,17 @@ class LedgerAudit:
                 approvals += counted
                 findings.extend(problems)
             findings.extend(_approvals_of_known_digests(facts))
+            activations = 0
+            for activation in _activations(conn, facts):
+                activations += 1
+                findings.extend(_activation_allowed(facts, *activation))
         return AuditReport(
             verified.entries,
             len(decisions),
             deployments,
             approvals,
             tuple(sorted(findings, key=lambda f: f.seq)),
+            activations,
         )
 
 
@@ -253,6 +266,60 @@ def _approvals_of_known_digests(facts: Connection) -> Iterator[AuditFinding]:
                     f"{verdict.actor} approved digest {verdict.digest} of CHG-{change.seq}, "
                     "which was not its RFC's digest then",
                 )
+
+
+def _activations(
+    ledger: Connection, facts: Connection
+) -> Iterator[tuple[int, str, Mapping[str, JsonValue]]]:
+    """(seq, actor, data) of every `policy.activated` entry, read from the verified ledger."""
+    a = policy_activations.c
+    seqs = [int(seq) for (seq,) in facts.execute(select(a.seq).order_by(a.seq))]
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        rows = ledger.execute(
+            select(ledger_events.c.seq, ledger_events.c.body)
+            .where(ledger_events.c.seq.in_(chunk))
+            .order_by(ledger_events.c.seq)
+        )
+        for seq, body in rows:
+            event = decode_body(bytes(body), seq=int(seq))
+            yield int(seq), str(event.actor), event.data
+
+
+def _activation_allowed(
+    facts: Connection, seq: int, actor: str, data: Mapping[str, JsonValue]
+) -> Iterator[AuditFinding]:
+    """An activation is allowed as its mode says, by the directory as it stood then."""
+    mode = data.get("mode")
+    if mode is None or mode == ActivationMode.LEGACY:
+        return  # recorded before activations needed a proposal
+    people = directory(facts, seq)
+    rules = governance_as_of(facts, people, seq)
+    if mode in (ActivationMode.SETUP, ActivationMode.ONE_PERSON):
+        if alone(rules, people, actor) != mode:
+            yield AuditFinding(
+                seq,
+                "activation",
+                f"policy {str(data.get('digest'))[:12]}… was activated by {actor} alone "
+                f"({mode}), but the instance was then {rules.describe()}",
+            )
+        return
+    proposal_seq = data.get("proposal")
+    proposal = (
+        recorded.find_proposal(facts, proposal_seq) if isinstance(proposal_seq, int) else None
+    )
+    if proposal is None or proposal.digest != data.get("digest"):
+        yield AuditFinding(
+            seq,
+            "activation",
+            f"the activation cites proposal {proposal_seq}, which did not propose policy "
+            f"{str(data.get('digest'))[:12]}…",
+        )
+        return
+    try:
+        second_person(facts, people, rules, proposal, actor)
+    except ChangeproofError as e:
+        yield AuditFinding(seq, "activation", f"the second person does not count: {e.message}")
 
 
 def _list(value: JsonValue) -> list[JsonValue]:

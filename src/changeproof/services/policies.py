@@ -55,8 +55,9 @@ from changeproof.services.authority import acting, require_admin
 from changeproof.services.gate import facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
-from changeproof.store.actors import directory, find_actor
+from changeproof.store.actors import checked_directory, directory, find_actor
 from changeproof.store.database import Database
+from changeproof.store.entry_check import EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
 
 ROLE_NAMES: Final = tuple(str(r) for r in Role)
@@ -70,6 +71,7 @@ __all__ = [
     "PolicyService",
     "PolicyStatus",
     "Simulation",
+    "governance_as_of",
     "parse_since",
     "policy_file_for",
 ]
@@ -213,10 +215,17 @@ class Simulation:
 
 
 class PolicyService:
-    def __init__(self, db: Database, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
+        checks: EntryChecks,
+    ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._checks = checks
 
     def activate(
         self,
@@ -243,9 +252,10 @@ class PolicyService:
             previous = None if current is None else current.digest
             if previous == loaded.digest:
                 return Activated(loaded.digest, previous, loaded.source, None)
-            rules = self._governance(conn)
+            people = self._people(conn)
+            rules = _governance(conn, people)
             policy = loaded.policy.model_dump(mode="json")
-            mode = _alone(rules, directory(conn), by)
+            mode = alone(rules, people, by)
             proposed = False
             if mode is not None:
                 uow.record(
@@ -330,9 +340,9 @@ class PolicyService:
                     f"{previous or 'none'}: approving it would undo that activation",
                     hint="propose the policy again against the active one",
                 )
-            rules = self._governance(conn)
-            people = directory(conn)
-            approver = _second_person(conn, people, rules, proposal, by)
+            people = self._people(conn)
+            rules = _governance(conn, people)
+            approver = second_person(conn, people, rules, proposal, by)
             document = recorded.policy_document(conn, proposal.digest)
             if document is None:
                 raise IntegrityError(
@@ -372,8 +382,8 @@ class PolicyService:
             conn = uow.conn
             ledger.read_head(conn, lock=True)
             proposal = _pending(conn, ident)
-            rules = self._governance(conn)
-            people = directory(conn)
+            people = self._people(conn)
+            rules = _governance(conn, people)
             me = people.identify(by)
             proposer = people.identify(proposal.actor)
             own = _same(me, by, proposer, proposal.actor)
@@ -406,9 +416,9 @@ class PolicyService:
         with self._unit_of_work() as uow:
             conn = uow.conn
             ledger.read_head(conn, lock=True)
-            people = directory(conn)
+            people = self._people(conn)
             require_admin(by, people, action="change how policies are activated")
-            before = self._governance(conn)
+            before = _governance(conn, people)
             role = approver_role if approver_role is not None else before.approver_role
             if role not in ROLE_NAMES:
                 raise UsageError(
@@ -434,30 +444,23 @@ class PolicyService:
                 )
             )
         with self._db.read() as conn:
-            return self._governance(conn)
+            return _governance(conn, directory(conn))
 
     def status(self) -> PolicyStatus:
         with self._db.read() as conn:
             return PolicyStatus(
                 recorded.active_policy(conn),
                 recorded.count_activations(conn),
-                self._governance(conn),
+                _governance(conn, directory(conn)),
                 tuple(recorded.list_proposals(conn, state="pending")),
             )
 
-    @staticmethod
-    def _governance(conn: Connection) -> Governance:
-        setting = recorded.governance(conn)
-        admins = directory(conn).holders(Role.ADMIN)
-        one_person = setting is not None and setting.one_person
-        role = setting.approver_role if setting is not None else str(Role.ADMIN)
-        if not admins:
-            mode = ActivationMode.SETUP
-        elif one_person and len(admins) == 1:
-            mode = ActivationMode.ONE_PERSON
-        else:
-            mode = ActivationMode.TWO_PERSON
-        return Governance(mode, role, one_person, admins, setting)
+    def _people(self, conn: Connection) -> Directory:
+        """The directory, held to its entries: who is an admin decides who may activate."""
+        check = self._checks(conn)
+        people = checked_directory(conn, check)
+        check.confirm()
+        return people
 
     def simulate(
         self, policy_file: Path, *, since: datetime | None = None, environment: str | None = None
@@ -506,6 +509,26 @@ class PolicyService:
         return Simulation(proposed, since, environment, examined, tuple(changed))
 
 
+def governance_as_of(conn: Connection, people: Directory, before_seq: int) -> Governance:
+    """Who could make a policy active just before entry `before_seq`, `people` being the
+    directory as it stood then."""
+    return _governance(conn, people, before_seq)
+
+
+def _governance(conn: Connection, people: Directory, before_seq: int | None = None) -> Governance:
+    setting = recorded.governance(conn, before_seq)
+    admins = people.holders(Role.ADMIN)
+    one_person = setting is not None and setting.one_person
+    role = setting.approver_role if setting is not None else str(Role.ADMIN)
+    if not admins:
+        mode = ActivationMode.SETUP
+    elif one_person and len(admins) == 1:
+        mode = ActivationMode.ONE_PERSON
+    else:
+        mode = ActivationMode.TWO_PERSON
+    return Governance(mode, role, one_person, admins, setting)
+
+
 _MAX_ATTACHED: Final = 200  # changed verdicts a proposal carries; the count says how many more
 
 
@@ -521,7 +544,7 @@ def _simulation_data(simulation: Simulation) -> dict[str, JsonValue]:
     }
 
 
-def _alone(rules: Governance, people: Directory, by: str) -> ActivationMode | None:
+def alone(rules: Governance, people: Directory, by: str) -> ActivationMode | None:
     """The mode under which `by` activates without a second person, or None when one is needed."""
     if rules.mode is ActivationMode.SETUP:
         return ActivationMode.SETUP
@@ -562,7 +585,7 @@ def _same(me: Actor | None, by: str, other: Actor | None, other_identity: str) -
     return by.strip().casefold() == other_identity.strip().casefold()
 
 
-def _second_person(
+def second_person(
     conn: Connection,
     people: Directory,
     rules: Governance,

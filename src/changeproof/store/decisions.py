@@ -192,10 +192,13 @@ class GovernanceRow:
     set_at: str
 
 
-def governance(conn: Connection) -> GovernanceRow | None:
-    """The newest governance setting, or None when none was ever set."""
+def governance(conn: Connection, before_seq: int | None = None) -> GovernanceRow | None:
+    """The newest governance setting (recorded before `before_seq`), or None when none was."""
     g = policy_governance.c
-    row = conn.execute(select(policy_governance).order_by(g.seq.desc()).limit(1)).first()
+    query = select(policy_governance).order_by(g.seq.desc()).limit(1)
+    if before_seq is not None:
+        query = query.where(g.seq < before_seq)
+    row = conn.execute(query).first()
     if row is None:
         return None
     return GovernanceRow(
