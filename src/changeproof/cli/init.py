@@ -17,7 +17,8 @@ from changeproof.cli.options import (
     resolve_actor,
 )
 from changeproof.cli.render import emit_json, out
-from changeproof.services.instance import initialize
+from changeproof.domain.errors import UsageError
+from changeproof.services.instance import FirstAdmin, initialize
 
 
 def init(
@@ -32,11 +33,24 @@ def init(
     upgrade: Annotated[
         bool, typer.Option("--upgrade", help="Migrate an existing instance's database.")
     ] = False,
+    admin: Annotated[
+        str | None,
+        typer.Option(
+            "--admin",
+            metavar="NAME",
+            help="Also add the first admin: an actor with role admin, added as --actor.",
+        ),
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="The first admin's email (with --admin).")
+    ] = None,
     actor: ActorOption = None,
     output: OutputOption = Output.text,
 ) -> None:
     """Make a working instance: config, Ed25519 signing key (mode 0600) and database."""
     where: Path = home_path(home)
+    if email is not None and admin is None:
+        raise UsageError("--email goes with --admin NAME")
     done = initialize(
         where,
         database_url=database_url,
@@ -44,6 +58,7 @@ def init(
         actor=resolve_actor(actor),
         clock=SystemClock(),
         upgrade=upgrade,
+        admin=None if admin is None else FirstAdmin(admin, email),
     )
     if output is Output.json:
         emit_json(
@@ -53,6 +68,7 @@ def init(
                 "database": done.database,
                 "verifier_key": done.verifier_key,
                 "created": done.created,
+                "admin": done.admin,
             }
         )
         return
@@ -61,3 +77,5 @@ def init(
     out.print(f"  origin        {done.config.origin}")
     out.print(f"  database      {done.database}")
     out.print(f"  verifier key  {done.verifier_key}")
+    if done.admin is not None:
+        out.print(f"  admin         {done.admin}", markup=False)

@@ -48,6 +48,7 @@ from changeproof.services.change_documents import (
     approval_record,
     build_rfc,
 )
+from changeproof.services.environments import require_known_environment
 from changeproof.services.gate import active_policy, recorded_policy
 from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
@@ -178,6 +179,7 @@ class ChangeService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             head = ledger.read_head(uow.conn, lock=True)
+            require_known_environment(uow.conn, request.environment)
             policy = _policy_for(uow.conn, str(request.release), request.environment)
             rfc, digest = build_rfc(
                 uow.conn,

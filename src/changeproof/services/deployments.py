@@ -34,6 +34,7 @@ from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.releases import ReleaseRef
+from changeproof.services.environments import require_known_environment
 from changeproof.services.gate import recorded_policy
 from changeproof.services.separation import is_actor
 from changeproof.store import changes as queries
@@ -120,6 +121,7 @@ class DeploymentService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
+            require_known_environment(uow.conn, request.environment)
             if request.deployment is not None:
                 row = self._find(uow.conn, request.deployment)
                 if (row.release, row.environment, row.artifact) != (

@@ -53,6 +53,7 @@ from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_g
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, policy_from_document
 from changeproof.reports.vsa import InputAttestation, verification_summary
 from changeproof.services.change_documents import approval_params, change_fact
+from changeproof.services.environments import require_known_environment
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as queries
@@ -166,6 +167,7 @@ class GateService:
             conn = uow.conn
             as_of = ledger.read_head(conn, lock=not optimistic).tree_size
             loaded = from_file if from_file is not None else active_policy(conn)
+            require_known_environment(conn, request.environment, loaded)
             facts = facts_as_of(conn, request, loaded, as_of, now)
             subjects = _subjects(facts)
             if request.attestation is not None and not subjects:

@@ -21,18 +21,21 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import inspect
 
+from changeproof.domain.actors import Role
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.instance import INSTANCE_INITIALIZED
 from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
+from changeproof.services.actors import ActorService, check_first_actor
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "CONFIG_FILE",
+    "FirstAdmin",
     "Initialized",
     "InstanceConfig",
     "create_instance_files",
@@ -205,11 +208,20 @@ def load_signer(config: InstanceConfig) -> NoteSigner:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstAdmin:
+    """The actor `init` makes an admin, so the instance leaves setup with someone in charge."""
+
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Initialized:
     config: InstanceConfig
     database: str
     verifier_key: str
     created: bool
+    admin: str | None = None  # the first admin's name, when init made one
 
 
 def initialize(
@@ -220,8 +232,18 @@ def initialize(
     actor: str,
     clock: Clock,
     upgrade: bool = False,
+    admin: FirstAdmin | None = None,
 ) -> Initialized:
-    """Make an instance (or, with `upgrade`, migrate an existing one). All or nothing."""
+    """Make an instance (or, with `upgrade`, migrate an existing one). All or nothing.
+
+    With `admin`, the instance's first actor is added with role admin through the actor
+    service, as `actor`; it is checked before anything is made, so a refusal leaves nothing.
+    """
+    emails = () if admin is None or admin.email is None else (admin.email,)
+    if admin is not None:
+        if upgrade:
+            raise ConfigError("an existing instance's admins are managed with `actor grant`")
+        check_first_actor(admin.name, emails=emails, roles=(Role.ADMIN,), by=actor)
     if upgrade:
         config = load_config(home)
         existing = Database(normalize_url(config.database_url, base=home))
@@ -263,7 +285,22 @@ def initialize(
                     {"origin": config.origin, "verifier_key": signer.verifier.vkey()},
                 )
             )
-        return Initialized(config, db.display_url(), signer.verifier.vkey(), created=True)
+        if admin is not None:
+            opened = db
+
+            def unit_of_work() -> UnitOfWork:
+                return UnitOfWork(opened, signer, clock)
+
+            ActorService(db, unit_of_work, clock).add(
+                admin.name, emails=emails, roles=(Role.ADMIN,), by=actor
+            )
+        return Initialized(
+            config,
+            db.display_url(),
+            signer.verifier.vkey(),
+            created=True,
+            admin=None if admin is None else admin.name,
+        )
     except BaseException:
         _undo(created, sqlite_file, home if made_home else None)
         raise

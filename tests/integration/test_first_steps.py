@@ -1,0 +1,143 @@
+"""First steps and typos (issue 10, section 7): an unknown environment is refused with the
+closest names before anything is recorded, the first admin comes with `init`, a change the
+policy asks no approval of says so, and the list commands an operator reaches for exist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, CliResult
+from tests.integration.test_gate import Scenario, _compliant
+
+POLICY_ENVS = """
+version: 1
+environments:
+  pci-production:
+    controls: [ticket-reference]
+  staging:
+    controls: [ticket-reference]
+"""
+
+
+@pytest.fixture
+def scenario(home: Path, tmp_path: Path, cli: Cli) -> Scenario:
+    return Scenario(home, tmp_path, cli)
+
+
+def _status(s: Scenario) -> str:
+    return s.run_ok("ledger", "status", "--output", "json")
+
+
+def _activate(s: Scenario, text: str) -> None:
+    s.policy.write_text(text)
+    s.run_ok("policy", "activate", s.policy, "--actor", "admin")
+
+
+@pytest.mark.parametrize("with_file", [True, False])
+def test_a_gate_for_an_unknown_environment_is_refused_with_the_closest_names(
+    scenario: Scenario, with_file: bool
+) -> None:
+    release = _compliant(scenario)
+    _activate(scenario, POLICY_ENVS)
+    before = _status(scenario)
+    extra = ["--policy", scenario.policy] if with_file else []
+    result = scenario.cli("gate", "--release", release, "--env", "pci-prod",
+                          "--home", scenario.home, *extra)  # fmt: skip
+    assert result.code == 2, result.out + result.err
+    assert "no environment 'pci-prod'" in result.err
+    assert "did you mean 'pci-production'?" in result.err
+    assert "BLOCKED" not in result.out
+    assert _status(scenario) == before
+
+
+def test_a_gate_with_a_policy_file_compares_with_that_file(scenario: Scenario) -> None:
+    """The file given is the policy in force for that gate, not the active one."""
+    release = _compliant(scenario)
+    _activate(scenario, POLICY_ENVS)
+    other = scenario.tmp / "other.yaml"
+    other.write_text(POLICY_ENVS.replace("pci-production", "qa"))
+    result = scenario.cli("gate", "--release", release, "--env", "pci-production",
+                          "--policy", other, "--home", scenario.home)  # fmt: skip
+    assert result.code == 2
+    assert f"({other})" in result.err
+    assert "no environment 'pci-production'" in result.err
+
+
+def test_change_open_and_deploy_record_for_an_unknown_environment_record_nothing(
+    scenario: Scenario,
+) -> None:
+    release = _compliant(scenario)
+    _activate(scenario, POLICY_ENVS)
+    before = _status(scenario)
+    for args in (
+        ["change", "open", "--release", release, "--env", "stagin", "--actor", "ada"],
+        ["deploy", "record", "--release", release, "--env", "pci-prod", "--artifact",
+         "a" * 64, "--status", "succeeded", "--as", "pat"],
+    ):  # fmt: skip
+        result = scenario.cli(*args, "--home", scenario.home)
+        assert result.code == 2, result.out + result.err
+        assert "the instance's active policy has no environment" in result.err
+        assert "did you mean" in result.err
+        assert "its environments: pci-production, staging" in result.err
+    assert _status(scenario) == before
+
+
+def test_without_any_policy_deploy_record_keeps_recording(scenario: Scenario) -> None:
+    """With no policy there is nothing to compare a name with: the deployment is recorded
+    (and flagged unauthorized), as before."""
+    release = _compliant(scenario)
+    result = scenario.cli("deploy", "record", "--release", release, "--env", "anywhere",
+                          "--artifact", "a" * 64, "--status", "succeeded", "--as", "pat",
+                          "--home", scenario.home, "--output", "json")  # fmt: skip
+    assert result.code == 1, result.err
+    assert json.loads(result.out)["authorized"] is False
+
+
+def _init(cli: Cli, where: Path, database_url: str | None, *extra: str) -> CliResult:
+    args: list[str | Path] = ["init", "--home", where, "--origin", "test.example/ledger", *extra]
+    if database_url is not None:
+        args += ["--database-url", database_url]
+    return cli(*args)
+
+
+def test_init_makes_the_first_admin_who_then_adds_the_others(
+    tmp_path: Path, database_url: str | None, cli: Cli
+) -> None:
+    where = tmp_path / "instance"
+    result = _init(cli, where, database_url, "--actor", "root", "--admin", "alice",
+                   "--email", "alice@example.com", "--output", "json")  # fmt: skip
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["admin"] == "alice"
+    people = json.loads(cli("actor", "list", "--home", where, "--output", "json").out)
+    alice = next(p for p in people if p["name"] == "alice")
+    assert alice["roles"] == ["admin"]
+    assert alice["emails"] == ["alice@example.com"]
+    # The instance has left setup: only the admin grants roles now.
+    refused = cli("actor", "add", "bob", "--role", "approver", "--actor", "mallory",
+                  "--home", where)  # fmt: skip
+    assert refused.code == 2
+    assert "only an admin may" in refused.err
+    added = cli("actor", "add", "bob", "--role", "approver", "--actor", "alice", "--home", where)
+    assert added.code == 0, added.err
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--admin", "al ice"], "actor name 'al ice' is not"),
+        (["--admin", "alice", "--email", "not-an-email"], "not-an-email"),
+        (["--admin", "root"], "root cannot grant role admin to root"),
+        (["--email", "alice@example.com"], "--email goes with --admin NAME"),
+    ],
+)
+def test_init_with_a_bad_first_admin_makes_no_instance(
+    tmp_path: Path, cli: Cli, extra: list[str], words: str
+) -> None:
+    where = tmp_path / "instance"
+    result = _init(cli, where, None, "--actor", "root", *extra)
+    assert result.code == 2, result.out + result.err
+    assert words in result.err
+    assert not where.exists()
