@@ -141,3 +141,43 @@ def test_init_with_a_bad_first_admin_makes_no_instance(
     assert result.code == 2, result.out + result.err
     assert words in result.err
     assert not where.exists()
+
+
+def test_a_change_the_policy_asks_no_approval_of_is_never_called_approved(
+    scenario: Scenario,
+) -> None:
+    release = _compliant(scenario)
+    _activate(scenario, POLICY_ENVS)
+    opened = scenario.cli("change", "open", "--release", release, "--env", "staging",
+                          "--actor", "ada", "--home", scenario.home)  # fmt: skip
+    assert opened.code == 0, opened.err
+    assert "staging: no-approval-required" in opened.out
+    assert "approved" not in opened.out
+    shown = json.loads(scenario.run_ok("change", "show", "CHG-" + _last_change(scenario),
+                                       "--format", "json"))  # fmt: skip
+    assert shown["state"] == "no-approval-required"
+    assert shown["approval_status"] is None
+    listed = json.loads(scenario.run_ok("change", "list", "--output", "json"))
+    assert [c["state"] for c in listed] == ["no-approval-required"]
+
+
+def _last_change(s: Scenario) -> str:
+    listed = json.loads(s.run_ok("change", "list", "--output", "json"))
+    return str(listed[-1]["id"]).removeprefix("CHG-")
+
+
+def test_approving_another_digest_names_the_current_one_and_claims_no_refresh(
+    scenario: Scenario,
+) -> None:
+    release = _compliant(scenario)
+    scenario.run_ok("actor", "add", "alan", "--role", "approver", "--actor", "admin")
+    opened = json.loads(scenario.run_ok("change", "open", "--release", release, "--env",
+                                        "production", "--actor", "ada", "--output", "json"))  # fmt: skip
+    before = _status(scenario)
+    result = scenario.cli("change", "approve", opened["id"], "--as", "alan", "--digest",
+                          "f" * 64, "--home", scenario.home)  # fmt: skip
+    assert result.code == 2
+    assert f"current RFC digest is {opened['digest']}, not {'f' * 64}" in result.err
+    assert "differs from the one the approver read" in result.err
+    assert "refreshed" not in result.err
+    assert _status(scenario) == before

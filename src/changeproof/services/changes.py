@@ -150,7 +150,9 @@ class ChangeView:
     def state(self) -> str:
         if self.row.state == ChangeState.REJECTED:
             return "rejected"
-        if self.status is None or self.status.satisfied:
+        if self.status is None:  # the policy asks no approval: nobody approved anything
+            return "no-approval-required"
+        if self.status.satisfied:
             return "approved"
         return "pending-approval"
 
@@ -281,8 +283,8 @@ class ChangeService:
             row = _open_change(uow.conn, _seq(ident))
             if digest is not None and digest != row.digest:
                 raise ConflictError(
-                    f"{change_id(row.seq)} was refreshed: its RFC digest is now {row.digest}, "
-                    f"not {digest}",
+                    f"{change_id(row.seq)}'s current RFC digest is {row.digest}, not {digest}: "
+                    "the RFC differs from the one the approver read; nothing was approved",
                     hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
                 )
             people = directory(uow.conn)
