@@ -172,7 +172,7 @@ def test_approving_another_digest_names_the_current_one_and_claims_no_refresh(
     release = _compliant(scenario)
     scenario.run_ok("actor", "add", "alan", "--role", "approver", "--actor", "admin")
     opened = json.loads(scenario.run_ok("change", "open", "--release", release, "--env",
-                                        "production", "--actor", "ada", "--output", "json"))  # fmt: skip
+                                        "production", "--actor", "ada", "-o", "json"))  # fmt: skip
     before = _status(scenario)
     result = scenario.cli("change", "approve", opened["id"], "--as", "alan", "--digest",
                           "f" * 64, "--home", scenario.home)  # fmt: skip
