@@ -11,6 +11,7 @@ from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
 from changeproof.services.change_exports import ChangeExportService
 from changeproof.services.changes import ChangeService
+from changeproof.services.decisions import DecisionService
 from changeproof.services.deployments import DeploymentService
 from changeproof.services.evidence import EvidenceService
 from changeproof.services.gate import GateService
@@ -45,6 +46,7 @@ class Instance:
     actors: ActorService
     tokens: TokenService
     gate: GateService
+    decisions: DecisionService
     policies: PolicyService
     changes: ChangeService
     change_exports: ChangeExportService
@@ -87,6 +89,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         actors=ActorService(db, unit_of_work, clock),
         tokens=TokenService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock, signer),
+        decisions=DecisionService(db),
         policies=PolicyService(db, unit_of_work, clock),
         changes=changes,
         change_exports=ChangeExportService(

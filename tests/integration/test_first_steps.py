@@ -181,3 +181,60 @@ def test_approving_another_digest_names_the_current_one_and_claims_no_refresh(
     assert "differs from the one the approver read" in result.err
     assert "refreshed" not in result.err
     assert _status(scenario) == before
+
+
+def test_release_list_decision_list_and_deploy_list_until(scenario: Scenario) -> None:
+    release = _compliant(scenario)
+    scenario.run_ok("release", "create", "--service", "ledgerd", "--name", "7",
+                    "--repo", scenario.repo.path, "--to", "main")  # fmt: skip
+    _activate(scenario, POLICY_ENVS)
+
+    listed = json.loads(scenario.run_ok("release", "list", "--output", "json"))
+    assert [r["release"] for r in listed] == [release, "ledgerd/7"]
+    assert listed[0]["commit_count"] == 2
+    only = json.loads(scenario.run_ok("release", "list", "--service", "ledgerd", "-o", "json"))
+    assert [r["release"] for r in only] == ["ledgerd/7"]
+    assert "ledgerd/7" in scenario.run_ok("release", "list")
+
+    allowed, _ = _gate(scenario, release, "staging")
+    blocked_policy = scenario.tmp / "strict.yaml"
+    blocked_policy.write_text(POLICY_ENVS.replace("[ticket-reference]", "[tests-passed]", 1))
+    blocked, _ = _gate(scenario, "ledgerd/7", "pci-production", "--policy", blocked_policy)
+    decisions = json.loads(scenario.run_ok("decision", "list", "-o", "json"))
+    assert [(d["seq"], d["allowed"]) for d in decisions] == [(allowed, True), (blocked, False)]
+    assert decisions[0]["environment"] == "staging"
+    for flags, seqs in (
+        (["--allowed"], [allowed]),
+        (["--blocked"], [blocked]),
+        (["--release", "ledgerd/7"], [blocked]),
+        (["--env", "staging"], [allowed]),
+        (["--env", "staging", "--blocked"], []),
+    ):
+        found = json.loads(scenario.run_ok("decision", "list", *flags, "-o", "json"))
+        assert [d["seq"] for d in found] == seqs, flags
+    text = scenario.run_ok("decision", "list")
+    assert "BLOCKED" in text
+    assert "allowed" in text
+
+    deployed = scenario.cli("deploy", "record", "--release", release, "--env", "staging",
+                            "--artifact", "a" * 64, "--status", "succeeded", "--as", "pat",
+                            "--home", scenario.home)  # fmt: skip
+    assert deployed.code == 1, deployed.err  # recorded, flagged: no decision names the artifact
+    for until, count in (("2000-01-01", 0), ("2999-01-01", 1), ("2999-01-01T00:00:00Z", 1)):
+        found = json.loads(scenario.run_ok("deploy", "list", "--until", until, "-o", "json"))
+        assert len(found) == count, until
+    bad = scenario.cli("deploy", "list", "--until", "tomorrow", "--home", scenario.home)
+    assert bad.code == 2
+    assert "--until 'tomorrow' is not a date or time" in bad.err
+    backwards = scenario.cli("deploy", "list", "--since", "2026-12-02", "--until", "2026-12-01",
+                             "--home", scenario.home)  # fmt: skip
+    assert backwards.code == 2
+    assert "--until must be later than --since" in backwards.err
+
+
+def _gate(s: Scenario, release: str, env: str, *extra: str | Path) -> tuple[int, bool]:
+    result = s.cli("gate", "--release", release, "--env", env, "--home", s.home,
+                   "--output", "json", *extra)  # fmt: skip
+    assert result.code in (0, 1), result.err
+    doc = json.loads(result.out)
+    return int(doc["decision_seq"]), bool(doc["allowed"])

@@ -215,12 +215,17 @@ class DeploymentService:
                 tuple(queries.checks_of(conn, row.seq)),
             )
 
-    def list(self, *, environment: str | None, since: datetime | None) -> list[DeploymentView]:
+    def list(
+        self, *, environment: str | None, since: datetime | None, until: datetime | None = None
+    ) -> list[DeploymentView]:
+        if since is not None and until is not None and until <= since:
+            raise UsageError("--until must be later than --since")
         with self._db.read() as conn:
             rows = queries.list_deployments(
                 conn,
                 environment=environment,
                 since=None if since is None else format_time(since),
+                until=None if until is None else format_time(until),
             )
             return [_view(conn, row) for row in rows]
 
