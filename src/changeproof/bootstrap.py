@@ -15,14 +15,19 @@ from changeproof.services.decisions import DecisionService
 from changeproof.services.deployments import DeploymentService
 from changeproof.services.evidence import EvidenceService
 from changeproof.services.gate import GateService
-from changeproof.services.instance import InstanceConfig, load_config, load_signer
+from changeproof.services.instance import (
+    InstanceConfig,
+    database_url,
+    load_config,
+    load_signer,
+)
 from changeproof.services.ledger import LedgerService
 from changeproof.services.policies import PolicyService
 from changeproof.services.policy_tests import PolicyTestService
 from changeproof.services.releases import ReleaseService
 from changeproof.services.tokens import TokenService
 from changeproof.store import migrate
-from changeproof.store.database import Database, normalize_url
+from changeproof.store.database import Database
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["Instance", "SystemClock", "open_instance", "policy_tests"]
@@ -67,7 +72,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     config = load_config(home)
     signer = load_signer(config)
     clock = clock or SystemClock()
-    db = Database(normalize_url(config.database_url, base=home))
+    db = Database(database_url(config))
     try:
         with db.read() as conn:
             migrate.require_current(conn)

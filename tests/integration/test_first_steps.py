@@ -5,10 +5,13 @@ policy asks no approval of says so, and the list commands an operator reaches fo
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
+from changeproof.services import instance
 from tests.conftest import Cli, CliResult
 from tests.integration.test_gate import Scenario, _compliant
 
@@ -238,3 +241,74 @@ def _gate(s: Scenario, release: str, env: str, *extra: str | Path) -> tuple[int,
     assert result.code in (0, 1), result.err
     doc = json.loads(result.out)
     return int(doc["decision_seq"]), bool(doc["allowed"])
+
+
+def test_init_makes_the_folder_0700_and_the_config_0600_whatever_the_umask(
+    tmp_path: Path, database_url: str | None, cli: Cli
+) -> None:
+    where = tmp_path / "instance"
+    old = os.umask(0)
+    try:
+        result = _init(cli, where, database_url, "--actor", "root")
+    finally:
+        os.umask(old)
+    assert result.code == 0, result.err
+    assert stat.S_IMODE(where.stat().st_mode) == 0o700
+    assert stat.S_IMODE((where / "config.toml").stat().st_mode) == 0o600
+    assert stat.S_IMODE((where / "signing-key.pem").stat().st_mode) == 0o600
+
+
+SECRET = "s3cr3t-pa55word"  # noqa: S105 - a test password, for trust auth
+
+
+def test_a_database_password_comes_from_a_variable_or_a_file_and_is_never_shown(
+    tmp_path: Path, database_url: str | None, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = tmp_path / "instance"
+    monkeypatch.setenv("CP_TEST_DB_PASSWORD", SECRET)
+    if database_url is None:  # SQLite has no password to read
+        result = _init(cli, where, None, "--database-password-env", "CP_TEST_DB_PASSWORD")
+        assert result.code == 2
+        assert "only read for a PostgreSQL database_url" in result.err
+        assert not where.exists()
+        return
+    result = _init(cli, where, database_url, "--database-password-env", "CP_TEST_DB_PASSWORD",
+                   "--output", "json")  # fmt: skip
+    assert result.code == 0, result.err
+    config_text = (where / "config.toml").read_text()
+    assert 'database_password_env = "CP_TEST_DB_PASSWORD"' in config_text
+    assert SECRET not in config_text + result.out + result.err
+    # The password reaches the connection, in memory only.
+    assert instance.database_url(instance.load_config(where)).password == SECRET
+    status = cli("ledger", "status", "--home", where)
+    assert status.code == 0, status.err
+    assert SECRET not in status.out + status.err
+
+    monkeypatch.delenv("CP_TEST_DB_PASSWORD")
+    missing = cli("ledger", "status", "--home", where)
+    assert missing.code == 2
+    assert "the database password variable CP_TEST_DB_PASSWORD is not set or empty" in missing.err
+
+    secret_file = tmp_path / "db-password"
+    secret_file.write_text(SECRET + "\n")
+    (where / "config.toml").write_text(
+        config_text.replace(
+            'database_password_env = "CP_TEST_DB_PASSWORD"',
+            f'database_password_file = "{secret_file}"',
+        )
+    )
+    assert instance.database_url(instance.load_config(where)).password == SECRET
+    assert cli("ledger", "status", "--home", where).code == 0
+    secret_file.write_text("")
+    empty = cli("ledger", "status", "--home", where)
+    assert empty.code == 2
+    assert f"the database password file {secret_file} is empty" in empty.err
+
+    # A password in the URL as well as elsewhere is ambiguous: refused, and not quoted.
+    with_password = database_url.replace("postgres@", f"postgres:{SECRET}@")
+    other = tmp_path / "other"
+    monkeypatch.setenv("CP_TEST_DB_PASSWORD", SECRET)
+    twice = _init(cli, other, with_password, "--database-password-env", "CP_TEST_DB_PASSWORD")
+    assert twice.code == 2
+    assert "give it one way" in twice.err
+    assert SECRET not in twice.out + twice.err

@@ -18,7 +18,7 @@ from changeproof.cli.options import (
 )
 from changeproof.cli.render import emit_json, out
 from changeproof.domain.errors import UsageError
-from changeproof.services.instance import FirstAdmin, initialize
+from changeproof.services.instance import FirstAdmin, PasswordSource, initialize
 
 
 def init(
@@ -26,6 +26,21 @@ def init(
     database_url: Annotated[
         str | None,
         typer.Option(help="sqlite:///FILE (default, in the home folder) or postgresql://…"),
+    ] = None,
+    database_password_env: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Read the PostgreSQL password from this environment variable (now and "
+            "later), instead of writing it in --database-url.",
+        ),
+    ] = None,
+    database_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Read the PostgreSQL password from this file's first line (now and later).",
+        ),
     ] = None,
     origin: Annotated[
         str | None, typer.Option(help="The log's name in its checkpoints (default: random).")
@@ -51,6 +66,14 @@ def init(
     where: Path = home_path(home)
     if email is not None and admin is None:
         raise UsageError("--email goes with --admin NAME")
+    if database_password_env is not None and database_password_file is not None:
+        raise UsageError("give --database-password-env or --database-password-file, not both")
+    password_from = None
+    if database_password_env is not None or database_password_file is not None:
+        password_from = PasswordSource(
+            variable=database_password_env,
+            file=None if database_password_file is None else database_password_file.absolute(),
+        )
     done = initialize(
         where,
         database_url=database_url,
@@ -59,6 +82,7 @@ def init(
         clock=SystemClock(),
         upgrade=upgrade,
         admin=None if admin is None else FirstAdmin(admin, email),
+        password_from=password_from,
     )
     if output is Output.json:
         emit_json(
