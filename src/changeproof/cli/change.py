@@ -126,10 +126,15 @@ def overdue(
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
-    """Urgent changes whose after-the-fact review is late."""
+    """Urgent changes whose after-the-fact review is late.
+
+    Exit 0 when none is, 1 when any is (a scheduled job fails while a review is late).
+    """
     with instance_at(home) as instance:
         views = instance.changes.list(overdue=True)
     _listing(views, output)
+    if views:
+        raise typer.Exit(1)
 
 
 @app.command("refresh")
