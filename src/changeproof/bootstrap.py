@@ -98,7 +98,12 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         policies=PolicyService(db, unit_of_work, clock),
         changes=changes,
         change_exports=ChangeExportService(
-            changes, unit_of_work, clock, config.ticketing, home / "config.toml"
+            changes,
+            unit_of_work,
+            clock,
+            config.ticketing,
+            home / "config.toml",
+            config.rfc_base_url,
         ),
         deployments=DeploymentService(db, unit_of_work, clock),
         clock=clock,

@@ -9,8 +9,10 @@ import os
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
 
+from changeproof.bootstrap import open_instance
 from changeproof.services import instance
 from tests.conftest import Cli, CliResult
 from tests.integration.test_gate import Scenario, _compliant
@@ -312,3 +314,51 @@ def test_a_database_password_comes_from_a_variable_or_a_file_and_is_never_shown(
     assert twice.code == 2
     assert "give it one way" in twice.err
     assert SECRET not in twice.out + twice.err
+
+
+def _export_description(s: Scenario, rfc_base_url: str | None) -> tuple[str, str]:
+    """Open a change, export it to a ServiceNow answering as its Table API documents, and
+    return the description sent and the change's digest."""
+    release = _compliant(s)
+    _activate(s, POLICY_ENVS)
+    opened = json.loads(s.run_ok("change", "open", "--release", release, "--env", "staging",
+                                 "--actor", "ada", "-o", "json"))  # fmt: skip
+    extra = "" if rfc_base_url is None else f'\n[changes]\nrfc_base_url = "{rfc_base_url}"\n'
+    with (s.home / "config.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[servicenow]\nbase_url = "https://example.service-now.com"\n'
+                     f'token_env = "SERVICENOW_TOKEN"\n{extra}')  # fmt: skip
+    sent: list[dict[str, str]] = []
+
+    def servicenow(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"result": []})
+        sent.append(json.loads(request.content))
+        return httpx.Response(201, json={"result": {"sys_id": "a" * 32, "number": "CHG0030001"}})
+
+    with open_instance(s.home) as opened_instance:
+        opened_instance.change_exports.export(
+            opened["id"],
+            "servicenow",
+            by="ada",
+            environ={"SERVICENOW_TOKEN": "t0ken-value"},
+            transport=httpx.MockTransport(servicenow),
+            sleep=lambda _: None,
+        )
+    assert len(sent) == 1
+    return sent[0]["description"], str(opened["digest"])
+
+
+def test_an_exported_ticket_links_to_the_rfc_where_a_base_url_is_configured(
+    scenario: Scenario,
+) -> None:
+    description, _ = _export_description(scenario, "https://changeproof.example.com/changes/")
+    assert "https://changeproof.example.com/changes/CHG-" in description
+
+
+def test_without_a_base_url_the_ticket_names_the_change_and_its_digest(
+    scenario: Scenario,
+) -> None:
+    description, digest = _export_description(scenario, None)
+    assert "changeproof change CHG-" in description
+    assert f"sha256:{digest}" in description
+    assert "https://" not in description.split("\n", 1)[0]

@@ -75,6 +75,9 @@ class InstanceConfig:
     ticket_links: Mapping[str, str] = field(default_factory=dict)
     # [servicenow] and [jira] as written: services.ticketing checks them when they are used
     ticketing: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # [changes] rfc_base_url: where people read a change (CHG-<n> is appended), for the
+    # link an exported ticket gives back to the whole RFC
+    rfc_base_url: str | None = None
     # [instance] database_password_env / database_password_file: where the PostgreSQL
     # password is, when database_url does not hold it (at most one of the two)
     password_from: PasswordSource | None = None
@@ -175,6 +178,9 @@ def load_config(home: Path) -> InstanceConfig:
             raise ConfigError(f"{path}: [tickets] {system}_url must be an http(s) URL template")
         if template:
             links[system] = template
+    rfc_base_url = _optional(doc, path, "changes", "rfc_base_url", str, "") or None
+    if rfc_base_url is not None and not rfc_base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"{path}: [changes] rfc_base_url must be an http(s) URL")
     ticketing: dict[str, Mapping[str, object]] = {}
     for system in ("servicenow", "jira"):
         table = doc.get(system)
@@ -191,6 +197,7 @@ def load_config(home: Path) -> InstanceConfig:
         max_evidence_bytes=max_bytes,
         ticket_links=links,
         ticketing=ticketing,
+        rfc_base_url=rfc_base_url,
         password_from=password_from,
     )
 
