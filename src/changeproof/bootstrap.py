@@ -12,17 +12,23 @@ from changeproof.services.attest import AttestService
 from changeproof.services.audit import LedgerAudit
 from changeproof.services.change_exports import ChangeExportService
 from changeproof.services.changes import ChangeService
+from changeproof.services.decisions import DecisionService
 from changeproof.services.deployments import DeploymentService
 from changeproof.services.evidence import EvidenceService
 from changeproof.services.gate import GateService
-from changeproof.services.instance import InstanceConfig, load_config, load_signer
+from changeproof.services.instance import (
+    InstanceConfig,
+    database_url,
+    load_config,
+    load_signer,
+)
 from changeproof.services.ledger import LedgerService
 from changeproof.services.policies import PolicyService
 from changeproof.services.policy_tests import PolicyTestService
 from changeproof.services.releases import ReleaseService
 from changeproof.services.tokens import TokenService
 from changeproof.store import migrate
-from changeproof.store.database import Database, normalize_url
+from changeproof.store.database import Database
 from changeproof.store.entry_check import entry_checks
 from changeproof.store.unit_of_work import UnitOfWork
 
@@ -48,6 +54,7 @@ class Instance:
     actors: ActorService
     tokens: TokenService
     gate: GateService
+    decisions: DecisionService
     policies: PolicyService
     changes: ChangeService
     change_exports: ChangeExportService
@@ -68,7 +75,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     config = load_config(home)
     signer = load_signer(config)
     clock = clock or SystemClock()
-    db = Database(normalize_url(config.database_url, base=home))
+    db = Database(database_url(config))
     try:
         with db.read() as conn:
             migrate.require_current(conn)
@@ -93,10 +100,16 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
         actors=ActorService(db, unit_of_work, clock),
         tokens=TokenService(db, unit_of_work, clock),
         gate=GateService(db, unit_of_work, clock, checks, signer),
+        decisions=DecisionService(db),
         policies=PolicyService(db, unit_of_work, clock, checks),
         changes=changes,
         change_exports=ChangeExportService(
-            changes, unit_of_work, clock, config.ticketing, home / "config.toml"
+            changes,
+            unit_of_work,
+            clock,
+            config.ticketing,
+            home / "config.toml",
+            config.rfc_base_url,
         ),
         deployments=DeploymentService(db, unit_of_work, clock, checks),
         clock=clock,

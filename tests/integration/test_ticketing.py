@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import httpx
 import pytest
 
 from changeproof.domain.errors import (
+    ChangeproofError,
     ConfigError,
     ConflictError,
     InputError,
@@ -888,3 +889,72 @@ def test_a_token_with_spaces_or_newlines_is_refused_without_being_shown() -> Non
         )
     assert "abc" not in caught.value.message
     assert "SN" in (caught.value.hint() or "")
+
+
+# --- Redaction of everything the remote says ---------------------------------------------
+
+
+def _refusing(status: int, **answer: Any) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, **answer)
+
+    return httpx.MockTransport(handle)
+
+
+# A token whose URL-encoded and form-encoded forms differ from it.
+SPECIAL = "s3cr3t+T0KEN/v@lue&x=1"  # a test token
+
+
+def _sn_export(transport: httpx.MockTransport, user: str | None = None) -> ChangeproofError:
+    config = TicketingConfig(
+        TicketingSystem.SERVICENOW, "https://example.service-now.com", SPECIAL, user=user
+    )
+    with pytest.raises(ChangeproofError) as caught:
+        export_change(rfc(), config, None, transport=transport, sleep=lambda _: None)
+    return caught.value
+
+
+def test_a_reason_phrase_echoing_the_token_is_redacted() -> None:
+    """ServiceNow's documented 401 body, behind a proxy whose reason phrase echoes the
+    credential it was sent, plainly and URL-encoded."""
+    phrase = f"Unauthorized for {SPECIAL} ({quote(SPECIAL, safe='')})"
+    body = {"error": {"message": "User Not Authenticated", "detail": "Required to provide Auth"}}
+    error = _sn_export(_refusing(401, json=body, extensions={"reason_phrase": phrase.encode()}))
+    assert "answered 401 Unauthorized for [redacted] ([redacted])" in error.message
+    assert SPECIAL not in error.message
+    assert quote(SPECIAL, safe="") not in error.message
+
+
+def test_a_location_header_carrying_the_token_is_redacted_and_cut() -> None:
+    location = f"https://sso.example.com/login?token={quote(SPECIAL, safe='')}&next=" + "x" * 400
+    error = _sn_export(_refusing(302, headers={"Location": location}))
+    assert "redirected to https://sso.example.com/login?token=[redacted]&next=xxx" in error.message
+    assert quote(SPECIAL, safe="") not in error.message
+    assert "x" * 300 not in error.message
+    assert "…" in error.message
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        quote(SPECIAL, safe=""),
+        quote_plus(SPECIAL),
+        base64.b64encode(SPECIAL.encode()).decode(),
+        base64.b64encode(f"integration:{SPECIAL}".encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(f"integration:{SPECIAL}".encode()).decode(),
+        SPECIAL.encode().hex().upper(),
+    ],
+    ids=["url-encoded", "form-encoded", "base64", "basic-unpadded", "basic-url-safe", "hex"],
+)
+def test_encoded_forms_of_the_credential_in_a_body_are_redacted(echo: str) -> None:
+    body = {"error": {"message": f"bad credentials {echo}", "detail": "fake"}, "status": "failure"}
+    error = _sn_export(_refusing(403, json=body), user="integration")
+    assert "bad credentials [redacted]" in error.message
+    assert echo not in error.message
+
+
+def test_a_secret_at_the_cut_of_a_long_message_leaves_no_part_behind() -> None:
+    """The message is cut to 500 characters after it is redacted, not before."""
+    text = "y" * 490 + SPECIAL
+    error = _sn_export(_refusing(403, json={"error": {"message": text}}))
+    assert SPECIAL[:6] not in error.message

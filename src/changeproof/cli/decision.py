@@ -1,13 +1,18 @@
-"""`changeproof decision show|replay`: recorded gate decisions, and proof they still hold."""
+"""`changeproof decision list|replay`: recorded gate decisions, and proof they still hold."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from changeproof.cli.options import HomeOption, Output, OutputOption, instance_at
 from changeproof.cli.render import emit_json, out
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.releases import ReleaseRef
+from changeproof.services.decisions import DecisionSummary
 from changeproof.services.gate import decision_data
 
 app = typer.Typer(help="Recorded gate decisions.", no_args_is_help=True)
@@ -40,3 +45,57 @@ def replay(
         out.print(f"[red]Entry {seq} no longer replays to the recorded decision[/red]")
     if not result.same:
         raise typer.Exit(4)
+
+
+@app.command("list")
+def list_(
+    release: Annotated[
+        str | None, typer.Option("--release", help="Only this release (SERVICE/NAME).")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
+    allowed: Annotated[
+        bool | None,
+        typer.Option(
+            "--allowed/--blocked",
+            help="Only allowed (or only blocked) decisions; both when neither is given.",
+            show_default=False,
+        ),
+    ] = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Recorded gate decisions, oldest first: what was asked, the verdict, who and when."""
+    ref = None if release is None else ReleaseRef.parse(release)
+    with instance_at(home) as instance:
+        rows = instance.decisions.list(release=ref, environment=env, allowed=allowed)
+    if output is Output.json:
+        emit_json([_summary(d) for d in rows])
+        return
+    table = Table("seq", "when", "release", "env", "verdict", "class", "policy", "by")
+    for d in rows:
+        table.add_row(
+            str(d.seq),
+            d.decided_at,
+            escape(d.release),
+            escape(d.environment),
+            "allowed" if d.allowed else "[red]BLOCKED[/red]",
+            d.classification,
+            d.policy_digest[:12],
+            escape(d.actor),
+        )
+    out.print(table)
+
+
+def _summary(d: DecisionSummary) -> dict[str, JsonValue]:
+    return {
+        "seq": d.seq,
+        "decided_at": d.decided_at,
+        "release": d.release,
+        "environment": d.environment,
+        "allowed": d.allowed,
+        "classification": d.classification,
+        "policy_digest": d.policy_digest,
+        "deployer": d.deployer,
+        "artifact": d.artifact,
+        "actor": d.actor,
+    }

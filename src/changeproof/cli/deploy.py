@@ -86,13 +86,18 @@ def list_(
         str | None,
         typer.Option(help="Only deployments recorded at or after DATE or an ISO 8601 time."),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Only deployments recorded before DATE or an ISO 8601 time."),
+    ] = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
     """Who pushed what, where, when, with which outcome; unauthorized ones flagged."""
     moment = None if since is None else parse_since(since)
+    end = None if until is None else parse_since(until, "--until")
     with instance_at(home) as instance:
-        views = instance.deployments.list(environment=env, since=moment)
+        views = instance.deployments.list(environment=env, since=moment, until=end)
     if output is Output.json:
         emit_json([v.document() for v in views])
         return

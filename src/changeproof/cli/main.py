@@ -8,6 +8,7 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperOption
 
 from changeproof import __version__
 from changeproof.cli import actor, attest, change, decision, demo, deploy, ledger, policy, release
@@ -44,6 +45,20 @@ app.add_typer(token_app, name="token")
 
 _debug = False
 
+_typed = TyperOption.display_type_rich
+
+
+def _flag_untyped(self: TyperOption, ctx: typer.Context) -> str | None:
+    """A flag takes no value, so its help shows none: `--urgent`, not `--urgent <bool>`
+    (Typer's Rich help prints every option's type, --help's own included)."""
+    return None if self.is_flag else _typed(self, ctx)
+
+
+# One place for every command and every future flag; tests/e2e/test_cli_help.py walks the
+# command tree and fails on a flag rendered with a value, should Typer change under it.
+# The method is typed with Typer's private vendored click Context, typer.Context's base.
+TyperOption.display_type_rich = _flag_untyped  # type: ignore[method-assign,assignment]
+
 
 def _version(value: bool) -> None:
     if value:
@@ -61,6 +76,9 @@ def _root(
     global _debug
     _debug = debug or bool(os.environ.get("CHANGEPROOF_DEBUG"))
     logging.basicConfig(level=logging.DEBUG if _debug else logging.WARNING, stream=sys.stderr)
+    # Alembic's INFO lines (one per migration step) are noise under --debug, which is for
+    # changeproof's own story and tracebacks; its warnings still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def run(argv: list[str] | None = None) -> int:

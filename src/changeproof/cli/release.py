@@ -1,4 +1,4 @@
-"""`changeproof release create|show`: what exactly goes out, and why."""
+"""`changeproof release create|show|list`: what exactly goes out, and why."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from changeproof.cli.options import (
@@ -20,6 +21,7 @@ from changeproof.cli.render import emit_json, out
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.releases import ReleaseView
+from changeproof.store.releases import ReleaseRow
 
 app = typer.Typer(help="Releases: a service's commit range and its evidence.", no_args_is_help=True)
 
@@ -79,6 +81,52 @@ def show(
     with instance_at(home) as instance:
         view = instance.releases.show(ReleaseRef.parse(release))
     _render(view, output)
+
+
+@app.command("list")
+def list_(
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only this service's releases.")
+    ] = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Every release, oldest first: its commit range, size, and who created it when."""
+    with instance_at(home) as instance:
+        rows = instance.releases.list(service=service)
+    if output is Output.json:
+        emit_json([release_summary(r) for r in rows])
+        return
+    table = Table("release", "seq", "commits", "range", "created", "by")
+    for r in rows:
+        table.add_row(
+            escape(str(r.ref)),
+            str(r.seq),
+            str(r.commit_count),
+            f"{(r.from_sha or '(root)')[:12]}..{r.to_sha[:12]}",
+            r.created_at,
+            escape(r.actor),
+        )
+    out.print(table)
+
+
+def release_summary(r: ReleaseRow) -> dict[str, JsonValue]:
+    """One release as `release list --output json` prints it: `release show` without the
+    commits and evidence."""
+    return {
+        "release": str(r.ref),
+        "service": r.ref.service,
+        "name": r.ref.name,
+        "seq": r.seq,
+        "from": r.from_sha,
+        "to": r.to_sha,
+        "from_ref": r.from_ref,
+        "to_ref": r.to_ref,
+        "repository": r.repository,
+        "commit_count": r.commit_count,
+        "created_at": r.created_at,
+        "created_by": r.actor,
+    }
 
 
 def release_document(view: ReleaseView) -> dict[str, JsonValue]:

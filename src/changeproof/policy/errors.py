@@ -5,16 +5,27 @@ ChangeproofError
 
 One PolicyError carries every problem a pass found (a person fixes them in one go); its
 `path`, `line` and `key` are those of the first.
+
+A file given as a policy may be anything (`/etc/shadow`, a key file): a value from it is
+echoed only as an `excerpt`, at most 40 characters, so an error never prints the file back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from changeproof.domain.errors import ChangeproofError
 
-__all__ = ["PolicyError", "PolicyProblem"]
+__all__ = ["EXCERPT_CHARS", "PolicyError", "PolicyProblem", "excerpt"]
+
+EXCERPT_CHARS: Final = 40
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """`text`, or its first `limit` characters and "…": how a value from the file is shown."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass(frozen=True, slots=True)

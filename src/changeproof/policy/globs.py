@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from changeproof.policy.errors import excerpt
+
 __all__ = ["GlobError", "compile_glob", "glob_problem", "matches"]
 
 
@@ -38,21 +40,22 @@ def glob_problem(pattern: str) -> str | None:
     if pattern.startswith("/"):
         return (
             "paths are relative to the repository root and never start with '/'; "
-            f"write '{_suggest(pattern)}'"
+            f"write '{excerpt(_suggest(pattern))}'"
         )
     if pattern.endswith("/"):
-        return f"a trailing '/' never matches a file; write '{_suggest(pattern)}'"
+        return f"a trailing '/' never matches a file; write '{excerpt(_suggest(pattern))}'"
     if "***" in pattern:
         return "'***' is not a pattern; use '*' within a name or '**' for any directories"
     for segment in pattern.split("/"):
         if segment == "":
             return "empty path segment ('//'); paths have none"
         if segment in (".", ".."):
-            return f"'{segment}' segments never occur in repository paths; drop them"
+            return f"'{excerpt(segment)}' segments never occur in repository paths; drop them"
         if "**" in segment and segment != "**":
+            single = excerpt(segment.replace("**", "*"))
             return (
-                f"'**' must be a whole segment ('a/**/b', '**/{segment.replace('**', '*')}'); "
-                f"within '{segment}' write '*'"
+                f"'**' must be a whole segment ('a/**/b', '**/{single}'); "
+                f"within '{excerpt(segment)}' write '*'"
             )
     return None
 
@@ -70,7 +73,7 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
     """The regular expression a whole path must match; GlobError when the pattern is refused."""
     problem = glob_problem(pattern)
     if problem is not None:
-        raise GlobError(f"{pattern!r}: {problem}")
+        raise GlobError(f"{excerpt(pattern)!r}: {problem}")
     segments = pattern.split("/")
     parts = [] if "/" in pattern else ["(?:[^/]+/)*"]  # no '/': at any depth
     for number, segment in enumerate(segments):

@@ -56,6 +56,17 @@ class LoadedPolicy:
 def load_policy(data: bytes, source: str) -> LoadedPolicy:
     """Validate a policy file's bytes; PolicyError (exit 2) naming every problem found."""
     document, lines = read_yaml(data, source)
+    if not document.keys() & Policy.model_fields.keys():
+        # Not a policy with mistakes but another file (a password file, a config): its keys
+        # are its contents, so none of them is named.
+        raise PolicyError.at(
+            source,
+            1,
+            None,
+            "this is not a changeproof policy: its top level has none of a policy's keys "
+            f"({', '.join(Policy.model_fields)})",
+            hint=_HINT,
+        )
     return _validated(document, lines, source)
 
 

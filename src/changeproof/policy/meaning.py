@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from changeproof.policy.builtin import registered_controls
 from changeproof.policy.controls.promotion import PROMOTED_FROM
-from changeproof.policy.errors import PolicyProblem
+from changeproof.policy.errors import PolicyProblem, excerpt
 from changeproof.policy.globs import glob_problem
 from changeproof.policy.model import ControlRef, Environment, Policy
 from changeproof.policy.paths import KeyPath, Lines, key_text, locate, pydantic_problem
@@ -73,17 +73,19 @@ def ticket_spec_problem(spec: str) -> str | None:
             patterns[-1][1].append(item)
         else:
             return (
-                f"{item!r} is neither a preset ({', '.join(TICKET_PRESETS)}) "
+                f"{excerpt(str(item))!r} is neither a preset ({', '.join(TICKET_PRESETS)}) "
                 "nor an upper-case Jira project key"
             )
     if not patterns:
         return f"names no ticket pattern; presets: {', '.join(TICKET_PRESETS)}"
     for name, keys in patterns:
         if name not in TICKET_PRESETS:
-            return f"unknown ticket preset {name!r}; known: {', '.join(TICKET_PRESETS)}"
+            return (
+                f"unknown ticket preset {excerpt(str(name))!r}; known: {', '.join(TICKET_PRESETS)}"
+            )
         bad = [key for key in keys if not _JIRA_KEY.fullmatch(key)]
         if bad:
-            return f"{bad[0]!r} is not a Jira project key (upper case, e.g. PAY)"
+            return f"{excerpt(str(bad[0]))!r} is not a Jira project key (upper case, e.g. PAY)"
         if keys and name != "jira":
             return "only jira takes project keys (jira:PAY,OPS)"
     return None
@@ -114,7 +116,7 @@ class _Checker:
     def run(self) -> list[PolicyProblem]:
         p = self.policy
         if (problem := ticket_spec_problem(p.tickets)) is not None:
-            self.problem(("tickets",), f"ticket patterns {p.tickets!r}: {problem}")
+            self.problem(("tickets",), f"ticket patterns {excerpt(str(p.tickets))!r}: {problem}")
         for n, area in enumerate(p.high_risk):
             self.globs(("high_risk", n, "paths"), area.paths)
         for n, kind in enumerate(p.standard_changes):
@@ -134,7 +136,9 @@ class _Checker:
         for n, rule in enumerate(p.rules):
             self.environments(("rules", n, "environments"), rule.environments)
             if (problem := compile_problem(rule.expression)) is not None:
-                self.problem(("rules", n, "expression"), f"rule {rule.name!r}: {problem}")
+                self.problem(
+                    ("rules", n, "expression"), f"rule {excerpt(str(rule.name))!r}: {problem}"
+                )
         for name, environment in p.environments.items():
             self.environment(("environments", name), name, environment)
         return self.problems
@@ -142,20 +146,25 @@ class _Checker:
     def globs(self, path: KeyPath, patterns: Iterable[str]) -> None:
         for n, pattern in enumerate(patterns):
             if (problem := glob_problem(pattern)) is not None:
-                self.problem((*path, n), f"path pattern {pattern!r} can never match: {problem}")
+                self.problem(
+                    (*path, n), f"path pattern {excerpt(str(pattern))!r} can never match: {problem}"
+                )
 
     def unique(self, path: KeyPath, field: str, names: list[str]) -> None:
         counts = Counter(names)
         for n, name in enumerate(names):
             if counts[name] > 1 and names.index(name) != n:
-                self.problem((*path, n, field), f"{name!r} is used twice; names must be unique")
+                self.problem(
+                    (*path, n, field), f"{excerpt(str(name))!r} is used twice; names must be unique"
+                )
 
     def environments(self, path: KeyPath, names: Iterable[str]) -> None:
         known = ", ".join(self.policy.environments)
         for n, name in enumerate(names):
             if name not in self.policy.environments:
                 self.problem(
-                    (*path, n), f"no environment {name!r} in this policy (it has: {known})"
+                    (*path, n),
+                    f"no environment {excerpt(str(name))!r} in this policy (it has: {known})",
                 )
 
     def environment(self, path: KeyPath, name: str, environment: Environment) -> None:
@@ -165,7 +174,9 @@ class _Checker:
         for n, ref in enumerate(environment.controls):
             where = (*path, "controls", n)
             if ref.id in seen:
-                self.problem(where, f"control {ref.id!r} is listed twice; list it once")
+                self.problem(
+                    where, f"control {excerpt(str(ref.id))!r} is listed twice; list it once"
+                )
                 continue
             seen.add(ref.id)
             self.control(where, ref, context)
@@ -177,13 +188,14 @@ class _Checker:
             if control_id not in ids:
                 self.problem(
                     where,
-                    f"{control_id!r} is not a control this environment requires "
+                    f"{excerpt(str(control_id))!r} is not a control this environment requires "
                     f"(it requires: {', '.join(dict.fromkeys(ids)) or 'none'})",
                 )
             elif spec is not None and spec.safety:
                 self.problem(
                     where,
-                    f"{control_id!r} is a safety control: an urgent change may never bypass it",
+                    f"{excerpt(str(control_id))!r} is a safety control: "
+                    "an urgent change may never bypass it",
                 )
 
     def promotion(self, where: KeyPath, name: str, ref: ControlRef) -> None:
@@ -210,7 +222,7 @@ class _Checker:
         spec = self.controls.get(ref.id)
         if spec is None:
             known = ", ".join(sorted(self.controls)) or "none"
-            self.problem(where, f"unknown control {ref.id!r} (known: {known})")
+            self.problem(where, f"unknown control {excerpt(str(ref.id))!r} (known: {known})")
             return
         raw = self.raw(where)
         if isinstance(raw, Mapping) and "id" in raw:
@@ -225,7 +237,7 @@ class _Checker:
         except ValidationError as e:
             for error in e.errors():
                 found = pydantic_problem(spec.params, given, self.lines, self.source, base, error)
-                message = f"control {ref.id!r}: {found.problem}"
+                message = f"control {excerpt(str(ref.id))!r}: {found.problem}"
                 if error["type"] == "missing" and error["loc"] == ("role",):
                     message += " (or set deployer_role on the environment)"
                 self.problems.append(PolicyProblem(found.path, found.line, found.key, message))

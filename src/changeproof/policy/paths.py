@@ -15,7 +15,7 @@ from typing import Annotated, TypeAlias, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from changeproof.policy.errors import PolicyProblem
+from changeproof.policy.errors import PolicyProblem, excerpt
 from changeproof.policy.model import ControlRef
 
 __all__ = ["KeyPath", "Lines", "key_text", "locate", "model_at", "pydantic_problem"]
@@ -28,7 +28,10 @@ def key_text(path: KeyPath) -> str | None:
     """`("environments", "prod", "controls", 1)` → `environments.prod.controls[1]`."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:  # a key comes from the file, which may be anything: shown as an excerpt
+            text += f".{excerpt(part)}" if text else excerpt(part)
     return text or None
 
 
@@ -102,9 +105,10 @@ def _child(value: object, part: str | int) -> object:
 
 
 def _shown(value: object) -> str | None:
-    if isinstance(value, str | int | float) or value is None:
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, str):
+        return repr(excerpt(value))
+    if isinstance(value, int | float) or value is None:
+        return excerpt(repr(value))
     return None
 
 

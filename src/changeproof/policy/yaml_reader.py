@@ -14,7 +14,7 @@ from typing import Final
 
 import yaml
 
-from changeproof.policy.errors import PolicyError, PolicyProblem
+from changeproof.policy.errors import PolicyError, PolicyProblem, excerpt
 from changeproof.policy.paths import KeyPath, key_text
 
 __all__ = ["MAX_POLICY_BYTES", "read_yaml"]
@@ -27,6 +27,7 @@ _SCALAR_TAGS: Final = frozenset(
     _YAML + t for t in ("str", "int", "float", "bool", "null", "timestamp")
 )
 _TAGS: Final = _SCALAR_TAGS | {_YAML + "map", _YAML + "seq"}
+_YAML_WORDS: Final = 120  # characters of PyYAML's own message: its words and an excerpt
 
 
 class _Refused(Exception):
@@ -52,13 +53,15 @@ class _StrictLoader(yaml.SafeLoader):
         line = 1 if event.start_mark is None else event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(
-                f"aliases ('*{event.anchor}') are not allowed in a policy; write the value out",
+                f"aliases ('*{excerpt(str(event.anchor))}') are not allowed in a policy; "
+                "write the value out",
                 line,
                 self._here(index),
             )
         if event.anchor is not None:
             raise _Refused(
-                f"anchors ('&{event.anchor}') are not allowed in a policy; write values out",
+                f"anchors ('&{excerpt(str(event.anchor))}') are not allowed in a policy; "
+                "write values out",
                 line,
                 self._here(index),
             )
@@ -99,17 +102,20 @@ def read_yaml(data: bytes, source: str) -> tuple[dict[str, object], dict[KeyPath
         raise PolicyError.at(source, e.line, key_text(e.path), e.problem) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        problem = " ".join(str(p) for p in (e.context, e.problem) if p)
+        # PyYAML's words quote what it found (a tag, an escape): at most an excerpt of it.
+        problem = excerpt(" ".join(str(p) for p in (e.context, e.problem) if p), _YAML_WORDS)
         raise PolicyError.at(
             source, None if mark is None else mark.line + 1, None, f"not valid YAML: {problem}"
         ) from None
     except yaml.reader.ReaderError as e:
         at = text[: int(e.position)].count("\n") + 1
         raise PolicyError.at(
-            source, at, None, f"not valid YAML: {str(e).splitlines()[0]}"
+            source, at, None, f"not valid YAML: {excerpt(str(e).splitlines()[0], _YAML_WORDS)}"
         ) from None
     except yaml.YAMLError as e:
-        raise PolicyError.at(source, None, None, f"not valid YAML: {e}") from None
+        raise PolicyError.at(
+            source, None, None, f"not valid YAML: {excerpt(str(e), _YAML_WORDS)}"
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -191,15 +197,19 @@ class _Plain:
             # PyYAML's constructors raise these for values their tag cannot hold,
             # such as `!!int ten` or `!!timestamp 2026-02-30`.
             kind = str(node.tag).removeprefix(_YAML)
-            self._problem(line, path, f"{node.value!r} is not a valid {kind}")
+            self._problem(line, path, f"{excerpt(str(node.value))!r} is not a valid {kind}")
             return None
         if isinstance(value, float):
             self._problem(
-                line, path, f"{node.value} is a fraction; a policy holds whole numbers or text"
+                line,
+                path,
+                f"{excerpt(str(node.value))} is a fraction; a policy holds whole numbers or text",
             )
             return None
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INT:
-            self._problem(line, path, f"{node.value} is too large (at most 2**53 - 1)")
+            self._problem(
+                line, path, f"{excerpt(str(node.value))} is too large (at most 2**53 - 1)"
+            )
             return None
         if isinstance(value, str) and not _utf8(value):
             self._problem(line, path, "the text holds a character that is not valid Unicode")
@@ -211,7 +221,7 @@ def _tag_problem(tag: str) -> str:
     if tag == _YAML + "merge":
         return "merge keys ('<<') are not allowed in a policy; write the keys out"
     return (
-        f"the tag {tag!r} is not allowed; a policy holds only text, numbers, true/false, "
+        f"the tag {excerpt(tag)!r} is not allowed; a policy holds only text, numbers, true/false, "
         "lists and mappings"
     )
 

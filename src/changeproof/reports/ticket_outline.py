@@ -262,7 +262,12 @@ def _dry_run(doc: ChangeDocument) -> Section | None:
 def cut_notice(doc: ChangeDocument, limit: str) -> Paragraph:
     """What a ticket says where its text was cut to fit `limit`, and where to read it all."""
     runs = [Run(f"[Cut to fit {limit}. The whole change request: ")]
-    runs.append(_link(doc.url, doc.url) if doc.url else Run(f"changeproof change {doc.id}"))
+    if doc.url:
+        runs.append(_link(doc.url, doc.url))
+    else:  # no address to link to: name the change, and the digest that identifies its RFC
+        runs.append(Run(f"changeproof change {doc.id}"))
+        if doc.digest:
+            runs.append(Run(f", sha256:{_clip(one_line(doc.digest), 80)}", code=True))
     return Paragraph((*runs, Run("]")))
 
 

@@ -60,7 +60,15 @@ from changeproof.store.actors import ActorRecord
 from changeproof.store.database import Database
 from changeproof.store.unit_of_work import UnitOfWork
 
-__all__ = ["ROLES", "ActorChange", "ActorRecord", "ActorReport", "ActorService", "SyncReport"]
+__all__ = [
+    "ROLES",
+    "ActorChange",
+    "ActorRecord",
+    "ActorReport",
+    "ActorService",
+    "SyncReport",
+    "check_first_actor",
+]
 
 ROLES: Final = tuple(role.value for role in Role)
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\[\]-]{0,199}")
@@ -246,6 +254,15 @@ class ActorService:
         if record is None:  # recorded a moment ago, in a committed transaction
             raise NotFoundError(f"no actor {name}")
         return record
+
+
+def check_first_actor(
+    name: str, *, emails: Sequence[str] = (), roles: Sequence[str] = (), by: str
+) -> None:
+    """What `ActorService.add` would refuse of this actor in an empty directory, checked
+    before an instance exists to add it to (`init --admin`), so a refusal leaves nothing."""
+    actor = _actor(name, emails, None, None, roles, ())
+    _check_not_self(acting(by), actor, Directory(), actor.roles, actor.groups, "")
 
 
 def _one_grant(role: str | None, group: str | None) -> tuple[GrantKind, str]:

@@ -29,12 +29,14 @@ class ChangeExportService:
         clock: Clock,
         ticketing: Mapping[str, Mapping[str, object]],
         config_file: Path,
+        rfc_base_url: str | None = None,
     ) -> None:
         self._changes = changes
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._ticketing = ticketing
         self._config_file = config_file
+        self._rfc_base_url = rfc_base_url
 
     def export(
         self,
@@ -66,7 +68,10 @@ class ChangeExportService:
             if last is None
             else RemoteTicket(config.system, last.remote_id, last.remote_key or "", last.url or "")
         )
-        ticket = export_change(view.document(), config, remote, transport=transport, sleep=sleep)
+        document = view.document()
+        if self._rfc_base_url is not None:  # else the ticket names the change and its digest
+            document["url"] = f"{self._rfc_base_url.rstrip('/')}/{view.id}"
+        ticket = export_change(document, config, remote, transport=transport, sleep=sleep)
         if last is not None and (last.remote_id, last.digest) == (
             ticket.remote_id,
             view.row.digest,

@@ -52,6 +52,7 @@ from changeproof.services.change_documents import (
     build_rfc,
     expect_change,
 )
+from changeproof.services.environments import require_known_environment
 from changeproof.services.gate import active_policy_or_none
 from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
@@ -153,7 +154,9 @@ class ChangeView:
     def state(self) -> str:
         if self.row.state == ChangeState.REJECTED:
             return "rejected"
-        if self.status is None or self.status.satisfied:
+        if self.status is None:  # the policy asks no approval: nobody approved anything
+            return "no-approval-required"
+        if self.status.satisfied:
             return "approved"
         return "pending-approval"
 
@@ -184,6 +187,7 @@ class ChangeService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             head = ledger.read_head(uow.conn, lock=True)
+            require_known_environment(uow.conn, request.environment)
             policy = _policy_for(uow.conn, str(request.release), request.environment)
             if request.urgent:
                 _refuse_while_overdue(uow.conn, policy, request.environment, by, now)
@@ -287,8 +291,8 @@ class ChangeService:
             row = _open_change(uow.conn, _seq(ident))
             if digest is not None and digest != row.digest:
                 raise ConflictError(
-                    f"{change_id(row.seq)} was refreshed: its RFC digest is now {row.digest}, "
-                    f"not {digest}",
+                    f"{change_id(row.seq)}'s current RFC digest is {row.digest}, not {digest}: "
+                    "the RFC differs from the one the approver read; nothing was approved",
                     hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
                 )
             people = self._checked(uow.conn, row)

@@ -38,6 +38,7 @@ from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.releases import ReleaseRef
+from changeproof.services.environments import require_known_environment
 from changeproof.services.gate import checked_commits, recorded_policy
 from changeproof.services.separation import is_actor
 from changeproof.store import changes as queries
@@ -135,6 +136,7 @@ class DeploymentService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
+            require_known_environment(uow.conn, request.environment)
             if request.deployment is not None:
                 row = self._find(uow.conn, request.deployment)
                 if (row.release, row.environment, row.artifact) != (
@@ -228,12 +230,17 @@ class DeploymentService:
                 tuple(queries.checks_of(conn, row.seq)),
             )
 
-    def list(self, *, environment: str | None, since: datetime | None) -> list[DeploymentView]:
+    def list(
+        self, *, environment: str | None, since: datetime | None, until: datetime | None = None
+    ) -> list[DeploymentView]:
+        if since is not None and until is not None and until <= since:
+            raise UsageError("--until must be later than --since")
         with self._db.read() as conn:
             rows = queries.list_deployments(
                 conn,
                 environment=environment,
                 since=None if since is None else format_time(since),
+                until=None if until is None else format_time(until),
             )
             return [_view(conn, row) for row in rows]
 

@@ -63,6 +63,7 @@ from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_g
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, policy_from_document
 from changeproof.reports.vsa import InputAttestation, verification_summary
 from changeproof.services.change_documents import approval_params, change_fact
+from changeproof.services.environments import require_known_environment
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as queries
@@ -192,6 +193,7 @@ class GateService:
             loaded = from_file if from_file is not None else active
             if loaded is None:
                 raise _no_policy()
+            require_known_environment(conn, request.environment, loaded)
             active_digest = None if active is None else active.digest
             dry_run = loaded.digest != active_digest
             if dry_run and request.attestation is not None:

@@ -4,6 +4,10 @@ HOME/config.toml         origin, database URL, key file (paths relative to HOME)
 HOME/signing-key.pem     Ed25519 private key, PKCS#8, mode 0600
 HOME/public-key.pem      its public half, for auditors and witnesses
 HOME/changeproof.db      the SQLite database, unless the config names PostgreSQL
+
+A PostgreSQL password need not sit in config.toml: `database_password_env` names an
+environment variable holding it, or `database_password_file` a file (its first line), and
+`database_url` puts it into the URL only in memory. Nothing prints a URL with its password.
 """
 
 from __future__ import annotations
@@ -19,27 +23,33 @@ from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import inspect
+from sqlalchemy import URL, inspect
 
+from changeproof.domain.actors import Role
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.instance import INSTANCE_INITIALIZED
 from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
+from changeproof.services.actors import ActorService, check_first_actor
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "CONFIG_FILE",
+    "FirstAdmin",
     "Initialized",
     "InstanceConfig",
+    "PasswordSource",
     "create_instance_files",
+    "database_url",
     "initialize",
     "load_config",
     "load_signer",
     "resolve_home",
+    "with_password",
 ]
 
 CONFIG_FILE: Final = "config.toml"
@@ -65,6 +75,65 @@ class InstanceConfig:
     ticket_links: Mapping[str, str] = field(default_factory=dict)
     # [servicenow] and [jira] as written: services.ticketing checks them when they are used
     ticketing: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # [changes] rfc_base_url: where people read a change (CHG-<n> is appended), for the
+    # link an exported ticket gives back to the whole RFC
+    rfc_base_url: str | None = None
+    # [instance] database_password_env / database_password_file: where the PostgreSQL
+    # password is, when database_url does not hold it (at most one of the two)
+    password_from: PasswordSource | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSource:
+    """Where a database password is read from: an environment variable or a file."""
+
+    variable: str | None = None
+    file: Path | None = None
+
+    def describe(self) -> str:
+        return f"${self.variable}" if self.variable is not None else f"file {self.file}"
+
+
+def database_url(config: InstanceConfig, environ: Mapping[str, str] | None = None) -> URL:
+    """The instance's database URL, with its password when the config says where it is."""
+    return with_password(
+        normalize_url(config.database_url, base=config.home), config.password_from, environ
+    )
+
+
+def with_password(
+    url: URL, source: PasswordSource | None, environ: Mapping[str, str] | None = None
+) -> URL:
+    """`url` with the password `source` holds; ConfigError, never quoting a password, when
+    it cannot be read or the URL already has one."""
+    if source is None:
+        return url
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError("a database password is only read for a PostgreSQL database_url")
+    if url.password is not None:
+        raise ConfigError(
+            f"database_url holds a password and the password is also read from "
+            f"{source.describe()}; give it one way",
+            hint="remove the password from database_url",
+        )
+    if source.variable is not None:
+        password = (os.environ if environ is None else environ).get(source.variable, "")
+        if not password:
+            raise ConfigError(
+                f"the database password variable {source.variable} is not set or empty"
+            )
+    else:
+        assert source.file is not None
+        try:
+            text = source.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+            raise ConfigError(f"cannot read the database password file {source.file}: {why}") from e
+        lines = text.splitlines()
+        password = lines[0] if lines else ""
+        if not password:
+            raise ConfigError(f"the database password file {source.file} is empty")
+    return url.set(password=password)
 
 
 def resolve_home(explicit: Path | None, environ: dict[str, str], cwd: Path) -> Path:
@@ -97,6 +166,7 @@ def load_config(home: Path) -> InstanceConfig:
             raise ConfigError(f"{path}: [instance] {key} must be a non-empty string")
         values[key] = value
     key_path = Path(values["signing_key"])
+    password_from = _password_source(section, path, home)
     tickets = _optional(doc, path, "tickets", "spec", str, DEFAULT_TICKETS)
     max_bytes = _optional(doc, path, "evidence", "max_file_bytes", int, DEFAULT_MAX_EVIDENCE_BYTES)
     if max_bytes <= 0:
@@ -108,6 +178,9 @@ def load_config(home: Path) -> InstanceConfig:
             raise ConfigError(f"{path}: [tickets] {system}_url must be an http(s) URL template")
         if template:
             links[system] = template
+    rfc_base_url = _optional(doc, path, "changes", "rfc_base_url", str, "") or None
+    if rfc_base_url is not None and not rfc_base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"{path}: [changes] rfc_base_url must be an http(s) URL")
     ticketing: dict[str, Mapping[str, object]] = {}
     for system in ("servicenow", "jira"):
         table = doc.get(system)
@@ -124,7 +197,27 @@ def load_config(home: Path) -> InstanceConfig:
         max_evidence_bytes=max_bytes,
         ticket_links=links,
         ticketing=ticketing,
+        rfc_base_url=rfc_base_url,
+        password_from=password_from,
     )
+
+
+def _password_source(section: dict[str, object], path: Path, home: Path) -> PasswordSource | None:
+    variable = section.get("database_password_env")
+    file = section.get("database_password_file")
+    for key, value in (("database_password_env", variable), ("database_password_file", file)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigError(f"{path}: [instance] {key} must be a non-empty string")
+    if variable is not None and file is not None:
+        raise ConfigError(
+            f"{path}: [instance] database_password_env and database_password_file: give one"
+        )
+    if isinstance(variable, str):
+        return PasswordSource(variable=variable)
+    if isinstance(file, str):
+        where = Path(file)
+        return PasswordSource(file=where if where.is_absolute() else home / where)
+    return None
 
 
 _T = TypeVar("_T")
@@ -152,7 +245,10 @@ def default_origin() -> str:
 
 
 def create_instance_files(
-    home: Path, database_url: str | None, origin: str | None
+    home: Path,
+    database_url: str | None,
+    origin: str | None,
+    password_from: PasswordSource | None = None,
 ) -> InstanceConfig:
     """Write the config and a new signing key; refuse to touch an existing instance's key."""
     origin = origin or default_origin()
@@ -176,16 +272,25 @@ def create_instance_files(
             )
         )
         url = database_url or DEFAULT_DATABASE
-        (home / CONFIG_FILE).write_text(
+        config_text = (
             "# changeproof instance configuration\n"
             "[instance]\n"
             f"origin = {_toml_string(origin)}\n"
             f"database_url = {_toml_string(url)}\n"
-            f"signing_key = {_toml_string(KEY_FILE)}\n",
-            encoding="utf-8",
+            f"signing_key = {_toml_string(KEY_FILE)}\n"
         )
+        if password_from is not None and password_from.variable is not None:
+            config_text += f"database_password_env = {_toml_string(password_from.variable)}\n"
+        if password_from is not None and password_from.file is not None:
+            config_text += f"database_password_file = {_toml_string(str(password_from.file))}\n"
+        # 0600 whatever the umask: the config may name a database password or a token.
+        fd = os.open(home / CONFIG_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(config_text)
     except FileExistsError as e:
-        raise ConfigError(f"{key_path} already exists; refusing to overwrite it") from e
+        existing = e.filename or key_path
+        raise ConfigError(f"{existing} already exists; refusing to overwrite it") from e
     except OSError as e:
         raise ConfigError(f"cannot create the instance at {home}: {e.strerror}") from e
     return load_config(home)
@@ -205,11 +310,20 @@ def load_signer(config: InstanceConfig) -> NoteSigner:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstAdmin:
+    """The actor `init` makes an admin, so the instance leaves setup with someone in charge."""
+
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Initialized:
     config: InstanceConfig
     database: str
     verifier_key: str
     created: bool
+    admin: str | None = None  # the first admin's name, when init made one
 
 
 def initialize(
@@ -220,11 +334,29 @@ def initialize(
     actor: str,
     clock: Clock,
     upgrade: bool = False,
+    admin: FirstAdmin | None = None,
+    password_from: PasswordSource | None = None,
 ) -> Initialized:
-    """Make an instance (or, with `upgrade`, migrate an existing one). All or nothing."""
+    """Make an instance (or, with `upgrade`, migrate an existing one). All or nothing.
+
+    With `admin`, the instance's first actor is added with role admin through the actor
+    service, as `actor`; it is checked before anything is made, so a refusal leaves nothing.
+    """
+    emails = () if admin is None or admin.email is None else (admin.email,)
+    if admin is not None:
+        if upgrade:
+            raise ConfigError("an existing instance's admins are managed with `actor grant`")
+        check_first_actor(admin.name, emails=emails, roles=(Role.ADMIN,), by=actor)
     if upgrade:
+        if password_from is not None:
+            raise ConfigError(
+                "an existing instance reads its database password as its config.toml says"
+            )
         config = load_config(home)
-        existing = Database(normalize_url(config.database_url, base=home))
+        # (`database_url` is the new instance's URL argument here, not the function)
+        existing = Database(
+            with_password(normalize_url(config.database_url, base=home), config.password_from)
+        )
         try:
             migrate.upgrade(existing)
         finally:
@@ -232,7 +364,7 @@ def initialize(
         signer = load_signer(config)
         return Initialized(config, existing.display_url(), signer.verifier.vkey(), created=False)
 
-    url = normalize_url(database_url or DEFAULT_DATABASE, base=home)
+    url = with_password(normalize_url(database_url or DEFAULT_DATABASE, base=home), password_from)
     if (home / CONFIG_FILE).exists() or (home / KEY_FILE).exists():
         raise ConfigError(
             f"an instance already exists at {home}; refusing to overwrite its signing key",
@@ -248,9 +380,13 @@ def initialize(
     db: Database | None = None
     try:
         home.mkdir(parents=True, exist_ok=True)
+        if made_home:
+            # It will hold the signing key, the config (perhaps a database password) and
+            # the SQLite file: only its owner may list or enter it, whatever the umask.
+            home.chmod(0o700)
         db = Database(url)
         _require_empty(db)
-        config = create_instance_files(home, database_url, origin)
+        config = create_instance_files(home, database_url, origin, password_from)
         created = [home / CONFIG_FILE, home / KEY_FILE, home / PUBLIC_KEY_FILE]
         migrate.upgrade(db)
         signer = load_signer(config)
@@ -263,7 +399,22 @@ def initialize(
                     {"origin": config.origin, "verifier_key": signer.verifier.vkey()},
                 )
             )
-        return Initialized(config, db.display_url(), signer.verifier.vkey(), created=True)
+        if admin is not None:
+            opened = db
+
+            def unit_of_work() -> UnitOfWork:
+                return UnitOfWork(opened, signer, clock)
+
+            ActorService(db, unit_of_work, clock).add(
+                admin.name, emails=emails, roles=(Role.ADMIN,), by=actor
+            )
+        return Initialized(
+            config,
+            db.display_url(),
+            signer.verifier.vkey(),
+            created=True,
+            admin=None if admin is None else admin.name,
+        )
     except BaseException:
         _undo(created, sqlite_file, home if made_home else None)
         raise

@@ -87,8 +87,9 @@ def policy_file_for(explicit: Path | None, cwd: Path) -> Path | None:
     return DEFAULT_POLICY_FILE if (cwd / DEFAULT_POLICY_FILE).is_file() else None
 
 
-def parse_since(text: str) -> datetime:
-    """`2026-11-01` (midnight UTC) or an ISO 8601 time (UTC when it names no zone)."""
+def parse_since(text: str, option: str = "--since") -> datetime:
+    """`2026-11-01` (midnight UTC) or an ISO 8601 time (UTC when it names no zone); `option`
+    is what the error calls the value (`--until` reads times the same way)."""
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -96,7 +97,7 @@ def parse_since(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"--since {text!r} is not a date or time; write 2026-11-01 or 2026-11-01T09:00:00Z"
+            f"{option} {text!r} is not a date or time; write 2026-11-01 or 2026-11-01T09:00:00Z"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 

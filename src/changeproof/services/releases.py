@@ -148,6 +148,11 @@ class ReleaseService:
         if queries.find_release(uow.conn, ref) is not None:
             raise ConflictError(f"release {ref} was created meanwhile by someone else")
 
+    def list(self, *, service: str | None = None) -> list[ReleaseRow]:
+        """Every release, oldest first; of one service when `service` is given."""
+        with self._db.read() as conn:
+            return queries.list_releases(conn, service=service)
+
     def show(self, ref: ReleaseRef) -> ReleaseView:
         with self._db.read() as conn:
             release = queries.find_release(conn, ref)

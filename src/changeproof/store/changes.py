@@ -231,15 +231,18 @@ def find_deployment(conn: Connection, seq: int) -> DeploymentRow | None:
 
 
 def list_deployments(
-    conn: Connection, *, environment: str | None, since: str | None
+    conn: Connection, *, environment: str | None, since: str | None, until: str | None = None
 ) -> list[DeploymentRow]:
-    """Deployments oldest first; `since` is a `format_time` text (recorded at or after)."""
+    """Deployments oldest first; `since` and `until` are `format_time` texts (recorded at or
+    after `since`, and before `until`)."""
     d = deployments.c
     query = select(deployments).order_by(d.seq)
     if environment is not None:
         query = query.where(d.environment == environment)
     if since is not None:
         query = query.where(d.recorded_at >= since)
+    if until is not None:
+        query = query.where(d.recorded_at < until)
     return [_deployment(row) for row in conn.execute(query)]
 
 

@@ -37,7 +37,8 @@ def normalize_url(url: str, *, base: Path | None = None) -> URL:
     try:
         parsed = make_url(url)
     except exc.ArgumentError as e:
-        raise ConfigError(f"database URL {url!r} is not a URL") from e
+        # Never quote it: a database URL may hold a password.
+        raise ConfigError("the database URL is not a URL (postgresql://… or sqlite:///FILE)") from e
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database

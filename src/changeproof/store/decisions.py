@@ -22,6 +22,7 @@ from changeproof.store.schema import (
 __all__ = [
     "Activation",
     "DecisionRow",
+    "DecisionSummary",
     "GovernanceRow",
     "ProposalRow",
     "RecordedDecision",
@@ -34,6 +35,7 @@ __all__ = [
     "expect_decision",
     "find_proposal",
     "governance",
+    "list_decisions",
     "list_proposals",
     "policy_document",
     "policy_recorded",
@@ -249,6 +251,66 @@ def decisions_for(
             r.deployer,
             r.policy_digest,
             dict(json.loads(r.document)),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSummary:
+    """A gate decision as a listing shows it: what was asked, the verdict, who and when."""
+
+    seq: int
+    release: str
+    environment: str
+    allowed: bool
+    classification: str
+    policy_digest: str
+    deployer: str | None
+    artifact: str | None
+    actor: str
+    decided_at: str
+
+
+def list_decisions(
+    conn: Connection,
+    *,
+    release: str | None = None,
+    environment: str | None = None,
+    allowed: bool | None = None,
+) -> list[DecisionSummary]:
+    """Gate decisions oldest first, narrowed by release, environment and verdict."""
+    d = decisions.c
+    query = select(
+        d.seq,
+        d.release,
+        d.environment,
+        d.allowed,
+        d.classification,
+        d.policy_digest,
+        d.deployer,
+        d.artifact,
+        d.actor,
+        d.decided_at,
+    ).order_by(d.seq)
+    if release is not None:
+        query = query.where(d.release == release)
+    if environment is not None:
+        query = query.where(d.environment == environment)
+    if allowed is not None:
+        query = query.where(d.allowed == allowed)
+    return [
+        DecisionSummary(
+            int(r.seq),
+            r.release,
+            r.environment,
+            bool(r.allowed),
+            r.classification,
+            r.policy_digest,
+            r.deployer,
+            r.artifact,
+            r.actor,
+            r.decided_at,
         )
         for r in conn.execute(query)
     ]

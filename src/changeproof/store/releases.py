@@ -33,6 +33,7 @@ __all__ = [
     "find_evidence",
     "find_release",
     "last_release",
+    "list_releases",
     "recorded_commit_digests",
     "release_artifacts",
     "release_artifacts_as_of",
@@ -101,6 +102,14 @@ def find_release(conn: Connection, ref: ReleaseRef) -> ReleaseRow | None:
         select(releases).where(releases.c.service == ref.service, releases.c.name == ref.name)
     ).first()
     return None if row is None else _release(row)
+
+
+def list_releases(conn: Connection, *, service: str | None = None) -> list[ReleaseRow]:
+    """Releases oldest first, of one service when `service` is given."""
+    query = select(releases).order_by(releases.c.seq)
+    if service is not None:
+        query = query.where(releases.c.service == service)
+    return [_release(row) for row in conn.execute(query)]
 
 
 def last_release(conn: Connection, service: str) -> ReleaseRow | None:

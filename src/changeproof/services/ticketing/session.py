@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Generator, Mapping
 from typing import Final
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 _BACKOFF_FIRST: Final = 1.0
 _BACKOFF_MAX: Final = 8.0
 _MAX_REMOTE_MESSAGE: Final = 500
+_MAX_LOCATION: Final = 200
+_MIN_SECRET: Final = 4  # shorter forms would redact ordinary words; no real token is that short
 
 
 Outcome = httpx.Response | httpx.TransportError
@@ -57,14 +60,21 @@ class Session:
         self.client = client
         self.sleep = sleep
         self.label = config.system.label
-        secrets = [config.token]
-        if config.user is not None:
-            secrets.append(base64.b64encode(f"{config.user}:{config.token}".encode()).decode())
-        self._secrets = secrets
+        self._secrets = _secret_forms(config.token, config.user)
+        hex_token = config.token.encode().hex()
+        self._hex = (
+            re.compile(re.escape(hex_token), re.IGNORECASE)
+            if len(config.token) >= _MIN_SECRET
+            else None
+        )
 
     def redact(self, text: str) -> str:
+        """`text` with every form of the credential a remote might echo replaced: as sent,
+        URL-encoded, base64 (alone, and of the Basic `user:token` pair), any case of hex."""
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
+        if self._hex is not None:
+            text = self._hex.sub("[redacted]", text)
         return text
 
     def attempt(
@@ -80,7 +90,9 @@ class Session:
             response = self.client.request(method, path, params=params, json=body)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
             request = _exception_request(e)
-            logger.info("%s %s %s: %s", self.label, method, _url(request), type(e).__name__)
+            logger.info(
+                "%s %s %s: %s", self.label, method, self.redact(_url(request)), type(e).__name__
+            )
             return e
         except httpx.UnsupportedProtocol as e:
             raise ConfigError(f"{self.label} base_url has a scheme httpx cannot speak") from e
@@ -90,7 +102,11 @@ class Session:
                 f"{self.redact(type(e).__name__ + ': ' + str(e))}"
             ) from e
         logger.info(
-            "%s %s %s -> %d", self.label, method, response.request.url, response.status_code
+            "%s %s %s -> %d",
+            self.label,
+            method,
+            self.redact(str(response.request.url)),
+            response.status_code,
         )
         return response
 
@@ -153,11 +169,13 @@ class Session:
                 httpx.ReadTimeout: "timed out waiting for the answer",
                 httpx.RemoteProtocolError: "the connection closed before an answer",
             }.get(type(outcome), type(outcome).__name__)
-            return f"{method} {_url(_exception_request(outcome))} {reason}"
+            return self.redact(f"{method} {_url(_exception_request(outcome))} {reason}")
+        # The reason phrase is the remote's text as much as its body is: redacted, and cut.
         text = f"{method} {outcome.request.url} answered {outcome.status_code}"
-        text += f" {outcome.reason_phrase}" if outcome.reason_phrase else ""
-        message = self.redact(_remote_message(outcome))
-        return f"{text}: {message}" if message else text
+        phrase = _cut(self.redact(outcome.reason_phrase))  # redacted before it is cut
+        text += f" {phrase}" if phrase else ""
+        message = _remote_message(outcome, self.redact)
+        return self.redact(f"{text}: {message}" if message else text)
 
     def _refusal(
         self,
@@ -170,7 +188,7 @@ class Session:
         message = f"{self.label} refused to {action}: {what}"
         section = f"[{self.config.system.value}]"
         if 300 <= status < 400:
-            location = response.headers.get("Location", "elsewhere")
+            location = _cut(self.redact(response.headers.get("Location", "elsewhere")))
             return ConfigError(
                 f"{self.label} did not {action}: {what} (redirected to {location})",
                 hint=f"set {section} base_url to the address the API answers at, with https",
@@ -194,6 +212,36 @@ class Session:
             message,
             hint=f"a field the remote requires can be set in {section} fields of config.toml",
         )
+
+
+def _secret_forms(token: str, user: str | None) -> list[str]:
+    """The texts a remote may echo the credential as, longest first (so a form that holds
+    another is replaced whole)."""
+    forms = {token, quote(token, safe=""), quote_plus(token)}
+    forms |= _base64_forms(token.encode())
+    if user is not None:
+        pair = f"{user}:{token}"
+        forms |= {pair, quote(pair, safe="")}
+        forms |= _base64_forms(pair.encode())
+    return sorted((f for f in forms if len(f) >= _MIN_SECRET), key=len, reverse=True)
+
+
+def _base64_forms(data: bytes) -> set[str]:
+    standard = base64.b64encode(data).decode()
+    url_safe = base64.urlsafe_b64encode(data).decode()
+    # Unpadded, and URL-encoded padding, as a URL or a JWT-like echo would carry it.
+    return {
+        standard,
+        url_safe,
+        standard.rstrip("="),
+        url_safe.rstrip("="),
+        quote(standard, safe=""),
+    }
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_LOCATION else text[: _MAX_LOCATION - 1] + "…"
 
 
 def _retryable(response: httpx.Response) -> bool:
@@ -239,9 +287,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (until - now).total_seconds())
 
 
-def _remote_message(response: httpx.Response) -> str:
+def _remote_message(response: httpx.Response, redact: Callable[[str], str]) -> str:
     """The remote's own words from an error response (ServiceNow's `error`, Jira's
-    `errorMessages` and `errors`), or its text when it is short and not a web page."""
+    `errorMessages` and `errors`), or its text when it is short and not a web page;
+    redacted before it is cut, so no part of a secret survives the cut."""
     try:
         document: object = response.json()
     except ValueError:
@@ -263,7 +312,7 @@ def _remote_message(response: httpx.Response) -> str:
             parts.extend(f"{k}: {v}" for k, v in errors.items())
     elif document is None and not response.text.lstrip().startswith("<"):
         parts.append(response.text)
-    text = " ".join(" ".join(parts).split())
+    text = redact(" ".join(" ".join(parts).split()))
     if len(text) > _MAX_REMOTE_MESSAGE:
         text = text[: _MAX_REMOTE_MESSAGE - 1] + "…"
     return text
@@ -285,7 +334,8 @@ def malformed(
     method = response.request.method
     created = method == "POST" and response.is_success
     return UnavailableError(
-        f"{session.label} answered {method} {response.request.url} with {response.status_code} "
+        f"{session.label} answered {method} {session.redact(str(response.request.url))} "
+        f"with {response.status_code} "
         f"and {what}, not what its API documents",
         hint=(
             "the record may have been made: exporting again finds it instead of making another"

@@ -1,0 +1,31 @@
+"""Recorded gate decisions, listed: which releases were allowed or blocked, where and when."""
+
+from __future__ import annotations
+
+from changeproof.domain.releases import ReleaseRef
+from changeproof.store import decisions as recorded
+from changeproof.store.database import Database
+from changeproof.store.decisions import DecisionSummary
+
+__all__ = ["DecisionService", "DecisionSummary"]
+
+
+class DecisionService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(
+        self,
+        *,
+        release: ReleaseRef | None = None,
+        environment: str | None = None,
+        allowed: bool | None = None,
+    ) -> list[DecisionSummary]:
+        """Decisions oldest first; `allowed` True or False keeps only that verdict."""
+        with self._db.read() as conn:
+            return recorded.list_decisions(
+                conn,
+                release=None if release is None else str(release),
+                environment=environment,
+                allowed=allowed,
+            )
