@@ -202,9 +202,8 @@ def test_release_list_decision_list_and_deploy_list_until(scenario: Scenario) ->
     assert "ledgerd/7" in scenario.run_ok("release", "list")
 
     allowed, _ = _gate(scenario, release, "staging")
-    blocked_policy = scenario.tmp / "strict.yaml"
-    blocked_policy.write_text(POLICY_ENVS.replace("[ticket-reference]", "[tests-passed]", 1))
-    blocked, _ = _gate(scenario, "ledgerd/7", "pci-production", "--policy", blocked_policy)
+    _activate(scenario, POLICY_ENVS.replace("[ticket-reference]", "[tests-passed]", 1))
+    blocked, _ = _gate(scenario, "ledgerd/7", "pci-production")
     decisions = json.loads(scenario.run_ok("decision", "list", "-o", "json"))
     assert [(d["seq"], d["allowed"]) for d in decisions] == [(allowed, True), (blocked, False)]
     assert decisions[0]["environment"] == "staging"
