@@ -7,6 +7,7 @@ recorded; the typed accessors below turn them into what controls reason about.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,9 @@ class ReviewFact:
     state: ReviewState
     reviewed_sha: str
     author: str | None  # the change's author as the platform named them
+    base_sha: str | None = None  # the change's base, when the payload gave it
+    commits: tuple[str, ...] = ()  # the commits the review names as its change's
+    change_id: str | None = None  # how the review system names the change
 
 
 # Not slots: the views below are `cached_property`s, each computed at most once per decision
@@ -97,6 +101,9 @@ class Facts:
             if not isinstance(sha, str) or not isinstance(reviewer, str):
                 continue
             author = summary.get("author")
+            base = summary.get("base_sha")
+            change = summary.get("change_id")
+            listed = e.detail.get("commits")
             platform = summary["platform"] if "platform" in summary else e.format.split("/")[0]
             state = str(summary.get("state"))
             found.append(
@@ -107,6 +114,11 @@ class Facts:
                     state=_STATES.get(state) or ReviewState(state),
                     reviewed_sha=sha,
                     author=author if isinstance(author, str) else None,
+                    base_sha=base if isinstance(base, str) else None,
+                    commits=tuple(c for c in listed if isinstance(c, str))
+                    if isinstance(listed, list)
+                    else (),
+                    change_id=change if isinstance(change, str) else None,
                 )
             )
         return tuple(found)
@@ -138,6 +150,98 @@ class Facts:
     def positions(self) -> Mapping[str, int]:
         """Each commit's place in the release, oldest first (by full SHA, lower-cased)."""
         return {c.sha.lower(): i for i, c in enumerate(self.commits)}
+
+    @cached_property
+    def parent_positions(self) -> tuple[tuple[int, ...], ...]:
+        """Each commit's parents that are in the release, as positions in `commits`."""
+        where = self.positions
+        return tuple(
+            tuple(where[p.lower()] for p in c.parents if p.lower() in where) for c in self.commits
+        )
+
+    @cached_property
+    def boundary(self) -> frozenset[str]:
+        """The parents of the release's commits that are not in it (lower-cased): the commits
+        the release starts from, none of whose ancestors is in the release."""
+        where = self.positions
+        return frozenset(
+            p.lower() for c in self.commits for p in c.parents if p.lower() not in where
+        )
+
+    def ancestry(self, position: int, hidden: int | None = None) -> frozenset[int]:
+        """The commit at `position` and its ancestors in the release, by position; with
+        `hidden`, less that commit and its ancestors (git's `hidden..position`)."""
+        key = (position, hidden)
+        found = self._ancestries.get(key)
+        if found is None:
+            found = self._ancestries[key] = self._walk(position, hidden)
+        return found
+
+    @cached_property
+    def _ancestries(self) -> dict[tuple[int, int | None], frozenset[int]]:
+        return {}
+
+    @cached_property
+    def _ranks(self) -> tuple[int, ...]:
+        """A rank per position, every parent's below its children's: the positions
+        themselves when the commits are in topological order, as releases record them."""
+        parents = self.parent_positions
+        if all(p < i for i, at in enumerate(parents) for p in at):
+            return tuple(range(len(parents)))
+        children: list[list[int]] = [[] for _ in parents]
+        waiting = [len(at) for at in parents]
+        for i, at in enumerate(parents):
+            for p in at:
+                children[p].append(i)
+        ready = [i for i, n in enumerate(waiting) if n == 0]
+        ranks = [0] * len(parents)
+        rank = 0
+        while ready:
+            i = ready.pop()
+            ranks[i] = rank
+            rank += 1
+            for child in children[i]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+        return tuple(ranks)
+
+    def _walk(self, position: int, hidden: int | None) -> frozenset[int]:
+        # Git's walk: newest first by rank, marking what `hidden` reaches, and stopping once
+        # every commit still to visit is reached from it; so a pull request's own commits
+        # cost about their number, not the release's.
+        parents, ranks = self.parent_positions, self._ranks
+        shown, hide = 1, 2
+        flags = {position: shown}
+        heap = [(-ranks[position], position)]
+        if hidden is not None:
+            flags[hidden] = flags.get(hidden, 0) | hide
+            heap.append((-ranks[hidden], hidden))
+            heapq.heapify(heap)
+        interesting = sum(1 for _, i in heap if flags[i] == shown)
+        done: set[int] = set()
+        found: set[int] = set()
+        while heap and interesting:
+            _, i = heapq.heappop(heap)
+            if i in done:
+                continue
+            done.add(i)
+            flag = flags[i]
+            if flag == shown:
+                interesting -= 1
+                found.add(i)
+            for parent in parents[i]:
+                before = flags.get(parent, 0)
+                after = before | flag
+                if after == before:
+                    continue
+                flags[parent] = after
+                if before == 0:
+                    heapq.heappush(heap, (-ranks[parent], parent))
+                    interesting += after == shown
+                elif before == shown:
+                    interesting -= 1  # now reached from `hidden` too
+        return frozenset(found)
 
     @cached_property
     def by_writers(self) -> Mapping[tuple[str, ...], tuple[int, ...]]:
