@@ -7,7 +7,6 @@ recorded; the typed accessors below turn them into what controls reason about.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import ChangeFact
 from changeproof.domain.evidence import EvidenceKind, ReviewState
+from changeproof.domain.history import CommitGraph, Inherited
 from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
 
@@ -152,96 +152,26 @@ class Facts:
         return {c.sha.lower(): i for i, c in enumerate(self.commits)}
 
     @cached_property
-    def parent_positions(self) -> tuple[tuple[int, ...], ...]:
-        """Each commit's parents that are in the release, as positions in `commits`."""
-        where = self.positions
-        return tuple(
-            tuple(where[p.lower()] for p in c.parents if p.lower() in where) for c in self.commits
-        )
+    def graph(self) -> CommitGraph:
+        """The release's commits and their recorded parents, to walk."""
+        return CommitGraph(self.commits)
 
-    @cached_property
+    @property
+    def parent_positions(self) -> tuple[tuple[int, ...], ...]:
+        return self.graph.parents
+
+    @property
     def boundary(self) -> frozenset[str]:
-        """The parents of the release's commits that are not in it (lower-cased): the commits
-        the release starts from, none of whose ancestors is in the release."""
-        where = self.positions
-        return frozenset(
-            p.lower() for c in self.commits for p in c.parents if p.lower() not in where
-        )
+        return self.graph.boundary
 
     def ancestry(self, position: int, hidden: int | None = None) -> frozenset[int]:
-        """The commit at `position` and its ancestors in the release, by position; with
-        `hidden`, less that commit and its ancestors (git's `hidden..position`)."""
-        key = (position, hidden)
-        found = self._ancestries.get(key)
-        if found is None:
-            found = self._ancestries[key] = self._walk(position, hidden)
-        return found
+        """See `CommitGraph.ancestry`."""
+        return self.graph.ancestry(position, hidden)
 
     @cached_property
-    def _ancestries(self) -> dict[tuple[int, int | None], frozenset[int]]:
-        return {}
-
-    @cached_property
-    def _ranks(self) -> tuple[int, ...]:
-        """A rank per position, every parent's below its children's: the positions
-        themselves when the commits are in topological order, as releases record them."""
-        parents = self.parent_positions
-        if all(p < i for i, at in enumerate(parents) for p in at):
-            return tuple(range(len(parents)))
-        children: list[list[int]] = [[] for _ in parents]
-        waiting = [len(at) for at in parents]
-        for i, at in enumerate(parents):
-            for p in at:
-                children[p].append(i)
-        ready = [i for i, n in enumerate(waiting) if n == 0]
-        ranks = [0] * len(parents)
-        rank = 0
-        while ready:
-            i = ready.pop()
-            ranks[i] = rank
-            rank += 1
-            for child in children[i]:
-                waiting[child] -= 1
-                if waiting[child] == 0:
-                    ready.append(child)
-        return tuple(ranks)
-
-    def _walk(self, position: int, hidden: int | None) -> frozenset[int]:
-        # Git's walk: newest first by rank, marking what `hidden` reaches, and stopping once
-        # every commit still to visit is reached from it; so a pull request's own commits
-        # cost about their number, not the release's.
-        parents, ranks = self.parent_positions, self._ranks
-        shown, hide = 1, 2
-        flags = {position: shown}
-        heap = [(-ranks[position], position)]
-        if hidden is not None:
-            flags[hidden] = flags.get(hidden, 0) | hide
-            heap.append((-ranks[hidden], hidden))
-            heapq.heapify(heap)
-        interesting = sum(1 for _, i in heap if flags[i] == shown)
-        done: set[int] = set()
-        found: set[int] = set()
-        while heap and interesting:
-            _, i = heapq.heappop(heap)
-            if i in done:
-                continue
-            done.add(i)
-            flag = flags[i]
-            if flag == shown:
-                interesting -= 1
-                found.add(i)
-            for parent in parents[i]:
-                before = flags.get(parent, 0)
-                after = before | flag
-                if after == before:
-                    continue
-                flags[parent] = after
-                if before == 0:
-                    heapq.heappush(heap, (-ranks[parent], parent))
-                    interesting += after == shown
-                elif before == shown:
-                    interesting -= 1  # now reached from `hidden` too
-        return frozenset(found)
+    def inherited(self) -> Mapping[int, tuple[Inherited, ...]]:
+        """See `CommitGraph.inherited_tickets`: by position, for commits without tickets."""
+        return self.graph.inherited_tickets()
 
     @cached_property
     def by_writers(self) -> Mapping[tuple[str, ...], tuple[int, ...]]:

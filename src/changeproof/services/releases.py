@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConflictError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event
+from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
@@ -32,21 +34,34 @@ __all__ = ["COMMITS_PER_UNIT", "ReleaseService", "ReleaseView"]
 COMMITS_PER_UNIT: Final = 5_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReleaseView:
     release: ReleaseRow
     commits: list[Commit]
     evidence: list[EvidenceRow]
     artifacts: list[ReleaseArtifactRow]
     created: bool = False  # False when `create` found the same release already recorded
+    inherit_tickets: bool = True  # commits without tickets inherit their merges' (ticket spec)
 
     @property
     def tickets(self) -> list[str]:
         return sorted({t.key for c in self.commits for t in c.tickets})
 
+    @cached_property
+    def inherited(self) -> dict[str, tuple[Inherited, ...]]:
+        """By SHA: the tickets each commit with none of its own inherits from the merges that
+        brought it in, worked out from the recorded commits and parents when read."""
+        if not self.inherit_tickets:
+            return {}
+        graph = CommitGraph(self.commits)
+        tip = graph.positions.get(self.release.to_sha.lower())
+        return {self.commits[i].sha: got for i, got in graph.inherited_tickets(tip).items()}
+
     @property
     def untracked_commits(self) -> list[str]:
-        return [c.sha for c in self.commits if not c.tickets]
+        """Commits with no ticket of their own and none inherited."""
+        inherited = self.inherited
+        return [c.sha for c in self.commits if not c.tickets and c.sha not in inherited]
 
 
 class ReleaseService:
@@ -141,7 +156,14 @@ class ReleaseService:
             evidence = queries.evidence_for(conn, ref)
             artifacts = queries.release_artifacts(conn, ref)
         assert release is not None  # recorded above, and releases are never removed
-        return ReleaseView(release, commits, evidence, artifacts, created=True)
+        return ReleaseView(
+            release,
+            commits,
+            evidence,
+            artifacts,
+            created=True,
+            inherit_tickets=inherits_tickets(tickets or self._tickets),
+        )
 
     @staticmethod
     def _refuse_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
@@ -160,6 +182,7 @@ class ReleaseService:
                 queries.release_commits_of(conn, ref),
                 queries.evidence_for(conn, ref),
                 queries.release_artifacts(conn, ref),
+                inherit_tickets=inherits_tickets(self._tickets),
             )
 
     def _existing(self, existing: ReleaseRow, found: RangeEnds) -> ReleaseView:
