@@ -135,6 +135,7 @@ def release_document(view: ReleaseView) -> dict[str, JsonValue]:
                 "summary": e.summary,
                 "recorded_at": e.recorded_at,
                 "recorded_by": e.actor,
+                "superseded_by": view.superseded.get(e.seq),
             }
             for e in view.evidence
         ],
@@ -183,6 +184,8 @@ def _render(view: ReleaseView, output: Output) -> None:
     if view.untracked_commits:
         out.print(f"[yellow]Commits with no ticket: {len(view.untracked_commits)}[/yellow]")
     for e in view.evidence:
-        out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…")
+        newer = view.superseded.get(e.seq)
+        gone = f" superseded by evidence {newer}" if newer is not None else ""
+        out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…{gone}")
     for a in view.artifacts:
         out.print(f"Artifact {a.seq}: {a.name} ({a.size} bytes) sha256:{a.sha256}")

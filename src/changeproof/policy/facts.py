@@ -20,6 +20,7 @@ from changeproof.domain.evidence import EvidenceKind, ReviewState
 from changeproof.domain.history import CommitGraph, Inherited
 from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
+from changeproof.policy.superseding import superseded
 
 __all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact", "expert_groups"]
 
@@ -79,13 +80,21 @@ class Facts:
     change: ChangeFact | None = None  # the newest change for this release and environment
 
     def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
+        """The records of `kind` that stand: superseded ones left out (see `superseding`)."""
         return self._by_kind.get(kind, ())
+
+    @cached_property
+    def superseded(self) -> Mapping[int, int]:
+        """Each superseded record's seq, with the seq of the newer one superseding it."""
+        return superseded(self.evidence)
 
     @cached_property
     def _by_kind(self) -> dict[EvidenceKind, tuple[EvidenceFact, ...]]:
         found: dict[EvidenceKind, list[EvidenceFact]] = {}
+        gone = self.superseded
         for e in self.evidence:
-            found.setdefault(e.kind, []).append(e)
+            if e.seq not in gone:
+                found.setdefault(e.kind, []).append(e)
         return {kind: tuple(facts) for kind, facts in found.items()}
 
     def reviews(self) -> tuple[ReviewFact, ...]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import Connection
+
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConflictError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event
+from changeproof.domain.evidence import EvidenceKind
 from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
@@ -23,6 +26,8 @@ from changeproof.domain.releases import (
 )
 from changeproof.ingest.git import RangeEnds, open_repository, read_commits, resolve_range
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
+from changeproof.policy.facts import EvidenceFact
+from changeproof.policy.superseding import superseded
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
 from changeproof.store.releases import EvidenceRow, ReleaseArtifactRow, ReleaseRow
@@ -32,6 +37,7 @@ __all__ = ["COMMITS_PER_UNIT", "ReleaseService", "ReleaseView"]
 
 # Commits recorded per unit of work: bounds the memory a large range's events take.
 COMMITS_PER_UNIT: Final = 5_000
+_END: Final = 2**62  # a ledger position past every entry
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class ReleaseView:
     artifacts: list[ReleaseArtifactRow]
     created: bool = False  # False when `create` found the same release already recorded
     inherit_tickets: bool = True  # commits without tickets inherit their merges' (ticket spec)
+    # Each superseded evidence record's seq, with the seq of the newer one superseding it.
+    superseded: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def tickets(self) -> list[str]:
@@ -183,6 +191,7 @@ class ReleaseService:
                 queries.evidence_for(conn, ref),
                 queries.release_artifacts(conn, ref),
                 inherit_tickets=inherits_tickets(self._tickets),
+                superseded=_superseded(conn, ref),
             )
 
     def _existing(self, existing: ReleaseRow, found: RangeEnds) -> ReleaseView:
@@ -193,6 +202,17 @@ class ReleaseService:
                 hint="give the new candidate another release name",
             )
         return self.show(existing.ref)
+
+
+def _superseded(conn: Connection, ref: ReleaseRef) -> dict[int, int]:
+    """Which of the release's evidence newer evidence supersedes, as the gate reads it."""
+    rows = queries.evidence_as_of(conn, ref, _END)
+    return superseded(
+        [
+            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
+            for e in rows
+        ]
+    )
 
 
 def _record_commits(uow: UnitOfWork, batch: list[Commit], who: ActorId, now: datetime) -> None:
