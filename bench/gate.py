@@ -56,7 +56,7 @@ from changeproof.store.entry_check import EntryCheck
 from ingest import FastImport, git, modify
 from ledger import DEFAULT_POSTGRES_URL, Line, Stopwatch, describe_server, fresh_database, say
 
-GENERATOR: Final = 1  # bump whenever the generated history changes: it is part of the cache key
+GENERATOR: Final = 2  # bump whenever the generated history changes: it is part of the cache key
 FULL_SIZES: Final = (10, 1_000, 10_000)
 QUICK_SIZES: Final = (10, 100, 1_000)
 SEED: Final = 20261125
@@ -192,6 +192,7 @@ class PlannedReview:
     head: str  # the pull request's head when reviewed
     author: str  # the pull request's author (login)
     at: int  # epoch seconds
+    base: str  # the pull request's base: the review covers base..sha
 
 
 @dataclass
@@ -218,6 +219,7 @@ class _Pending:
     head_mark: int
     author: str
     at: int
+    base_mark: int
 
 
 def code_line(rng: random.Random) -> str:
@@ -358,7 +360,7 @@ class History:
         writers = {author}
         touched: set[str] = set()
         marks: list[int] = []
-        tip = self.main
+        tip = fork = self.main
         migrations = self.plan.migrations
         for _ in range(length):
             co = self.co_authors(author)
@@ -385,6 +387,7 @@ class History:
                     marks[0],
                     author.login,
                     self.tick(60, 600),
+                    fork,
                 )
             )
         if rng.random() < 0.1:
@@ -398,6 +401,7 @@ class History:
                     tip,
                     author.login,
                     self.tick(60, 600),
+                    fork,
                 )
             )
         approvers = [reviewer]
@@ -415,6 +419,7 @@ class History:
                     tip,
                     author.login,
                     self.tick(60, 900),
+                    fork,
                 )
             )
         merged = self.tick(60, 600)
@@ -444,6 +449,7 @@ class History:
                     self.main,
                     RELEASE_BOT,
                     self.tick(60, 900),
+                    1,  # the release pull request starts from the release base
                 )
             )
 
@@ -469,6 +475,7 @@ class History:
                     sha(p.head_mark),
                     p.author,
                     p.at,
+                    sha(p.base_mark),
                 )
             )
 
@@ -559,7 +566,7 @@ def review_payload(review: PlannedReview) -> dict[str, object]:
             "state": "open",
             "user": {"login": review.author, "type": "User"},
             "head": {"ref": f"feature/{review.pull}", "sha": review.head},
-            "base": {"ref": "main"},
+            "base": {"ref": "main", "sha": review.base},
         },
         "repository": {"full_name": REPOSITORY, "private": True},
         "sender": {"login": review.reviewer},

@@ -93,7 +93,9 @@ class Scenario:
         self.run_ok("attest", kind, path, "--release", release)
 
     def review(self, release: str, reviewer: str, sha: str, state: str = "approved") -> None:
-        doc = {"reviewer": reviewer, "state": state, "reviewed_sha": sha, "author": "ada-l"}
+        """A review of a change made of `sha` and every commit before it."""
+        doc = {"reviewer": reviewer, "state": state, "reviewed_sha": sha, "author": "ada-l",
+               "commits": self.repo.git("rev-list", sha).split()}  # fmt: skip
         self.evidence("review", release, json.dumps(doc))
 
     def tests(self, release: str, failing: bool = False) -> None:

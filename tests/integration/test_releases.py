@@ -140,7 +140,9 @@ def test_merges_squash_merges_and_branch_tickets(home: Path, repo: GitRepo, cli:
     ]
     assert by_sha[squash]["tickets"] == ["#12"]
     assert by_sha[work]["tickets"] == []
-    assert work in doc["untracked_commits"]  # type: ignore[operator]
+    # No ticket of its own: it inherits the merge's, which brought it in.
+    assert by_sha[work]["inherited_tickets"] == [{"merge": merge, "tickets": ["PAY-42"]}]
+    assert work not in doc["untracked_commits"]  # type: ignore[operator]
 
 
 def test_reverts_and_co_authors(home: Path, repo: GitRepo, cli: Cli) -> None:

@@ -318,7 +318,10 @@ def _sample_evidence(
     work: Path, repo: Path, build: Path, *, scan: bool = False
 ) -> list[tuple[str, Path, str]]:
     """Evidence files as the pipeline's tools would leave them (named after the build)."""
-    head = str(pygit2.Repository(str(repo)).head.target)
+    git = pygit2.Repository(str(repo))
+    head = str(git.head.target)
+    # The merge request's commits: a review covers those it names, else its reviewed SHA only.
+    change = [str(c.id) for c in git.walk(git.head.target)]
     work = work / build.name.removesuffix(".tar.gz")
     work.mkdir(exist_ok=True)
     junit = work / "junit.xml"
@@ -339,6 +342,7 @@ def _sample_evidence(
                 "reviewed_sha": head,
                 "author": "ada",
                 "change_id": "payments!42",
+                "commits": change,
             }
         )
     )

@@ -19,6 +19,7 @@ from changeproof.cli.options import (
 )
 from changeproof.cli.render import emit_json, out
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.history import Inherited
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.releases import ReleaseView
 from changeproof.store.releases import ReleaseRow
@@ -160,6 +161,10 @@ def release_document(view: ReleaseView) -> dict[str, JsonValue]:
                 "reverts": c.reverts,
                 "tickets": [t.key for t in c.tickets],
                 "ticket_refs": [t.to_data() for t in c.tickets],
+                "inherited_tickets": [
+                    {"merge": i.merge, "tickets": [t.key for t in i.tickets]}
+                    for i in view.inherited.get(c.sha, ())
+                ],
                 "paths": [p.path for p in c.paths],
                 "changes": [p.to_data() for p in c.paths],
             }
@@ -177,6 +182,7 @@ def release_document(view: ReleaseView) -> dict[str, JsonValue]:
                 "summary": e.summary,
                 "recorded_at": e.recorded_at,
                 "recorded_by": e.actor,
+                "superseded_by": view.superseded.get(e.seq),
             }
             for e in view.evidence
         ],
@@ -194,6 +200,16 @@ def release_document(view: ReleaseView) -> dict[str, JsonValue]:
     }
 
 
+def inherited_label(inherited: tuple[Inherited, ...]) -> str:
+    """A commit's inherited tickets, as `release show` prints them; `none` when it has none."""
+    if not inherited:
+        return "[red]none[/red]"
+    return "; ".join(
+        escape(f"{', '.join(t.key for t in i.tickets)} (inherited via merge {i.merge[:12]})")
+        for i in inherited
+    )
+
+
 def _render(view: ReleaseView, output: Output) -> None:
     if output is Output.json:
         emit_json(release_document(view))
@@ -205,7 +221,9 @@ def _render(view: ReleaseView, output: Output) -> None:
         out.print(f"  note: {r.from_ref} is not an ancestor of {r.to_ref}; {RANGE_MEANING}")
     table = Table("commit", "author", "tickets", "paths", "subject")
     for c in view.commits:
-        tickets = ", ".join(t.key for t in c.tickets) or "[red]none[/red]"
+        tickets = ", ".join(t.key for t in c.tickets) or inherited_label(
+            view.inherited.get(c.sha, ())
+        )
         kind = " (merge)" if c.merge else ""
         table.add_row(c.sha[:12], c.author.email, tickets, str(len(c.paths)), c.subject + kind)
     out.print(table)
@@ -213,6 +231,8 @@ def _render(view: ReleaseView, output: Output) -> None:
     if view.untracked_commits:
         out.print(f"[yellow]Commits with no ticket: {len(view.untracked_commits)}[/yellow]")
     for e in view.evidence:
-        out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…")
+        newer = view.superseded.get(e.seq)
+        gone = f" superseded by evidence {newer}" if newer is not None else ""
+        out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…{gone}")
     for a in view.artifacts:
         out.print(f"Artifact {a.seq}: {a.name} ({a.size} bytes) sha256:{a.sha256}")

@@ -159,6 +159,7 @@ class Review:
     repository: str | None = None
     submitted_at: str | None = None
     commits: tuple[str, ...] = ()  # the change's commits, when the payload lists them
+    base_sha: str | None = None  # the change's base: it covers base..reviewed_sha
 
 
 @dataclass(frozen=True, slots=True)

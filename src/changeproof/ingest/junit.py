@@ -66,6 +66,7 @@ _GRADLE_ATTRIBUTES: Final = (
 _JEST_ATTRIBUTES: Final = ("name", "errors", "failures", "skipped", "timestamp", "time", "tests")
 _XMLRUNNER_SUITE: Final = re.compile(r".-\d{14}\Z")  # "TestAcme-20251114214921"
 _COUNT: Final = re.compile(r"[0-9]{1,15}")
+MAX_SUITE_NAMES: Final = 100  # suite names a summary keeps (sorted), per file and in all
 _NOT_RUN: Final = frozenset({"notrun", "skipped", "disabled"})  # googletest & co, no element
 
 # Roots of test-result formats that are not JUnit, with what to tell the person.
@@ -102,6 +103,8 @@ def read_test_results(files: Sequence[tuple[str, bytes]], *, dialect: str | None
         "errors": run.errors,
         "skipped": run.skipped,
         "time_ms": run.time_ms,
+        # What the run was of, so a later run of the same suites supersedes it.
+        "suite_names": sorted({n for t in merged.files for n in t.suite_names})[:MAX_SUITE_NAMES],
     }
     return Reading(
         kind=EvidenceKind.TEST_RUN,
@@ -132,6 +135,7 @@ class _Tally:
     failed: list[str] = field(default_factory=list)
     errored: list[str] = field(default_factory=list)
     skipped_tests: list[str] = field(default_factory=list)
+    suite_names: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, JsonValue]:
         return {
@@ -259,6 +263,9 @@ def _read_file(source: str, data: bytes, forced: str | None, notes: _Notes) -> _
             continue
         if name == "testsuite":
             tally.suites += 1
+            suite = element.get("name")
+            if suite and len(tally.suite_names) < MAX_SUITE_NAMES:
+                tally.suite_names.append(suite[:200])
         stack.extend(
             child
             for child in reversed(element)

@@ -71,6 +71,15 @@ def github_review(root: Node) -> Reading:
 
     pull = root.get("pull_request")
     head_sha = pull.get("head").get("sha").sha()
+    base = pull.get("base")
+    base_sha = None if base.absent_or_null() else base.get("sha").optional_text()
+    if base_sha is not None:
+        base_sha = base.get("sha").sha()
+    else:
+        notes.append(
+            "the pull request names no base commit (no pull_request.base.sha): the review "
+            "covers the reviewed commit only"
+        )
     commit = review.get("commit_id")
     if commit.absent_or_null():
         reviewed_sha, sha_source = head_sha, "pull_request.head.sha"
@@ -122,6 +131,7 @@ def github_review(root: Node) -> Reading:
         change_id=change_id,
         repository=repository,
         submitted_at=submitted_at,
+        base_sha=base_sha,
     )
     return _reading(result, "github/pull_request_review", extra, notes)
 
@@ -233,6 +243,7 @@ class _GenericReview(BaseModel):
     change_id: _Text | None = None
     repository: _Text | None = None
     commits: list[_Sha] = Field(default_factory=list)
+    base_sha: _Sha | None = None
     submitted_at: _Time | None = None
 
 
@@ -248,6 +259,8 @@ def generic_review(doc: Mapping[str, object], source: str) -> Reading:
         notes.append(f"the reviewed commit {form.reviewed_sha} is not among the change's commits")
     if form.author is None:
         notes.append("the review does not name the change's author")
+    if form.base_sha is not None and form.base_sha == form.reviewed_sha:
+        notes.append("the base is the reviewed commit itself: the review covers no commit")
     result = Review(
         platform="generic",
         reviewer=form.reviewer,
@@ -259,6 +272,7 @@ def generic_review(doc: Mapping[str, object], source: str) -> Reading:
         repository=form.repository,
         submitted_at=form.submitted_at,
         commits=commits,
+        base_sha=form.base_sha,
     )
     return _reading(result, "generic/review", {}, notes)
 
@@ -304,6 +318,8 @@ def _reading(
         "repository": review.repository,
         "submitted_at": review.submitted_at,
     }
+    if review.base_sha is not None:
+        summary["base_sha"] = review.base_sha
     detail: dict[str, JsonValue] = {**summary, "commits": list(review.commits), **extra}
     commits = tuple(dict.fromkeys((*filter(None, [review.reviewed_sha]), *review.commits)))
     return Reading(

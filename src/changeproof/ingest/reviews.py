@@ -10,7 +10,8 @@ github
     upper-case forms too), and the action `dismissed` makes it `dismissed` whatever the state
     says. The reviewed commit is `review.commit_id`; payloads from before GitHub sent that
     field fall back to `pull_request.head.sha`, and the reading says which one it used
-    (`reviewed_sha_source`). The change's author is `pull_request.user.login`.
+    (`reviewed_sha_source`). The change's author is `pull_request.user.login`; its base,
+    `pull_request.base.sha`, tells the commits the review covers (base..reviewed SHA).
 
 gitlab
     A GitLab merge request hook (`object_kind: merge_request`) whose
@@ -31,7 +32,8 @@ generic
           "author": "bob@example.com",               # the change's author
           "change_id": "payments!34",                # how the review system names the change
           "repository": "acme/payments",
-          "commits": ["<40 lowercase hex>", ...],    # the change's commits
+          "commits": ["<40 lowercase hex>", ...],    # the change's commits (it covers them)
+          "base_sha": "<40 lowercase hex>",          # the change's base (it covers base..head)
           "submitted_at": "2026-11-25T12:00:00Z"     # RFC 3339, with an offset
         }
 

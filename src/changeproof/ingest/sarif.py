@@ -351,7 +351,10 @@ class _RunReader:
         return doc.opt_int(region, "startLine", (*physical_path, "region"), least=1)
 
     def _suppressed(self, result: Obj, path: Path) -> bool:
-        """Suppressed: a non-empty `suppressions` array whose entries are not all rejected."""
+        """Suppressed: a non-empty `suppressions` array every entry of which is `accepted` (or
+        gives no status, which means accepted). SARIF 2.1.0 §3.35.3: a suppression `underReview`
+        is only proposed and one `rejected` was turned down; either leaves the result standing
+        (fail closed when entries disagree)."""
         doc = self.doc
         statuses: list[str | None] = []
         for k, entry in enumerate(doc.opt_list(result, "suppressions", path)):
@@ -363,7 +366,7 @@ class _RunReader:
                     f"not a SARIF suppression status ({', '.join(sorted(_STATUSES))})",
                 )
             statuses.append(status)
-        return bool(statuses) and not all(status == "rejected" for status in statuses)
+        return bool(statuses) and all(status in (None, "accepted") for status in statuses)
 
 
 def _fill(text: str, arguments: Sequence[str]) -> str:

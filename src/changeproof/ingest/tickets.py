@@ -5,7 +5,8 @@ Named patterns, several active at once. Presets:
   github  #123, GH-123, owner/repo#123; closing keywords (fixes #12) are marked
   trac    Fixed #123, Refs #123 (Trac's commit-ticket keywords)
 A spec names the presets to use: `jira:PAY,OPS,github` (set in config.toml's [tickets] spec,
-or per call with --tickets).
+or per call with --tickets); a `no-inherit` item turns off the tickets a commit inherits
+from the merge that brought it in (see `changeproof.domain.history`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from changeproof.domain.errors import ConfigError
+from changeproof.domain.history import TICKETS_NO_INHERIT
 from changeproof.domain.releases import TicketRef, TicketSource
 
 __all__ = ["PRESETS", "TicketMatcher", "TicketPattern", "parse_ticket_spec"]
@@ -81,7 +83,7 @@ def parse_ticket_spec(spec: str) -> list[TicketPattern]:
     """`jira:PAY,OPS,github` → jira limited to PAY and OPS, and github."""
     patterns: list[tuple[str, list[str]]] = []
     for item in (part.strip() for part in spec.split(",")):
-        if not item:
+        if not item or item == TICKETS_NO_INHERIT:  # not a pattern: read by `inherits_tickets`
             continue
         name, _, first_key = item.partition(":")
         if name in PRESETS or _ == ":":
@@ -90,8 +92,8 @@ def parse_ticket_spec(spec: str) -> list[TicketPattern]:
             patterns[-1][1].append(item)
         else:
             raise ConfigError(
-                f"ticket spec {spec!r}: {item!r} is neither a preset ({', '.join(PRESETS)}) "
-                "nor an upper-case Jira project key"
+                f"ticket spec {spec!r}: {item!r} is neither a preset ({', '.join(PRESETS)}), "
+                f"{TICKETS_NO_INHERIT!r} nor an upper-case Jira project key"
             )
     for name, keys in patterns:
         for key in keys:

@@ -20,7 +20,8 @@ environment, and what the decision must be:
       - {kind: test-results, file: evidence/junit-pass.xml}
       - kind: review
         document: {reviewer: carol-c, state: approved, author: ada-l,
-                   reviewed_sha: "1111111111111111111111111111111111111111"}
+                   reviewed_sha: "1111111111111111111111111111111111111111",
+                   commits: ["1111111111111111111111111111111111111111"]}
     expect:
       allowed: true
       classification: normal

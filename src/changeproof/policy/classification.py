@@ -25,7 +25,8 @@ class Classified:
 
 def classify(policy: Policy, facts: Facts, declared: Classification | None = None) -> Classified:
     if facts.urgent:
-        return Classified(Classification.URGENT, f"declared urgent: {facts.urgent_reason}")
+        why = facts.urgent_reason or "no reason given"
+        return Classified(Classification.URGENT, f"declared urgent: {why}")
     paths = facts.paths()
     risky = [
         (path, area.name)

@@ -18,6 +18,7 @@ from changeproof.domain.decisions import (
     ControlStatus,
     Decision,
 )
+from changeproof.domain.history import inherits_tickets
 from changeproof.policy.classification import classify
 from changeproof.policy.facts import Facts
 from changeproof.policy.model import ControlRef, Environment, Policy
@@ -86,6 +87,7 @@ def _context(policy: Policy, environment: Environment, facts: Facts) -> dict[str
     """Parameters a control may take from the policy itself rather than its own entry."""
     return {
         "role": environment.deployer_role,
+        "inherit_tickets": inherits_tickets(policy.tickets),
         "windows": [
             {"name": w.name, "start": w.start, "end": w.end}
             for w in policy.freeze_windows

@@ -18,8 +18,10 @@ from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import ChangeFact
 from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.evidence import EvidenceKind, ReviewState
+from changeproof.domain.history import CommitGraph, Inherited
 from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
+from changeproof.policy.superseding import superseded
 
 __all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact", "expert_groups"]
 
@@ -55,6 +57,9 @@ class ReviewFact:
     state: ReviewState
     reviewed_sha: str
     author: str | None  # the change's author as the platform named them
+    base_sha: str | None = None  # the change's base, when the payload gave it
+    commits: tuple[str, ...] = ()  # the commits the review names as its change's
+    change_id: str | None = None  # how the review system names the change
 
 
 # Not slots: the views below are `cached_property`s, each computed at most once per decision
@@ -79,13 +84,21 @@ class Facts:
     deployments: tuple[DeploymentFact, ...] = ()
 
     def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
+        """The records of `kind` that stand: superseded ones left out (see `superseding`)."""
         return self._by_kind.get(kind, ())
+
+    @cached_property
+    def superseded(self) -> Mapping[int, int]:
+        """Each superseded record's seq, with the seq of the newer one superseding it."""
+        return superseded(self.evidence)
 
     @cached_property
     def _by_kind(self) -> dict[EvidenceKind, tuple[EvidenceFact, ...]]:
         found: dict[EvidenceKind, list[EvidenceFact]] = {}
+        gone = self.superseded
         for e in self.evidence:
-            found.setdefault(e.kind, []).append(e)
+            if e.seq not in gone:
+                found.setdefault(e.kind, []).append(e)
         return {kind: tuple(facts) for kind, facts in found.items()}
 
     def reviews(self) -> tuple[ReviewFact, ...]:
@@ -101,6 +114,9 @@ class Facts:
             if not isinstance(sha, str) or not isinstance(reviewer, str):
                 continue
             author = summary.get("author")
+            base = summary.get("base_sha")
+            change = summary.get("change_id")
+            listed = e.detail.get("commits")
             platform = summary["platform"] if "platform" in summary else e.format.split("/")[0]
             state = str(summary.get("state"))
             found.append(
@@ -111,6 +127,11 @@ class Facts:
                     state=_STATES.get(state) or ReviewState(state),
                     reviewed_sha=sha,
                     author=author if isinstance(author, str) else None,
+                    base_sha=base if isinstance(base, str) else None,
+                    commits=tuple(c for c in listed if isinstance(c, str))
+                    if isinstance(listed, list)
+                    else (),
+                    change_id=change if isinstance(change, str) else None,
                 )
             )
         return tuple(found)
@@ -142,6 +163,28 @@ class Facts:
     def positions(self) -> Mapping[str, int]:
         """Each commit's place in the release, oldest first (by full SHA, lower-cased)."""
         return {c.sha.lower(): i for i, c in enumerate(self.commits)}
+
+    @cached_property
+    def graph(self) -> CommitGraph:
+        """The release's commits and their recorded parents, to walk."""
+        return CommitGraph(self.commits)
+
+    @property
+    def parent_positions(self) -> tuple[tuple[int, ...], ...]:
+        return self.graph.parents
+
+    @property
+    def boundary(self) -> frozenset[str]:
+        return self.graph.boundary
+
+    def ancestry(self, position: int, hidden: int | None = None) -> frozenset[int]:
+        """See `CommitGraph.ancestry`."""
+        return self.graph.ancestry(position, hidden)
+
+    @cached_property
+    def inherited(self) -> Mapping[int, tuple[Inherited, ...]]:
+        """See `CommitGraph.inherited_tickets`: by position, for commits without tickets."""
+        return self.graph.inherited_tickets()
 
     @cached_property
     def by_writers(self) -> Mapping[tuple[str, ...], tuple[int, ...]]:

@@ -17,6 +17,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
+from changeproof.domain.history import TICKETS_NO_INHERIT
 from changeproof.policy.builtin import registered_controls
 from changeproof.policy.controls.promotion import PROMOTED_FROM
 from changeproof.policy.errors import PolicyProblem, excerpt
@@ -64,7 +65,7 @@ def ticket_spec_problem(spec: str) -> str | None:
     """Why a ticket spec (`jira:PAY,OPS,github`) is refused; the ingest parser's rules."""
     patterns: list[tuple[str, list[str]]] = []
     for item in (part.strip() for part in spec.split(",")):
-        if not item:
+        if not item or item == TICKETS_NO_INHERIT:
             continue
         name, colon, first_key = item.partition(":")
         if name in TICKET_PRESETS or colon:
@@ -73,8 +74,8 @@ def ticket_spec_problem(spec: str) -> str | None:
             patterns[-1][1].append(item)
         else:
             return (
-                f"{excerpt(str(item))!r} is neither a preset ({', '.join(TICKET_PRESETS)}) "
-                "nor an upper-case Jira project key"
+                f"{excerpt(str(item))!r} is neither a preset ({', '.join(TICKET_PRESETS)}), "
+                f"{TICKETS_NO_INHERIT!r} nor an upper-case Jira project key"
             )
     if not patterns:
         return f"names no ticket pattern; presets: {', '.join(TICKET_PRESETS)}"

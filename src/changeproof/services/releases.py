@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import Connection
+
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConflictError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event
+from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
@@ -21,6 +26,8 @@ from changeproof.domain.releases import (
 )
 from changeproof.ingest.git import RangeEnds, open_repository, read_commits, resolve_range
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
+from changeproof.policy.facts import EvidenceFact
+from changeproof.policy.superseding import superseded
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
 from changeproof.store.releases import EvidenceRow, ReleaseArtifactRow, ReleaseRow
@@ -30,23 +37,39 @@ __all__ = ["COMMITS_PER_UNIT", "ReleaseService", "ReleaseView"]
 
 # Commits recorded per unit of work: bounds the memory a large range's events take.
 COMMITS_PER_UNIT: Final = 5_000
+_END: Final = 2**62  # a ledger position past every entry
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReleaseView:
     release: ReleaseRow
     commits: list[Commit]
     evidence: list[EvidenceRow]
     artifacts: list[ReleaseArtifactRow]
     created: bool = False  # False when `create` found the same release already recorded
+    inherit_tickets: bool = True  # commits without tickets inherit their merges' (ticket spec)
+    # Each superseded evidence record's seq, with the seq of the newer one superseding it.
+    superseded: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def tickets(self) -> list[str]:
         return sorted({t.key for c in self.commits for t in c.tickets})
 
+    @cached_property
+    def inherited(self) -> dict[str, tuple[Inherited, ...]]:
+        """By SHA: the tickets each commit with none of its own inherits from the merges that
+        brought it in, worked out from the recorded commits and parents when read."""
+        if not self.inherit_tickets:
+            return {}
+        graph = CommitGraph(self.commits)
+        tip = graph.positions.get(self.release.to_sha.lower())
+        return {self.commits[i].sha: got for i, got in graph.inherited_tickets(tip).items()}
+
     @property
     def untracked_commits(self) -> list[str]:
-        return [c.sha for c in self.commits if not c.tickets]
+        """Commits with no ticket of their own and none inherited."""
+        inherited = self.inherited
+        return [c.sha for c in self.commits if not c.tickets and c.sha not in inherited]
 
 
 class ReleaseService:
@@ -141,7 +164,14 @@ class ReleaseService:
             evidence = queries.evidence_for(conn, ref)
             artifacts = queries.release_artifacts(conn, ref)
         assert release is not None  # recorded above, and releases are never removed
-        return ReleaseView(release, commits, evidence, artifacts, created=True)
+        return ReleaseView(
+            release,
+            commits,
+            evidence,
+            artifacts,
+            created=True,
+            inherit_tickets=inherits_tickets(tickets or self._tickets),
+        )
 
     @staticmethod
     def _refuse_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
@@ -165,6 +195,8 @@ class ReleaseService:
                 queries.release_commits_of(conn, ref),
                 queries.evidence_for(conn, ref),
                 queries.release_artifacts(conn, ref),
+                inherit_tickets=inherits_tickets(self._tickets),
+                superseded=_superseded(conn, ref),
             )
 
     def _existing(self, existing: ReleaseRow, found: RangeEnds) -> ReleaseView:
@@ -175,6 +207,17 @@ class ReleaseService:
                 hint="give the new candidate another release name",
             )
         return self.show(existing.ref)
+
+
+def _superseded(conn: Connection, ref: ReleaseRef) -> dict[int, int]:
+    """Which of the release's evidence newer evidence supersedes, as the gate reads it."""
+    rows = queries.evidence_as_of(conn, ref, _END)
+    return superseded(
+        [
+            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
+            for e in rows
+        ]
+    )
 
 
 def _record_commits(uow: UnitOfWork, batch: list[Commit], who: ActorId, now: datetime) -> None:

@@ -123,6 +123,7 @@ def test_github_approved_review_names_reviewer_commit_and_author() -> None:
         "change_id": "acme/payments#12",
         "repository": "acme/payments",
         "submitted_at": "2026-11-25T10:00:00Z",
+        "base_sha": OTHER,
     }
     assert reading.commits == (HEAD,)
     assert reading.notes == ()

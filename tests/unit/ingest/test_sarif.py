@@ -254,14 +254,26 @@ def test_a_rule_index_past_the_rules_is_refused_at_its_pointer() -> None:
         ([{"kind": "external"}], True),
         ([{"kind": "inSource"}, {"kind": "external"}], True),
         ([{"kind": "inSource", "status": "accepted"}], True),
-        ([{"kind": "external", "status": "underReview"}], True),
-        ([{"kind": "external", "status": "rejected"}, {"kind": "inSource"}], True),
+        ([{"kind": "external", "status": "underReview"}], False),
+        ([{"kind": "external", "status": "rejected"}, {"kind": "inSource"}], False),
         ([{"kind": "external", "status": "rejected"}], False),
+        ([{"kind": "inSource", "status": "accepted"}, {"kind": "external"}], True),
+        ([{"kind": "inSource"}, {"kind": "external", "status": "underReview"}], False),
         ([], False),
     ],
-    ids=["external", "two", "accepted", "under-review", "one-rejected", "all-rejected", "empty"],
+    ids=[
+        "external",
+        "two",
+        "accepted",
+        "under-review",
+        "one-rejected",
+        "all-rejected",
+        "accepted-and-absent",
+        "one-under-review",
+        "empty",
+    ],
 )
-def test_suppressed_is_a_non_empty_list_not_all_rejected(
+def test_suppressed_is_a_non_empty_list_of_accepted_suppressions(
     suppressions: list[Doc], suppressed: bool
 ) -> None:
     reading = read(log(run(result("R1", "error", suppressions=suppressions))))

@@ -3,8 +3,9 @@
 Rule: the artifacts to check are the one asked for (`Facts.artifact`), else every artifact
 recorded for the release; there must be at least one, and each must be recorded for this
 release (by sha256). With `require_provenance`, each must also be a subject (by sha256) of
-some provenance evidence whose signature did not fail verification and, when
-`trusted_builders` is given, whose builder id starts with one of them.
+some provenance evidence whose signature did not fail verification, that names a builder
+and, when `trusted_builders` is given, whose builder id starts with one of them: provenance
+that names no builder vouches for nothing (who built it is the point of provenance).
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def _subjects(e: EvidenceFact) -> set[str]:
     return found
 
 
+def _builder(e: EvidenceFact) -> str | None:
+    """The builder id a provenance names; None when it names none (or only blanks)."""
+    builder = e.summary.get("builder")
+    return builder if isinstance(builder, str) and builder.strip() else None
+
+
 def _provenance_problem(
     digest: str, provenance: tuple[EvidenceFact, ...], trusted: list[str]
 ) -> tuple[str, EvidenceFact | None]:
@@ -63,13 +70,13 @@ def _provenance_problem(
         return "no provenance names it as a subject", None
     why: list[str] = []
     for e in naming:
-        builder = e.summary.get("builder")
+        builder = _builder(e)
         if e.summary.get("signature_verified") is False:
             why.append(f"provenance {e.seq}'s signature did not verify")
-        elif trusted and not (
-            isinstance(builder, str) and any(builder.startswith(t) for t in trusted)
-        ):
-            why.append(f"provenance {e.seq} names builder {builder or '(none)'}, not a trusted one")
+        elif builder is None:
+            why.append(f"provenance {e.seq} names no builder")
+        elif trusted and not any(builder.startswith(t) for t in trusted):
+            why.append(f"provenance {e.seq} names builder {builder}, not a trusted one")
         else:
             return "", e
     return "; ".join(why), None
@@ -104,14 +111,11 @@ def artifact_integrity(facts: Facts, params: ArtifactIntegrity) -> ControlResult
         if found is None:
             problems.append(f"{label}: {why}")
         else:
+            builder = _builder(found)  # never None: a provenance naming none vouches for nothing
             refs.append(
-                EvidenceRef(
-                    EvidenceKind.PROVENANCE.value,
-                    str(found.seq),
-                    f"builder {found.summary.get('builder')}",
-                )
+                EvidenceRef(EvidenceKind.PROVENANCE.value, str(found.seq), f"builder {builder}")
             )
-            vouched.append(f"{label} built by {found.summary.get('builder')}")
+            vouched.append(f"{label} built by {builder}")
             vouching.append(found)
     facts_out: dict[str, JsonValue] = {
         "artifacts": len(wanted),

@@ -1,17 +1,18 @@
 """independent-review: someone other than its writers approved every commit.
 
 Rule: every non-merge commit is covered by at least `min_approvals` reviewers whose
-standing approval (see `reviews`: a later request for changes or dismissal cancels it) is
-of a SHA at or after it in the release, and who are neither its author, its committer nor
-a co-author. Reviewers and writers are
-resolved through the directory; when a reviewer cannot be told apart from a writer (both
-unknown, or known by aliases of different kinds) the approval does not count and the
-reason says so. A review whose reviewer is the change's own author never counts.
+standing approval covers it (see `reviews`: a review covers its change's commits, and a
+later request for changes or dismissal cancels it), and who are neither its author, its
+committer nor a co-author; and, unless `block_on_changes_requested` is off, no reviewer's
+request for changes covering it is outstanding (as GitHub's branch protection has it).
+Reviewers and writers are resolved through the directory; when a reviewer cannot be told
+apart from a writer (both unknown, or known by aliases of different kinds) the approval
+does not count and the reason says so. A review whose reviewer is the change's own author
+never counts.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -46,6 +47,13 @@ class IndependentReview(Params):
     min_approvals: int = Field(
         default=1, ge=1, le=20, description="Independent approving reviewers each commit needs."
     )
+    block_on_changes_requested: bool = Field(
+        default=True,
+        description=(
+            "An outstanding request for changes covering a commit fails it, until the same "
+            "reviewer approves it again or the request is dismissed."
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +82,25 @@ def _judge(approver: Latest, writers: tuple[tuple[Writer, Who], ...], people: Pe
     )
 
 
-def _coverage(latest: tuple[Latest, ...]) -> tuple[list[int], list[tuple[Latest, ...]]]:
-    """The approvals covering each commit, by step, in `latest`'s order: `covering[s]` cover
-    the commits after position `steps[s - 1]` up to `steps[s]`, and `covering[-1]` (none) those
-    after the last step. A release has few approvals that count, so few steps."""
-    steps = sorted({r.position for r in latest if r.approved and r.position is not None})
-    covering = [tuple(r for r in latest if r.covers(step)) for step in steps]
-    covering.append(())
-    return steps, covering
+def _coverage(
+    latest: tuple[Latest, ...], block: bool
+) -> tuple[dict[int, list[Latest]], dict[int, list[Latest]]]:
+    """By position in the release: the approvals that count covering it, and (when `block`)
+    the outstanding requests for changes covering it, in `latest`'s order; a position no
+    review covers is not there."""
+    approving: dict[int, list[Latest]] = {}
+    blocking: dict[int, list[Latest]] = {}
+    for r in latest:
+        into = approving if r.approved else blocking if block and r.requests_changes else None
+        if into is None:
+            continue
+        for p in r.covered:
+            at = into.get(p)
+            if at is None:
+                into[p] = [r]
+            else:
+                at.append(r)
+    return approving, blocking
 
 
 def _verdict(covering: tuple[Latest, ...], judged: Mapping[int, _Judged]) -> _Verdict:
@@ -99,9 +118,20 @@ def _why(
     latest: tuple[Latest, ...],
     verdict: _Verdict,
     writers: tuple[tuple[Writer, Who], ...],
+    blockers: tuple[Latest, ...],
 ) -> list[str]:
-    """Why the commit at `position` lacks enough independent approvals, reviewer by reviewer."""
-    why = [w for r in latest if r not in verdict.approvers and (w := why_not(r, position, writers))]
+    """Why the commit at `position` fails, reviewer by reviewer: one reason each, from the
+    review of theirs standing for it when there is one, else from their last review."""
+    if blockers:
+        return [why_not(r, position, writers) for r in blockers]
+    chosen: dict[tuple[str, ...], Latest] = {}
+    for r in latest:
+        if r in verdict.approvers:
+            continue
+        held = chosen.get(r.who.key)
+        if held is None or position not in held.covered:
+            chosen[r.who.key] = r
+    why = [w for r in chosen.values() if (w := why_not(r, position, writers))]
     if verdict.approvers:
         names = listing([r.who.label for r in verdict.approvers])
         why.insert(0, f"only {names} approved it independently")
@@ -112,8 +142,9 @@ def _why(
     ID,
     params=IndependentReview,
     summary=(
-        "every non-merge commit is approved, at its SHA or a later one, by enough reviewers "
-        "who are neither its author, committer nor co-author"
+        "every non-merge commit is approved, by a review whose change includes it, by enough "
+        "reviewers who are neither its author, committer nor co-author, and no request for "
+        "changes covering it is outstanding"
     ),
 )
 def independent_review(facts: Facts, params: IndependentReview) -> ControlResult:
@@ -142,28 +173,33 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
     offenders: list[tuple[int, list[str]]] = []
     counted_by: dict[tuple[str, ...], str] = {}
     self_approved = unresolved = 0  # commits some covering approver wrote, or may have
-    steps, coverings = _coverage(latest)
-    # Commits with the same writers and the same covering approvals get the same verdict:
-    # one per set of writers and step, whatever the number of commits.
+    approving, blocking = _coverage(latest, params.block_on_changes_requested)
+    blocked = 0
+    # Commits with the same writers and the same covering reviews get the same verdict: one
+    # per set of writers and set of reviews, whatever the number of commits.
     for positions in groups:
         writers = writers_of(commits[positions[0]], people)
-        # The first step's approvals include every later step's.
-        judged = {id(r): _judge(r, writers, people) for r in coverings[0]}
-        low = 0
-        for step, covering in enumerate(coverings):
-            high = bisect_right(positions, steps[step]) if step < len(steps) else len(positions)
-            if high == low:
-                continue
-            verdict = _verdict(covering, judged)
-            self_approved += verdict.self_approved * (high - low)
-            unresolved += verdict.unresolved * (high - low)
-            if len(verdict.approvers) >= params.min_approvals:
+        judged: dict[int, _Judged] = {}
+        verdicts: dict[tuple[int, ...], _Verdict] = {}
+        for p in positions:
+            covering = tuple(approving.get(p, ()))
+            blockers = tuple(blocking.get(p, ()))
+            key = tuple(id(r) for r in covering)
+            verdict = verdicts.get(key)
+            if verdict is None:
+                for r in covering:
+                    if id(r) not in judged:
+                        judged[id(r)] = _judge(r, writers, people)
+                verdict = verdicts[key] = _verdict(covering, judged)
+            self_approved += verdict.self_approved
+            unresolved += verdict.unresolved
+            if blockers:
+                blocked += 1
+                offenders.append((p, _why(p, latest, verdict, writers, blockers)))
+            elif len(verdict.approvers) >= params.min_approvals:
                 counted_by.update((r.who.key, r.who.label) for r in verdict.approvers)
             else:
-                offenders.extend(
-                    (p, _why(p, latest, verdict, writers)) for p in positions[low:high]
-                )
-            low = high
+                offenders.append((p, _why(p, latest, verdict, writers, ())))
     offenders.sort(key=lambda offender: offender[0])
     facts_out = {
         "commits": checked,
@@ -172,6 +208,7 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
         "approvers": len(counted_by),
         "self_approvals": self_approved,
         "unresolved": unresolved,
+        "changes_requested": blocked,
         "min_approvals": params.min_approvals,
     }
     needed = counted(params.min_approvals, "independent approval")

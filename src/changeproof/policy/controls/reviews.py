@@ -1,12 +1,23 @@
-"""Which reviews count: each reviewer's latest verdict, and the commits it covers.
+"""Which reviews count: the commits each review covers, and each reviewer's standing verdict.
 
-Per reviewer (one actor, or one raw identity), only their latest verdict stands, in
-ledger order: a request for changes or a dismissal cancels every earlier approval of
-theirs; approvals given after the last such cancellation stand, and the one of the latest
-SHA in the release is the one that counts; a comment or a pending review changes nothing.
-An approval of SHA s covers the release's commits up to and including s (commits are
-oldest first); an approval of a SHA outside the release covers none. An approval whose
-reviewer is the change's own author (as the platform named them) never counts.
+A review covers the commits of the change it reviewed, worked out from the release's recorded
+commit graph (`covered`):
+
+- with a base (GitHub's `pull_request.base.sha`, the generic form's `base_sha`) that is in the
+  release or one of the commits it starts from: the commits reachable from the reviewed SHA
+  and not from the base (git's `base..head`);
+- else, with the commits it names (the generic form's `commits`): those of them that are the
+  reviewed SHA or its ancestors;
+- else (no base, or a base the release does not know): the reviewed SHA alone. A review of a
+  SHA outside the release covers nothing.
+
+Per reviewer (one actor, or one raw identity) and per commit, the latest decisive review
+covering it stands, in ledger order: an approval, a request for changes or a dismissal; a
+comment or a pending review changes nothing. A request for changes or a dismissal also
+cancels the reviewer's earlier approvals of the same change (all of them when it names no
+change). A request for changes stands until the same reviewer approves the commits again or
+it is dismissed. An approval whose reviewer is the change's own author (as the platform named
+them) never counts, and never displaces a standing approval of theirs that does.
 """
 
 from __future__ import annotations
@@ -33,8 +44,10 @@ from changeproof.policy.facts import Facts, ReviewFact
 
 __all__ = [
     "Latest",
+    "covered",
     "independence",
     "latest_reviews",
+    "review_label",
     "review_refs",
     "standing",
     "why_not",
@@ -48,19 +61,31 @@ _DECISIVE: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Latest:
-    """A reviewer's standing verdict: the cancelling review, or the approval that counts."""
+    """One review of a reviewer's that stands for some commits (`covered`): an approval, a
+    request for changes, or a dismissal; or, for a reviewer none of whose reviews stands for
+    any commit of the release, their last decisive review, covering nothing."""
 
     who: Who
     review: ReviewFact
     position: int | None  # of the reviewed SHA in the release; None when not in it
     own_change: bool  # the reviewer is the change's author, as the platform named them
+    covered: frozenset[int] = frozenset()  # positions where it is the reviewer's verdict
 
     @property
     def approved(self) -> bool:
         return self.review.state is ReviewState.APPROVED and not self.own_change
 
+    @property
+    def requests_changes(self) -> bool:
+        return self.review.state is ReviewState.CHANGES_REQUESTED
+
     def covers(self, position: int) -> bool:
-        return self.approved and self.position is not None and self.position >= position
+        """An approval that counts stands for the commit at `position`."""
+        return self.approved and position in self.covered
+
+    def blocks(self, position: int) -> bool:
+        """An outstanding request for changes stands for the commit at `position`."""
+        return self.requests_changes and position in self.covered
 
 
 def _position(sha: str, where: Mapping[str, int]) -> int | None:
@@ -78,37 +103,95 @@ def _platform(review: ReviewFact) -> str | None:
     return review.platform if review.platform in ("github", "gitlab") else None
 
 
-def latest_reviews(facts: Facts, people: People) -> tuple[Latest, ...]:
-    """Every reviewer's standing verdict, in the order they last gave one."""
+def covered(facts: Facts, review: ReviewFact) -> frozenset[int]:
+    """The positions of the release's commits `review` covers (see the module's docstring)."""
     where = facts.positions
-    history: dict[tuple[str, ...], tuple[Who, list[ReviewFact]]] = {}
+    head = _position(review.reviewed_sha, where)
+    if head is None:
+        return frozenset()
+    base = review.base_sha.strip().lower() if review.base_sha is not None else None
+    if base is not None:
+        if base in where:
+            return facts.ancestry(head, where[base])
+        if base in facts.boundary:
+            return facts.ancestry(head)
+        # A base the release does not know: what it reaches cannot be told, so fail closed.
+    if review.commits:
+        ancestry = facts.ancestry(head)
+        named = {where[c.lower()] for c in review.commits if c.lower() in where}
+        return frozenset(named & ancestry) | {head}
+    return frozenset({head})
+
+
+def latest_reviews(facts: Facts, people: People) -> tuple[Latest, ...]:
+    """Every review that stands for some commit, in the order they were recorded; and the
+    last decisive review of each reviewer none of whose reviews stands for any."""
+    where = facts.positions
+    # Per reviewer: who, the review standing at each position, and their last decisive one.
+    history: dict[tuple[str, ...], tuple[Who, dict[int, ReviewFact], list[ReviewFact]]] = {}
+    own: dict[int, bool] = {}  # by review seq
+    reach: dict[int, frozenset[int]] = {}  # what each review covers, by seq
+    given: dict[tuple[tuple[str, ...], str | None], list[ReviewFact]] = {}  # by reviewer, change
     for review in sorted(facts.reviews(), key=attrgetter("seq")):
         if review.state not in _DECISIVE:
             continue
         who = people.login(review.reviewer, _platform(review))
         seen = history.get(who.key)
         if seen is None:
-            history[who.key] = (who, [review])
-            continue
-        _, standing = seen
-        if review.state is not ReviewState.APPROVED:
-            standing.clear()  # a request for changes or a dismissal cancels what came before
-        standing.append(review)
-    found = []
-    for who, standing in sorted(history.values(), key=lambda pair: pair[1][-1].seq):
-        if standing[-1].state is not ReviewState.APPROVED:
-            found.append(_latest(who, standing[-1], people, where))
-            continue
-        # (review, position, own change) for each approval; a Latest for the one that counts.
-        approvals = [
-            (r, _position(r.reviewed_sha, where), _own_change(who, r, people))
-            for r in standing
-            if r.state is ReviewState.APPROVED
-        ]
-        counting = [a for a in approvals if not a[2]] or approvals
-        review, position, own = max(counting, key=lambda a: (a[1] is not None, a[1] or 0))
-        found.append(Latest(who, review, position, own))
-    return tuple(found)
+            seen = history[who.key] = (who, {}, [])
+        who, at, last = seen
+        last[:] = [review]
+        covers = reach[review.seq] = covered(facts, review)
+        if review.state is ReviewState.APPROVED:
+            mine = own[review.seq] = _own_change(who, review, people)
+            for p in covers:
+                before = at.get(p)
+                if (
+                    mine
+                    and before is not None
+                    and before.state is ReviewState.APPROVED
+                    and not own[before.seq]
+                ):
+                    continue  # an approval of one's own change does not hide a real one
+                at[p] = review
+        else:
+            own[review.seq] = False
+            # A dismissal clears the same change's request for changes too; one naming no
+            # change clears only its own commits' (a cancelled approval fails closed, a lifted
+            # block not).
+            lifts = {ReviewState.APPROVED}
+            if review.state is ReviewState.DISMISSED and review.change_id is not None:
+                lifts.add(ReviewState.CHANGES_REQUESTED)
+            if review.change_id is None:
+                earlier = [r for (k, _), rs in given.items() if k == who.key for r in rs]
+            else:
+                earlier = given.get((who.key, review.change_id), [])
+            for before in earlier:
+                if before.state in lifts:
+                    for p in reach[before.seq]:
+                        if at.get(p) is before:
+                            at[p] = review
+            for p in covers:
+                at[p] = review
+        given.setdefault((who.key, review.change_id), []).append(review)
+    found: list[Latest] = []
+    for who, at, last in history.values():
+        by_review: dict[int, tuple[ReviewFact, set[int]]] = {}
+        for p, review in at.items():
+            by_review.setdefault(review.seq, (review, set()))[1].add(p)
+        if not by_review:
+            found.append(_latest(who, last[0], people, where))
+        for review, positions in by_review.values():
+            found.append(
+                Latest(
+                    who,
+                    review,
+                    _position(review.reviewed_sha, where),
+                    own[review.seq] if review.state is ReviewState.APPROVED else False,
+                    frozenset(positions),
+                )
+            )
+    return tuple(sorted(found, key=lambda latest: latest.review.seq))
 
 
 def standing(facts: Facts) -> tuple[Latest, ...]:
@@ -121,9 +204,8 @@ def _standing(facts: Facts) -> tuple[Latest, ...]:
 
 
 def _latest(who: Who, review: ReviewFact, people: People, where: Mapping[str, int]) -> Latest:
-    return Latest(
-        who, review, _position(review.reviewed_sha, where), _own_change(who, review, people)
-    )
+    own = review.state is ReviewState.APPROVED and _own_change(who, review, people)
+    return Latest(who, review, _position(review.reviewed_sha, where), own)
 
 
 def _own_change(who: Who, review: ReviewFact, people: People) -> bool:
@@ -148,23 +230,37 @@ def _review_ref(r: ReviewFact) -> EvidenceRef:
     )
 
 
+def review_label(review: ReviewFact) -> str:
+    """A review as a reason names it: its change, when known, and its ledger entry."""
+    of = f"{review.change_id}, " if review.change_id else ""
+    return f"review {of}evidence {review.seq}"
+
+
 def why_not(latest: Latest, position: int, writers_of: tuple[tuple[Writer, Who], ...]) -> str:
-    """Why this reviewer's latest review does not count for the commit at `position`.
+    """Why this review of a reviewer's does not count for the commit at `position`.
 
     Empty when it does count.
     """
     name = latest.who.label
     review = latest.review
-    if review.state is ReviewState.CHANGES_REQUESTED:
-        return f"{name} requested changes (their latest review, of {short(review.reviewed_sha)})"
-    if review.state is ReviewState.DISMISSED:
+    mine = position in latest.covered
+    if review.state is ReviewState.CHANGES_REQUESTED and mine:
+        return (
+            f"{name} requested changes ({review_label(review)}, of {short(review.reviewed_sha)}) "
+            "and has not approved since nor been dismissed"
+        )
+    if review.state is ReviewState.DISMISSED and mine:
         return f"{name}'s review of {short(review.reviewed_sha)} was dismissed"
-    if latest.own_change:
+    if latest.own_change and (mine or not latest.covered):
         return f"{name} approved their own change"
     if latest.position is None:
         return f"{name} approved {short(review.reviewed_sha)}, which is not in this release"
-    if latest.position < position:
-        return f"{name} approved {short(review.reviewed_sha)}, an earlier commit"
+    if not mine:
+        if review.state is not ReviewState.APPROVED:
+            return ""
+        if latest.position < position:
+            return f"{name} approved {short(review.reviewed_sha)}, an earlier commit"
+        return f"{name} approved {short(review.reviewed_sha)}, whose change does not include it"
     return independence(latest.who, writers_of, "approved it")
 
 

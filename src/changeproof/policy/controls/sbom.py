@@ -41,6 +41,10 @@ class LicenseAllowed(Params):
     )
 
 
+def _text(value: JsonValue | None, otherwise: str) -> str:
+    return value if isinstance(value, str) and value else otherwise
+
+
 def _components_count(value: JsonValue | None) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return counted(value, "component")
@@ -52,7 +56,8 @@ def _sbom_refs(facts: Facts) -> tuple[EvidenceRef, ...]:
         EvidenceRef(
             EvidenceKind.SBOM.value,
             str(e.seq),
-            f"{e.summary.get('format')} {e.summary.get('spec_version')}: "
+            f"{_text(e.summary.get('format'), 'SBOM')} "
+            f"{_text(e.summary.get('spec_version'), '(version not given)')}: "
             f"{_components_count(e.summary.get('components'))}",
         )
         for e in facts.of_kind(EvidenceKind.SBOM)

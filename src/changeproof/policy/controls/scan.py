@@ -87,7 +87,11 @@ def _finding(f: Mapping[str, JsonValue]) -> str:
     where = f.get("file") or "no location"
     line = f.get("line")
     at = f"{where}:{line}" if isinstance(line, int) and f.get("file") else str(where)
-    return f"{rule} at {at} ({f.get('level')}, {f.get('tool')})"
+    level, tool = f.get("level"), f.get("tool")
+    return (
+        f"{rule} at {at} ({level if isinstance(level, str) else 'level not given'}, "
+        f"{tool if isinstance(tool, str) and tool else 'tool not named'})"
+    )
 
 
 def _named(run: _Run, floor: int) -> list[str]:

@@ -41,6 +41,7 @@ DAVE = Actor(
 )
 ERIN = Actor("erin", frozenset({"erin@example.com"}), github="erin", groups=frozenset({"dba"}))
 PEOPLE = (ALICE, BOB, CAROL, DAVE, ERIN)
+START = "start"  # the label of the commit every release `facts()` builds starts from
 
 
 def sha(label: str) -> str:
@@ -94,19 +95,24 @@ def review(
     *,
     platform: str = "github",
     author: str | None = None,
+    base: str | None = START,
+    change_id: str | None = None,
+    commits: Sequence[str] = (),
 ) -> EvidenceFact:
-    """A review of the commit labelled `reviewed` (see `commit`)."""
-    return _evidence(
-        EvidenceKind.REVIEW,
-        platform,
-        {
-            "platform": platform,
-            "reviewer": reviewer,
-            "state": state.value,
-            "reviewed_sha": sha(reviewed),
-            "author": author,
-        },
-    )
+    """A review of the commit labelled `reviewed` (see `commit`), of a change whose base is
+    the commit labelled `base` (by default, the one the release starts from: the review covers
+    every commit up to `reviewed`); `base=None` for a review that names no base."""
+    summary: dict[str, JsonValue] = {
+        "platform": platform,
+        "reviewer": reviewer,
+        "state": state.value,
+        "reviewed_sha": sha(reviewed),
+        "author": author,
+        "change_id": change_id,
+    }
+    if base is not None:
+        summary["base_sha"] = sha(base)
+    return _evidence(EvidenceKind.REVIEW, platform, summary, {"commits": [sha(c) for c in commits]})
 
 
 def junit(
@@ -209,6 +215,17 @@ def artifact(name: str, sha256: str) -> ArtifactFact:
     return ArtifactFact(0, name, sha256)
 
 
+def chained(commits: Sequence[Commit]) -> tuple[Commit, ...]:
+    """The commits as one line of history, in the order given, starting from `START`: each
+    one's first parent is the one before it (a merge keeps its second parent)."""
+    out: list[Commit] = []
+    previous = sha(START)
+    for c in commits:
+        out.append(dataclasses.replace(c, parents=(previous, *c.parents[1:])))
+        previous = c.sha
+    return tuple(out)
+
+
 def facts(
     commits: Sequence[Commit] = (),
     evidence: Sequence[EvidenceFact] = (),
@@ -226,7 +243,7 @@ def facts(
     return Facts(
         release="payments/1.2.0",
         environment=environment,
-        commits=tuple(commits),
+        commits=chained(commits),
         evidence=tuple(dataclasses.replace(e, seq=10 + i) for i, e in enumerate(evidence)),
         artifacts=tuple(dataclasses.replace(a, seq=5 + i) for i, a in enumerate(artifacts)),
         directory=Directory.of(actors),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from changeproof.domain.decisions import ControlStatus
 from changeproof.policy.controls.artifact import ArtifactIntegrity, artifact_integrity
 from tests.unit.policy.controls.factsbuilder import artifact, commit, digest, facts, provenance
@@ -75,3 +77,15 @@ def test_no_artifact_at_all_fails_closed() -> None:
     result = artifact_integrity(facts([C1], []), ArtifactIntegrity())
     assert result.status is ControlStatus.FAIL
     assert result.reason == "no artifact is recorded for this release"
+
+
+def test_provenance_naming_no_builder_does_not_count() -> None:
+    for builder in (None, "", "  "):
+        made = provenance(APP)
+        named = dataclasses.replace(made, summary={**made.summary, "builder": builder})
+        result = artifact_integrity(
+            facts(artifacts=[artifact("app.tar.gz", APP)], evidence=[named]), ArtifactIntegrity()
+        )
+        assert result.status is ControlStatus.FAIL
+        assert result.reason == f"app.tar.gz (sha256:{APP}): provenance 10 names no builder"
+        assert "None" not in result.reason

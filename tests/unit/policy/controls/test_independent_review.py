@@ -88,7 +88,7 @@ def test_a_review_of_an_older_sha_followed_by_a_new_commit_leaves_the_new_one_un
 def test_changes_requested_after_an_approval_cancels_it() -> None:
     result = check([C1], [review("bob", "c1"), review("bob", "c1", ReviewState.CHANGES_REQUESTED)])
     assert result.status is ControlStatus.FAIL
-    assert f"bob requested changes (their latest review, of {sha('c1')[:7]})" in result.reason
+    assert f"bob requested changes (review evidence 11, of {sha('c1')[:7]})" in result.reason
 
 
 def test_a_dismissed_approval_does_not_count() -> None:

@@ -15,7 +15,14 @@ def test_every_commit_with_a_ticket_passes() -> None:
     result = ticket_reference(facts([C1, commit("c3", tickets=["PAY-2"])]), TicketReference())
     assert result.status is ControlStatus.PASS
     assert result.reason == "each of the 2 commits references a ticket (PAY-1 and PAY-2)"
-    assert result.facts == {"commits": 2, "merges": 0, "checked": 2, "untracked": 0, "tickets": 2}
+    assert result.facts == {
+        "commits": 2,
+        "merges": 0,
+        "checked": 2,
+        "untracked": 0,
+        "inherited": 0,
+        "tickets": 2,
+    }
 
 
 def test_a_commit_without_a_ticket_fails_naming_it() -> None:
