@@ -5,9 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Final, Literal
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.identity import (
+    DEFAULT_RULES,
+    Alias,
+    IdentityRules,
+    Who,
+    actor_aliases,
+    email_aliases,
+    email_who,
+    fold,
+    login_aliases,
+    login_who,
+    who_of_actor,
+)
 
 __all__ = [
     "ACTOR_ADDED",
@@ -118,47 +132,83 @@ def grant_from_data(event_type: str, data: Mapping[str, JsonValue]) -> Grant:
     return Grant(name, kind, value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Directory:
-    """Every known actor, and the lookups controls use to tell people apart."""
+    """Every known actor, and the lookups controls use to tell people apart.
+
+    Lookups go through the identity engine (`domain.identity`): an actor's name matches
+    whatever its case or surrounding spaces (names differing only in case are refused when
+    added), an email or login matches the actor holding an alias with the same key
+    (plus-addressing, no-reply addresses, confusables). A key two actors hold resolves to
+    neither: the caller then compares aliases, and they match both.
+    """
 
     actors: Mapping[str, Actor] = field(default_factory=dict)
+    rules: IdentityRules = DEFAULT_RULES
 
     @classmethod
-    def of(cls, actors: Iterable[Actor]) -> Directory:
-        return cls({a.name: a for a in actors})
+    def of(cls, actors: Iterable[Actor], rules: IdentityRules = DEFAULT_RULES) -> Directory:
+        return cls({a.name: a for a in actors}, rules)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Actor]:
+        return {fold(a.name): a for a in self.actors.values()}
+
+    @cached_property
+    def _by_alias(self) -> dict[Alias, frozenset[str]]:
+        found: dict[Alias, set[str]] = {}
+        for actor in self.actors.values():
+            for alias in actor_aliases(actor, self.rules):
+                found.setdefault(alias, set()).add(actor.name)
+        return {alias: frozenset(names) for alias, names in found.items()}
+
+    def aliases_of(self, actor: Actor) -> frozenset[Alias]:
+        return actor_aliases(actor, self.rules)
+
+    def _one(self, aliases: Iterable[Alias]) -> Actor | None:
+        names = {n for alias in aliases for n in self._by_alias.get(alias, ())}
+        return self.actors[names.pop()] if len(names) == 1 else None
 
     def by_email(self, email: str) -> Actor | None:
-        wanted = email.strip().lower()
-        return next((a for a in self.actors.values() if wanted in a.emails), None)
+        return self._one(email_aliases(email, self.rules))
 
     def by_login(self, login: str, platform: str | None = None) -> Actor | None:
-        wanted = login.strip().lower()
-        for actor in self.actors.values():
-            if platform in (None, "github") and actor.github == wanted:
-                return actor
-            if platform in (None, "gitlab") and actor.gitlab == wanted:
-                return actor
-        return None
+        return self._one(login_aliases(login, platform))
+
+    def by_name(self, name: str) -> Actor | None:
+        """The actor of that name, whatever its case and surrounding spaces."""
+        return self.actors.get(name) or self._by_name.get(fold(name))
 
     def resolve(self, identity: str, platform: str | None = None) -> Actor | None:
-        """An email, a login, or an actor's own name."""
-        if identity in self.actors:
-            return self.actors[identity]
+        """An actor's own name (case and surrounding spaces aside), an email, or a login."""
+        found = self.by_name(identity)
+        if found is not None:
+            return found
         if "@" in identity:
             return self.by_email(identity)
         return self.by_login(identity, platform)
 
     def identify(self, identity: str) -> Actor | None:
-        """The actor someone who says they are `identity` is: as `resolve`, but surrounding
-        spaces and the case of a name do not matter (names differing only in case are
-        refused when added, so at most one actor matches)."""
-        who = identity.strip()
-        found = self.resolve(who)
-        if found is not None:
-            return found
-        wanted = who.casefold()
-        return next((a for a in self.actors.values() if a.name.casefold() == wanted), None)
+        """The actor someone who says they are `identity` is: `resolve`, on any platform."""
+        return self.resolve(identity)
+
+    def who(self, identity: str, platform: str | None = None) -> Who:
+        """`identity` (a name, email or login) as the identity engine compares it."""
+        actor = self.resolve(identity, platform)
+        if actor is not None:
+            return self.who_of(actor)
+        if "@" in identity or not identity.strip():
+            return email_who(identity, self.rules)
+        return login_who(identity, platform)
+
+    def who_email(self, email: str) -> Who:
+        """A git email as the engine compares it; one that is empty or not `local@domain`
+        has no alias, so it is never told apart from anyone."""
+        actor = self.by_email(email)
+        return self.who_of(actor) if actor is not None else email_who(email, self.rules)
+
+    def who_of(self, actor: Actor) -> Who:
+        return who_of_actor(actor, self.rules)
 
     def holders(self, role: str) -> tuple[str, ...]:
         """The names of the actors holding `role`, sorted."""
