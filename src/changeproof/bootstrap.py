@@ -65,7 +65,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     config = load_config(home)
     signer = load_signer(config)
     clock = clock or SystemClock()
-    db = Database(normalize_url(config.database_url, base=home))
+    db = Database(normalize_url(config.database_url, base=home), identity=config.identity)
     try:
         with db.read() as conn:
             migrate.require_current(conn)

@@ -24,6 +24,7 @@ from sqlalchemy import inspect
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError
 from changeproof.domain.events import ActorId, Event
+from changeproof.domain.identity import DEFAULT_RULES, IdentityRules, fold
 from changeproof.domain.instance import INSTANCE_INITIALIZED
 from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
@@ -65,6 +66,8 @@ class InstanceConfig:
     ticket_links: Mapping[str, str] = field(default_factory=dict)
     # [servicenow] and [jira] as written: services.ticketing checks them when they are used
     ticketing: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # [identity] plus_addressing_off: domains where `local+tag` is not `local`
+    identity: IdentityRules = DEFAULT_RULES
 
 
 def resolve_home(explicit: Path | None, environ: dict[str, str], cwd: Path) -> Path:
@@ -116,6 +119,7 @@ def load_config(home: Path) -> InstanceConfig:
         if table is not None:
             ticketing[system] = table
     return InstanceConfig(
+        identity=_identity(doc, path),
         home=home,
         origin=values["origin"],
         database_url=values["database_url"],
@@ -128,6 +132,24 @@ def load_config(home: Path) -> InstanceConfig:
 
 
 _T = TypeVar("_T")
+
+
+def _identity(doc: dict[str, object], path: Path) -> IdentityRules:
+    """[identity] plus_addressing_off: a list of email domains (default none: on everywhere)."""
+    table = doc.get("identity")
+    if table is None:
+        return DEFAULT_RULES
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [identity] must be a table")
+    unknown = sorted(set(table) - {"plus_addressing_off"})
+    if unknown:
+        raise ConfigError(f"{path}: [identity] has no setting {unknown[0]!r}")
+    domains = table.get("plus_addressing_off", [])
+    if not isinstance(domains, list) or not all(
+        isinstance(d, str) and d.strip() and "@" not in d for d in domains
+    ):
+        raise ConfigError(f"{path}: [identity] plus_addressing_off must be a list of email domains")
+    return IdentityRules(frozenset(fold(d) for d in domains))
 
 
 def _optional(

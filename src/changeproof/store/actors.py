@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, RowMapping, or_, select
 
 from changeproof.domain.actors import Actor, Directory, GrantKind
+from changeproof.domain.identity import DEFAULT_RULES, IdentityRules
+from changeproof.store.database import IDENTITY_OPTION
 from changeproof.store.schema import actor_aliases, actor_grants, actors
 
 __all__ = ["ActorRecord", "GrantRecord", "directory", "find_actor", "list_actors"]
@@ -47,7 +49,10 @@ class ActorRecord:
 
 def directory(conn: Connection, as_of_seq: int | None = None) -> Directory:
     """Every actor with the aliases, roles and groups in effect before entry `as_of_seq`."""
-    return Directory.of(record.actor for record in _records(conn, as_of_seq))
+    rules = conn.get_execution_options().get(IDENTITY_OPTION, DEFAULT_RULES)
+    if not isinstance(rules, IdentityRules):
+        rules = DEFAULT_RULES
+    return Directory.of((record.actor for record in _records(conn, as_of_seq)), rules)
 
 
 def list_actors(conn: Connection, as_of_seq: int | None = None) -> list[ActorRecord]:

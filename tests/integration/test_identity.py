@@ -1,0 +1,143 @@
+"""Who is the same person, asked by every separation-of-duties check through one engine:
+change approvals, the gate's controls and deployments, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+from tests.integration.test_changes import ENV, Changes
+from tests.integration.test_gate import failing
+
+CYRILLIC_A = "\u0430"
+# Ada, as the issue names her: registered as ada@corp.test, GitHub ada-gh.
+ADA_CORP = ["adal", "--email", "ada@corp.test", "--github", "ada-gh", "--role", "approver"]
+AS_ADA = [
+    "Ada <ada+ci@corp.test>",
+    "Ada <12345+ada-gh@users.noreply.github.com>",
+    "Ada <ada-gh@users.noreply.github.com>",
+    f"Ada <{CYRILLIC_A}da@corp.test>",
+    "Ada <ADA@Corp.Test>",
+]
+
+
+class Identities(Changes):
+    def __init__(self, home: Path, tmp: Path, cli: Cli) -> None:
+        super().__init__(home, tmp, cli)
+        self.run_ok("actor", "add", *ADA_CORP, "--actor", "admin")
+
+    def written_by(self, author: str, message: str = "PAY-7 work") -> tuple[str, str]:
+        """A release whose one commit `author` wrote, and its change (opened by ada)."""
+        self.repo.commit(message, {"fees.py": message + author}, author=author)
+        release = self.release(str(self._n) + "x")
+        self._n += 1
+        return release, self.open(release)
+
+
+@pytest.fixture
+def ids(home: Path, tmp_path: Path, cli: Cli) -> Iterator[Identities]:
+    scenario = Identities(home, tmp_path, cli)
+    yield scenario
+    assert scenario.run_ok("ledger", "verify").startswith("OK")
+
+
+@pytest.mark.parametrize("author", AS_ADA)
+def test_ada_cannot_approve_her_own_commit_whatever_email_it_says(
+    ids: Identities, author: str
+) -> None:
+    _, change = ids.written_by(author)
+    code, said = ids.approve(change, "adal")
+    assert code == 2, said
+    assert "adal cannot approve" in said
+    assert "they are the author of commit" in said
+    assert ids.show(change)["approvals"] == []
+    assert ids.approve(change, "alan")[0] == 0  # someone else still may
+
+
+def test_ada_cannot_approve_a_commit_she_co_authored_under_a_plus_address(
+    ids: Identities,
+) -> None:
+    _, change = ids.written_by(
+        "Grace Hopper <grace@example.com>",
+        "PAY-8 pairing\n\nCo-authored-by: Ada <ada+pair@corp.test>",
+    )
+    code, said = ids.approve(change, "adal")
+    assert code == 2
+    assert "adal cannot approve" in said
+    assert "they co-authored commit" in said
+
+
+def test_an_empty_author_email_cannot_be_told_apart_so_approval_is_refused(
+    ids: Identities,
+) -> None:
+    _, change = ids.written_by("Nobody <>")
+    code, said = ids.approve(change, "alan")
+    assert code == 2
+    assert "alan cannot approve" in said
+    assert "cannot be told apart from" in said
+    assert ids.show(change)["approvals"] == []
+
+
+def test_an_unknown_email_of_a_kind_the_approver_holds_stays_different(ids: Identities) -> None:
+    _, change = ids.written_by("Zed <zed@corp.test>")
+    assert ids.approve(change, "adal")[0] == 0
+
+
+def test_the_requester_cannot_approve_by_typing_their_name_in_another_case(
+    ids: Identities,
+) -> None:
+    ids.repo.commit("PAY-9 work", {"x.py": "9"}, author="Grace Hopper <grace@example.com>")
+    release = ids.release("9")
+    opened = ids.run_ok("change", "open", "--release", release, "--env", ENV,
+                        "--as", " ALAN ", "--output", "json")  # fmt: skip
+    change = str(json.loads(opened)["id"])
+    code, said = ids.approve(change, "alan")
+    assert code == 2
+    assert "alan cannot approve" in said
+    assert "they requested it" in said
+
+
+@pytest.mark.parametrize("author", [*AS_ADA, "Ada <>"])
+def test_the_gate_counts_no_review_by_ada_of_her_own_commit(ids: Identities, author: str) -> None:
+    head = ids.repo.commit("PAY-10 work", {"y.py": author}, author=author)
+    release = ids.release("10")
+    ids.review(release, "ada-gh", head)
+    ids.tests(release)
+    code, doc = ids.gate(release, ENV, "--deployer", "pat")
+    assert code == 1
+    reason = failing(doc)["independent-review"]
+    assert "adal approved it but" in reason or "ada-gh approved it but" in reason, reason
+
+
+def test_the_gate_blocks_ada_deploying_a_co_authored_commit(ids: Identities) -> None:
+    ids.repo.commit("PAY-11 pair\n\nCo-authored-by: Ada <ada+pair@corp.test>",
+                    {"z.py": "1"}, author="Grace Hopper <grace@example.com>")  # fmt: skip
+    release = ids.release("11")
+    code, doc = ids.gate(release, ENV, "--deployer", "ADAL")
+    assert code == 1
+    reason = failing(doc)["deployer-not-author"]
+    assert reason.startswith("deployer adal wrote 1 commit of this release"), reason
+    assert "(co-author)" in reason
+
+
+def test_plus_addressing_off_for_a_domain_in_the_instance_config(
+    ids: Identities, home: Path
+) -> None:
+    config = home / "config.toml"
+    config.write_text(config.read_text() + '\n[identity]\nplus_addressing_off = ["Corp.Test"]\n')
+    _, change = ids.written_by("Ada <ada+ci@corp.test>")
+    assert ids.approve(change, "adal")[0] == 0  # a different mailbox on that domain
+
+
+def test_a_bad_identity_table_is_a_configuration_error(ids: Identities, home: Path) -> None:
+    config = home / "config.toml"
+    good = config.read_text()
+    config.write_text(good + "\n[identity]\nplus_addressing_off = 'corp.test'\n")
+    result = ids.cli("actor", "list", "--home", home)
+    assert result.code == 2
+    assert "[identity] plus_addressing_off must be a list of email domains" in result.err
+    config.write_text(good)
