@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import Final, Literal
@@ -25,21 +25,26 @@ from changeproof.domain.identity import (
 
 __all__ = [
     "ACTOR_ADDED",
+    "ACTOR_ALIAS_ADDED",
     "ACTOR_GROUP_GRANTED",
     "ACTOR_GROUP_REVOKED",
     "ACTOR_ROLE_GRANTED",
     "ACTOR_ROLE_REVOKED",
     "GRANT_EVENTS",
     "Actor",
+    "ActorKind",
+    "Aliases",
     "Directory",
     "Grant",
     "GrantKind",
     "Role",
     "actor_from_data",
+    "aliases_from_data",
     "grant_from_data",
 ]
 
 ACTOR_ADDED: Final = "actor.added"
+ACTOR_ALIAS_ADDED: Final = "actor.alias.added"
 ACTOR_ROLE_GRANTED: Final = "actor.role.granted"
 ACTOR_ROLE_REVOKED: Final = "actor.role.revoked"
 ACTOR_GROUP_GRANTED: Final = "actor.group.granted"
@@ -67,6 +72,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class ActorKind(StrEnum):
+    """A person, or a pipeline identity (a CI job's, whose tokens an admin may mint)."""
+
+    PERSON = "person"
+    PIPELINE = "pipeline"
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     name: str
@@ -75,10 +87,15 @@ class Actor:
     gitlab: str | None = None
     roles: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
+    kind: ActorKind = ActorKind.PERSON
 
     def to_data(self) -> dict[str, JsonValue]:
-        """The `actor.added` payload; lists sorted so the same actor encodes the same."""
-        return {
+        """The `actor.added` payload; lists sorted so the same actor encodes the same.
+
+        `kind` is written only for a pipeline identity, so a person's entry encodes as
+        every entry did before kinds existed (and those decode as persons).
+        """
+        data: dict[str, JsonValue] = {
             "name": self.name,
             "emails": sorted(self.emails),
             "github": self.github,
@@ -86,6 +103,45 @@ class Actor:
             "roles": sorted(self.roles),
             "groups": sorted(self.groups),
         }
+        if self.kind is not ActorKind.PERSON:
+            data["kind"] = self.kind.value
+        return data
+
+    def with_aliases(self, aliases: Aliases) -> Actor:
+        return replace(
+            self,
+            emails=self.emails | aliases.emails,
+            github=aliases.github or self.github,
+            gitlab=aliases.gitlab or self.gitlab,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Aliases:
+    """Emails and logins added to an actor after it was added: `actor.alias.added`."""
+
+    name: str
+    emails: frozenset[str] = frozenset()
+    github: str | None = None
+    gitlab: str | None = None
+
+    def to_data(self) -> dict[str, JsonValue]:
+        return {
+            "name": self.name,
+            "emails": sorted(self.emails),
+            "github": self.github,
+            "gitlab": self.gitlab,
+        }
+
+    def words(self) -> str:
+        """`email a@x, github a-gh`: how reasons and reports list them."""
+        parts = [f"email {e}" for e in sorted(self.emails)]
+        logins = (("github", self.github), ("gitlab", self.gitlab))
+        parts += [f"{kind} {login}" for kind, login in logins if login]
+        return ", ".join(parts)
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.github or self.gitlab)
 
 
 def actor_from_data(data: Mapping[str, JsonValue]) -> Actor:
@@ -97,7 +153,22 @@ def actor_from_data(data: Mapping[str, JsonValue]) -> Actor:
     if not (gitlab is None or isinstance(gitlab, str)):
         raise ValueError("actor gitlab must be a string or null")
     emails, roles, groups = (_strings(data, key) for key in ("emails", "roles", "groups"))
-    return Actor(name, emails, github, gitlab, roles, groups)
+    kind = data.get("kind", ActorKind.PERSON.value)  # entries before kinds: persons
+    if kind not in tuple(ActorKind):
+        raise ValueError(f"actor kind must be one of {', '.join(ActorKind)}")
+    return Actor(name, emails, github, gitlab, roles, groups, ActorKind(str(kind)))
+
+
+def aliases_from_data(data: Mapping[str, JsonValue]) -> Aliases:
+    """The payload of `actor.alias.added`."""
+    name, github, gitlab = (data.get(key) for key in ("name", "github", "gitlab"))
+    if not isinstance(name, str):
+        raise ValueError("actor.alias.added data needs a string name")
+    if not (github is None or isinstance(github, str)):
+        raise ValueError("actor.alias.added github must be a string or null")
+    if not (gitlab is None or isinstance(gitlab, str)):
+        raise ValueError("actor.alias.added gitlab must be a string or null")
+    return Aliases(name, _strings(data, "emails"), github, gitlab)
 
 
 def _strings(data: Mapping[str, JsonValue], key: str) -> frozenset[str]:

@@ -55,6 +55,7 @@ __all__ = [
     "key",
     "login_aliases",
     "login_who",
+    "recorded_aliases",
     "same",
     "unknown_because",
     "who_of_actor",
@@ -202,14 +203,19 @@ def login_who(login: str, platform: str | None) -> Who:
 
 
 def actor_aliases(actor: Actor, rules: IdentityRules = DEFAULT_RULES) -> frozenset[Alias]:
-    found: set[Alias] = set()
-    for email in actor.emails:
-        found |= email_aliases(email, rules)
+    return frozenset(alias for _, keys in recorded_aliases(actor, rules) for alias in keys)
+
+
+def recorded_aliases(
+    actor: Actor, rules: IdentityRules = DEFAULT_RULES
+) -> list[tuple[str, frozenset[Alias]]]:
+    """Each alias as recorded (`email ada@corp.test`, `github ada-gh`) with its keys."""
+    found = [(f"email {e}", email_aliases(e, rules)) for e in sorted(actor.emails)]
     if actor.github:
-        found |= login_aliases(actor.github, AliasKind.GITHUB)
+        found.append((f"github {actor.github}", login_aliases(actor.github, AliasKind.GITHUB)))
     if actor.gitlab:
-        found |= login_aliases(actor.gitlab, AliasKind.GITLAB)
-    return frozenset(found)
+        found.append((f"gitlab {actor.gitlab}", login_aliases(actor.gitlab, AliasKind.GITLAB)))
+    return found
 
 
 def who_of_actor(actor: Actor, rules: IdentityRules = DEFAULT_RULES) -> Who:

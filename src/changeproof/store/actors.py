@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, RowMapping, or_, select
 
-from changeproof.domain.actors import Actor, Directory, GrantKind
+from changeproof.domain.actors import Actor, ActorKind, Directory, GrantKind
 from changeproof.domain.identity import DEFAULT_RULES, IdentityRules
 from changeproof.store.database import IDENTITY_OPTION
 from changeproof.store.schema import actor_aliases, actor_grants, actors
@@ -74,7 +74,7 @@ def _records(conn: Connection, as_of: int | None, name: str | None = None) -> li
         grants = grants.where(actor_grants.c.revoked_seq.is_(None))
     else:
         people = people.where(actors.c.seq < as_of)
-        aliases = aliases.where(actors.c.seq < as_of)
+        aliases = aliases.where(actor_aliases.c.seq < as_of)  # later aliases left out
         grants = grants.where(
             actor_grants.c.seq < as_of,
             or_(actor_grants.c.revoked_seq.is_(None), actor_grants.c.revoked_seq >= as_of),
@@ -111,6 +111,7 @@ def _record(
         gitlab=logins.get("gitlab"),
         roles=frozenset(g.value for g in grants if g.kind == "role"),
         groups=frozenset(g.value for g in grants if g.kind == "group"),
+        kind=ActorKind(str(row["kind"])),
     )
     return ActorRecord(
         actor, int(row["seq"]), str(row["added_by"]), str(row["added_at"]), tuple(grants)
