@@ -753,6 +753,9 @@ def prepare(
     )
     if signed.summary.get("signature_verified") is not True:
         raise SystemExit(f"bench bug: the provenance signature did not verify: {signed.summary}")
+    # Only a decision under the active policy is recorded: make the bench's policy active (the
+    # instance has no admin, so it is active at once), else every decision is a dry run.
+    instance.policies.activate(policy, actor="admin")
     request = GateRequest(
         release=ref,
         environment=ENVIRONMENT,
@@ -839,6 +842,8 @@ def measure(
         result = instance.gate.decide(request, actor="ci")
     facts = load(instance, request, loaded)
     check(result.decision, facts, prepared)
+    if result.dry_run:
+        raise SystemExit("bench bug: the bench's policy is not the active one: a dry run")
     gate, limit, evaluation, policy, rest, evaluated = [], [], [], [], [], []
     for n in range(rounds):
         # Alternate which goes first, so drift in the machine falls on both alike.
@@ -847,8 +852,8 @@ def measure(
                 with Stopwatch() as watch:
                     decided = instance.gate.decide(request, actor="ci")
                 gate.append(watch.seconds)
-                if not decided.decision.allowed:
-                    raise SystemExit("bench bug: a later decision blocked the release")
+                if not decided.decision.allowed or decided.dry_run:
+                    raise SystemExit("bench bug: a later decision blocked or was not recorded")
             else:
                 with Stopwatch() as watch:
                     facts = load(instance, request, loaded)

@@ -17,6 +17,9 @@ def test_the_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "olivia cannot approve POL-" in done.stdout + done.stderr  # her own proposal
+    assert "Activation: two-person" in done.stdout
+    assert "DRY RUN" in done.stdout
     assert "BLOCKED" in done.stdout
     assert "ALLOWED" in done.stdout
     assert "ada cannot approve" in done.stdout + done.stderr

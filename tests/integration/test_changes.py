@@ -69,6 +69,7 @@ class Changes(Scenario):
         self.run_ok("actor", "grant", "ada", "--role", "approver", "--actor", "admin")
         self.artifact = tmp / "payments.tar.gz"
         self.artifact.write_bytes(b"payments build\n")
+        self.activate()  # a change's approval rule is the active policy's
 
     def ready(
         self, name: str = "1.0", files: dict[str, str | bytes] | None = None

@@ -127,9 +127,15 @@ class Scenario:
         }
         self.evidence("scan", release, json.dumps(sarif))
 
+    def activate(self) -> None:
+        """Make the policy file the active one (nothing is recorded when it already is): only
+        a decision under the active policy is recorded."""
+        self.run_ok("policy", "activate", self.policy, "--actor", "admin")
+
     def gate(
         self, release: str, env: str = "production", *extra: str
     ) -> tuple[int, dict[str, object]]:
+        self.activate()
         result = self.cli("gate", "--release", release, "--env", env, "--policy", self.policy,
                           "--home", self.home, "--output", "json", *extra)  # fmt: skip
         assert result.code in (0, 1), result.err
@@ -175,16 +181,26 @@ def test_a_gate_deciding_again_reads_its_policy_file_again(scenario: Scenario) -
     stricter = POLICY.replace(
         "- independent-review\n", "- independent-review: {min_approvals: 2}\n"
     )
+    scenario.activate()
     with open_instance(scenario.home) as instance:
         first = instance.gate.decide(request, actor="ci")
         again = instance.gate.decide(request, actor="ci")
         scenario.policy.write_text(stricter)
         edited = instance.gate.decide(request, actor="ci")
-        replayed = instance.gate.replay(edited.seq)
     assert first.decision.allowed
     assert again.decision == first.decision
     assert not edited.decision.allowed
     assert edited.decision.policy_digest != first.decision.policy_digest
+    # The edited file is not the active policy: its decision is a dry run, recorded nowhere.
+    assert edited.dry_run
+    assert edited.seq is None
+    assert edited.active_digest == first.decision.policy_digest
+    scenario.activate()
+    with open_instance(scenario.home) as instance:
+        active = instance.gate.decide(request, actor="ci")
+        assert active.seq is not None
+        replayed = instance.gate.replay(active.seq)
+    assert active.decision == edited.decision
     assert replayed.same
 
 
@@ -346,6 +362,7 @@ def test_a_decision_whose_facts_went_stale_is_made_again_on_the_new_ones(
     appends meanwhile (here: a failing test run), nothing of the stale decision is recorded
     and the release is decided again, under the ledger's lock, on what is now recorded."""
     release = _compliant(scenario)
+    scenario.activate()
     failing_run = scenario.tmp / "failing.xml"
     failing_run.write_text(
         '<testsuite name="pytest" tests="1"><testcase classname="t" name="test_refund">'

@@ -160,6 +160,7 @@ def test_an_artifact_asked_for_is_the_only_subject(scenario: Scenario) -> None:
 
 
 def _errs(s: Scenario, out: Path, release: str, *extra: str | Path) -> str:
+    s.activate()
     result = s.cli("gate", "--release", release, "--env", "production", "--policy", s.policy,
                    "--home", s.home, "--attestation", out, *extra)  # fmt: skip
     assert result.code == 2, (result.out, result.err)
@@ -168,6 +169,7 @@ def _errs(s: Scenario, out: Path, release: str, *extra: str | Path) -> str:
 
 def test_nothing_is_written_or_recorded_when_the_gate_errs(scenario: Scenario) -> None:
     release = _compliant(scenario)  # no artifact recorded
+    scenario.activate()
     out = scenario.tmp / "vsa.json"
     head = scenario.cli("ledger", "status", "--home", scenario.home, "-o", "json").out
     err = _errs(scenario, out, release)

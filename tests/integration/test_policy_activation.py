@@ -77,7 +77,8 @@ def test_gate_without_a_policy_file_uses_the_activated_policy(
     scenario: Scenario, tmp_path: Path
 ) -> None:
     s = scenario
-    assert status(s) == {"active": None, "activations": 0}
+    before = status(s)
+    assert (before["active"], before["activations"], before["pending"]) == (None, 0, [])
     missing = s.cli("gate", "--release", "payments/1.0", "--env", "production", "--home", s.home)
     assert missing.code == 2
     assert "no active policy" in missing.err
@@ -140,18 +141,57 @@ def test_a_second_activation_records_the_old_and_new_digest(
     assert cli("ledger", "verify", "--home", s.home).code == 0
 
 
-def test_the_working_folders_policy_and_policy_come_before_the_active_one(
+def test_a_policy_file_other_than_the_active_one_is_only_a_dry_run(
     scenario: Scenario, tmp_path: Path
 ) -> None:
+    """`gate --policy lax.yaml` or a ./changeproof.yaml used to replace the active policy, and
+    a deployment under that decision was recorded as authorized. Now it is evaluated and
+    shown, recorded nowhere, and authorizes nothing."""
     s = scenario
-    activate(s, write(tmp_path, "strict.yaml", WITH_TESTS))
-    assert gate(s)[0] == 1
+    strict = activate(s, write(tmp_path, "strict.yaml", WITH_TESTS))
+    code, doc = gate(s)
+    assert code == 1
+    assert doc["dry_run"] is False
+    assert isinstance(doc["decision_seq"], int)
+    size = s.cli("ledger", "status", "--home", s.home, "-o", "json").out
+
     here = write(Path.cwd(), "changeproof.yaml", ONLY_TICKETS)
     code, doc = gate(s)
-    assert code == 0, doc
+    assert code == 0, doc  # what the lax policy would decide, exit code as usual
+    assert doc["dry_run"] is True
+    assert doc["decision_seq"] is None
+    assert doc["active_policy_digest"] == strict["digest"]
+    text = s.cli("gate", "--release", "payments/1.0", "--env", "production", "--home", s.home)
+    assert text.code == 0
+    assert "DRY RUN" in text.out
+    assert "authorizes no deployment" in text.out
     here.unlink()
-    code, doc = gate(s, "--policy", write(tmp_path, "lax.yaml", ONLY_TICKETS))
-    assert code == 0, doc
+
+    lax = write(tmp_path, "lax.yaml", ONLY_TICKETS)
+    code, doc = gate(s, "--policy", lax)
+    assert (code, doc["dry_run"], doc["decision_seq"]) == (0, True, None)
+    assert s.cli("ledger", "status", "--home", s.home, "-o", "json").out == size
+
+    attested = s.cli("gate", "--release", "payments/1.0", "--env", "production", "--home",
+                     s.home, "--policy", lax, "--attestation", tmp_path / "vsa.json")  # fmt: skip
+    assert attested.code == 2
+    assert "dry run" in attested.err
+    assert not (tmp_path / "vsa.json").exists()
+
+    # A deployment after the dry run is recorded, flagged: no decision allowed it.
+    artifact = "a" * 64
+    deployed = s.cli("deploy", "record", "--release", "payments/1.0", "--env", "production",
+                     "--artifact", artifact, "--status", "succeeded", "--home", s.home,
+                     "-o", "json", "--actor", "ada")  # fmt: skip
+    assert deployed.code == 1, deployed.err
+    record = json.loads(deployed.out)
+    assert record["authorized"] is False
+    assert record["policy_active"] is None
+
+    # The file with the active policy's own digest is the active policy: recorded.
+    code, doc = gate(s, "--policy", tmp_path / "strict.yaml")
+    assert (code, doc["dry_run"]) == (1, False)
+    assert isinstance(doc["decision_seq"], int)
 
 
 def test_a_bad_policy_is_not_activated(scenario: Scenario, tmp_path: Path) -> None:
@@ -160,4 +200,5 @@ def test_a_bad_policy_is_not_activated(scenario: Scenario, tmp_path: Path) -> No
     result = s.cli("policy", "activate", bad, "--home", s.home)
     assert result.code == 2
     assert f"{bad}:2:" in result.err
-    assert status(s) == {"active": None, "activations": 0}
+    after = status(s)
+    assert (after["active"], after["activations"], after["pending"]) == (None, 0, [])

@@ -21,6 +21,7 @@ import typer
 from changeproof.bootstrap import open_instance
 from changeproof.cli.render import out
 from changeproof.domain.errors import ChangeproofError
+from changeproof.domain.releases import ReleaseRef
 
 
 class DemoFailed(ChangeproofError):
@@ -61,26 +62,32 @@ def _run_demo(work: Path) -> None:
 
     policy = str(work / "changeproof.yaml")
     step("Make an instance (SQLite, no server)", "init", *home, "--actor", "platform")
-    for name, *aliases in _PEOPLE:
-        step(
-            f"Platform registers {name}",
-            "actor",
-            "add",
-            name,
-            *aliases,
-            "--actor",
-            "platform",
-            *home,
-        )
     step(
-        "A platform engineer writes the policy (PCI template)",
-        "policy",
-        "init",
-        "--template",
-        "pci",
-        "--out",
-        policy,
+        "Platform makes the first admin: from now on only admins grant roles",
+        *("actor", "add", "root", "--email", "root@example.com", "--role", "admin"),
+        *("--actor", "platform", *home),
     )
+    for name, *aliases in _PEOPLE:
+        step(f"Root registers {name}", "actor", "add", name, *aliases, "--actor", "root", *home)
+    step(
+        "Olivia, a platform engineer, writes the policy (PCI template)",
+        *("policy", "init", "--template", "pci", "--out", policy),
+    )
+    step(
+        "She proposes it: a policy governs the pipeline, so it needs a second person",
+        *("policy", "activate", policy, "--actor", "olivia", *home),
+    )
+    proposal = "POL-" + str(_newest_proposal(work / "instance"))
+    step(
+        "She cannot approve her own proposal (exit 2)",
+        *("policy", "approve", proposal, "--actor", "olivia", *home),
+        expect=2,
+    )
+    step(
+        "Root, another admin, approves it: now it is the active policy",
+        *("policy", "approve", proposal, "--actor", "root", *home),
+    )
+    step("Which policy counts, and how the next one becomes active", "policy", "status", *home)
     step(
         "The pipeline records the release candidate: every commit, its tickets and authors",
         *("release", "create", "--service", "payments", "--name", "1.4.0"),
@@ -92,9 +99,15 @@ def _run_demo(work: Path) -> None:
     step("Anyone can see what goes out, and why", "release", "show", "payments/1.4.0", *home)
     step(
         "The gate blocks it: a commit without a ticket, no security scan (exit 1)",
-        *("gate", "--release", "payments/1.4.0", "--env", "production", "--policy", policy),
-        *(*ci, *home),
+        *("gate", "--release", "payments/1.4.0", "--env", "production", *ci, *home),
         expect=1,
+    )
+    lax = work / "lax.yaml"
+    lax.write_text("version: 1\nenvironments:\n  production:\n    controls: []\n")
+    step(
+        "A pipeline's own lax policy file is only a dry run: shown, recorded nowhere",
+        *("gate", "--release", "payments/1.4.0", "--env", "production", "--policy", str(lax)),
+        *(*ci, *home),
     )
     step(
         "An auditor takes a signed checkpoint away",
@@ -106,7 +119,8 @@ def _run_demo(work: Path) -> None:
     )
     step(
         "Prove the release's entry is in that tree",
-        *("ledger", "prove", "5", "--checkpoint", checkpoint, "--output", "text", *home),
+        *("ledger", "prove", str(_release_seq(work / "instance", "payments/1.4.0"))),
+        *("--checkpoint", checkpoint, "--output", "text", *home),
     )
     _commit(
         repo,
@@ -129,7 +143,7 @@ def _run_demo(work: Path) -> None:
         step(title, "attest", kind, str(path), *fixed, *ci, *home)
     digest = hashlib.sha256(build_141.read_bytes()).hexdigest()
     gate_141 = ("gate", "--release", "payments/1.4.1", "--env", "pci-production")
-    deployer = ("--policy", policy, "--deployer", "pat", "--artifact", digest, *ci, *home)
+    deployer = ("--deployer", "pat", "--artifact", digest, *ci, *home)
     step(
         "PCI production also needs an approved change request: the gate says so (exit 1)",
         *gate_141,
@@ -204,7 +218,18 @@ _PEOPLE = [
     ("pat", "--email", "pat@example.com", "--role", "production-pusher"),
     ("alan", "--email", "alan@example.com", "--role", "approver"),
     ("barbara", "--email", "barbara@example.com", "--role", "approver"),
+    ("olivia", "--email", "olivia@example.com", "--role", "admin"),
 ]
+
+
+def _release_seq(home: Path, ref: str) -> int:
+    with open_instance(home) as instance:
+        return instance.releases.show(ReleaseRef.parse(ref)).release.seq
+
+
+def _newest_proposal(home: Path) -> int:
+    with open_instance(home) as instance:
+        return instance.policies.status().pending[-1].seq
 
 
 def _newest_change(home: Path) -> int:

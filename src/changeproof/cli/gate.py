@@ -48,8 +48,9 @@ def gate(
         Path | None,
         typer.Option(
             "--policy",
-            help="The policy file (default: ./changeproof.yaml if present, "
-            "else the instance's active policy).",
+            help="Evaluate this policy file instead (default: ./changeproof.yaml if present, "
+            "else the instance's active policy). A file that is not the active policy is a "
+            "dry run: shown, never recorded, authorizing nothing.",
             show_default=False,
         ),
     ] = None,
@@ -68,7 +69,9 @@ def gate(
 ) -> None:
     """Evaluate the policy for a release and environment, record the decision, exit 0 or 1.
 
-    Exit 0: allowed. Exit 1: blocked by policy (each failing control says why).
+    Exit 0: allowed. Exit 1: blocked by policy (each failing control says why). Only a
+    decision under the instance's active policy is recorded and may authorize a deployment;
+    under any other policy file it is a dry run (same exit codes, nothing recorded).
     """
     digest = None if artifact is None else artifact.removeprefix("sha256:").lower()
     request = GateRequest(
@@ -94,7 +97,15 @@ def _render(result: GateResult, request: GateRequest, output: Output) -> None:
     if output is Output.json:
         doc = decision_data(decision, result.as_of_seq, request.deployer)
         extra = {} if result.attestation is None else {"attestation": str(result.attestation)}
-        emit_json({**doc, "decision_seq": result.seq, **extra})
+        emit_json(
+            {
+                **doc,
+                "decision_seq": result.seq,
+                "dry_run": result.dry_run,
+                "active_policy_digest": result.active_digest,
+                **extra,
+            }
+        )
         return
     table = Table("", "control", "reason", title=f"{decision.release} → {decision.environment}")
     for control in decision.controls:
@@ -112,6 +123,18 @@ def _render(result: GateResult, request: GateRequest, output: Output) -> None:
             f"[yellow]urgent: went past {', '.join(decision.bypassed)}; "
             "an after-the-fact review is required[/yellow]"
         )
+    if result.dry_run:
+        active = (
+            "the instance has no active policy"
+            if result.active_digest is None
+            else f"the active policy is sha256:{result.active_digest}"
+        )
+        out.print(
+            f"[yellow]DRY RUN[/yellow]: policy sha256:{decision.policy_digest} is not the "
+            f"instance's active policy ({active}); nothing was recorded, and this decision "
+            "authorizes no deployment"
+        )
+        return
     out.print(f"policy sha256:{decision.policy_digest}  decision recorded as entry {result.seq}")
     if result.attestation is not None:
         out.print(f"verification summary (signed) written to {result.attestation}")

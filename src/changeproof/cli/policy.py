@@ -22,13 +22,15 @@ from changeproof.cli.options import (
 )
 from changeproof.cli.render import emit_json, err, out
 from changeproof.domain.errors import InputError, UsageError
+from changeproof.domain.policies import proposal_id
 from changeproof.policy.errors import PolicyError
 from changeproof.policy.explain import Explanation, explain
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
 from changeproof.policy.schema import policy_schema_text
 from changeproof.policy.templates import TEMPLATES, template
-from changeproof.services.policies import Simulation, parse_since
+from changeproof.services.policies import Governance, Simulation, parse_since
 from changeproof.services.policy_tests import PolicyTestReport
+from changeproof.store.decisions import ProposalRow
 
 app = typer.Typer(
     help="The policy: schema, templates, validation, tests, simulation, the active policy.",
@@ -285,17 +287,42 @@ def activate(
     policy_file: Annotated[
         Path, typer.Argument(help="The policy file to make active.", show_default=False)
     ],
+    simulate_first: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Attach to the proposal the recorded decisions this policy would change "
+            "(as `policy simulate` reports them), for the approver to read.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="With --simulate: only decisions made at or after DATE.",
+            show_default=False,
+        ),
+    ] = None,
     actor: ActorOption = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
-    """Make a policy the instance's active one: `gate` uses it when given no policy file.
+    """Propose a policy as the instance's active one; a second person approves it.
 
-    Recorded in the ledger as `policy.activated` with the new and the previous digest.
+    Recorded as `policy.proposed`. It becomes active (`policy.activated`) when someone else
+    holding the approver role (admin unless configured) runs `policy approve POL-N`; at once
+    only while the instance has no admin yet, or when its single admin configured one-person
+    activation (`policy governance --one-person`).
     """
+    after = None if since is None else parse_since(since)
     try:
         with instance_at(home) as instance:
-            done = instance.policies.activate(policy_file, actor=acting_actor(instance, actor))
+            done = instance.policies.activate(
+                policy_file,
+                actor=acting_actor(instance, actor),
+                simulate=simulate_first,
+                since=after,
+            )
     except PolicyError as e:
         _refuse(e, output, {"ok": False, "policy": str(policy_file), "digest": None})
     if output is Output.json:
@@ -307,23 +334,141 @@ def activate(
                 "previous_digest": done.previous_digest,
                 "recorded": done.recorded,
                 "seq": done.seq,
+                "proposal": None if done.proposal is None else proposal_id(done.proposal),
+                "active": done.active or (not done.recorded and done.proposal is None),
+                "mode": None if done.mode is None else str(done.mode),
             }
         )
         return
-    if not done.recorded:
+    was = "none" if done.previous_digest is None else f"sha256:{done.previous_digest}"
+    if not done.recorded and done.proposal is None:
         out.print(f"sha256:{done.digest} is already the active policy; nothing recorded")
+    elif done.mode is not None:
+        out.print(
+            f"Activated {policy_file} (sha256:{done.digest}; was {was}) as entry {done.seq} "
+            f"({done.mode} activation)",
+            markup=False,
+        )
+    else:
+        again = "" if done.recorded else " (already proposed; nothing recorded)"
+        assert done.proposal is not None
+        out.print(
+            f"Proposed {policy_file} (sha256:{done.digest}; active now: {was}) as "
+            f"{proposal_id(done.proposal)}{again}. It is not active until a second person "
+            f"approves it: `changeproof policy approve {proposal_id(done.proposal)} "
+            f"--digest {done.digest}`",
+            markup=False,
+        )
+
+
+@app.command("approve")
+def approve(
+    proposal: Annotated[str, typer.Argument(help="The proposal: POL-<number>.")],
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            "--digest",
+            help="The policy digest you read; refused when the proposal holds another.",
+            show_default=False,
+        ),
+    ] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Approve a proposed policy as the second person: it becomes the active policy.
+
+    Refused to its proposer (by any alias), to anyone without the approver role, and to an
+    approver the proposer made an actor or gave that role.
+    """
+    with instance_at(home) as instance:
+        done = instance.policies.approve(proposal, by=acting_actor(instance, actor), digest=digest)
+    assert done.proposal is not None
+    if output is Output.json:
+        emit_json(
+            {
+                "ok": True,
+                "proposal": proposal_id(done.proposal),
+                "digest": done.digest,
+                "previous_digest": done.previous_digest,
+                "seq": done.seq,
+                "mode": None if done.mode is None else str(done.mode),
+            }
+        )
         return
     was = "none" if done.previous_digest is None else f"sha256:{done.previous_digest}"
     out.print(
-        f"Activated {policy_file} (sha256:{done.digest}; was {was}) as entry {done.seq}",
+        f"Activated {proposal_id(done.proposal)} (sha256:{done.digest}; was {was}) as entry "
+        f"{done.seq}",
         markup=False,
     )
 
 
+@app.command("reject")
+def reject(
+    proposal: Annotated[str, typer.Argument(help="The proposal: POL-<number>.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Turn a proposed policy down (a holder of the approver role), or withdraw it (its
+    proposer). It never becomes active; propose it again to try again."""
+    with instance_at(home) as instance:
+        row = instance.policies.reject(proposal, by=acting_actor(instance, actor), reason=reason)
+    if output is Output.json:
+        emit_json(_proposal_data(row))
+        return
+    out.print(
+        f"{proposal_id(row.seq)} rejected by {row.decided_by} at entry {row.decided_seq}",
+        markup=False,
+    )
+
+
+@app.command("governance")
+def governance(
+    one_person: Annotated[
+        bool | None,
+        typer.Option(
+            "--one-person/--two-person",
+            help="Whether the single admin of an instance may activate a policy alone "
+            "(never once the instance has two admins).",
+            show_default=False,
+        ),
+    ] = None,
+    approver_role: Annotated[
+        str | None,
+        typer.Option(
+            "--approver-role",
+            help="The role the second person must hold (default admin).",
+            show_default=False,
+        ),
+    ] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Set who may make a policy active (an admin only; recorded in the ledger)."""
+    if one_person is None and approver_role is None:
+        raise UsageError("give --one-person or --two-person, or --approver-role ROLE")
+    with instance_at(home) as instance:
+        rules = instance.policies.set_governance(
+            one_person=instance.policies.status().governance.one_person
+            if one_person is None
+            else one_person,
+            approver_role=approver_role,
+            by=acting_actor(instance, actor),
+        )
+    if output is Output.json:
+        emit_json(_governance_data(rules))
+        return
+    out.print(f"Policy activation: {rules.describe()}", markup=False)
+
+
 @app.command("status")
 def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
-    """The instance's active policy: its digest, and when, by whom and from where it was
-    activated."""
+    """The instance's active policy (its digest; when, by whom and from where it was
+    activated), how a policy becomes active, and proposals awaiting a second person."""
     with instance_at(home) as instance:
         state = instance.policies.status()
     a = state.active
@@ -341,24 +486,61 @@ def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
                     "activated_at": a.activated_at,
                 },
                 "activations": state.activations,
+                "governance": _governance_data(state.governance),
+                "pending": [_proposal_data(p) for p in state.pending],
             }
         )
         return
     if a is None:
         out.print(
-            "No active policy: `gate` needs --policy or ./changeproof.yaml "
-            "(activate one with `changeproof policy activate FILE`)",
+            "No active policy: `gate` has no policy whose decisions count "
+            "(propose one with `changeproof policy activate FILE`)",
             markup=False,
         )
-        return
-    out.print(f"Active policy sha256:{a.digest}", markup=False)
-    out.print(
-        f"  activated at entry {a.seq} on {a.activated_at} by {a.actor}"
-        + ("" if a.source is None else f", from {a.source}"),
-        markup=False,
-    )
-    previous = "none" if a.previous_digest is None else f"sha256:{a.previous_digest}"
-    out.print(f"  previous {previous}; {state.activations} activations in all", markup=False)
+    else:
+        out.print(f"Active policy sha256:{a.digest}", markup=False)
+        out.print(
+            f"  activated at entry {a.seq} on {a.activated_at} by {a.actor}"
+            + ("" if a.source is None else f", from {a.source}"),
+            markup=False,
+        )
+        previous = "none" if a.previous_digest is None else f"sha256:{a.previous_digest}"
+        out.print(f"  previous {previous}; {state.activations} activations in all", markup=False)
+    out.print(f"Activation: {state.governance.describe()}", markup=False)
+    for p in state.pending:
+        out.print(
+            f"  pending {proposal_id(p.seq)}: sha256:{p.digest} proposed by {p.actor} on "
+            f"{p.proposed_at}" + ("" if p.source is None else f", from {p.source}"),
+            markup=False,
+        )
+
+
+def _governance_data(rules: Governance) -> dict[str, object]:
+    return {
+        "mode": str(rules.mode),
+        "one_person": rules.one_person,
+        "approver_role": rules.approver_role,
+        "admins": list(rules.admins),
+        "set_at_seq": None if rules.setting is None else rules.setting.seq,
+        "description": rules.describe(),
+    }
+
+
+def _proposal_data(p: ProposalRow) -> dict[str, object]:
+    return {
+        "id": proposal_id(p.seq),
+        "seq": p.seq,
+        "digest": p.digest,
+        "previous_digest": p.previous_digest,
+        "source": p.source,
+        "proposed_by": p.actor,
+        "proposed_at": p.proposed_at,
+        "state": p.state,
+        "decided_seq": p.decided_seq,
+        "decided_by": p.decided_by,
+        "reason": p.reason,
+        "simulation": p.simulation,
+    }
 
 
 def _refuse(e: PolicyError, output: Output, document: dict[str, object]) -> NoReturn:

@@ -31,20 +31,41 @@ rules:                                 # custom conditions (CEL) over control fa
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from changeproof.domain.actors import Role
 
 __all__ = [
+    "ROLE_NAMES",
     "ControlRef",
     "Environment",
     "FreezeWindow",
     "HighRiskArea",
     "Policy",
+    "RoleName",
     "Rule",
     "StandardChangeKind",
+    "StrictModel",
 ]
+
+# Every role an actor can hold: a policy naming another (`deployer_role: prod-pusher`) is
+# refused with this list, rather than requiring a role nobody can ever be granted.
+RoleName = Literal[
+    "developer",
+    "reviewer",
+    "approver",
+    "emergency-approver",
+    "qa-pusher",
+    "production-pusher",
+    "auditor",
+    "admin",
+]
+ROLE_NAMES: tuple[str, ...] = typing.get_args(RoleName)
+assert set(ROLE_NAMES) == {r.value for r in Role}
 
 _Name = Annotated[
     str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
@@ -57,8 +78,35 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-class _Strict(BaseModel):
+def _is_integer(annotation: object) -> bool:
+    """`int` or `int | None`."""
+    if annotation is int:
+        return True
+    args = typing.get_args(annotation)
+    return len(args) == 2 and int in args and type(None) in args
+
+
+class StrictModel(BaseModel):
+    """A policy file's part: unknown keys are an error, and so is a number given loosely.
+
+    pydantic would read `min_approvals: true` as 1 and `"2"` as 2; in a policy either is
+    more likely a mistake than a meaning, so a whole number must be written as one.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: object, info: ValidationInfo) -> object:
+        field = cls.model_fields.get(info.field_name or "")
+        loose = isinstance(value, bool | str | float)
+        if loose and field is not None and _is_integer(field.annotation):
+            raise ValueError("must be a whole number written as one (e.g. 2)")
+        return value
+
+
+class _Strict(StrictModel):
+    pass
 
 
 class HighRiskArea(_Strict):
@@ -90,7 +138,7 @@ class ControlRef(_Strict):
 
 class Environment(_Strict):
     controls: tuple[ControlRef, ...] = ()
-    deployer_role: _Name | None = None
+    deployer_role: RoleName | None = None
     urgent_may_bypass: tuple[_Name, ...] = ()
 
     @field_validator("controls", mode="before")

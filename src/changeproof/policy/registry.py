@@ -14,18 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from changeproof.domain.decisions import Classification, ControlResult
 from changeproof.policy.facts import Facts
+from changeproof.policy.model import StrictModel
 
 __all__ = ["REGISTRY", "ControlSpec", "NoParams", "Params", "control"]
 
 
-class Params(BaseModel):
-    """Base of every control's parameters: unknown keys are an error, not ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Params(StrictModel):
+    """Base of every control's parameters: unknown keys are an error, not ignored, and whole
+    numbers must be written as such."""
 
 
 class NoParams(Params):

@@ -48,10 +48,9 @@ from changeproof.services.change_documents import (
     approval_record,
     build_rfc,
 )
-from changeproof.services.gate import active_policy, recorded_policy
+from changeproof.services.gate import active_policy_or_none
 from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
-from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store.actors import directory
 from changeproof.store.changes import ChangeRow, ExportRow, VerdictRow
@@ -411,13 +410,9 @@ def _open_change(conn: Connection, seq: int) -> ChangeRow:
 
 
 def _policy_for(conn: Connection, release: str, environment: str) -> LoadedPolicy | None:
-    """The policy the gate last decided this release with, else the active one, else None."""
-    newest = recorded.decisions_for(conn, release, environment, limit=1)
-    if newest:
-        return recorded_policy(conn, newest[0].policy_digest, "of the newest gate decision")
-    if recorded.active_policy(conn) is not None:
-        return active_policy(conn)
-    return None
+    """The instance's active policy, or None: only it decides what a change needs (a policy
+    file some gate was given is a dry run and says nothing about the change)."""
+    return active_policy_or_none(conn)
 
 
 def _optional(text: str | None) -> str | None:

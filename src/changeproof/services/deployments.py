@@ -3,8 +3,11 @@ checks, and list them.
 
 A deployment is always recorded: the ledger must know what happened. It is `authorized`
 only when an allowing gate decision for the same release, environment and artifact explains
-it and the deployer passes the environment's separation-of-duties rules (its deployer role,
-and deployer-not-author where the policy asks it); otherwise it is flagged with the reason.
+it, that decision was made under the policy active at that moment (a dry run under another
+policy file is never recorded; a decision under a policy that was not active, from before
+dry runs, authorizes nothing), and the deployer passes the environment's
+separation-of-duties rules (its deployer role, and deployer-not-author where the policy asks
+it); otherwise it is flagged with the reason.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from changeproof.domain.releases import ReleaseRef
 from changeproof.services.gate import recorded_policy
 from changeproof.services.separation import is_actor
 from changeproof.store import changes as queries
+from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as release_queries
 from changeproof.store.actors import directory
@@ -84,6 +88,8 @@ class DeploymentView:
             "pipeline_run": r.pipeline_run,
             "authorized": r.authorized,
             "reason": r.reason,
+            "policy_digest": r.policy_digest,
+            "policy_active": r.policy_active,
             "decision_seq": r.decision_seq,
             "change": None if r.change_seq is None else f"CHG-{r.change_seq}",
             "urgent": r.urgent,
@@ -276,10 +282,13 @@ def _authorize(
             change = _change_of(decision)
             return {
                 "authorized": True,
-                "reason": f"allowed by gate decision {decision.seq}",
+                "reason": f"allowed by gate decision {decision.seq} under the active policy "
+                f"sha256:{decision.policy_digest}",
                 "decision": decision.seq,
                 "change": change,
                 "urgent": decision.classification == "urgent",
+                "policy_digest": decision.policy_digest,
+                "policy_active": True,
             }
         reasons.append(f"decision {decision.seq}: {problem}")
     if not decisions:
@@ -290,6 +299,8 @@ def _authorize(
         "decision": None,
         "change": None,
         "urgent": False,
+        "policy_digest": None,
+        "policy_active": None,
     }
 
 
@@ -302,6 +313,13 @@ def _mismatch(
     people: Directory,
 ) -> str | None:
     """Why `decision` does not explain this deployment, or None when it does."""
+    active = recorded.active_digest_before(conn, decision.seq)
+    if active != decision.policy_digest:
+        then = "no policy was active" if active is None else f"the active policy was {active[:12]}…"
+        return (
+            f"it was made under policy {decision.policy_digest[:12]}…, and {then} then: "
+            "only a decision under the active policy authorizes a deployment"
+        )
     if decision.artifact is not None and decision.artifact != artifact:
         return f"it allowed artifact {decision.artifact[:12]}…, not {artifact[:12]}…"
     if decision.artifact is None and not _names_artifact(conn, decision, artifact):

@@ -66,6 +66,7 @@ __all__ = [
     "GateService",
     "Replay",
     "active_policy",
+    "active_policy_or_none",
     "decision_data",
     "facts_as_of",
     "recorded_policy",
@@ -89,9 +90,16 @@ class GateRequest:
 @dataclass(frozen=True, slots=True)
 class GateResult:
     decision: Decision
-    seq: int
+    seq: int | None  # None for a dry run: nothing was recorded
     as_of_seq: int
     attestation: Path | None = None  # where the signed VSA was written
+    active_digest: str | None = None  # the instance's active policy when it decided
+
+    @property
+    def dry_run(self) -> bool:
+        """Decided under a policy that is not the instance's active one: shown, never
+        recorded, and it authorizes nothing."""
+        return self.seq is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +173,20 @@ class GateService:
         with self._unit_of_work(optimistic=optimistic) as uow:
             conn = uow.conn
             as_of = ledger.read_head(conn, lock=not optimistic).tree_size
-            loaded = from_file if from_file is not None else active_policy(conn)
+            active = active_policy_or_none(conn)
+            loaded = from_file if from_file is not None else active
+            if loaded is None:
+                raise _no_policy()
+            active_digest = None if active is None else active.digest
+            dry_run = loaded.digest != active_digest
+            if dry_run and request.attestation is not None:
+                raise UsageError(
+                    f"policy {loaded.source} (sha256:{loaded.digest}) is not the instance's "
+                    "active policy: its decision is a dry run, recorded nowhere, and cannot be "
+                    "attested",
+                    hint="gate without --policy (the active policy), or have this one "
+                    "activated with `changeproof policy activate`",
+                )
             facts = facts_as_of(conn, request, loaded, as_of, now)
             subjects = _subjects(facts)
             if request.attestation is not None and not subjects:
@@ -174,6 +195,8 @@ class GateService:
                     hint="give --artifact DIGEST, or record one with `changeproof attest artifact`",
                 )
             decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
+            if dry_run:
+                return GateResult(decision, None, as_of, None, active_digest), facts, subjects
             if loaded.digest not in self._recorded_policies and not recorded.policy_recorded(
                 conn, loaded.digest
             ):
@@ -196,7 +219,11 @@ class GateService:
             # commits a decision carries 1,500 evidence references.
             uow.record(Event(GATE_DECIDED, ActorId(actor), now, CanonicalObject(data)))
         self._recorded_policies.add(loaded.digest)
-        return GateResult(decision, uow.recorded[-1].seq, as_of), facts, subjects
+        return (
+            GateResult(decision, uow.recorded[-1].seq, as_of, None, active_digest),
+            facts,
+            subjects,
+        )
 
     def _attestation_signer(self, request: GateRequest, path: Path) -> NoteSigner:
         """The key to sign with; refuses, before anything is recorded, an attestation that
@@ -252,14 +279,27 @@ def decision_data(
 
 def active_policy(conn: Connection) -> LoadedPolicy:
     """The instance's active policy, from the ledger; NotFoundError when none was activated."""
+    loaded = active_policy_or_none(conn)
+    if loaded is None:
+        raise _no_policy()
+    return loaded
+
+
+def active_policy_or_none(conn: Connection) -> LoadedPolicy | None:
+    """The instance's active policy, from the ledger, or None when none was activated."""
     activation = recorded.active_policy(conn)
     if activation is None:
-        raise NotFoundError(
-            "no policy: no --policy given, no ./changeproof.yaml here, "
-            "and the instance has no active policy",
-            hint="give --policy FILE, or activate one with `changeproof policy activate FILE`",
-        )
+        return None
     return recorded_policy(conn, activation.digest, f"activated at entry {activation.seq}")
+
+
+def _no_policy() -> NotFoundError:
+    return NotFoundError(
+        "no policy: no --policy given, no ./changeproof.yaml here, "
+        "and the instance has no active policy",
+        hint="activate one with `changeproof policy activate FILE` (a policy file given to "
+        "the gate is only a dry run)",
+    )
 
 
 def recorded_policy(conn: Connection, digest: str, role: str) -> LoadedPolicy:
@@ -356,6 +396,7 @@ def _attest(
     now: datetime,
 ) -> None:
     """Sign the decision's verification summary (DSSE, Ed25519) and write it atomically."""
+    assert result.seq is not None  # a dry run is refused an attestation before it decides
     statement = verification_summary(
         result.decision,
         decision_seq=result.seq,

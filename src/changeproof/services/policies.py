@@ -1,10 +1,17 @@
-"""The instance's policy: which one is active, changing it, and a proposed one's impact.
+"""The instance's policy: which one is active, proposing and approving a new one, and a
+proposed one's impact.
 
-`activate` records `policy.activated` with the new and the previous digest (and the
-policy itself, so decisions under it replay from the ledger alone); the gate uses the
-active policy when it is given no policy file and finds no ./changeproof.yaml.
+Only the active policy's decisions count (a policy file given to the gate is a dry run), so
+changing it is a change too: `activate` records `policy.proposed`, and a second person
+holding the approver role (admin unless configured) records `policy.activated` by
+approving it (`approve`). An instance being set up (no admin yet) activates at once; one
+with a single admin may configure one-person activation (`set_governance`), recorded and
+shown by `status`. Every activation carries the policy itself, so decisions under it replay
+from the ledger alone.
+
 `simulate` re-evaluates recorded gate decisions under a proposed policy, each with the
-facts as of the decision's own ledger position, and reports the verdicts that would change.
+facts as of the decision's own ledger position, and reports the verdicts that would change;
+a proposal may carry that report for its approver.
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy import Connection
+
+from changeproof.domain.actors import Actor, Directory, Role
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
@@ -23,21 +33,40 @@ from changeproof.domain.decisions import (
     ControlResult,
     ControlStatus,
 )
-from changeproof.domain.errors import UsageError
+from changeproof.domain.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    PermissionDeniedError,
+    UsageError,
+)
 from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.policies import (
+    POLICY_GOVERNANCE_SET,
+    POLICY_PROPOSED,
+    POLICY_REJECTED,
+    ActivationMode,
+    parse_proposal_id,
+    proposal_id,
+)
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
+from changeproof.services.authority import acting, require_admin
 from changeproof.services.gate import facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
+from changeproof.store.actors import directory, find_actor
 from changeproof.store.database import Database
 from changeproof.store.unit_of_work import UnitOfWork
+
+ROLE_NAMES: Final = tuple(str(r) for r in Role)
 
 __all__ = [
     "DEFAULT_POLICY_FILE",
     "Activated",
     "ChangedControl",
     "ChangedVerdict",
+    "Governance",
     "PolicyService",
     "PolicyStatus",
     "Simulation",
@@ -72,20 +101,64 @@ def parse_since(text: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Activated:
+    """What `activate` did: proposed the policy, activated it at once, or nothing."""
+
     digest: str
     previous_digest: str | None
     source: str
     seq: int | None  # None: the policy was already the active one; nothing was recorded
+    proposal: int | None = None  # the proposal's seq, when it awaits a second person
+    mode: ActivationMode | None = None  # how it became active, when it did
 
     @property
     def recorded(self) -> bool:
         return self.seq is not None
+
+    @property
+    def active(self) -> bool:
+        return self.mode is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    """Who may make a policy active, as the instance stands now."""
+
+    mode: ActivationMode  # what the next activation needs: SETUP, ONE_PERSON or TWO_PERSON
+    approver_role: str
+    one_person: bool  # configured; it applies only while the instance has a single admin
+    admins: tuple[str, ...]
+    setting: recorded.GovernanceRow | None  # the entry that configured it, if any
+
+    def describe(self) -> str:
+        if self.mode is ActivationMode.SETUP:
+            return (
+                "setup: no actor holds admin yet, so a policy is active as soon as it is "
+                "proposed; make the first admin with `changeproof actor add … --role admin`"
+            )
+        if self.mode is ActivationMode.ONE_PERSON:
+            where = "" if self.setting is None else f" (configured at entry {self.setting.seq})"
+            return (
+                f"one-person: {self.admins[0]}, the only admin, activates alone{where}; "
+                "a second admin turns this off"
+            )
+        extra = (
+            " (one-person activation is configured but does not apply: the instance has "
+            f"{len(self.admins)} admins)"
+            if self.one_person
+            else ""
+        )
+        return (
+            f"two-person: a proposal becomes active when someone other than its proposer "
+            f"holding role {self.approver_role} approves it{extra}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyStatus:
     active: recorded.Activation | None
     activations: int  # how many times the active policy was changed
+    governance: Governance
+    pending: tuple[recorded.ProposalRow, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,33 +218,246 @@ class PolicyService:
         self._unit_of_work = unit_of_work
         self._clock = clock
 
-    def activate(self, policy_file: Path, *, actor: str) -> Activated:
-        """Make the policy in `policy_file` the instance's active one (a ledger event)."""
+    def activate(
+        self,
+        policy_file: Path,
+        *,
+        actor: str,
+        simulate: bool = False,
+        since: datetime | None = None,
+    ) -> Activated:
+        """Propose the policy in `policy_file` as the instance's active one.
+
+        It becomes active at once only while the instance is being set up (no admin yet) or
+        when its single admin configured one-person activation; otherwise it waits for a
+        second person (`approve`). With `simulate`, the proposal carries what the policy
+        would have decided differently, for the approver to read.
+        """
+        by = acting(actor)
         loaded = load_policy_file(policy_file)
+        now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)  # one activation at a time: `previous` holds
-            current = recorded.active_policy(uow.conn)
+            conn = uow.conn
+            ledger.read_head(conn, lock=True)  # one activation at a time: `previous` holds
+            current = recorded.active_policy(conn)
             previous = None if current is None else current.digest
             if previous == loaded.digest:
                 return Activated(loaded.digest, previous, loaded.source, None)
+            rules = self._governance(conn)
+            policy = loaded.policy.model_dump(mode="json")
+            mode = _alone(rules, directory(conn), by)
+            proposed = False
+            if mode is not None:
+                uow.record(
+                    Event(
+                        POLICY_ACTIVATED,
+                        ActorId(by),
+                        now,
+                        {
+                            "digest": loaded.digest,
+                            "previous_digest": previous,
+                            "policy": policy,
+                            "source": loaded.source,
+                            "proposal": None,
+                            "mode": str(mode),
+                        },
+                    )
+                )
+            else:
+                for pending in recorded.list_proposals(conn, state="pending"):
+                    if (pending.digest, pending.previous_digest) == (loaded.digest, previous):
+                        return Activated(loaded.digest, previous, loaded.source, None, pending.seq)
+                proposed = self._propose(uow, loaded, previous, by, simulate, since)
+        seq = uow.recorded[-1].seq
+        return Activated(
+            loaded.digest, previous, loaded.source, seq, seq if proposed else None, mode
+        )
+
+    def _propose(
+        self,
+        uow: UnitOfWork,
+        loaded: LoadedPolicy,
+        previous: str | None,
+        by: str,
+        simulate: bool,
+        since: datetime | None,
+    ) -> bool:
+        evidence = None
+        if simulate:
+            evidence = _simulation_data(self._simulate(uow.conn, loaded, since, None))
+        uow.record(
+            Event(
+                POLICY_PROPOSED,
+                ActorId(by),
+                self._clock.now(),
+                {
+                    "digest": loaded.digest,
+                    "previous_digest": previous,
+                    "policy": loaded.policy.model_dump(mode="json"),
+                    "source": loaded.source,
+                    "simulation": evidence,
+                },
+            )
+        )
+        return True
+
+    def approve(self, ident: str, *, by: str, digest: str | None = None) -> Activated:
+        """A second person approves a proposal: the policy becomes the active one.
+
+        The approver holds the governance's approver role, is not the proposer (whichever
+        alias either used), and was not made an actor or given that role by the proposer.
+        `digest`, when given, must be the proposed policy's: the approver approves what
+        they read.
+        """
+        by = acting(by)
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            conn = uow.conn
+            ledger.read_head(conn, lock=True)
+            proposal = _pending(conn, ident)
+            if digest is not None and digest.removeprefix("sha256:").lower() != proposal.digest:
+                raise ConflictError(
+                    f"{proposal_id(proposal.seq)} proposes policy {proposal.digest}, not "
+                    f"{digest}: the policy differs from the one you read",
+                    hint="read it again with `changeproof policy status`",
+                )
+            current = recorded.active_policy(conn)
+            previous = None if current is None else current.digest
+            if previous != proposal.previous_digest:
+                raise ConflictError(
+                    f"{proposal_id(proposal.seq)} was proposed to replace policy "
+                    f"{proposal.previous_digest or 'none'}, but the active policy is now "
+                    f"{previous or 'none'}: approving it would undo that activation",
+                    hint="propose the policy again against the active one",
+                )
+            rules = self._governance(conn)
+            people = directory(conn)
+            approver = _second_person(conn, people, rules, proposal, by)
+            document = recorded.policy_document(conn, proposal.digest)
+            if document is None:
+                raise IntegrityError(
+                    f"the policy {proposal.digest} of {proposal_id(proposal.seq)} is not recorded"
+                )
             uow.record(
                 Event(
                     POLICY_ACTIVATED,
-                    ActorId(actor),
-                    self._clock.now(),
+                    ActorId(approver),
+                    now,
                     {
-                        "digest": loaded.digest,
+                        "digest": proposal.digest,
                         "previous_digest": previous,
-                        "policy": loaded.policy.model_dump(mode="json"),
-                        "source": loaded.source,
+                        "policy": document,
+                        "source": proposal.source,
+                        "proposal": proposal.seq,
+                        "mode": str(ActivationMode.TWO_PERSON),
                     },
                 )
             )
-        return Activated(loaded.digest, previous, loaded.source, uow.recorded[-1].seq)
+        return Activated(
+            proposal.digest,
+            previous,
+            proposal.source or "",
+            uow.recorded[-1].seq,
+            proposal.seq,
+            ActivationMode.TWO_PERSON,
+        )
+
+    def reject(self, ident: str, *, by: str, reason: str) -> recorded.ProposalRow:
+        """Turn a proposal down (a holder of the approver role) or withdraw it (its proposer)."""
+        by = acting(by)
+        if not reason.strip():
+            raise UsageError("a rejection needs a reason")
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            conn = uow.conn
+            ledger.read_head(conn, lock=True)
+            proposal = _pending(conn, ident)
+            rules = self._governance(conn)
+            people = directory(conn)
+            me = people.identify(by)
+            proposer = people.identify(proposal.actor)
+            own = _same(me, by, proposer, proposal.actor)
+            if not own and (me is None or rules.approver_role not in me.roles):
+                raise PermissionDeniedError(
+                    f"{by} cannot reject {proposal_id(proposal.seq)}: only its proposer or an "
+                    f"actor holding role {rules.approver_role} may"
+                )
+            uow.record(
+                Event(
+                    POLICY_REJECTED,
+                    ActorId(me.name if me is not None else by),
+                    now,
+                    {"proposal": proposal.seq, "reason": reason.strip()},
+                )
+            )
+        return self.proposal(str(proposal.seq))
+
+    def proposal(self, ident: str) -> recorded.ProposalRow:
+        with self._db.read() as conn:
+            return _proposal(conn, ident)
+
+    def set_governance(
+        self, *, one_person: bool, approver_role: str | None = None, by: str
+    ) -> Governance:
+        """Record who may activate a policy: one-person activation (only for an instance with
+        a single admin) and the role a second person must hold."""
+        by = acting(by)
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            conn = uow.conn
+            ledger.read_head(conn, lock=True)
+            people = directory(conn)
+            require_admin(by, people, action="change how policies are activated")
+            before = self._governance(conn)
+            role = approver_role if approver_role is not None else before.approver_role
+            if role not in ROLE_NAMES:
+                raise UsageError(
+                    f"the approver role must be one of {', '.join(ROLE_NAMES)}, not {role!r}"
+                )
+            admins = people.holders(Role.ADMIN)
+            if one_person and len(admins) > 1:
+                raise ConflictError(
+                    f"one-person activation is for an instance with a single admin, and "
+                    f"{', '.join(admins)} hold admin: a second admin approves instead",
+                    hint="`changeproof policy approve POL-N` by another admin",
+                )
+            if (before.one_person, before.approver_role) == (one_person, role) and (
+                before.setting is not None
+            ):
+                return before
+            uow.record(
+                Event(
+                    POLICY_GOVERNANCE_SET,
+                    ActorId(by),
+                    now,
+                    {"one_person": one_person, "approver_role": role},
+                )
+            )
+        with self._db.read() as conn:
+            return self._governance(conn)
 
     def status(self) -> PolicyStatus:
         with self._db.read() as conn:
-            return PolicyStatus(recorded.active_policy(conn), recorded.count_activations(conn))
+            return PolicyStatus(
+                recorded.active_policy(conn),
+                recorded.count_activations(conn),
+                self._governance(conn),
+                tuple(recorded.list_proposals(conn, state="pending")),
+            )
+
+    @staticmethod
+    def _governance(conn: Connection) -> Governance:
+        setting = recorded.governance(conn)
+        admins = directory(conn).holders(Role.ADMIN)
+        one_person = setting is not None and setting.one_person
+        role = setting.approver_role if setting is not None else str(Role.ADMIN)
+        if not admins:
+            mode = ActivationMode.SETUP
+        elif one_person and len(admins) == 1:
+            mode = ActivationMode.ONE_PERSON
+        else:
+            mode = ActivationMode.TWO_PERSON
+        return Governance(mode, role, one_person, admins, setting)
 
     def simulate(
         self, policy_file: Path, *, since: datetime | None = None, environment: str | None = None
@@ -179,36 +465,149 @@ class PolicyService:
         """Every recorded gate decision (decided at or after `since`, in `environment`)
         re-evaluated under the proposed policy; those whose verdict would change."""
         proposed = load_policy_file(policy_file)
+        with self._db.read() as conn:
+            return self._simulate(conn, proposed, since, environment)
+
+    @staticmethod
+    def _simulate(
+        conn: Connection,
+        proposed: LoadedPolicy,
+        since: datetime | None,
+        environment: str | None,
+    ) -> Simulation:
         changed: list[ChangedVerdict] = []
         examined = 0
-        with self._db.read() as conn:
-            after = None if since is None else format_time(since)
-            for entry in recorded.decisions_since(conn, after, environment):
-                examined += 1
-                document = entry.document
-                request, now, declared = recorded_request(document)
-                as_of = int(str(document["as_of_seq"]))
-                facts = facts_as_of(conn, request, proposed, as_of, now)
-                new = evaluate(proposed.policy, proposed.digest, facts, declared=declared)
-                old_allowed = document["allowed"] is True
-                old_class = Classification(str(document["classification"]))
-                if new.allowed == old_allowed and new.classification is old_class:
-                    continue
-                changed.append(
-                    ChangedVerdict(
-                        seq=entry.seq,
-                        decided_at=entry.decided_at,
-                        release=str(request.release),
-                        environment=request.environment,
-                        old_digest=str(document["policy_digest"]),
-                        old_allowed=old_allowed,
-                        new_allowed=new.allowed,
-                        old_classification=old_class,
-                        new_classification=new.classification,
-                        controls=_changed_controls(document, new.controls),
-                    )
+        after = None if since is None else format_time(since)
+        for entry in recorded.decisions_since(conn, after, environment):
+            examined += 1
+            document = entry.document
+            request, now, declared = recorded_request(document)
+            as_of = int(str(document["as_of_seq"]))
+            facts = facts_as_of(conn, request, proposed, as_of, now)
+            new = evaluate(proposed.policy, proposed.digest, facts, declared=declared)
+            old_allowed = document["allowed"] is True
+            old_class = Classification(str(document["classification"]))
+            if new.allowed == old_allowed and new.classification is old_class:
+                continue
+            changed.append(
+                ChangedVerdict(
+                    seq=entry.seq,
+                    decided_at=entry.decided_at,
+                    release=str(request.release),
+                    environment=request.environment,
+                    old_digest=str(document["policy_digest"]),
+                    old_allowed=old_allowed,
+                    new_allowed=new.allowed,
+                    old_classification=old_class,
+                    new_classification=new.classification,
+                    controls=_changed_controls(document, new.controls),
                 )
+            )
         return Simulation(proposed, since, environment, examined, tuple(changed))
+
+
+_MAX_ATTACHED: Final = 200  # changed verdicts a proposal carries; the count says how many more
+
+
+def _simulation_data(simulation: Simulation) -> dict[str, JsonValue]:
+    """The simulation attached to a proposal: what it examined and what would change."""
+    changed = [c.to_data() for c in simulation.changed]
+    return {
+        "since": None if simulation.since is None else format_time(simulation.since),
+        "environment": simulation.environment,
+        "examined": simulation.examined,
+        "changed_count": len(changed),
+        "changed": changed[:_MAX_ATTACHED],
+    }
+
+
+def _alone(rules: Governance, people: Directory, by: str) -> ActivationMode | None:
+    """The mode under which `by` activates without a second person, or None when one is needed."""
+    if rules.mode is ActivationMode.SETUP:
+        return ActivationMode.SETUP
+    if rules.mode is ActivationMode.ONE_PERSON:
+        me = people.identify(by)
+        if me is not None and me.name == rules.admins[0]:
+            return ActivationMode.ONE_PERSON
+    return None
+
+
+def _proposal(conn: Connection, ident: str) -> recorded.ProposalRow:
+    seq = parse_proposal_id(ident)
+    if seq is None:
+        raise UsageError(f"{ident!r} is not a policy proposal id (POL-<number>)")
+    found = recorded.find_proposal(conn, seq)
+    if found is None:
+        raise NotFoundError(
+            f"no policy proposal {proposal_id(seq)}",
+            hint="`changeproof policy status` lists the pending ones",
+        )
+    return found
+
+
+def _pending(conn: Connection, ident: str) -> recorded.ProposalRow:
+    proposal = _proposal(conn, ident)
+    if proposal.state != "pending":
+        raise ConflictError(
+            f"{proposal_id(proposal.seq)} was {proposal.state} already, by "
+            f"{proposal.decided_by} at entry {proposal.decided_seq}"
+        )
+    return proposal
+
+
+def _same(me: Actor | None, by: str, other: Actor | None, other_identity: str) -> bool:
+    """Whether `by` and `other_identity` are one person; unknown identities compare by text."""
+    if me is not None and other is not None:
+        return me.name == other.name
+    return by.strip().casefold() == other_identity.strip().casefold()
+
+
+def _second_person(
+    conn: Connection,
+    people: Directory,
+    rules: Governance,
+    proposal: recorded.ProposalRow,
+    by: str,
+) -> str:
+    """The name of the actor `by` is, refused unless they may approve `proposal`."""
+    what = proposal_id(proposal.seq)
+    me = people.identify(by)
+    if me is None:
+        raise PermissionDeniedError(
+            f"{by} is not a known actor and cannot approve {what}",
+            hint="add them with `changeproof actor add`",
+        )
+    if rules.approver_role not in me.roles:
+        raise PermissionDeniedError(
+            f"{me.name} cannot approve {what}: it needs role {rules.approver_role}, and they "
+            f"hold {', '.join(sorted(me.roles)) or 'no role'}",
+        )
+    proposer = people.identify(proposal.actor)
+    if _same(me, by, proposer, proposal.actor):
+        raise PermissionDeniedError(
+            f"{me.name} cannot approve {what}: they proposed it; a second person must",
+            hint="separation of duties: someone else holding role "
+            f"{rules.approver_role} approves it",
+        )
+    record = find_actor(conn, me.name)
+    if record is not None:
+        grant = record.grant_of("role", rules.approver_role)
+        for what_made, made_by in (
+            ("made them an actor", record.added_by),
+            (
+                f"granted them role {rules.approver_role}",
+                None if grant is None else grant.granted_by,
+            ),
+        ):
+            if made_by is None:
+                continue
+            if _same(people.identify(made_by), made_by, proposer, proposal.actor):
+                raise PermissionDeniedError(
+                    f"{me.name} cannot approve {what}: its proposer {proposal.actor} "
+                    f"{what_made}, so they are not independent of the proposer",
+                    hint="an approver whose role someone else granted must approve it",
+                )
+    return me.name
 
 
 def _changed_controls(

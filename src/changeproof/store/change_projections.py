@@ -171,6 +171,8 @@ def _deployed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 urgent=data["urgent"],
                 recorded_at=at,
                 updated_at=at,
+                policy_digest=data.get("policy_digest"),
+                policy_active=data.get("policy_active"),
             )
         )
         _update(conn, event, event.seq)

@@ -198,6 +198,8 @@ class DeploymentRow:
     urgent: bool
     recorded_at: str
     updated_at: str
+    policy_digest: str | None = None  # the authorizing decision's policy
+    policy_active: bool | None = None  # whether that policy was the active one then
 
 
 def _deployment(row: object) -> DeploymentRow:
@@ -218,6 +220,8 @@ def _deployment(row: object) -> DeploymentRow:
         urgent=bool(r["urgent"]),
         recorded_at=r["recorded_at"],
         updated_at=r["updated_at"],
+        policy_digest=r["policy_digest"],
+        policy_active=None if r["policy_active"] is None else bool(r["policy_active"]),
     )
 
 

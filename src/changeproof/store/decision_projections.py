@@ -6,14 +6,20 @@ import json
 from collections.abc import Sequence
 from typing import Final
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from changeproof.domain.canonical import CanonicalObject
 from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
 from changeproof.domain.events import RecordedEvent, format_time
+from changeproof.domain.policies import POLICY_GOVERNANCE_SET, POLICY_PROPOSED, POLICY_REJECTED
 from changeproof.store.driver import DriverCursor
 from changeproof.store.projections import projects
-from changeproof.store.schema import policies, policy_activations
+from changeproof.store.schema import (
+    policies,
+    policy_activations,
+    policy_governance,
+    policy_proposals,
+)
 
 __all__: list[str] = []
 
@@ -60,6 +66,72 @@ def _activations(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 source=event.data.get("source"),
                 actor=event.actor,
                 activated_at=format_time(event.time),
+            )
+        )
+        proposal = event.data.get("proposal")
+        if isinstance(proposal, int):
+            _decide(conn, proposal, "activated", event, None)
+
+
+@projects(POLICY_PROPOSED)
+def _proposals(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    """A proposal carries its policy too: a simulation or a diff reads it before activation."""
+    for event in events:
+        _policy(conn, event)
+        simulation = event.data.get("simulation")
+        conn.execute(
+            policy_proposals.insert().values(
+                seq=event.seq,
+                digest=event.data["digest"],
+                previous_digest=event.data.get("previous_digest"),
+                source=event.data.get("source"),
+                simulation=None if simulation is None else _json(simulation),
+                actor=event.actor,
+                proposed_at=format_time(event.time),
+                state="pending",
+            )
+        )
+
+
+@projects(POLICY_REJECTED)
+def _rejections(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    for event in events:
+        reason = event.data.get("reason")
+        _decide(
+            conn,
+            int(str(event.data["proposal"])),
+            "rejected",
+            event,
+            reason if isinstance(reason, str) else None,
+        )
+
+
+def _decide(
+    conn: Connection, proposal: int, state: str, event: RecordedEvent, reason: str | None
+) -> None:
+    conn.execute(
+        update(policy_proposals)
+        .where(policy_proposals.c.seq == proposal)
+        .values(
+            state=state,
+            decided_seq=event.seq,
+            decided_by=event.actor,
+            decided_at=format_time(event.time),
+            reason=reason,
+        )
+    )
+
+
+@projects(POLICY_GOVERNANCE_SET)
+def _governance(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    for event in events:
+        conn.execute(
+            policy_governance.insert().values(
+                seq=event.seq,
+                one_person=event.data["one_person"] is True,
+                approver_role=str(event.data["approver_role"]),
+                actor=event.actor,
+                set_at=format_time(event.time),
             )
         )
 

@@ -9,17 +9,29 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from changeproof.domain.canonical import JsonValue
-from changeproof.store.schema import decisions, policies, policy_activations
+from changeproof.store.schema import (
+    decisions,
+    policies,
+    policy_activations,
+    policy_governance,
+    policy_proposals,
+)
 
 __all__ = [
     "Activation",
     "DecisionRow",
+    "GovernanceRow",
+    "ProposalRow",
     "RecordedDecision",
+    "active_digest_before",
     "active_policy",
     "count_activations",
     "decision_document",
     "decisions_for",
     "decisions_since",
+    "find_proposal",
+    "governance",
+    "list_proposals",
     "policy_document",
     "policy_recorded",
 ]
@@ -86,6 +98,83 @@ def decisions_since(
         query = query.where(d.environment == environment)
     for row in conn.execute(query):
         yield RecordedDecision(int(row.seq), row.decided_at, dict(json.loads(row.document)))
+
+
+def active_digest_before(conn: Connection, seq: int) -> str | None:
+    """The digest of the policy that was active when entry `seq` was recorded."""
+    a = policy_activations.c
+    row = conn.execute(select(a.digest).where(a.seq < seq).order_by(a.seq.desc()).limit(1)).first()
+    return None if row is None else str(row.digest)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRow:
+    seq: int
+    digest: str
+    previous_digest: str | None
+    source: str | None
+    simulation: dict[str, JsonValue] | None
+    actor: str
+    proposed_at: str
+    state: str  # pending | activated | rejected
+    decided_seq: int | None
+    decided_by: str | None
+    decided_at: str | None
+    reason: str | None
+
+
+def find_proposal(conn: Connection, seq: int) -> ProposalRow | None:
+    found = list_proposals(conn, seq=seq)
+    return found[0] if found else None
+
+
+def list_proposals(
+    conn: Connection, *, state: str | None = None, seq: int | None = None
+) -> list[ProposalRow]:
+    """Proposals, oldest first."""
+    p = policy_proposals.c
+    query = select(policy_proposals).order_by(p.seq)
+    if state is not None:
+        query = query.where(p.state == state)
+    if seq is not None:
+        query = query.where(p.seq == seq)
+    return [
+        ProposalRow(
+            int(r.seq),
+            r.digest,
+            r.previous_digest,
+            r.source,
+            None if r.simulation is None else dict(json.loads(r.simulation)),
+            r.actor,
+            r.proposed_at,
+            r.state,
+            None if r.decided_seq is None else int(r.decided_seq),
+            r.decided_by,
+            r.decided_at,
+            r.reason,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class GovernanceRow:
+    seq: int
+    one_person: bool
+    approver_role: str
+    actor: str
+    set_at: str
+
+
+def governance(conn: Connection) -> GovernanceRow | None:
+    """The newest governance setting, or None when none was ever set."""
+    g = policy_governance.c
+    row = conn.execute(select(policy_governance).order_by(g.seq.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return GovernanceRow(
+        int(row.seq), bool(row.one_person), row.approver_role, row.actor, row.set_at
+    )
 
 
 def count_activations(conn: Connection) -> int:

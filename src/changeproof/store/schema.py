@@ -53,6 +53,8 @@ __all__ = [
     "metadata",
     "policies",
     "policy_activations",
+    "policy_governance",
+    "policy_proposals",
     "release_commits",
     "releases",
     "tokens",
@@ -301,6 +303,36 @@ policy_activations = Table(
     Column("activated_at", String(32), nullable=False),
 )
 
+# Proposed policies and what became of them: pending until a second person approves
+# (`activated`) or someone turns it down (`rejected`).
+policy_proposals = Table(
+    "policy_proposals",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),  # policy.proposed
+    Column("digest", String(64), nullable=False),
+    Column("previous_digest", String(64), nullable=True),
+    Column("source", Text, nullable=True),
+    Column("simulation", Text, nullable=True),  # canonical JSON of the attached simulation
+    Column("actor", String(200), nullable=False),
+    Column("proposed_at", String(32), nullable=False),
+    Column("state", String(20), nullable=False),  # pending | activated | rejected
+    Column("decided_seq", BigInteger, nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+)
+
+# Every `policy.governance.set`; the newest row is in force.
+policy_governance = Table(
+    "policy_governance",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("one_person", Boolean, nullable=False),
+    Column("approver_role", String(100), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("set_at", String(32), nullable=False),
+)
+
 decisions = Table(
     "decisions",
     metadata,
@@ -400,6 +432,10 @@ deployments = Table(
     Column("urgent", Boolean, nullable=False),
     Column("recorded_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+    # The policy of the decision that authorized it, and whether it was the active one
+    # (None for deployments recorded before this was recorded).
+    Column("policy_digest", String(64), nullable=True),
+    Column("policy_active", Boolean, nullable=True),
     Index("ix_deployments_environment", "environment", "seq"),
 )
 
@@ -445,6 +481,8 @@ PROJECTION_TABLES = (
     tokens,
     policies,
     policy_activations,
+    policy_proposals,
+    policy_governance,
     decisions,
     changes,
     change_revisions,

@@ -186,7 +186,7 @@ def test_a_parameter_of_the_wrong_type_names_its_line_and_key() -> None:
     problem = only(refused(good_with("min_approvals: 2", 'min_approvals: "two"')))
     assert problem.line == 24
     assert problem.key == "environments.production.controls[1].t-approvals.min_approvals"
-    assert "valid integer" in problem.problem
+    assert "whole number" in problem.problem
     assert "'two'" in problem.problem
 
 

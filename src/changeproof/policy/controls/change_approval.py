@@ -14,7 +14,6 @@ from typing import Final, Literal
 
 from pydantic import Field
 
-from changeproof.domain.actors import Role
 from changeproof.domain.changes import (
     ApprovalRecord,
     ApprovalRule,
@@ -25,23 +24,12 @@ from changeproof.domain.changes import (
 )
 from changeproof.domain.decisions import Classification, ControlResult, ControlStatus, EvidenceRef
 from changeproof.policy.facts import Facts
+from changeproof.policy.model import RoleName
 from changeproof.policy.registry import Params, control
 
 __all__ = ["CHANGE_APPROVAL", "ApprovalParams", "ChangeApproval", "GroupParams", "change_approval"]
 
 CHANGE_APPROVAL: Final = "change-approval"
-
-_RoleName = Literal[
-    "developer",
-    "reviewer",
-    "approver",
-    "emergency-approver",
-    "qa-pusher",
-    "production-pusher",
-    "auditor",
-    "admin",
-]
-assert set(_RoleName.__args__) == {r.value for r in Role}  # type: ignore[attr-defined]
 
 
 class GroupParams(Params):
@@ -56,8 +44,10 @@ class GroupParams(Params):
 
 
 class ApprovalParams(Params):
-    quorum: int = Field(ge=0, le=20, description="How many distinct actors must approve.")
-    role: _RoleName = Field(default="approver", description="The role each must hold.")
+    # At least one: a quorum of none would make the control pass for any change, which an
+    # environment that lists change-approval cannot mean.
+    quorum: int = Field(ge=1, le=20, description="How many distinct actors must approve.")
+    role: RoleName = Field(default="approver", description="The role each must hold.")
     valid_for_hours: int = Field(
         default=24, ge=1, le=24 * 90, description="How long an approval counts."
     )
@@ -78,7 +68,7 @@ class ChangeApproval(Params):
     )
     urgent: ApprovalParams = Field(
         default=ApprovalParams(quorum=1, role="emergency-approver"),
-        description="The rule for urgent changes before they deploy (quorum 0: none).",
+        description="The rule for urgent changes before they deploy (at least one approver).",
     )
     urgent_review_business_days: int = Field(
         default=2,

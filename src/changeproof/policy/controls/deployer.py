@@ -25,6 +25,7 @@ from changeproof.policy.controls.people import (
 )
 from changeproof.policy.controls.wording import capped, commit_label, counted, listing
 from changeproof.policy.facts import Facts
+from changeproof.policy.model import RoleName
 from changeproof.policy.registry import NoParams, Params, control
 
 __all__ = [
@@ -41,7 +42,7 @@ _NO_DEPLOYER: Final = "no deployer was named (give --deployer)"
 
 
 class DeployerRole(Params):
-    role: str = Field(min_length=1, description="The role the deploying actor must hold.")
+    role: RoleName = Field(description="The role the deploying actor must hold.")
 
 
 @control(
