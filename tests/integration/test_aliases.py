@@ -103,7 +103,7 @@ def test_sync_adds_listed_aliases_and_still_refuses_removals(
                   "    emails: [ada@corp.test, ada@home.test]\n    github: ada-gh\n")  # fmt: skip
     before = _size(home)
     doc = _ok(cli, home, "sync", more, "--actor", ADMIN)
-    assert [c["event"] for c in doc["changes"]] == ["actor.alias.added"]
+    assert [c["event"] for c in doc["changes"]] == ["actor.alias.added"]  # type: ignore[attr-defined]  # JSON
     assert _events(home, before)[0][2] == {
         "name": "ada", "emails": ["ada@home.test"], "github": "ada-gh", "gitlab": None,
     }  # fmt: skip
