@@ -37,6 +37,7 @@ __all__ = [
     "Directory",
     "Grant",
     "GrantKind",
+    "Origin",
     "Role",
     "actor_from_data",
     "aliases_from_data",
@@ -203,6 +204,14 @@ def grant_from_data(event_type: str, data: Mapping[str, JsonValue]) -> Grant:
     return Grant(name, kind, value)
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who made an actor what it is: who added it, and who granted each grant it holds."""
+
+    added_by: str
+    granted_by: Mapping[tuple[GrantKind, str], str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Directory:
     """Every known actor, and the lookups controls use to tell people apart.
@@ -216,10 +225,27 @@ class Directory:
 
     actors: Mapping[str, Actor] = field(default_factory=dict)
     rules: IdentityRules = DEFAULT_RULES
+    origins: Mapping[str, Origin] = field(default_factory=dict)  # by actor name, when known
 
     @classmethod
-    def of(cls, actors: Iterable[Actor], rules: IdentityRules = DEFAULT_RULES) -> Directory:
-        return cls({a.name: a for a in actors}, rules)
+    def of(
+        cls,
+        actors: Iterable[Actor],
+        rules: IdentityRules = DEFAULT_RULES,
+        origins: Mapping[str, Origin] | None = None,
+    ) -> Directory:
+        return cls({a.name: a for a in actors}, rules, dict(origins or {}))
+
+    def makers(self, actor: Actor, role: str | None) -> list[tuple[str, str]]:
+        """(what they did, who) for whoever added `actor` and granted it `role`."""
+        origin = self.origins.get(actor.name)
+        if origin is None:
+            return []
+        found = [("made them an actor", origin.added_by)]
+        granter = None if role is None else origin.granted_by.get(("role", role))
+        if granter is not None:
+            found.append((f"granted them role {role}", granter))
+        return found
 
     @cached_property
     def _by_name(self) -> dict[str, Actor]:

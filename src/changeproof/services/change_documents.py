@@ -20,6 +20,7 @@ from changeproof.domain.changes import (
     ApprovalRule,
     ChangeFact,
     ChangeState,
+    change_parties,
     content_digest,
 )
 from changeproof.domain.errors import NotFoundError
@@ -331,6 +332,7 @@ def change_fact(conn: Connection, release: str, environment: str, as_of: int) ->
         high_risk=bool(_list(what.get("high_risk_areas"))),
         rejected_by=rejected.actor if rejected is not None else None,
         rejected_reason=rejected.comment if rejected is not None else None,
+        parties=change_parties(rfc),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
-from changeproof.domain.changes import change_id
+from changeproof.domain.changes import change_id, change_parties, made_by_party
 from changeproof.domain.errors import PermissionDeniedError
 from changeproof.domain.identity import Sameness, Who, same, unknown_because
 from changeproof.store.changes import ChangeRow
@@ -86,6 +86,17 @@ def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
             f"{actor.name} cannot {verb} {change_id(row.seq)}: it needs role {role}, "
             f"and they hold {', '.join(sorted(actor.roles)) or 'no role'}",
             hint=f"an admin grants it: `changeproof actor grant {actor.name} --role {role}`",
+        )
+    made = made_by_party(
+        people, actor, role if isinstance(role, str) else None,
+        change_parties(row.document, row.opened_by),
+    )  # fmt: skip
+    if made is not None:
+        raise PermissionDeniedError(
+            f"{actor.name} cannot {verb} {change_id(row.seq)}: {made}, so they are not "
+            "independent of the change",
+            hint="separation of duties: an approver someone independent of the change "
+            "added and granted the role must",
         )
     return actor
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, RowMapping, or_, select
 
-from changeproof.domain.actors import Actor, ActorKind, Directory, GrantKind
+from changeproof.domain.actors import Actor, ActorKind, Directory, GrantKind, Origin
 from changeproof.domain.identity import DEFAULT_RULES, IdentityRules
 from changeproof.store.database import IDENTITY_OPTION
 from changeproof.store.schema import actor_aliases, actor_grants, actors
@@ -52,7 +52,12 @@ def directory(conn: Connection, as_of_seq: int | None = None) -> Directory:
     rules = conn.get_execution_options().get(IDENTITY_OPTION, DEFAULT_RULES)
     if not isinstance(rules, IdentityRules):
         rules = DEFAULT_RULES
-    return Directory.of((record.actor for record in _records(conn, as_of_seq)), rules)
+    records = _records(conn, as_of_seq)
+    origins = {
+        r.name: Origin(r.added_by, {(g.kind, g.value): g.granted_by for g in r.grants})
+        for r in records
+    }
+    return Directory.of((record.actor for record in records), rules, origins)
 
 
 def list_actors(conn: Connection, as_of_seq: int | None = None) -> list[ActorRecord]:

@@ -66,9 +66,10 @@ class _Judged:
 
 def _judge(approver: Latest, writers: tuple[tuple[Writer, Who], ...], people: People) -> _Judged:
     found = [people.same(approver.who, who) for _, who in writers]
-    wrote = Sameness.SAME in found
+    # The grant chain: a reviewer whom a writer added is the writer's, as if they wrote it.
+    wrote = Sameness.SAME in found or people.made_by(approver.who, writers) is not None
     return _Judged(
-        all(same is Sameness.DIFFERENT for same in found),
+        not wrote and all(same is Sameness.DIFFERENT for same in found),
         wrote,
         not wrote and Sameness.UNKNOWN in found,
     )
@@ -99,9 +100,14 @@ def _why(
     latest: tuple[Latest, ...],
     verdict: _Verdict,
     writers: tuple[tuple[Writer, Who], ...],
+    people: People,
 ) -> list[str]:
     """Why the commit at `position` lacks enough independent approvals, reviewer by reviewer."""
-    why = [w for r in latest if r not in verdict.approvers and (w := why_not(r, position, writers))]
+    why = [
+        w
+        for r in latest
+        if r not in verdict.approvers and (w := why_not(r, position, writers, people))
+    ]
     if verdict.approvers:
         names = listing([r.who.label for r in verdict.approvers])
         why.insert(0, f"only {names} approved it independently")
@@ -161,7 +167,7 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
                 counted_by.update((r.who.key, r.who.label) for r in verdict.approvers)
             else:
                 offenders.extend(
-                    (p, _why(p, latest, verdict, writers)) for p in positions[low:high]
+                    (p, _why(p, latest, verdict, writers, people)) for p in positions[low:high]
                 )
             low = high
     offenders.sort(key=lambda offender: offender[0])

@@ -9,6 +9,7 @@ a kind to compare, an empty or malformed email) is `UNKNOWN` and the control fai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from changeproof.domain.actors import Actor, Directory
@@ -84,6 +85,22 @@ class People:
 
     def writer(self, writer: Writer) -> Who:
         return self.email(writer.email)
+
+    def made_by(
+        self, who: Who, writers_of: Sequence[tuple[Writer, Who]]
+    ) -> tuple[Writer, str] | None:
+        """A writer who added `who`'s actor to the directory (the grant chain: a sock puppet
+        is not independent of its maker), and the maker as recorded; None when none did.
+        A maker that is a known actor and cannot be told apart from a writer counts."""
+        if who.actor is None:
+            return None
+        for _, maker in self._directory.makers(who.actor, None):
+            them = self.identity(maker)
+            for writer, person in writers_of:
+                found = self.same(them, person)
+                if found is Sameness.SAME or (found is Sameness.UNKNOWN and them.actor is not None):
+                    return writer, maker
+        return None
 
     def same(self, one: Who, two: Who) -> Sameness:
         """`same(one, two)`, remembered: a release compares the same few people often.
