@@ -141,3 +141,76 @@ def test_a_bad_identity_table_is_a_configuration_error(ids: Identities, home: Pa
     assert result.code == 2
     assert "[identity] plus_addressing_off must be a list of email domains" in result.err
     config.write_text(good)
+
+
+def test_the_sock_puppet_an_admin_makes_cannot_approve_their_commit(
+    ids: Identities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids.run_ok("actor", "add", "admin1", "--email", "admin1@corp.test", "--role", "admin",
+               "--actor", "admin")  # fmt: skip
+    _, change = ids.written_by("Admin One <admin1@corp.test>")
+    ids.run_ok("actor", "add", "admin1-alt", "--actor", "admin1")
+    ids.run_ok("actor", "grant", "admin1-alt", "--role", "approver", "--actor", "admin1")
+    minted = ids.cli("token", "create", "--actor", "admin1-alt", "--as", "admin1",
+                     "--home", ids.home)  # fmt: skip
+    assert minted.code == 2
+    assert "admin1 cannot create a token for admin1-alt: admin1-alt is a person" in minted.err
+    token = ids.run_ok("token", "create", "--actor", "admin1-alt", "--as", "admin1-alt").strip()
+    monkeypatch.setenv("CHANGEPROOF_TOKEN", token)
+    refused = ids.cli("change", "approve", change, "--home", ids.home)
+    monkeypatch.delenv("CHANGEPROOF_TOKEN")
+    assert refused.code == 2
+    assert f"admin1-alt cannot approve {change}: the author of commit" in refused.err
+    assert "(admin1) made them an actor, so they are not independent" in refused.err
+    assert ids.show(change)["approvals"] == []
+
+
+def test_a_pipeline_identity_gets_its_token_from_an_admin(ids: Identities) -> None:
+    ids.run_ok("actor", "add", "admin1", "--role", "admin", "--actor", "admin")
+    ids.run_ok("actor", "add", "deploy-bot", "--pipeline", "--actor", "admin1")
+    assert ids.run_ok("token", "create", "--actor", "deploy-bot", "--as", "admin1").startswith(
+        "cpt_"
+    )
+
+
+def test_the_gate_does_not_count_an_approval_whose_role_the_requester_granted(
+    ids: Identities,
+) -> None:
+    ids.run_ok("actor", "add", "admin1", "--email", "admin1@corp.test", "--role", "admin",
+               "--actor", "admin")  # fmt: skip
+    release, digest = ids.ready("20")
+    doc = json.loads(ids.run_ok("change", "open", "--release", release, "--env", ENV,
+                                "--actor", "admin1", "--output", "json"))  # fmt: skip
+    change = str(doc["id"])
+    assert ids.approve(change, "alan")[0] == 0
+    assert ids.approve(change, "barbara")[0] == 0
+    code, doc = ids.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    assert code == 0, failing(doc)
+    # The requester takes barbara's role away and gives it back: now it is theirs.
+    ids.run_ok("actor", "revoke", "barbara", "--role", "approver", "--actor", "admin1")
+    ids.run_ok("actor", "grant", "barbara", "--role", "approver", "--actor", "admin1")
+    code, doc = ids.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    assert code == 1
+    reason = failing(doc)["change-approval"]
+    assert "needs 1 more approval from role approver" in reason
+    assert (
+        "not counting barbara: its requester admin1 (admin1) granted them role approver, so "
+        "they are not independent of the change"
+    ) in reason
+    said = ids.approve(change, "barbara")[1]
+    assert "barbara cannot approve" in said
+    assert "granted them role approver" in said
+
+
+def test_a_reviewer_a_writer_added_is_not_independent_of_their_commit(ids: Identities) -> None:
+    ids.run_ok("actor", "add", "sock", "--github", "sock-gh", "--actor", "ada")
+    head = ids.repo.commit("PAY-30 work", {"s.py": "1"}, author="Ada Lovelace <ada@example.com>")
+    release = ids.release("30")
+    ids.review(release, "sock-gh", head)
+    ids.tests(release)
+    code, doc = ids.gate(release, ENV, "--deployer", "pat")
+    assert code == 1
+    assert (
+        "sock approved it but was made an actor by ada, its author ada@example.com, so is "
+        "not independent of it"
+    ) in failing(doc)["independent-review"]

@@ -297,13 +297,16 @@ def made_by_party(
     """Why `actor` is not independent of `parties` through the grant chain: who added them
     or granted them `role` is one of the parties (to the identity engine). A maker that is
     a known actor and cannot be told apart from a party counts as one (fails closed)."""
+    unclear = None
     for what, maker in directory.makers(actor, role):
         them = directory.who(maker)
         for party in parties:
             found = same(them, party.who(directory))
-            if found is Sameness.SAME or (found is Sameness.UNKNOWN and them.actor is not None):
+            if found is Sameness.SAME:
                 return f"{party.words} ({maker}) {what}"
-    return None
+            if found is Sameness.UNKNOWN and them.actor is not None and unclear is None:
+                unclear = f"{maker} {what} and cannot be told apart from {party.words}"
+    return unclear
 
 
 @dataclass(frozen=True, slots=True)
