@@ -3,6 +3,7 @@ change approvals, the gate's controls and deployments, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,3 +215,49 @@ def test_a_reviewer_a_writer_added_is_not_independent_of_their_commit(ids: Ident
         "sock approved it but was made an actor by ada, its author ada@example.com, so is "
         "not independent of it"
     ) in failing(doc)["independent-review"]
+
+
+def test_actor_names_resolve_whatever_their_case_and_spaces_everywhere(ids: Identities) -> None:
+    doc = json.loads(ids.run_ok("actor", "grant", "ALAN", "--role", "reviewer",
+                                "--actor", "admin", "--output", "json"))  # fmt: skip
+    assert doc["actor"]["name"] == "alan"
+    assert "reviewer" in doc["actor"]["roles"]
+    ids.run_ok("actor", "revoke", " Alan ", "--role", "reviewer", "--actor", "admin")
+    ids.run_ok("actor", "alias", "add", "Alan", "--github", "alan-gh", "--actor", "admin")
+    ids.run_ok("token", "create", "--actor", "ALAN", "--as", " alan ")
+    listed = json.loads(ids.run_ok("token", "list", "--actor", "Alan", "--output", "json"))
+    assert [t["actor"] for t in listed] == ["alan"]
+
+    release, digest = ids.ready("40")
+    change = ids.open(release)
+    assert ids.approve(change, " ALAN ")[0] == 0
+    assert ids.approve(change, "Barbara")[0] == 0
+    code, doc = ids.gate(release, ENV, "--deployer", "Pat", "--artifact", digest)
+    assert code == 0, failing(doc)
+    code, deployed = ids.deploy(release, digest, " PAT ")
+    assert code == 0, deployed
+    assert deployed["authorized"] is True
+
+
+def test_a_deployment_after_an_alias_is_flagged_when_the_alias_wrote_the_release(
+    ids: Identities,
+) -> None:
+    ids.repo.commit("PAY-50 work", {"home.py": "1"}, author="Pat <pat.home@other.test>")
+    head = ids.repo.head()
+    release = ids.release("50")
+    ids.review(release, "carol-c", head)
+    ids.tests(release)
+    ids.run_ok("attest", "artifact", ids.artifact, "--release", release)
+    digest = hashlib.sha256(ids.artifact.read_bytes()).hexdigest()
+    change = ids.open(release)
+    assert ids.approve(change, "alan")[0] == 0
+    assert ids.approve(change, "barbara")[0] == 0
+    code, doc = ids.gate(release, ENV, "--deployer", "pat", "--artifact", digest)
+    assert code == 0, failing(doc)  # pat.home@other.test was nobody's then
+    ids.run_ok("actor", "alias", "add", "pat", "--email", "pat.home@other.test",
+               "--actor", "admin")  # fmt: skip
+    code, deployed = ids.deploy(release, digest, "pat")
+    assert code == 1
+    assert deployed["authorized"] is False
+    assert "pat authored commit" in str(deployed["reason"])
+    assert "the environment needs deployer-not-author" in str(deployed["reason"])

@@ -270,6 +270,10 @@ class ActorService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
+            # A name in any case, with spaces around it, is that actor (names differing
+            # only in case are refused when added): the identity engine's one way.
+            known = queries.directory(uow.conn).by_name(name)
+            name = known.name if known is not None else name
             record = queries.find_actor(uow.conn, name)
             if record is None:
                 raise NotFoundError(

@@ -154,8 +154,13 @@ class TokenService:
         """Every token (or one actor's), oldest first, with its state now; never a secret."""
         now = self._clock.now()
         with self._db.read() as conn:
-            if actor is not None and actor_queries.find_actor(conn, actor) is None:
-                raise NotFoundError(f"no actor {actor}", hint="`changeproof actor list` shows them")
+            if actor is not None:
+                owner = actor_queries.directory(conn).by_name(actor)
+                if owner is None:
+                    raise NotFoundError(
+                        f"no actor {actor}", hint="`changeproof actor list` shows them"
+                    )
+                actor = owner.name
             records = queries.list_tokens(conn, actor)
         return tuple(TokenView(r, _state(r, now)) for r in records)
 
