@@ -9,6 +9,7 @@ from pathlib import Path
 from changeproof.domain.clock import Clock
 from changeproof.services.actors import ActorService
 from changeproof.services.attest import AttestService
+from changeproof.services.audit import LedgerAudit
 from changeproof.services.change_exports import ChangeExportService
 from changeproof.services.changes import ChangeService
 from changeproof.services.deployments import DeploymentService
@@ -22,6 +23,7 @@ from changeproof.services.releases import ReleaseService
 from changeproof.services.tokens import TokenService
 from changeproof.store import migrate
 from changeproof.store.database import Database, normalize_url
+from changeproof.store.entry_check import entry_checks
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["Instance", "SystemClock", "open_instance", "policy_tests"]
@@ -39,6 +41,7 @@ class Instance:
     config: InstanceConfig
     db: Database
     ledger: LedgerService
+    audit: LedgerAudit
     attest: AttestService
     releases: ReleaseService
     evidence: EvidenceService
@@ -76,23 +79,26 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     def unit_of_work(*, optimistic: bool = False) -> UnitOfWork:
         return UnitOfWork(db, signer, clock, optimistic=optimistic)
 
-    changes = ChangeService(db, unit_of_work, clock, config.ticket_links)
+    checks = entry_checks(signer.verifier, config.origin)
+    ledger = LedgerService(db, signer, clock)
+    changes = ChangeService(db, unit_of_work, clock, config.ticket_links, checks)
     return Instance(
         config=config,
         db=db,
-        ledger=LedgerService(db, signer, clock),
+        ledger=ledger,
+        audit=LedgerAudit(db, ledger),
         attest=AttestService(unit_of_work, clock),
         releases=ReleaseService(db, unit_of_work, clock, config.tickets),
         evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
         actors=ActorService(db, unit_of_work, clock),
         tokens=TokenService(db, unit_of_work, clock),
-        gate=GateService(db, unit_of_work, clock, signer),
+        gate=GateService(db, unit_of_work, clock, checks, signer),
         policies=PolicyService(db, unit_of_work, clock),
         changes=changes,
         change_exports=ChangeExportService(
             changes, unit_of_work, clock, config.ticketing, home / "config.toml"
         ),
-        deployments=DeploymentService(db, unit_of_work, clock),
+        deployments=DeploymentService(db, unit_of_work, clock, checks),
         clock=clock,
     )
 

@@ -28,4 +28,6 @@ def test_the_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     assert "check smoke-test: pass" in done.stdout
     assert "Consistent:" in done.stdout
     assert "verified against" in done.stdout
+    assert "decisions replay to themselves" in done.stdout  # ledger audit
+    assert "promoted-from" in done.stdout
     assert (tmp_path / "demo" / "instance" / "config.toml").is_file()

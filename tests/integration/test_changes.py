@@ -18,6 +18,7 @@ import pytest
 
 from changeproof.bootstrap import open_instance
 from changeproof.domain.changes import content_digest
+from changeproof.domain.errors import PermissionDeniedError
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.changes import OpenRequest
 from tests.conftest import Cli, FixedClock
@@ -270,14 +271,47 @@ def test_an_urgent_change_deploys_with_one_emergency_approval_and_is_reviewed_la
     assert code == 0, failing(doc)
     assert doc["classification"] == "urgent"
     assert changes.deploy(release, digest, "pat")[0] == 0
-    overdue = changes.run_ok("change", "overdue", "--output", "json")
-    assert [c["id"] for c in json.loads(overdue)] == [change]
+    overdue = changes.cli("change", "overdue", "--output", "json", "--home", changes.home)
+    assert overdue.code == 1  # something is overdue: a monitor alerts
+    assert [c["id"] for c in json.loads(overdue.out)] == [change]
     assert "URGENT" in changes.run_ok("change", "list")
     changes.run_ok("change", "review", change, "--as", "barbara", "--outcome", "accepted",
                    "--notes", "hotfix matched the incident")  # fmt: skip
     assert json.loads(changes.run_ok("change", "overdue", "--output", "json")) == []
     assert changes.show(change)["review"]["outcome"] == "accepted"
     assert "URGENT" in changes.run_ok("deploy", "list")
+
+
+def test_an_overdue_review_stops_its_requester_opening_another_urgent_change(
+    changes: Changes, home: Path
+) -> None:
+    """Urgent changes cannot become the normal path: whoever owes an overdue after-the-fact
+    review opens no other urgent change until it is done; others still may."""
+    release, _ = changes.ready()
+    other, _ = changes.ready("2.0")
+    clock = FixedClock(datetime(2026, 1, 2, 15, 0, tzinfo=UTC))
+    with open_instance(home, clock) as instance:
+        first = instance.changes.open(
+            OpenRequest(ReleaseRef.parse(release), ENV, urgent=True, reason="card outage"),
+            by="ada",
+        ).id
+        clock.advance(days=5)  # the review was due on Tuesday
+        with pytest.raises(PermissionDeniedError) as refused:
+            instance.changes.open(
+                OpenRequest(ReleaseRef.parse(other), ENV, urgent=True, reason="again"),
+                by=" ADA ",
+            )
+        assert f"{first}, an urgent change requested by ada" in refused.value.message
+        assert f"change review {first}" in (refused.value.hint() or "")
+        # Someone else may, and ada may still open a normal change.
+        instance.changes.open(
+            OpenRequest(ReleaseRef.parse(other), ENV, urgent=True, reason="outage"), by="dave"
+        )
+        instance.changes.open(OpenRequest(ReleaseRef.parse(other), ENV), by="ada")
+        instance.changes.review(first, by="barbara", outcome="accepted", notes="fine")
+        instance.changes.open(
+            OpenRequest(ReleaseRef.parse(other), ENV, urgent=True, reason="now"), by="ada"
+        )
 
 
 def test_markdown_and_html_state_the_same_facts_as_the_json(changes: Changes, home: Path) -> None:

@@ -17,6 +17,7 @@ from changeproof.services.evidence import AttestKind
 from changeproof.services.gate import GateRequest, GateService
 from changeproof.services.instance import load_config, load_signer
 from changeproof.store import ledger
+from changeproof.store.entry_check import entry_checks
 from changeproof.store.unit_of_work import UnitOfWork
 from tests.conftest import Cli, ints
 from tests.integration.gitrepo import GitRepo
@@ -383,7 +384,9 @@ def test_a_decision_whose_facts_went_stale_is_made_again_on_the_new_ones(
                 return UnitOfWork(instance.db, signer, instance.clock)
             return _WrittenBehindItsBack(instance, signer, record_failing_run)
 
-        gate = GateService(instance.db, unit_of_work, instance.clock)
+        gate = GateService(
+            instance.db, unit_of_work, instance.clock, entry_checks(signer.verifier, signer.name)
+        )
         request = GateRequest(ReleaseRef.parse(release), "production", scenario.policy, "pat")
         result = gate.decide(request, actor="ci")
 

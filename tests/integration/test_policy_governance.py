@@ -199,10 +199,12 @@ def test_a_proposal_carries_its_simulation_for_the_approver(
     run(s, "policy", "approve", str(first["proposal"]), "--actor", "root")
     assert gate(s)[0] == 0
     strict = write(tmp_path, "strict.yaml", WITH_TESTS)
-    code, proposed, err = run(s, "policy", "activate", strict, "--simulate", "--actor", "olivia")
+    code, _, err = run(s, "policy", "activate", strict, "--simulate", "--actor", "olivia")
     assert code == 0, err
-    (pending,) = status(s)["pending"]  # type: ignore[misc]
-    simulation = pending["simulation"]
+    pending = status(s)["pending"]
+    assert isinstance(pending, list)
+    assert len(pending) == 1
+    simulation = pending[0]["simulation"]
     assert simulation["examined"] == 1
     assert simulation["changed_count"] == 1
     (changed,) = simulation["changed"]

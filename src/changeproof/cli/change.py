@@ -126,10 +126,15 @@ def overdue(
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
-    """Urgent changes whose after-the-fact review is late."""
+    """Urgent changes whose after-the-fact review is late.
+
+    Exit 1 when any is overdue, so a pipeline or a monitor can alert; 0 when none is.
+    """
     with instance_at(home) as instance:
         views = instance.changes.list(overdue=True)
     _listing(views, output)
+    if views:
+        raise typer.Exit(1)
 
 
 @app.command("refresh")

@@ -145,6 +145,20 @@ def _run_demo(work: Path) -> None:
     gate_141 = ("gate", "--release", "payments/1.4.1", "--env", "pci-production")
     deployer = ("--deployer", "pat", "--artifact", digest, *ci, *home)
     step(
+        "Staging first: the gate allows 1.4.1 into staging",
+        *("gate", "--release", "payments/1.4.1", "--env", "staging", *deployer),
+    )
+    step(
+        "Pat deploys it to staging",
+        *("deploy", "record", *fixed, "--env", "staging", "--artifact", digest),
+        *("--status", "succeeded", "--as", "pat", *home),
+    )
+    step(
+        "Its smoke test passes in staging: the artifact may move on along its path",
+        *("deploy", "check", "--deployment", "DEP-" + str(_newest_deployment(work / "instance"))),
+        *("--name", "smoke-test", "--status", "pass", "--as", "pat", *home),
+    )
+    step(
         "PCI production also needs an approved change request: the gate says so (exit 1)",
         *gate_141,
         *deployer,
@@ -197,6 +211,10 @@ def _run_demo(work: Path) -> None:
         *("ledger", "verify", "--checkpoint", checkpoint, *home),
     )
     step("Projections equal a rebuild from the ledger", "ledger", "rebuild", "--check", *home)
+    step(
+        "The ledger means what it says: decisions replay, deployments cite what allowed them",
+        *("ledger", "audit", *home),
+    )
     export = str(work / "ledger.jsonl")
     step("Export for offline verification", "ledger", "export", "--out", export, *home)
 

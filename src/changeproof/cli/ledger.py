@@ -173,6 +173,43 @@ def verify(
         raise typer.Exit(4)
 
 
+@app.command("audit")
+def audit(home: HomeOption = None, output: OutputOption = Output.text) -> None:
+    """Check the ledger's meaning: every decision replays, every authorized deployment cites
+    a decision that allowed exactly it, every counted approval exists for its digest.
+
+    Reads the ledger itself, never the live tables. Exit 0 when everything holds, 4 naming
+    each entry that does not.
+    """
+    with instance_at(home) as instance:
+        report = instance.audit.run()
+    if output is Output.json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "decisions": report.decisions,
+                "deployments": report.deployments,
+                "approvals": report.approvals,
+                "findings": [
+                    {"seq": f.seq, "kind": f.kind, "message": f.message} for f in report.findings
+                ],
+            }
+        )
+    elif report.ok:
+        out.print(
+            f"OK: {report.entries} entries verified; {report.decisions} decisions replay to "
+            f"themselves; {report.deployments} authorized deployments cite the decision that "
+            f"allowed them; {report.approvals} counted approvals exist for their digests",
+            markup=False,
+        )
+    else:
+        for finding in report.findings:
+            err.print(f"entry {finding.seq} ({finding.kind}): {finding.message}", markup=False)
+    if not report.ok:
+        raise typer.Exit(4)
+
+
 @app.command("export")
 def export(
     out_file: Annotated[Path, typer.Option("--out", help="The export file.", show_default=False)],

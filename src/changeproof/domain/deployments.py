@@ -4,6 +4,9 @@ it went. A deployment no allowed decision explains is recorded all the same, fla
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -13,6 +16,7 @@ __all__ = [
     "DEPLOYMENT_RECORDED",
     "DEPLOYMENT_UPDATED",
     "CheckStatus",
+    "DeploymentFact",
     "DeploymentStatus",
     "deployment_id",
     "parse_deployment_id",
@@ -45,3 +49,23 @@ def deployment_id(seq: int) -> str:
 def parse_deployment_id(text: str) -> int | None:
     found = _ID.fullmatch(text.strip())
     return int(found.group(1)) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentFact:
+    """A deployment of an artifact as a gate decision sees it: as it stood at the decision's
+    ledger position (its status then, the checks recorded by then)."""
+
+    id: str  # DEP-<n>
+    environment: str
+    release: str
+    artifact: str  # sha256 hex
+    authorized: bool
+    status: str  # its newest status as of then
+    succeeded_at: datetime | None  # when it first said succeeded, if it did
+    checks: Mapping[str, str] = field(default_factory=dict)  # each check's newest status
+
+    @property
+    def checks_passed(self) -> bool:
+        """At least one post-deployment check, and each one's newest outcome a pass."""
+        return bool(self.checks) and all(s == CheckStatus.PASS for s in self.checks.values())

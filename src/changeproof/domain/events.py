@@ -46,6 +46,21 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
+    """The inverse of `format_time`; ValueError for any other text."""
+    # fromisoformat is some twenty times faster than strptime, and a gate reads the time of
+    # every entry it holds its facts to; it also takes forms format_time never writes, so
+    # those go to strptime, which refuses them.
+    if (
+        len(text) == 27
+        and text[10] == "T"
+        and text[19] == "."
+        and text[26] == "Z"
+        and text[20:26].isdigit()
+    ):
+        try:
+            return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
 
 

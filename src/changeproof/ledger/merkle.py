@@ -13,6 +13,7 @@ all of them at once (one round trip for a database), then compute.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Final, Protocol
 
@@ -30,6 +31,7 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "root_from_leaves",
     "root_hash",
     "verify_consistency",
     "verify_inclusion",
@@ -135,6 +137,46 @@ def _consistency_ranges(old: int, start: int, end: int, complete: bool) -> list[
 
 def root_hash(source: HashSource, size: int) -> bytes:
     return _hash_ranges(source, [(0, size)])[0]
+
+
+def root_from_leaves(source: HashSource, size: int, leaves: Mapping[int, bytes]) -> bytes:
+    """The root of a tree of `size` leaves, computed from `leaves` (index to leaf hash, as
+    re-hashed from their bodies) and the stored hashes of every range that holds none of
+    them: many inclusion proofs at once, each stored hash read once (one round trip).
+
+    Equal to the signed root only when every given leaf is the one the tree holds at its
+    index, whatever the store says its leaf hash is.
+    """
+    wanted = sorted(leaves)
+    if wanted and not (wanted[0] >= 0 and wanted[-1] < size):
+        bad = wanted[0] if wanted[0] < 0 else wanted[-1]
+        raise ProofError(f"leaf {bad} is not in a tree of size {size}")
+    opaque: list[Range] = []
+
+    def plan(start: int, end: int, lo: int, hi: int) -> None:
+        """Note the ranges under [start, end) holding none of wanted[lo:hi]."""
+        if lo == hi:
+            opaque.append((start, end))
+        elif end - start > 1:
+            middle = start + _split(end - start)
+            cut = bisect_left(wanted, middle, lo, hi)
+            plan(start, middle, lo, cut)
+            plan(middle, end, cut, hi)
+
+    def compute(start: int, end: int, lo: int, hi: int) -> bytes:
+        if lo == hi:
+            return known[(start, end)]
+        if end - start == 1:
+            return leaves[start]
+        middle = start + _split(end - start)
+        cut = bisect_left(wanted, middle, lo, hi)
+        return node_hash(compute(start, middle, lo, cut), compute(middle, end, cut, hi))
+
+    if size == 0:
+        return EMPTY_ROOT
+    plan(0, size, 0, len(wanted))
+    known = dict(zip(opaque, _hash_ranges(source, opaque), strict=True))
+    return compute(0, size, 0, len(wanted))
 
 
 def inclusion_proof(source: HashSource, index: int, size: int) -> list[bytes]:

@@ -61,6 +61,7 @@ from changeproof.domain.changes import (
     ChangeState,
 )
 from changeproof.domain.decisions import Classification, ControlStatus, Decision
+from changeproof.domain.deployments import CheckStatus, DeploymentFact
 from changeproof.domain.releases import (
     Commit,
     Identity,
@@ -208,6 +209,19 @@ class ChangeCase(_Strict):
     out_of_date: bool = False  # evidence was recorded after its RFC was written
 
 
+class DeploymentCase(_Strict):
+    """An earlier deployment of an artifact, for `promoted-from`: where, and how it went."""
+
+    environment: Annotated[str, Field(min_length=1, max_length=100)]
+    artifact: _Digest
+    authorized: bool = True
+    status: Literal["started", "succeeded", "failed", "rolled-back"] = "succeeded"
+    succeeded_at: Annotated[datetime, AfterValidator(_aware)] | None = None  # default: now
+    checks: dict[Annotated[str, Field(min_length=1, max_length=200)], CheckStatus] = Field(
+        default_factory=dict
+    )
+
+
 class ControlExpectation(_Strict):
     status: ControlStatus
     reason_contains: _Words = ()
@@ -252,6 +266,7 @@ class Case(_Strict):
     evidence: tuple[EvidenceCase, ...] = ()
     artifacts: tuple[ArtifactCase, ...] = ()
     change: ChangeCase | None = None
+    deployments: tuple[DeploymentCase, ...] = ()
     expect: Expectation
 
 
@@ -347,6 +362,19 @@ def case_facts(
         urgent_reason=case.reason,
         high_risk_groups=expert_groups(policy),
         change=_change(case, policy, commits, evidence, first, moment),
+        deployments=tuple(
+            DeploymentFact(
+                id=f"DEP-{n + 1}",
+                environment=d.environment,
+                release=case.release,
+                artifact=d.artifact,
+                authorized=d.authorized,
+                status=d.status,
+                succeeded_at=(d.succeeded_at or moment) if d.status == "succeeded" else None,
+                checks={name: str(status) for name, status in d.checks.items()},
+            )
+            for n, d in enumerate(case.deployments)
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Final, TypeVar, cast
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import ChangeFact
+from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.evidence import EvidenceKind, ReviewState
 from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
@@ -73,6 +74,9 @@ class Facts:
     urgent_reason: str | None = None
     high_risk_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     change: ChangeFact | None = None  # the newest change for this release and environment
+    # Deployments of the artifacts in question, anywhere, before the decision (only read
+    # when the environment requires promoted-from).
+    deployments: tuple[DeploymentFact, ...] = ()
 
     def of_kind(self, kind: EvidenceKind) -> tuple[EvidenceFact, ...]:
         return self._by_kind.get(kind, ())

@@ -18,6 +18,7 @@ from typing import Final
 from pydantic import ValidationError
 
 from changeproof.policy.builtin import registered_controls
+from changeproof.policy.controls.promotion import PROMOTED_FROM
 from changeproof.policy.errors import PolicyProblem
 from changeproof.policy.globs import glob_problem
 from changeproof.policy.model import ControlRef, Environment, Policy
@@ -168,6 +169,8 @@ class _Checker:
                 continue
             seen.add(ref.id)
             self.control(where, ref, context)
+            if ref.id == PROMOTED_FROM:
+                self.promotion(where, name, ref)
         for n, control_id in enumerate(environment.urgent_may_bypass):
             where = (*path, "urgent_may_bypass", n)
             spec = self.controls.get(control_id)
@@ -182,6 +185,26 @@ class _Checker:
                     where,
                     f"{control_id!r} is a safety control: an urgent change may never bypass it",
                 )
+
+    def promotion(self, where: KeyPath, name: str, ref: ControlRef) -> None:
+        """promoted-from names environments this policy has, other than its own."""
+        raw = self.raw(where)
+        base: KeyPath = (
+            (*where, "params")
+            if isinstance(raw, Mapping) and "id" in raw
+            else (
+                *where,
+                ref.id,
+            )
+        )
+        earlier = ref.params.get("environments")
+        for n, other in enumerate(earlier if isinstance(earlier, list | tuple) else ()):
+            at = (*base, "environments", n)
+            if other == name:
+                self.problem(at, f"{name!r} cannot be promoted from itself")
+            elif other not in self.policy.environments:
+                known = ", ".join(self.policy.environments)
+                self.problem(at, f"no environment {other!r} in this policy (it has: {known})")
 
     def control(self, where: KeyPath, ref: ControlRef, context: Mapping[str, object]) -> None:
         spec = self.controls.get(ref.id)

@@ -97,11 +97,14 @@ environments:
       - deployer-role
       - deployer-not-author
       - freeze-window
+      # The same artifact (by digest) went to staging first: authorized, succeeded, and
+      # its post-deployment checks (`changeproof deploy check`) passed.
+      - promoted-from: {environments: [staging], soak_hours: 0}
       # A normal change needs 2 approvals of its change request (`changeproof change
       # open`, then `change approve`) from role approver, each valid for 24 hours, one
       # of them from a DBA when schema migrations change; an urgent change one from an
-      # emergency approver, and a review after the fact within 2 working days.
-      # A standard change needs none.
+      # emergency approver, and a review after the fact within 2 working days; whoever
+      # owes an overdue review opens no other urgent change. A standard change needs none.
       - change-approval:
           normal:
             quorum: 2
@@ -110,6 +113,7 @@ environments:
             groups: [{group: dba, when: migrations}]
           urgent: {quorum: 1, role: emergency-approver, valid_for_hours: 24}
           urgent_review_business_days: 2
+          overdue_blocks_urgent: requester
 
 # Custom rules: CEL expressions over the facts the controls computed, e.g.
 rules: []

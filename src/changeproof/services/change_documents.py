@@ -15,6 +15,10 @@ from sqlalchemy import Connection
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
+    CHANGE_APPROVED,
+    CHANGE_OPENED,
+    CHANGE_REFRESHED,
+    CHANGE_REJECTED,
     MIGRATION_GLOBS,
     ApprovalRecord,
     ApprovalRule,
@@ -23,7 +27,7 @@ from changeproof.domain.changes import (
     change_parties,
     content_digest,
 )
-from changeproof.domain.errors import NotFoundError
+from changeproof.domain.errors import IntegrityError, NotFoundError
 from changeproof.domain.events import parse_time
 from changeproof.domain.releases import Commit, ReleaseRef
 from changeproof.policy.controls.change_approval import CHANGE_APPROVAL, ChangeApproval
@@ -31,7 +35,9 @@ from changeproof.policy.globs import matches
 from changeproof.policy.loader import LoadedPolicy
 from changeproof.store import changes as change_queries
 from changeproof.store import releases as queries
+from changeproof.store.changes import VerdictRow
 from changeproof.store.decisions import DecisionRow, decisions_for
+from changeproof.store.entry_check import ACTOR, EntryCheck
 
 __all__ = [
     "PlanTexts",
@@ -39,6 +45,7 @@ __all__ = [
     "approval_record",
     "build_rfc",
     "change_fact",
+    "expect_change",
 ]
 
 _GATE_DECISIONS: Final = 5  # the newest decisions an RFC lists
@@ -302,16 +309,25 @@ def _decision(decision: DecisionRow) -> dict[str, JsonValue]:
     }
 
 
-def change_fact(conn: Connection, release: str, environment: str, as_of: int) -> ChangeFact | None:
-    """The newest change for the release and environment as it stood at `as_of`."""
+def change_fact(
+    conn: Connection,
+    release: str,
+    environment: str,
+    as_of: int,
+    check: EntryCheck | None = None,
+) -> ChangeFact | None:
+    """The newest change for the release and environment as it stood at `as_of`; with
+    `check`, every row it is read from is to be held to its ledger entry."""
     seq = change_queries.newest_change_before(conn, release, environment, as_of)
     if seq is None:
         return None
     revision = change_queries.revision_before(conn, seq, as_of)
     if revision is None:  # the opening entry is the first revision
         return None
-    _, digest, rfc = revision
+    revision_seq, digest, rfc = revision
     verdicts = change_queries.verdicts_of(conn, seq, as_of)
+    if check is not None:
+        expect_change(check, seq, release, environment, revision_seq, digest, rfc, verdicts)
     rejected = next((v for v in verdicts if v.verdict == "rejected"), None)
     what = rfc.get("what")
     what = what if isinstance(what, dict) else {}
@@ -334,6 +350,41 @@ def change_fact(conn: Connection, release: str, environment: str, as_of: int) ->
         rejected_reason=rejected.comment if rejected is not None else None,
         parties=change_parties(rfc),
     )
+
+
+def expect_change(
+    check: EntryCheck,
+    seq: int,
+    release: str,
+    environment: str,
+    revision_seq: int,
+    digest: str,
+    rfc: Mapping[str, JsonValue],
+    verdicts: Sequence[VerdictRow],
+) -> None:
+    """The change, its RFC and its verdicts, held to their entries. The RFC is held through
+    its digest: the entry binds the digest, and the digest binds every word of the RFC."""
+    check.expect("changes", seq, CHANGE_OPENED, {"release": release, "environment": environment})
+    if revision_seq == seq:
+        check.expect("change_revisions", seq, CHANGE_OPENED, {"digest": digest})
+    else:
+        check.expect(
+            "change_revisions", revision_seq, CHANGE_REFRESHED, {"change": seq, "digest": digest}
+        )
+    if content_digest(rfc) != digest:
+        raise IntegrityError(
+            f"table change_revisions row for entry {revision_seq} holds an RFC whose digest is "
+            f"not its recorded {digest}: the store was altered behind the ledger",
+            first_bad_seq=revision_seq,
+            hint="run `changeproof ledger rebuild` to restore the projections from the ledger",
+        )
+    for v in verdicts:
+        check.expect(
+            "change_verdicts",
+            v.seq,
+            CHANGE_APPROVED if v.verdict == "approved" else CHANGE_REJECTED,
+            {"change": seq, "digest": v.digest, ACTOR: v.actor},
+        )
 
 
 def approval_record(

@@ -16,6 +16,7 @@ from typing import Final
 
 from sqlalchemy import Connection
 
+from changeproof.domain.actors import Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     CHANGE_APPROVED,
@@ -37,7 +38,9 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import (
     ConflictError,
+    IntegrityError,
     NotFoundError,
+    PermissionDeniedError,
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event, format_time
@@ -48,14 +51,16 @@ from changeproof.services.change_documents import (
     approval_params,
     approval_record,
     build_rfc,
+    expect_change,
 )
 from changeproof.services.gate import active_policy_or_none
 from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
 from changeproof.store import ledger
-from changeproof.store.actors import directory
+from changeproof.store.actors import checked_directory, directory
 from changeproof.store.changes import ChangeRow, ExportRow, VerdictRow
 from changeproof.store.database import Database
+from changeproof.store.entry_check import ACTOR, EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["ChangeService", "ChangeView", "OpenRequest"]
@@ -161,11 +166,13 @@ class ChangeService:
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
         ticket_links: Mapping[str, str],
+        checks: EntryChecks,
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._links = ticket_links
+        self._checks = checks
 
     def open(self, request: OpenRequest, *, by: str) -> ChangeView:
         """Write the RFC from the store as it stands and record `change.opened`."""
@@ -179,6 +186,8 @@ class ChangeService:
         with self._unit_of_work() as uow:
             head = ledger.read_head(uow.conn, lock=True)
             policy = _policy_for(uow.conn, str(request.release), request.environment)
+            if request.urgent:
+                _refuse_while_overdue(uow.conn, policy, request.environment, by, now)
             rfc, digest = build_rfc(
                 uow.conn,
                 request.release,
@@ -283,7 +292,7 @@ class ChangeService:
                     f"not {digest}",
                     hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
                 )
-            people = directory(uow.conn)
+            people = self._checked(uow.conn, row)
             actor = entitled(people, by, row, "approve")
             already = [
                 v
@@ -310,7 +319,7 @@ class ChangeService:
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
-            actor = entitled(directory(uow.conn), by, row, "reject")
+            actor = entitled(self._checked(uow.conn, row), by, row, "reject")
             uow.record(
                 Event(
                     CHANGE_REJECTED,
@@ -343,7 +352,7 @@ class ChangeService:
                     f"{change_id(row.seq)} was reviewed already by {row.reviewed_by} "
                     f"({row.review_outcome}, entry {row.reviewed_seq})"
                 )
-            actor = independent(directory(uow.conn), by, row, "review")
+            actor = independent(self._checked(uow.conn, row), by, row, "review")
             uow.record(
                 Event(
                     CHANGE_REVIEWED,
@@ -353,6 +362,32 @@ class ChangeService:
                 )
             )
         return self.show(str(row.seq))
+
+    def _checked(self, conn: Connection, row: ChangeRow) -> Directory:
+        """The directory, with the change and its current RFC, held to their ledger entries
+        before anyone's separation of duties is judged from them."""
+        check = self._checks(conn)
+        people = checked_directory(conn, check)
+        revision = queries.revision_before(conn, row.seq, ledger.read_head(conn).tree_size)
+        if revision is None or revision[1] != row.digest:
+            raise IntegrityError(
+                f"table changes row for entry {row.seq} says its RFC digest is {row.digest}, "
+                "which is not its newest recorded revision: the store was altered behind the "
+                "ledger",
+                first_bad_seq=row.seq,
+                hint="run `changeproof ledger rebuild` to restore the projections",
+            )
+        revision_seq, digest, rfc = revision
+        if rfc != row.document:
+            raise IntegrityError(
+                f"table changes row for entry {row.seq} holds another RFC than its newest "
+                f"revision (entry {revision_seq}): the store was altered behind the ledger",
+                first_bad_seq=row.seq,
+            )
+        expect_change(check, row.seq, row.release, row.environment, revision_seq, digest, rfc, ())
+        check.expect("changes", row.seq, CHANGE_OPENED, {ACTOR: row.opened_by})
+        check.confirm()
+        return people
 
     def _view(
         self, conn: Connection, seq: int, now: datetime, *, recorded: bool = True
@@ -415,6 +450,36 @@ def _policy_for(conn: Connection, release: str, environment: str) -> LoadedPolic
     """The instance's active policy, or None: only it decides what a change needs (a policy
     file some gate was given is a dry run and says nothing about the change)."""
     return active_policy_or_none(conn)
+
+
+def _refuse_while_overdue(
+    conn: Connection, policy: LoadedPolicy | None, environment: str, by: str, now: datetime
+) -> None:
+    """An urgent change is not opened while its requester (or, as the policy says, their
+    team) owes an overdue after-the-fact review: urgent must not become the normal path."""
+    params = approval_params(policy, environment)
+    scope = params.overdue_blocks_urgent if params is not None else "requester"
+    if scope == "nobody":
+        return
+    people = directory(conn)
+    me = people.identify(by)
+    mine = {me.name} if me is not None else set()
+    if scope == "team" and me is not None:
+        mine |= {a.name for a in people.actors.values() if a.groups & me.groups}
+    for row in queries.list_changes(conn, overdue_at=format_time(now)):
+        requester = str(row.document.get("requested_by") or row.opened_by)
+        who = people.identify(requester)
+        if who is not None:
+            same = who.name in mine
+        else:
+            same = requester.strip().casefold() == by.strip().casefold()
+        if same:
+            raise PermissionDeniedError(
+                f"{by} cannot open another urgent change: {change_id(row.seq)}, an urgent "
+                f"change requested by {requester}, has had its after-the-fact review overdue "
+                f"since {row.review_due}",
+                hint=f"review it first: `changeproof change review {change_id(row.seq)}`",
+            )
 
 
 def _optional(text: str | None) -> str | None:

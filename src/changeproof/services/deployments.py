@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy import Connection
 
 from changeproof.domain.actors import Actor, Directory
+from changeproof.domain.artifacts import ARTIFACT_RECORDED
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import parse_change_id
 from changeproof.domain.clock import Clock
@@ -38,19 +39,20 @@ from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.identity import Sameness, unknown_because
 from changeproof.domain.releases import ReleaseRef
-from changeproof.services.gate import recorded_policy
+from changeproof.services.gate import checked_commits, recorded_policy
 from changeproof.services.separation import is_actor
 from changeproof.store import changes as queries
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as release_queries
-from changeproof.store.actors import directory
+from changeproof.store.actors import checked_directory
 from changeproof.store.changes import CheckRow, DeploymentRow, UpdateRow
 from changeproof.store.database import Database
-from changeproof.store.decisions import DecisionRow, decisions_for
+from changeproof.store.decisions import DecisionRow, decisions_for, expect_decision
+from changeproof.store.entry_check import EntryCheck, EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
 
-__all__ = ["DeploymentService", "DeploymentView", "RecordRequest"]
+__all__ = ["DeploymentService", "DeploymentView", "RecordRequest", "why_not_authorized"]
 
 _MAX_DETAILS: Final = 1024 * 1024  # bytes of a check's details kept in the ledger
 _SHA256_HEX: Final = frozenset("0123456789abcdef")
@@ -114,10 +116,17 @@ class DeploymentView:
 
 
 class DeploymentService:
-    def __init__(self, db: Database, unit_of_work: Callable[[], UnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
+        checks: EntryChecks,
+    ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._checks = checks
 
     def record(self, request: RecordRequest, *, by: str) -> DeploymentView:
         status = _status(request.status)
@@ -152,7 +161,7 @@ class DeploymentService:
                     raise NotFoundError(
                         f"no release {request.release}", hint="run `changeproof release create`"
                     )
-                verdict = _authorize(uow.conn, request, artifact, by, now)
+                verdict = _authorize(uow.conn, self._checks(uow.conn), request, artifact, by)
                 uow.record(
                     Event(
                         DEPLOYMENT_RECORDED,
@@ -269,15 +278,20 @@ def _digest(text: str) -> str:
 
 
 def _authorize(
-    conn: Connection, request: RecordRequest, artifact: str, by: str, now: datetime
+    conn: Connection, check: EntryCheck, request: RecordRequest, artifact: str, by: str
 ) -> dict[str, JsonValue]:
-    """Whether an allowing decision explains the deployment, and why (not)."""
-    people = directory(conn)
+    """Whether an allowing decision explains the deployment, and why (not). Every row it
+    relies on (decisions, the policy activations, the directory, the release's commits and
+    artifacts) is held to its ledger entry first."""
+    people = checked_directory(conn, check)
     deployer = people.resolve(by)
     decisions = decisions_for(conn, str(request.release), request.environment, allowed_only=True)
+    for decision in decisions:
+        expect_decision(check, decision)
+    check.confirm()
     reasons: list[str] = []
     for decision in decisions:
-        problem = _mismatch(conn, decision, artifact, deployer, by, people)
+        problem = why_not_authorized(conn, check, decision, artifact, deployer, by, people)
         if problem is None:
             change = _change_of(decision)
             return {
@@ -304,16 +318,20 @@ def _authorize(
     }
 
 
-def _mismatch(
+def why_not_authorized(
     conn: Connection,
+    check: EntryCheck | None,
     decision: DecisionRow,
     artifact: str,
     deployer: Actor | None,
     by: str,
     people: Directory,
 ) -> str | None:
-    """Why `decision` does not explain this deployment, or None when it does."""
-    active = recorded.active_digest_before(conn, decision.seq)
+    """Why `decision` does not explain this deployment by `by` (the `deployer` actor, in
+    `people`), or None when it does; with `check`, every row read is held to its entry."""
+    active = recorded.active_digest_before(conn, decision.seq, check)
+    if check is not None:
+        check.confirm()
     if active != decision.policy_digest:
         then = "no policy was active" if active is None else f"the active policy was {active[:12]}…"
         return (
@@ -322,7 +340,7 @@ def _mismatch(
         )
     if decision.artifact is not None and decision.artifact != artifact:
         return f"it allowed artifact {decision.artifact[:12]}…, not {artifact[:12]}…"
-    if decision.artifact is None and not _names_artifact(conn, decision, artifact):
+    if decision.artifact is None and not _names_artifact(conn, check, decision, artifact):
         return f"it names no artifact {artifact[:12]}…"
     named = decision.deployer
     if named is not None and (deployer is None or deployer.name != named):
@@ -341,28 +359,49 @@ def _mismatch(
     if "deployer-not-author" in controls:
         if deployer is None:
             return f"{by} is not a known actor, so they cannot be told apart from the authors"
-        wrote = _wrote(conn, decision, deployer, people)
+        wrote = _wrote(conn, check, decision, deployer, people)
         if wrote is not None:
             return f"{deployer.name} {wrote}, and the environment needs deployer-not-author"
     return None
 
 
-def _names_artifact(conn: Connection, decision: DecisionRow, artifact: str) -> bool:
+def _names_artifact(
+    conn: Connection, check: EntryCheck | None, decision: DecisionRow, artifact: str
+) -> bool:
     """A decision asked without --artifact covers the artifacts recorded for the release
     before it decided."""
-    release = ReleaseRef.parse(str(decision.document.get("release")))
+    release = str(decision.document.get("release"))
     as_of = decision.document.get("as_of_seq")
-    return any(
-        a.sha256 == artifact and isinstance(as_of, int) and a.seq < as_of
-        for a in release_queries.release_artifacts(conn, release)
-    )
+    if not isinstance(as_of, int):
+        return False
+    found = [
+        a
+        for a in release_queries.release_artifacts(conn, ReleaseRef.parse(release))
+        if a.sha256 == artifact and a.seq < as_of
+    ]
+    if check is not None:
+        for a in found:
+            check.expect(
+                "artifacts", a.seq, ARTIFACT_RECORDED, {"release": release, "sha256": a.sha256}
+            )
+        check.confirm()
+    return bool(found)
 
 
 def _wrote(
-    conn: Connection, decision: DecisionRow, deployer: Actor, people: Directory
+    conn: Connection,
+    check: EntryCheck | None,
+    decision: DecisionRow,
+    deployer: Actor,
+    people: Directory,
 ) -> str | None:
     release = ReleaseRef.parse(str(decision.document.get("release")))
-    for commit in release_queries.release_commits_of(conn, release):
+    commits = (
+        release_queries.release_commits_of(conn, release)
+        if check is None
+        else checked_commits(conn, check, release)
+    )
+    for commit in commits:
         pairs = [("authored", commit.author.email), ("committed", commit.committer.email)]
         pairs += [("co-authored", a.email) for a in commit.co_authors]
         for verb, email in pairs:

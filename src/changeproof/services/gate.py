@@ -17,16 +17,18 @@ is recorded (the summary names its ledger entry); nothing is written when the ga
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection
 
+from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
 from changeproof.domain.canonical import CanonicalObject, JsonValue, canonical_json
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
@@ -35,6 +37,7 @@ from changeproof.domain.decisions import (
     Classification,
     Decision,
 )
+from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.errors import (
     ConfigError,
     InputError,
@@ -43,11 +46,18 @@ from changeproof.domain.errors import (
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event
-from changeproof.domain.evidence import EvidenceKind, Subject
-from changeproof.domain.releases import ReleaseRef
+from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Subject
+from changeproof.domain.releases import (
+    COMMIT_RECORDED,
+    RELEASE_CREATED,
+    Commit,
+    ReleaseRef,
+    commit_from_data,
+)
 from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE
 from changeproof.ingest.signatures import pae
 from changeproof.ledger import NoteSigner
+from changeproof.policy.controls.promotion import PROMOTED_FROM
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts, expert_groups
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, policy_from_document
@@ -56,8 +66,10 @@ from changeproof.services.change_documents import approval_params, change_fact
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
 from changeproof.store import releases as queries
-from changeproof.store.actors import directory
+from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
+from changeproof.store.entry_check import EntryCheck, EntryChecks
+from changeproof.store.promotions import deployments_of_artifacts
 from changeproof.store.unit_of_work import StaleSnapshotError, UnitOfWorkFactory
 
 __all__ = [
@@ -67,6 +79,7 @@ __all__ = [
     "Replay",
     "active_policy",
     "active_policy_or_none",
+    "checked_commits",
     "decision_data",
     "facts_as_of",
     "recorded_policy",
@@ -125,12 +138,14 @@ class GateService:
         db: Database,
         unit_of_work: UnitOfWorkFactory,
         clock: Clock,
+        checks: EntryChecks,
         signer: NoteSigner | None = None,  # the instance key, to sign attestations with
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._signer = signer
+        self._checks = checks
         self._policy_files = PolicyFiles()
         # Digests of policies the ledger holds: a recorded policy stays recorded, so each is
         # looked up once per service, not once per decision.
@@ -187,7 +202,7 @@ class GateService:
                     hint="gate without --policy (the active policy), or have this one "
                     "activated with `changeproof policy activate`",
                 )
-            facts = facts_as_of(conn, request, loaded, as_of, now)
+            facts = facts_as_of(conn, request, loaded, as_of, now, self._checks(conn))
             subjects = _subjects(facts)
             if request.attestation is not None and not subjects:
                 raise UsageError(
@@ -244,13 +259,17 @@ class GateService:
     def replay(self, seq: int) -> Replay:
         """Re-evaluate a recorded decision from the ledger and the policy with its digest."""
         with self._db.read() as conn:
-            document = recorded.decision_document(conn, seq)
-            if document is None:
+            if recorded.decision_document(conn, seq) is None:
                 raise NotFoundError(f"entry {seq} is not a gate decision")
+            check = self._checks(conn)
+            check.expect("decisions", seq, GATE_DECIDED)
+            # The decision as its entry says, whatever its projection row says now.
+            document = dict(check.confirm()[seq].data)
             digest = str(document["policy_digest"])
             loaded = recorded_policy(conn, digest, f"that decided entry {seq}")
             request, now, declared = recorded_request(document)
-            facts = facts_as_of(conn, request, loaded, int(str(document["as_of_seq"])), now)
+            as_of = int(str(document["as_of_seq"]))
+            facts = facts_as_of(conn, request, loaded, as_of, now, check)
         replayed = evaluate(loaded.policy, digest, facts, declared=declared)
         comparable = {k: v for k, v in document.items() if k not in ("declared", "now")}
         return Replay(seq, comparable, replayed)
@@ -333,14 +352,49 @@ def recorded_request(
 
 
 def facts_as_of(
-    conn: Connection, request: GateRequest, loaded: LoadedPolicy, as_of: int, now: datetime
+    conn: Connection,
+    request: GateRequest,
+    loaded: LoadedPolicy,
+    as_of: int,
+    now: datetime,
+    check: EntryCheck | None = None,
 ) -> Facts:
-    """The release's facts as they stood at ledger position `as_of`, for `loaded`'s policy."""
+    """The release's facts as they stood at ledger position `as_of`, for `loaded`'s policy.
+
+    With `check` (a decision that counts), the projections only say which entries hold the
+    facts: the release, its commits, evidence and artifacts are read from those entries,
+    each proven into the signed tree, and the directory's and the change's rows are held to
+    theirs, so an edited table is an integrity failure rather than a verdict.
+    """
     ref = request.release
     release = queries.find_release(conn, ref)
     if release is None or release.seq >= as_of:
         raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
-    people = directory(conn, as_of)
+    records = queries.release_commit_records(conn, ref)
+    evidence = queries.evidence_as_of(conn, ref, as_of)
+    artifacts = queries.release_artifacts_as_of(conn, ref, as_of)
+    people = directory(conn, as_of) if check is None else checked_directory(conn, check, as_of)
+    # Only change-approval reads it: other environments skip the change queries.
+    change = (
+        change_fact(conn, str(ref), request.environment, as_of, check)
+        if approval_params(loaded, request.environment) is not None
+        else None
+    )
+    deployments: tuple[DeploymentFact, ...] = ()
+    if _requires(loaded, request.environment, PROMOTED_FROM):
+        traced = [request.artifact] if request.artifact else [a[2] for a in artifacts]
+        deployments = deployments_of_artifacts(conn, traced, as_of, check)
+    if check is None:
+        commits = tuple(commit_from_data(json.loads(record)) for _, _, record in records)
+        evidence_facts = tuple(
+            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
+            for e in evidence
+        )
+        artifact_facts = tuple(ArtifactFact(seq, name, digest) for seq, name, digest in artifacts)
+    else:
+        commits, evidence_facts, artifact_facts = _from_entries(
+            check, release.seq, ref, records, [e.seq for e in evidence], [a[0] for a in artifacts]
+        )
     deployer = None
     if request.deployer is not None:
         found = people.resolve(request.deployer)
@@ -348,15 +402,9 @@ def facts_as_of(
     return Facts(
         release=str(ref),
         environment=request.environment,
-        commits=tuple(queries.release_commits_of(conn, ref)),
-        evidence=tuple(
-            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
-            for e in queries.evidence_as_of(conn, ref, as_of)
-        ),
-        artifacts=tuple(
-            ArtifactFact(seq, name, digest)
-            for seq, name, digest in queries.release_artifacts_as_of(conn, ref, as_of)
-        ),
+        commits=commits,
+        evidence=evidence_facts,
+        artifacts=artifact_facts,
         directory=people,
         now=now,
         deployer=deployer,
@@ -364,13 +412,71 @@ def facts_as_of(
         urgent=request.urgent,
         urgent_reason=request.reason,
         high_risk_groups=expert_groups(loaded.policy),
-        # Only change-approval reads it: other environments skip the change queries.
-        change=(
-            change_fact(conn, str(ref), request.environment, as_of)
-            if approval_params(loaded, request.environment) is not None
-            else None
-        ),
+        change=change,
+        deployments=deployments,
     )
+
+
+def _requires(loaded: LoadedPolicy, environment: str, control_id: str) -> bool:
+    found = loaded.policy.environments.get(environment)
+    return found is not None and any(ref.id == control_id for ref in found.controls)
+
+
+def _from_entries(
+    check: EntryCheck,
+    release_seq: int,
+    ref: ReleaseRef,
+    records: Sequence[tuple[str, int, str]],
+    evidence: Sequence[int],
+    artifacts: Sequence[int],
+) -> tuple[tuple[Commit, ...], tuple[EvidenceFact, ...], tuple[ArtifactFact, ...]]:
+    """The release's commits, evidence and artifacts read from their ledger entries."""
+    release = str(ref)
+    check.expect(
+        "releases",
+        release_seq,
+        RELEASE_CREATED,
+        {"service": ref.service, "name": ref.name, "commits": [sha for sha, _, _ in records]},
+    )
+    for sha, seq, _ in records:
+        check.expect("commits", seq, COMMIT_RECORDED, {"sha": sha})
+    for seq in evidence:
+        check.expect("evidence", seq, EVIDENCE_RECORDED, {"release": release})
+    for seq in artifacts:
+        check.expect("artifacts", seq, ARTIFACT_RECORDED, {"release": release})
+    entries = check.confirm()
+    commits = tuple(commit_from_data(entries[seq].data) for _, seq, _ in records)
+    found = []
+    for seq in evidence:
+        data = entries[seq].data
+        found.append(
+            EvidenceFact(
+                seq,
+                EvidenceKind(str(data["kind"])),
+                str(data["format"]),
+                str(data["sha256"]),
+                _mapping(data.get("summary")),
+                _mapping(data.get("detail")),
+            )
+        )
+    built = []
+    for seq in artifacts:
+        artifact = artifact_from_data(dict(entries[seq].data))
+        built.append(ArtifactFact(seq, artifact.name, artifact.sha256))
+    return commits, tuple(found), tuple(built)
+
+
+def checked_commits(conn: Connection, check: EntryCheck, ref: ReleaseRef) -> tuple[Commit, ...]:
+    """The release's commits as their ledger entries say (NotFoundError: no such release)."""
+    release = queries.find_release(conn, ref)
+    if release is None:
+        raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
+    records = queries.release_commit_records(conn, ref)
+    return _from_entries(check, release.seq, ref, records, (), ())[0]
+
+
+def _mapping(value: JsonValue) -> Mapping[str, JsonValue]:
+    return value if isinstance(value, dict) else {}
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")

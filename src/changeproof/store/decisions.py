@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED
+from changeproof.store.entry_check import EntryCheck
 from changeproof.store.schema import (
     decisions,
     policies,
@@ -29,6 +31,7 @@ __all__ = [
     "decision_document",
     "decisions_for",
     "decisions_since",
+    "expect_decision",
     "find_proposal",
     "governance",
     "list_proposals",
@@ -100,11 +103,34 @@ def decisions_since(
         yield RecordedDecision(int(row.seq), row.decided_at, dict(json.loads(row.document)))
 
 
-def active_digest_before(conn: Connection, seq: int) -> str | None:
-    """The digest of the policy that was active when entry `seq` was recorded."""
+def active_digest_before(conn: Connection, seq: int, check: EntryCheck | None = None) -> str | None:
+    """The digest of the policy that was active when entry `seq` was recorded; with `check`,
+    the activation row is to be held to its entry."""
     a = policy_activations.c
-    row = conn.execute(select(a.digest).where(a.seq < seq).order_by(a.seq.desc()).limit(1)).first()
-    return None if row is None else str(row.digest)
+    row = conn.execute(
+        select(a.seq, a.digest).where(a.seq < seq).order_by(a.seq.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    if check is not None:
+        check.expect("policy_activations", int(row.seq), POLICY_ACTIVATED, {"digest": row.digest})
+    return str(row.digest)
+
+
+def expect_decision(check: EntryCheck, decision: DecisionRow) -> None:
+    """The decision's row and document are to be held to its `gate.decided` entry."""
+    document = decision.document
+    columns: dict[str, JsonValue] = {
+        "allowed": decision.allowed,
+        "classification": decision.classification,
+        "artifact": decision.artifact,
+        "deployer": decision.deployer,
+        "policy_digest": decision.policy_digest,
+    }
+    check.expect("decisions", decision.seq, GATE_DECIDED, columns)
+    # The document too: its environment, release, position and controls are read from it.
+    read = ("release", "environment", "as_of_seq", "controls", *columns)
+    check.expect("decisions", decision.seq, GATE_DECIDED, {k: document.get(k) for k in read})
 
 
 @dataclass(frozen=True, slots=True)

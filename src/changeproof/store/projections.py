@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Final
@@ -40,7 +41,7 @@ from changeproof.store.schema import (
     releases,
 )
 
-__all__ = ["Difference", "apply", "compare_with_rebuild", "first_orphan", "rebuild"]
+__all__ = ["Difference", "apply", "compare_with_rebuild", "first_orphan", "rebuild", "rebuilt"]
 
 Projector = Callable[[Connection, Sequence[RecordedEvent]], None]
 _PROJECTORS: dict[str, Projector] = {}
@@ -287,21 +288,29 @@ class Difference:
     rebuilt: tuple[object, ...] | None
 
 
-def compare_with_rebuild(conn: Connection, limit: int = 100) -> list[Difference]:
-    """Replay the ledger into a scratch database and list rows that differ from the live tables."""
+@contextmanager
+def rebuilt(conn: Connection) -> Iterator[Connection]:
+    """The projections replayed from the ledger alone into a scratch in-memory database:
+    what the tables would hold had nobody edited them."""
     scratch = create_engine("sqlite://")
     metadata.create_all(scratch, tables=list(PROJECTION_TABLES))
     try:
         with scratch.begin() as target:
             _replay(conn, target)
-            differences: list[Difference] = []
-            for table in PROJECTION_TABLES:
-                differences.extend(_diff(table, _rows(conn, table), _rows(target, table)))
-                if len(differences) >= limit:
-                    break
-            return differences[:limit]
+            yield target
     finally:
         scratch.dispose()
+
+
+def compare_with_rebuild(conn: Connection, limit: int = 100) -> list[Difference]:
+    """Replay the ledger into a scratch database and list rows that differ from the live tables."""
+    with rebuilt(conn) as target:
+        differences: list[Difference] = []
+        for table in PROJECTION_TABLES:
+            differences.extend(_diff(table, _rows(conn, table), _rows(target, table)))
+            if len(differences) >= limit:
+                break
+        return differences[:limit]
 
 
 def _rows(conn: Connection, table: Table) -> Iterator[tuple[object, ...]]:

@@ -35,6 +35,7 @@ __all__ = [
     "recorded_commit_digests",
     "release_artifacts",
     "release_artifacts_as_of",
+    "release_commit_records",
     "release_commit_shas",
     "release_commits_of",
 ]
@@ -134,6 +135,14 @@ def release_commit_shas(conn: Connection, ref: ReleaseRef) -> list[str]:
 def release_commits_of(conn: Connection, ref: ReleaseRef) -> list[Commit]:
     """The release's commits, each as recorded when the release was created: a commit that a
     later release recorded again (other ticket patterns) is read from `commit_history`."""
+    return [
+        commit_from_data(json.loads(record)) for _, _, record in release_commit_records(conn, ref)
+    ]
+
+
+def release_commit_records(conn: Connection, ref: ReleaseRef) -> list[tuple[str, int, str]]:
+    """(sha, seq, record) of each of the release's commits, in order: the `commit.recorded`
+    entry that held its facts when the release was created, and those facts' JSON."""
     created = select(releases.c.seq).where(
         releases.c.service == ref.service, releases.c.name == ref.name
     )
@@ -148,22 +157,24 @@ def release_commits_of(conn: Connection, ref: ReleaseRef) -> list[Commit]:
     )
     records = [(str(sha), int(seq), str(record)) for sha, seq, record in rows]
     newer = [sha for sha, seq, _ in records if seq > release_seq]
-    earlier = _records_before(conn, newer, int(release_seq)) if newer else {}
+    if not newer:
+        return records
+    earlier = _records_before(conn, newer, int(release_seq))
     return [
-        commit_from_data(json.loads(earlier.get(sha, record) if seq > release_seq else record))
+        (sha, *earlier.get(sha, (seq, record))) if seq > release_seq else (sha, seq, record)
         for sha, seq, record in records
     ]
 
 
-def _records_before(conn: Connection, shas: Sequence[str], seq: int) -> dict[str, str]:
-    """Each commit's newest superseded record from before ledger position `seq`."""
+def _records_before(conn: Connection, shas: Sequence[str], seq: int) -> dict[str, tuple[int, str]]:
+    """Each commit's newest superseded (seq, record) from before ledger position `seq`."""
     h = commit_history.c
-    found: dict[str, str] = {}
+    found: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(sorted(set(shas))):
         rows = conn.execute(
-            select(h.sha, h.record).where(h.sha.in_(chunk), h.seq < seq).order_by(h.seq)
+            select(h.sha, h.seq, h.record).where(h.sha.in_(chunk), h.seq < seq).order_by(h.seq)
         )
-        found.update((str(sha), str(record)) for sha, record in rows)  # the newest wins
+        found.update((str(sha), (int(at), str(record))) for sha, at, record in rows)
     return found
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.errors import InputError
-from changeproof.domain.events import ActorId, Event, decode_body, format_time
+from changeproof.domain.events import ActorId, Event, decode_body, format_time, parse_time
 from tests.unit.domain.test_canonical import json_values
 
 _moments = st.datetimes(
@@ -64,3 +64,17 @@ def test_decoding_names_the_entry_and_the_problem(body: bytes, words: str) -> No
     with pytest.raises(InputError, match="ledger entry 7") as caught:
         decode_body(body, seq=7)
     assert words in caught.value.message
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
+def test_a_formatted_time_parses_back_to_itself(moment: datetime) -> None:
+    assert parse_time(format_time(moment)) == moment
+
+
+@given(st.text(alphabet="0123456789-T:.Z+ ", min_size=20, max_size=30))
+def test_only_what_format_time_writes_parses(text: str) -> None:
+    try:
+        moment = parse_time(text)
+    except ValueError:
+        return
+    assert format_time(moment) == text

@@ -11,6 +11,7 @@ from changeproof.ledger import (
     consistency_proof,
     inclusion_proof,
     leaf_hash,
+    root_from_leaves,
     root_hash,
     verify_consistency,
     verify_inclusion,
@@ -127,3 +128,42 @@ def test_batched_extend_completes_the_same_subtrees_as_one_leaf_at_a_time(
         at += n
         assert batched.root() == one_by_one.root() == naive.mth(data[:at])
     assert sorted(grouped) == sorted(singles)
+
+
+@st.composite
+def tree_and_leaves(draw: st.DrawFn) -> tuple[int, list[int]]:
+    size = draw(st.integers(min_value=1, max_value=300))
+    return size, draw(st.lists(st.integers(0, size - 1), max_size=40, unique=True))
+
+
+@settings(max_examples=200)
+@given(tree_and_leaves())
+def test_a_root_from_some_leaves_is_the_root(case: tuple[int, list[int]]) -> None:
+    size, indexes = case
+    data = _data(size)
+    tree = _tree(data)
+    leaves = {i: leaf_hash(data[i]) for i in indexes}
+    assert root_from_leaves(tree, size, leaves) == tree.root()
+
+
+@settings(max_examples=100)
+@given(tree_and_leaves(), st.integers(0, 31))
+def test_a_root_from_one_altered_leaf_is_another_root(
+    case: tuple[int, list[int]], byte: int
+) -> None:
+    size, indexes = case
+    if not indexes:
+        return
+    data = _data(size)
+    tree = _tree(data)
+    leaves = {i: leaf_hash(data[i]) for i in indexes}
+    altered = bytearray(leaves[indexes[0]])
+    altered[byte] ^= 1
+    leaves[indexes[0]] = bytes(altered)
+    assert root_from_leaves(tree, size, leaves) != tree.root()
+
+
+def test_a_leaf_outside_the_tree_is_refused() -> None:
+    tree = _tree(_data(4))
+    with pytest.raises(ProofError, match="leaf 4 is not in a tree of size 4"):
+        root_from_leaves(tree, 4, {4: b"\0" * 32})

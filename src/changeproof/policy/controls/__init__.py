@@ -11,6 +11,7 @@ and leaves counts and flags in `facts` for custom rules.
     artifact-integrity   artifact.py            license-allowed    sbom.py
     deployer-role        deployer.py            deployer-not-author deployer.py
     freeze-window        freeze.py              change-approval    change_approval.py
+    promoted-from        promotion.py
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from changeproof.policy.controls.deployer import DeployerRole, deployer_not_auth
 from changeproof.policy.controls.expert_review import expert_review
 from changeproof.policy.controls.freeze import FreezeWindow, FreezeWindows, freeze_window
 from changeproof.policy.controls.independent_review import IndependentReview, independent_review
+from changeproof.policy.controls.promotion import PromotedFrom, promoted_from
 from changeproof.policy.controls.sbom import LicenseAllowed, license_allowed, sbom_present
 from changeproof.policy.controls.scan import ScanClean, scan_clean
 from changeproof.policy.controls.tests_passed import TestsPassed, tests_passed
@@ -34,6 +36,7 @@ __all__ = [
     "FreezeWindows",
     "IndependentReview",
     "LicenseAllowed",
+    "PromotedFrom",
     "ScanClean",
     "TestsPassed",
     "TicketReference",
@@ -45,6 +48,7 @@ __all__ = [
     "freeze_window",
     "independent_review",
     "license_allowed",
+    "promoted_from",
     "sbom_present",
     "scan_clean",
     "tests_passed",

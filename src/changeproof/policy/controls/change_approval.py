@@ -76,6 +76,12 @@ class ChangeApproval(Params):
         le=30,
         description="Working days within which an urgent change must be reviewed after it.",
     )
+    overdue_blocks_urgent: Literal["requester", "team", "nobody"] = Field(
+        default="requester",
+        description="Whose overdue after-the-fact review stops a requester opening another "
+        "urgent change: their own (requester), their own or that of anyone sharing a group "
+        "with them (team), or nobody's. Urgent changes must not become the normal path.",
+    )
 
 
 @control(
