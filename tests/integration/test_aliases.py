@@ -8,8 +8,9 @@ from pathlib import Path
 from changeproof.bootstrap import open_instance
 from changeproof.domain.actors import ActorKind, actor_from_data
 from changeproof.store.actors import directory
-from tests.conftest import Cli, tamper
+from tests.conftest import Cli, ints, tamper
 from tests.integration.test_actors import ADMIN, _events, _listed, _ok, _refused, _size, _write
+from tests.integration.test_changes import Changes
 from tests.integration.test_gate import Scenario, failing
 
 NOREPLY = "Ada <12345+ada-gh@users.noreply.github.com>"
@@ -170,3 +171,28 @@ def test_an_instance_from_before_aliases_and_kinds_upgrades_and_rebuilds_the_sam
     assert cli("init", "--upgrade", "--home", home).code == 0
     assert _listed(cli, home) == listed
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
+
+
+def test_an_alias_row_edited_or_planted_behind_the_ledger_is_an_integrity_failure(
+    home: Path, tmp_path: Path, cli: Cli
+) -> None:
+    """An alias row moved off the actor who wrote the release (or a row claiming an entry
+    that added no such alias) would let a writer approve or deploy their own commit."""
+    s = Changes(home, tmp_path, cli)
+    release, _ = s.ready("60")  # written by ada <ada@example.com>
+    s.run_ok("actor", "alias", "add", "ada", "--email", "ada@home.test", "--actor", "admin")
+    change = s.open(release)
+    tamper(home, "UPDATE actor_aliases SET value = 'ada-moved@example.com' "
+                 "WHERE value = 'ada@example.com'")  # fmt: skip
+    result = s.cli("change", "approve", change, "--as", "alan", "--home", home)
+    assert result.code == 4, result.err
+    assert "table actors row for entry" in result.err
+    tamper(home, "UPDATE actor_aliases SET value = 'ada@example.com' "
+                 "WHERE value = 'ada-moved@example.com'")  # fmt: skip
+    planted = ints(home, "SELECT MAX(seq) FROM actor_aliases")[0]
+    tamper(home, "INSERT INTO actor_aliases (kind, value, name, seq) "
+                 f"VALUES ('email', 'pat@other.test', 'ada', {planted})")  # fmt: skip
+    result = s.cli("change", "approve", change, "--as", "alan", "--home", home)
+    assert result.code == 4, result.err
+    assert f"table actor_aliases row for entry {planted}" in result.err
+    assert _listed(cli, home)["alan"]["grants"]  # nothing else changed
