@@ -261,3 +261,19 @@ def test_a_deployment_after_an_alias_is_flagged_when_the_alias_wrote_the_release
     assert deployed["authorized"] is False
     assert "pat authored commit" in str(deployed["reason"])
     assert "the environment needs deployer-not-author" in str(deployed["reason"])
+
+
+def test_a_requester_nobody_registered_is_nobody_else(ids: Identities) -> None:
+    """A pipeline opening changes under a name no actor holds: the name is compared by its
+    aliases alone, so approvers stay independent of it, unless it is one of theirs."""
+    ids.repo.commit("PAY-70 work", {"p.py": "1"}, author="Grace Hopper <grace@example.com>")
+    release = ids.release("70")
+    opened = ids.run_ok("change", "open", "--release", release, "--env", ENV,
+                        "--as", "ci-pipeline", "--output", "json")  # fmt: skip
+    assert ids.approve(str(json.loads(opened)["id"]), "alan")[0] == 0
+    opened = ids.run_ok("change", "open", "--release", release, "--env", ENV,
+                        "--as", "ADA-GH", "--output", "json")  # fmt: skip
+    code, said = ids.approve(str(json.loads(opened)["id"]), "adal")
+    assert code == 2
+    assert "adal cannot approve" in said
+    assert "they requested it" in said

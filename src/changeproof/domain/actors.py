@@ -298,6 +298,18 @@ class Directory:
             return email_who(identity, self.rules)
         return login_who(identity, platform)
 
+    def who_acting(self, identity: str) -> Who:
+        """Who acted (opened a change, added an actor, granted a role), as recorded: a known
+        actor, or a name, email or login nobody holds, compared by its aliases alone. Unlike
+        a git email, what someone typed as themselves is not "cannot tell" for lack of an
+        alias of its kind: a name nobody holds is nobody else's, unless its key is an alias
+        of theirs (`ALAN` is alan; `Alan-GH` is alan when alan's GitHub login is alan-gh).
+        An empty one is never told apart."""
+        who = self.who(identity)
+        if who.actor is not None or not who.aliases:
+            return who
+        return replace(who, needs=frozenset())
+
     def who_email(self, email: str) -> Who:
         """A git email as the engine compares it; one that is empty or not `local@domain`
         has no alias, so it is never told apart from anyone."""

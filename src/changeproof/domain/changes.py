@@ -265,7 +265,9 @@ class Party:
     email: bool  # a git email (compared as one even when empty or malformed)
 
     def who(self, directory: Directory) -> Who:
-        return directory.who_email(self.identity) if self.email else directory.who(self.identity)
+        if self.email:
+            return directory.who_email(self.identity)
+        return directory.who_acting(self.identity)
 
 
 def change_parties(rfc: Mapping[str, JsonValue], opened_by: str | None = None) -> tuple[Party, ...]:
@@ -299,7 +301,7 @@ def made_by_party(
     a known actor and cannot be told apart from a party counts as one (fails closed)."""
     unclear = None
     for what, maker in directory.makers(actor, role):
-        them = directory.who(maker)
+        them = directory.who_acting(maker)
         for party in parties:
             found = same(them, party.who(directory))
             if found is Sameness.SAME:

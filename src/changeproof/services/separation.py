@@ -35,7 +35,7 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
     action = f"{verb} {change_id(row.seq)}"
     for requester in sorted({row.opened_by, str(row.document.get("requested_by"))}):
         _refuse_unless_apart(
-            me, people.who(requester), action, ("they requested it", "its requester"),
+            me, people.who_acting(requester), action, ("they requested it", "its requester"),
             hint="separation of duties: someone else must",
         )  # fmt: skip
     for commit in _commits(row.document):
