@@ -75,7 +75,7 @@ def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     config = load_config(home)
     signer = load_signer(config)
     clock = clock or SystemClock()
-    db = Database(database_url(config))
+    db = Database(database_url(config), identity=config.identity)
     try:
         with db.read() as conn:
             migrate.require_current(conn)

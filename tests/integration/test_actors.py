@@ -327,8 +327,10 @@ def test_sync_applies_the_rules_to_the_whole_file(home: Path, cli: Cli, tmp_path
         "actors:\n  - name: alice\n    emails: [alice@new.example]\n    github: alice-gh\n",
     )
     error = _refused(cli, home, "sync", moved, "--actor", ADMIN)
-    assert f"{moved}:2: actors[0] (alice): the file gives alice emails [alice@new.example]" in error
-    assert "recorded aliases cannot be changed" in error
+    assert (
+        f"{moved}:2: actors[0] (alice): the file leaves out alice's email alice@example.com, "
+        "but recorded aliases cannot be removed"
+    ) in error
 
     clash = _write(
         tmp_path / "clash.yaml",

@@ -281,7 +281,10 @@ def test_only_the_actor_or_an_admin_manages_its_tokens(home: Path, cli: Cli) -> 
     error = _refused(cli, home, "token", "revoke", mine[4:20], "--as", PLATFORM)
     assert f"{PLATFORM} cannot revoke token {mine[4:20]} of bob" in error
 
-    _create(cli, home, "alice", "--as", "carol")  # an admin, for anyone
+    # An admin, for a person: refused, else an admin could act as anyone.
+    error = _refused(cli, home, "token", "create", "--actor", "alice", "--as", "carol")
+    assert "carol cannot create a token for alice: alice is a person" in error
+    _create(cli, home, "alice", "--as", "alice")
     _create(cli, home, "carol", "--as", "CAROL")  # an admin, for itself
     assert cli("token", "revoke", mine[4:20], "--as", "carol", "--home", home).code == 0
     assert cli("token", "revoke", setup[4:20], "--as", "alice", "--home", home).code == 0
@@ -344,7 +347,7 @@ def test_unknown_actors_and_tokens_are_refused(home: Path, cli: Cli) -> None:
 
 def test_rebuild_reproduces_the_tokens_table(home: Path, cli: Cli) -> None:
     _people(cli, home, admin="carol")
-    first = _create(cli, home, "alice", "--as", "carol", "--name", "one")
+    first = _create(cli, home, "alice", "--as", "alice", "--name", "one")
     _create(cli, home, "bob", "--as", "bob", "--expires", "2w")
     assert cli("token", "revoke", first[4:20], "--as", "alice", "--home", home).code == 0
     live = sorted(query(home, "SELECT * FROM tokens"), key=repr)

@@ -1,4 +1,4 @@
-"""`changeproof actor add|grant|revoke|list|sync`: people, their aliases, roles and groups."""
+"""`changeproof actor add|alias add|grant|revoke|list|sync`: people, aliases, roles, groups."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ def add(
     group: Annotated[
         list[str] | None, typer.Option("--group", help="A group to grant (repeatable).")
     ] = None,
+    pipeline: Annotated[
+        bool,
+        typer.Option("--pipeline", help="A pipeline identity (a CI job's), not a person."),
+    ] = False,
     actor: ActorOption = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
@@ -65,8 +69,35 @@ def add(
             gitlab=gitlab,
             roles=role or [],
             groups=group or [],
+            pipeline=pipeline,
             by=acting_actor(instance, actor),
         )
+    _render_report(report, output)
+
+
+alias_app = typer.Typer(help="An actor's aliases: emails and logins.", no_args_is_help=True)
+app.add_typer(alias_app, name="alias")
+
+
+@alias_app.command("add")
+def alias_add(
+    name: NameArgument,
+    email: Annotated[
+        list[str] | None,
+        typer.Option("--email", help="An email address git knows them by (repeatable)."),
+    ] = None,
+    github: Annotated[str | None, typer.Option(help="Their GitHub login.")] = None,
+    gitlab: Annotated[str | None, typer.Option(help="Their GitLab login.")] = None,
+    actor: ActorOption = None,
+    home: HomeOption = None,
+    output: OutputOption = Output.text,
+) -> None:
+    """Record more emails or logins of a known actor (never removes or changes one)."""
+    with instance_at(home) as instance:
+        report = instance.actors.add_aliases(
+            name, emails=email or [], github=github, gitlab=gitlab,
+            by=acting_actor(instance, actor),
+        )  # fmt: skip
     _render_report(report, output)
 
 
@@ -158,6 +189,7 @@ def actor_document(record: ActorRecord) -> dict[str, JsonValue]:
         "gitlab": a.gitlab,
         "roles": sorted(a.roles),
         "groups": sorted(a.groups),
+        "kind": a.kind.value,
         "seq": record.seq,
         "added_by": record.added_by,
         "added_at": record.added_at,
@@ -179,6 +211,8 @@ def _change_document(change: ActorChange) -> dict[str, JsonValue]:
 
 
 def _describe(change: ActorChange) -> str:
+    if change.event == "actor.alias.added":
+        return f"entry {change.seq}: added {change.value} to {change.name}"
     if change.kind is None:
         return f"entry {change.seq}: added {change.name}"
     verb = "granted" if change.event.endswith(".granted") else "revoked"

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from changeproof.domain.actors import Directory
+from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue, canonical_json
+from changeproof.domain.identity import Sameness, Who, same
 
 __all__ = [
     "CHANGE_APPROVED",
@@ -33,11 +34,14 @@ __all__ = [
     "ChangeFact",
     "ChangeState",
     "GroupRequirement",
+    "Party",
     "ReviewOutcome",
     "add_business_days",
     "approval_status",
     "change_id",
+    "change_parties",
     "content_digest",
+    "made_by_party",
     "parse_change_id",
 ]
 
@@ -186,6 +190,8 @@ class ApprovalStatus:
     expired: tuple[ApprovalRecord, ...]
     unqualified: tuple[ApprovalRecord, ...]  # no longer holds the role (or never did)
     missing: tuple[str, ...]  # plain words: "1 more approval from role approver"
+    # made an actor, or granted the role, by the requester or a writer: (approval, why)
+    dependent: tuple[tuple[ApprovalRecord, str], ...] = ()
 
     @property
     def satisfied(self) -> bool:
@@ -201,9 +207,12 @@ def approval_status(
     directory: Directory,
     migrations: bool,
     high_risk: bool,
+    parties: Sequence[Party] = (),
 ) -> ApprovalStatus:
     """Count each actor once (their newest approval), for the current digest, within its
-    validity, while holding the rule's role; then say what is still needed."""
+    validity, while holding the rule's role, unless the change's requester or one of its
+    writers (`parties`) added them or granted them that role; then say what is still
+    needed."""
     newest: dict[str, ApprovalRecord] = {}
     for approval in sorted(approvals, key=lambda a: a.seq):
         newest[approval.actor] = approval
@@ -211,6 +220,7 @@ def approval_status(
     stale: list[ApprovalRecord] = []
     expired: list[ApprovalRecord] = []
     unqualified: list[ApprovalRecord] = []
+    dependent: list[tuple[ApprovalRecord, str]] = []
     valid_for = timedelta(hours=rule.valid_for_hours)
     for approval in newest.values():
         actor = directory.actors.get(approval.actor)
@@ -220,6 +230,8 @@ def approval_status(
             expired.append(approval)
         elif actor is None or rule.role not in actor.roles:
             unqualified.append(approval)
+        elif (why := made_by_party(directory, actor, rule.role, parties)) is not None:
+            dependent.append((approval, why))
         else:
             counted.append(approval)
     missing: list[str] = []
@@ -234,8 +246,69 @@ def approval_status(
         if not any(group in held for held in groups_of.values())
     )
     return ApprovalStatus(
-        tuple(counted), tuple(stale), tuple(expired), tuple(unqualified), tuple(missing)
+        tuple(counted),
+        tuple(stale),
+        tuple(expired),
+        tuple(unqualified),
+        tuple(missing),
+        tuple(dependent),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Someone a change's approver must be independent of: its requester (an actor's
+    name or alias) or a writer of one of its commits (a git email)."""
+
+    words: str  # "its requester ada", "the author of commit 3f2a…"
+    identity: str
+    email: bool  # a git email (compared as one even when empty or malformed)
+
+    def who(self, directory: Directory) -> Who:
+        if self.email:
+            return directory.who_email(self.identity)
+        return directory.who_acting(self.identity)
+
+
+def change_parties(rfc: Mapping[str, JsonValue], opened_by: str | None = None) -> tuple[Party, ...]:
+    """The requester and every author, committer and co-author of the RFC's commits."""
+    requesters = {str(rfc.get("requested_by"))} if rfc.get("requested_by") is not None else set()
+    if opened_by is not None:
+        requesters.add(opened_by)
+    found = [Party(f"its requester {r}", r, email=False) for r in sorted(requesters)]
+    what = rfc.get("what")
+    commits = what.get("commits") if isinstance(what, dict) else None
+    for commit in commits if isinstance(commits, list) else []:
+        if not isinstance(commit, dict):
+            continue
+        sha = str(commit.get("sha"))[:12]
+        for role in ("author", "committer"):
+            email = commit.get(role)
+            found.append(Party(f"the {role} of commit {sha}", str(email or ""), email=True))
+        co_authors = commit.get("co_authors")
+        found.extend(
+            Party(f"a co-author of commit {sha}", str(email or ""), email=True)
+            for email in (co_authors if isinstance(co_authors, list) else [])
+        )
+    return tuple(found)
+
+
+def made_by_party(
+    directory: Directory, actor: Actor, role: str | None, parties: Sequence[Party]
+) -> str | None:
+    """Why `actor` is not independent of `parties` through the grant chain: who added them
+    or granted them `role` is one of the parties (to the identity engine). A maker that is
+    a known actor and cannot be told apart from a party counts as one (fails closed)."""
+    unclear = None
+    for what, maker in directory.makers(actor, role):
+        them = directory.who_acting(maker)
+        for party in parties:
+            found = same(them, party.who(directory))
+            if found is Sameness.SAME:
+                return f"{party.words} ({maker}) {what}"
+            if found is Sameness.UNKNOWN and them.actor is not None and unclear is None:
+                unclear = f"{maker} {what} and cannot be told apart from {party.words}"
+    return unclear
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +327,7 @@ class ChangeFact:
     high_risk: bool
     rejected_by: str | None = None
     rejected_reason: str | None = None
+    parties: tuple[Party, ...] = ()  # its requester and writers (`change_parties`)
 
     def out_of_date(
         self, commits: Iterable[str], evidence: Iterable[int], artifacts: Iterable[int]

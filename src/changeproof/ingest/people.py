@@ -7,6 +7,7 @@
         gitlab: null
         roles: [developer, reviewer]
         groups: [dba]
+        kind: person        # or pipeline (a CI job's identity); default person
 
 This reader checks the file's shape (keys and types) and says where each entry is; what
 the values may be (role names, group names, aliases) is the actor service's business.
@@ -15,6 +16,7 @@ the values may be (role names, group names, aliases) is the actor service's busi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +35,7 @@ class _Entry(BaseModel):
     gitlab: str | None = None
     roles: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
+    kind: Literal["person", "pipeline"] = "person"
 
 
 class _PeopleFile(BaseModel):
@@ -53,6 +56,7 @@ class DeclaredActor:
     gitlab: str | None
     roles: tuple[str, ...]
     groups: tuple[str, ...]
+    kind: str = "person"  # person | pipeline
 
     @property
     def entry(self) -> str:
@@ -84,6 +88,7 @@ def read_people(data: bytes, source: str) -> tuple[DeclaredActor, ...]:
             gitlab=entry.gitlab,
             roles=tuple(entry.roles),
             groups=tuple(entry.groups),
+            kind=entry.kind,
         )
         for n, entry in enumerate(parsed.actors)
     )

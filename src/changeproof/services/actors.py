@@ -18,27 +18,37 @@ same directory:
   name differing from another only in case, is a ConflictError naming both.
 - Granting a held role or group, or revoking one not held, is a ConflictError: nothing
   is recorded. (`sync` is the idempotent way: it records only differences.)
-- Aliases are recorded once, by `actor.added`; `sync` refuses an entry whose aliases
-  differ from what is recorded rather than ignore the difference.
+- Aliases come with `actor.added`, and more later with `actor.alias.added` (`add_aliases`,
+  or `sync` for what a file lists that is not recorded), under the admin rule. None is
+  ever removed or changed: `sync` refuses an entry that leaves a recorded alias out, and
+  an actor keeps its one login per platform. An alias that is another actor's to the
+  identity engine (`domain.identity`: plus-addressing, no-reply addresses, look-alike
+  letters) is a ConflictError naming both.
+- An actor is a person or a pipeline identity (`kind`, recorded in `actor.added`; entries
+  without it are persons); the kind never changes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Final
 
 from changeproof.domain.actors import (
     ACTOR_ADDED,
+    ACTOR_ALIAS_ADDED,
     GRANT_EVENTS,
     Actor,
+    ActorKind,
+    Aliases,
     Directory,
     Grant,
     GrantKind,
     Role,
+    aliases_from_data,
     grant_from_data,
 )
 from changeproof.domain.clock import Clock
@@ -50,6 +60,7 @@ from changeproof.domain.errors import (
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event, RecordedEvent
+from changeproof.domain.identity import recorded_aliases
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.people import DeclaredActor, read_people
 from changeproof.services.authority import acting, require_admin, require_an_admin_remains
@@ -118,11 +129,14 @@ class ActorService:
         gitlab: str | None = None,
         roles: Sequence[str] = (),
         groups: Sequence[str] = (),
+        pipeline: bool = False,
         by: str,
     ) -> ActorReport:
         """Record a new actor with its aliases, then one grant entry per role and group."""
         by = acting(by)
         actor = _actor(name, emails, github, gitlab, roles, groups)
+        if pipeline:
+            actor = replace(actor, kind=ActorKind.PIPELINE)
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
@@ -145,6 +159,39 @@ class ActorService:
     ) -> ActorReport:
         """Revoke one role or one group; refused when not held."""
         return self._change(name, role, group, by, granted=False)
+
+    def add_aliases(
+        self,
+        name: str,
+        *,
+        emails: Sequence[str] = (),
+        github: str | None = None,
+        gitlab: str | None = None,
+        by: str,
+    ) -> ActorReport:
+        """Record more emails or logins of a known actor (`actor.alias.added`): entries
+        recorded before keep the directory they were judged by; later ones use these."""
+        by = acting(by)
+        wanted = _aliases(name, emails, github, gitlab)
+        if not wanted:
+            raise UsageError("give at least one of --email, --github and --gitlab")
+        now = self._clock.now()
+        with self._unit_of_work() as uow:
+            ledger.read_head(uow.conn, lock=True)
+            current = queries.directory(uow.conn)
+            held = current.by_name(name)
+            if held is None:
+                raise NotFoundError(
+                    f"no actor {name}",
+                    hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
+                )
+            added = _new_aliases(held, replace(wanted, name=held.name), "")
+            if not added:
+                raise ConflictError(f"{held.name} already has {wanted.words()}")
+            _check_aliases_free(added, current.actors, "")
+            require_admin(by, current, action=f"add aliases to {held.name}")
+            uow.record(Event(ACTOR_ALIAS_ADDED, ActorId(by), now, added.to_data()))
+        return ActorReport(self._find(held.name), _changes(uow.recorded))
 
     def list(self) -> tuple[ActorRecord, ...]:
         """Every actor, by name, with the roles and groups it holds now."""
@@ -191,7 +238,19 @@ class ActorService:
                     events.extend(_added(actor, by, now))
                     continue
                 held = record.actor
-                _check_same_aliases(held, actor, where)
+                _check_no_alias_removed(held, actor, where)
+                new_aliases = _new_aliases(held, _aliases_of(actor), where)
+                if new_aliases:
+                    _check_aliases_free(new_aliases, known, where)
+                    require_admin(by, before, action=f"add aliases to {actor.name}", where=where)
+                    known[actor.name] = held = held.with_aliases(new_aliases)
+                    events.append(Event(ACTOR_ALIAS_ADDED, ActorId(by), now,
+                                        new_aliases.to_data()))  # fmt: skip
+                if held.kind is not actor.kind:
+                    raise ConflictError(
+                        f"{where}the file makes {actor.name} a {actor.kind}, but they are "
+                        f"recorded as a {held.kind}; an actor's kind cannot be changed"
+                    )
                 new_roles, new_groups = actor.roles - held.roles, actor.groups - held.groups
                 directory = Directory(known)
                 _check_not_self(by, held, directory, new_roles, new_groups, where)
@@ -219,6 +278,10 @@ class ActorService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
+            # A name in any case, with spaces around it, is that actor (names differing
+            # only in case are refused when added): the identity engine's one way.
+            known = queries.directory(uow.conn).by_name(name)
+            name = known.name if known is not None else name
             record = queries.find_actor(uow.conn, name)
             if record is None:
                 raise NotFoundError(
@@ -300,9 +363,10 @@ def _actor(
 
 def _declared(entry: DeclaredActor, source: str) -> Actor:
     try:
-        return _actor(
+        actor = _actor(
             entry.name, entry.emails, entry.github, entry.gitlab, entry.roles, entry.groups
         )
+        return replace(actor, kind=ActorKind(entry.kind))
     except UsageError as e:
         raise ReadError(source, f"{entry.entry}: {e.message}", line=entry.line) from e
 
@@ -354,12 +418,31 @@ def _check_new(actor: Actor, others: Mapping[str, Actor], where: str) -> None:
             f"{where}actor {name} already exists",
             hint="grant roles and groups with `changeproof actor grant`",
         )
-    mine = _logins(actor)
     for other in others.values():
-        theirs = _logins(other)
         if other.name.casefold() == name.casefold():
             raise ConflictError(f"{where}actor {name} differs from actor {other.name} only in case")
-        shared = sorted(actor.emails & other.emails)
+        for their_platform, their_login in _logins(other).items():
+            if name.casefold() == their_login:
+                raise ConflictError(
+                    f"{where}name {name} is already {other.name}'s "
+                    f"{_PLATFORMS[their_platform]} login"
+                )
+    _check_aliases_free(_aliases_of(actor), others, where)
+
+
+def _check_aliases_free(aliases: Aliases, others: Mapping[str, Actor], where: str) -> None:
+    """None of `aliases` is another actor's (as recorded, or to the identity engine)."""
+    name = aliases.name
+    mine = {
+        platform: login
+        for platform, login in (("github", aliases.github), ("gitlab", aliases.gitlab))
+        if login is not None
+    }
+    for other in others.values():
+        if other.name == name:
+            continue
+        theirs = _logins(other)
+        shared = sorted(aliases.emails & other.emails)
         if shared:
             raise ConflictError(
                 f"{where}email {shared[0]} is already {other.name}'s; it cannot be {name}'s too"
@@ -377,29 +460,70 @@ def _check_new(actor: Actor, others: Mapping[str, Actor], where: str) -> None:
                     f"{where}login {login} is the name of actor {other.name}; "
                     f"it cannot be {name}'s {_PLATFORMS[platform]} login"
                 )
-        for their_platform, their_login in theirs.items():
-            if name.casefold() == their_login:
-                raise ConflictError(
-                    f"{where}name {name} is already {other.name}'s "
-                    f"{_PLATFORMS[their_platform]} login"
-                )
+        _check_apart(aliases, other, where)
 
 
-def _check_same_aliases(recorded: Actor, declared: Actor, where: str) -> None:
-    def shown(actor: Actor) -> str:
-        parts = [f"emails [{', '.join(sorted(actor.emails))}]"]
-        parts += [f"{platform} {login}" for platform, login in _logins(actor).items()]
-        return ", ".join(parts)
+def _check_apart(aliases: Aliases, other: Actor, where: str) -> None:
+    """An alias the identity engine takes for one of `other`'s (plus-addressing, a no-reply
+    address, a look-alike letter) would make the two one person: a conflict."""
+    actor = Actor(aliases.name, aliases.emails, aliases.github, aliases.gitlab)
+    theirs = recorded_aliases(other)
+    for mine, keys in recorded_aliases(actor):
+        match = next((alias for alias, their_keys in theirs if keys & their_keys), None)
+        if match is not None:
+            raise ConflictError(
+                f"{where}{aliases.name}'s {mine} is {other.name}'s {match} to the identity "
+                f"engine (case, plus-addressing, no-reply addresses and look-alike letters "
+                f"aside): they would be one person",
+                hint=f"if they are, add the alias to {other.name} "
+                f"(`changeproof actor alias add {other.name} …`)",
+            )
 
-    if (recorded.emails, recorded.github, recorded.gitlab) != (
-        declared.emails,
-        declared.github,
-        declared.gitlab,
-    ):
+
+def _aliases_of(actor: Actor) -> Aliases:
+    return Aliases(actor.name, actor.emails, actor.github, actor.gitlab)
+
+
+def _aliases(name: str, emails: Iterable[str], github: str | None, gitlab: str | None) -> Aliases:
+    """Valid, normalised aliases, or UsageError saying what is wrong."""
+    return Aliases(
+        name,
+        frozenset(_email(e) for e in emails),
+        None if github is None else _login(github, "github"),
+        None if gitlab is None else _login(gitlab, "gitlab"),
+    )
+
+
+def _new_aliases(held: Actor, wanted: Aliases, where: str) -> Aliases:
+    """The aliases of `wanted` that `held` does not have; an actor has one login per
+    platform, so a different one is a ConflictError."""
+    for platform, login in (("github", wanted.github), ("gitlab", wanted.gitlab)):
+        recorded = held.github if platform == "github" else held.gitlab
+        if login is not None and recorded is not None and login != recorded:
+            raise ConflictError(
+                f"{where}{held.name}'s {_PLATFORMS[platform]} login is {recorded}; it cannot "
+                f"also be {login} (recorded aliases are never changed)"
+            )
+    return Aliases(
+        held.name,
+        wanted.emails - held.emails,
+        wanted.github if held.github is None else None,
+        wanted.gitlab if held.gitlab is None else None,
+    )
+
+
+def _check_no_alias_removed(recorded: Actor, declared: Actor, where: str) -> None:
+    gone = [f"email {e}" for e in sorted(recorded.emails - declared.emails)]
+    gone += [
+        f"{platform} {login}"
+        for platform, login in _logins(recorded).items()
+        if _logins(declared).get(platform) is None
+    ]
+    if gone:
         raise ConflictError(
-            f"{where}the file gives {recorded.name} {shown(declared)}, but {recorded.name} "
-            f"is recorded with {shown(recorded)}; recorded aliases cannot be changed",
-            hint="make the entry's emails, github and gitlab match `changeproof actor list`",
+            f"{where}the file leaves out {recorded.name}'s {', '.join(gone)}, but recorded "
+            f"aliases cannot be removed",
+            hint="keep every alias `changeproof actor list` shows in the entry",
         )
 
 
@@ -460,7 +584,7 @@ def _self(by: str, target: Actor, directory: Directory) -> str | None:
 
 def _added(actor: Actor, by: str, now: datetime) -> list[Event]:
     """`actor.added` with the aliases, then one entry per grant (each grant's seq is its key)."""
-    bare = Actor(actor.name, actor.emails, actor.github, actor.gitlab)
+    bare = Actor(actor.name, actor.emails, actor.github, actor.gitlab, kind=actor.kind)
     return [
         Event(ACTOR_ADDED, ActorId(by), now, bare.to_data()),
         *_grants(actor.name, actor.roles, actor.groups, by, now, granted=True),
@@ -487,6 +611,9 @@ def _changes(recorded: Iterable[RecordedEvent]) -> tuple[ActorChange, ...]:
         if event.type in GRANT_EVENTS:
             grant = grant_from_data(event.type, event.data)
             changes.append(ActorChange(event.seq, event.type, grant.name, grant.kind, grant.value))
+        elif event.type == ACTOR_ALIAS_ADDED:
+            added = aliases_from_data(event.data)
+            changes.append(ActorChange(event.seq, event.type, added.name, None, added.words()))
         else:
             changes.append(ActorChange(event.seq, event.type, str(event.data["name"])))
     return tuple(changes)

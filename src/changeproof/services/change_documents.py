@@ -24,6 +24,7 @@ from changeproof.domain.changes import (
     ApprovalRule,
     ChangeFact,
     ChangeState,
+    change_parties,
     content_digest,
 )
 from changeproof.domain.errors import IntegrityError, NotFoundError
@@ -347,6 +348,7 @@ def change_fact(
         high_risk=bool(_list(what.get("high_risk_areas"))),
         rejected_by=rejected.actor if rejected is not None else None,
         rejected_reason=rejected.comment if rejected is not None else None,
+        parties=change_parties(rfc),
     )
 
 

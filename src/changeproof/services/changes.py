@@ -31,6 +31,7 @@ from changeproof.domain.changes import (
     add_business_days,
     approval_status,
     change_id,
+    change_parties,
     parse_change_id,
 )
 from changeproof.domain.clock import Clock
@@ -415,6 +416,7 @@ class ChangeService:
                 directory=directory(conn),
                 migrations=bool(what.get("migrations")),
                 high_risk=bool(what.get("high_risk_areas")),
+                parties=change_parties(row.document, row.opened_by),
             )
         exports = tuple(queries.exports_of(conn, seq))
         return ChangeView(row, verdicts, exports, status, rule, now, recorded)

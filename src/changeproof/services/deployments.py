@@ -37,6 +37,7 @@ from changeproof.domain.deployments import (
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.identity import Sameness, unknown_because
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.environments import require_known_environment
 from changeproof.services.gate import checked_commits, recorded_policy
@@ -411,8 +412,16 @@ def _wrote(
         pairs = [("authored", commit.author.email), ("committed", commit.committer.email)]
         pairs += [("co-authored", a.email) for a in commit.co_authors]
         for verb, email in pairs:
-            if is_actor(people, deployer, email):
+            found = is_actor(people, deployer, email)
+            if found is Sameness.SAME:
                 return f"{verb} commit {commit.sha[:12]}"
+            if found is Sameness.UNKNOWN:  # the identity engine cannot tell: fail closed
+                writer = people.who_email(email)
+                because = unknown_because(people.who_of(deployer), writer)
+                return (
+                    f"cannot be told apart from {writer.label}, who {verb} commit "
+                    f"{commit.sha[:12]} ({because})"
+                )
     return None
 
 

@@ -29,6 +29,7 @@ from changeproof.domain.actors import Role
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError
 from changeproof.domain.events import ActorId, Event
+from changeproof.domain.identity import DEFAULT_RULES, IdentityRules, fold
 from changeproof.domain.instance import INSTANCE_INITIALIZED
 from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
@@ -81,6 +82,8 @@ class InstanceConfig:
     # [instance] database_password_env / database_password_file: where the PostgreSQL
     # password is, when database_url does not hold it (at most one of the two)
     password_from: PasswordSource | None = None
+    # [identity] plus_addressing_off: domains where `local+tag` is not `local`
+    identity: IdentityRules = DEFAULT_RULES
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +192,7 @@ def load_config(home: Path) -> InstanceConfig:
         if table is not None:
             ticketing[system] = table
     return InstanceConfig(
+        identity=_identity(doc, path),
         home=home,
         origin=values["origin"],
         database_url=values["database_url"],
@@ -221,6 +225,24 @@ def _password_source(section: dict[str, object], path: Path, home: Path) -> Pass
 
 
 _T = TypeVar("_T")
+
+
+def _identity(doc: dict[str, object], path: Path) -> IdentityRules:
+    """[identity] plus_addressing_off: a list of email domains (default none: on everywhere)."""
+    table = doc.get("identity")
+    if table is None:
+        return DEFAULT_RULES
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [identity] must be a table")
+    unknown = sorted(set(table) - {"plus_addressing_off"})
+    if unknown:
+        raise ConfigError(f"{path}: [identity] has no setting {unknown[0]!r}")
+    domains = table.get("plus_addressing_off", [])
+    if not isinstance(domains, list) or not all(
+        isinstance(d, str) and d.strip() and "@" not in d for d in domains
+    ):
+        raise ConfigError(f"{path}: [identity] plus_addressing_off must be a list of email domains")
+    return IdentityRules(frozenset(fold(d) for d in domains))
 
 
 def _optional(

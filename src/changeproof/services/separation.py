@@ -11,44 +11,69 @@ from collections.abc import Mapping
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
-from changeproof.domain.changes import change_id
+from changeproof.domain.changes import change_id, change_parties, made_by_party
 from changeproof.domain.errors import PermissionDeniedError
+from changeproof.domain.identity import Sameness, Who, same, unknown_because
 from changeproof.store.changes import ChangeRow
 
 __all__ = ["entitled", "independent", "is_actor"]
 
 
 def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
-    """The known actor `by` is, who neither requested the change nor wrote any of it."""
+    """The known actor `by` is, who neither requested the change nor wrote any of it.
+
+    "Is this the same person" is the identity engine's question (`domain.identity`): an
+    identity it cannot tell apart from `by` refuses as surely as one it matches.
+    """
     actor = people.resolve(by)
     if actor is None:
         raise PermissionDeniedError(
             f"{by} is not a known actor and cannot {verb} {change_id(row.seq)}",
             hint="add them with `changeproof actor add`",
         )
-    requester = people.resolve(str(row.document.get("requested_by")))
-    if actor.name == row.opened_by or (requester is not None and requester.name == actor.name):
-        raise PermissionDeniedError(
-            f"{actor.name} cannot {verb} {change_id(row.seq)}: they requested it",
+    me = people.who_of(actor)
+    action = f"{verb} {change_id(row.seq)}"
+    for requester in sorted({row.opened_by, str(row.document.get("requested_by"))}):
+        _refuse_unless_apart(
+            me, people.who_acting(requester), action, ("they requested it", "its requester"),
             hint="separation of duties: someone else must",
-        )
+        )  # fmt: skip
     for commit in _commits(row.document):
-        for role in ("author", "committer"):
-            if is_actor(people, actor, commit.get(role)):
-                raise PermissionDeniedError(
-                    f"{actor.name} cannot {verb} {change_id(row.seq)}: they are the {role} of "
-                    f"commit {str(commit.get('sha'))[:12]}",
-                    hint="separation of duties: nobody approves their own change",
-                )
-        co_authors = commit.get("co_authors")
-        for email in co_authors if isinstance(co_authors, list) else []:
-            if is_actor(people, actor, email):
-                raise PermissionDeniedError(
-                    f"{actor.name} cannot {verb} {change_id(row.seq)}: they co-authored "
-                    f"commit {str(commit.get('sha'))[:12]}",
-                    hint="separation of duties: nobody approves their own change",
-                )
+        sha = str(commit.get("sha"))[:12]
+        writers = [
+            ((f"they are the {role} of commit {sha}", f"the {role} of commit {sha}"), email)
+            for role in ("author", "committer")
+            for email in [commit.get(role)]
+        ]
+        writers += [
+            ((f"they co-authored commit {sha}", f"a co-author of commit {sha}"), email)
+            for email in _list(commit.get("co_authors"))
+        ]
+        for words, email in writers:
+            _refuse_unless_apart(
+                me, people.who_email(email if isinstance(email, str) else ""), action, words,
+                hint="separation of duties: nobody approves their own change",
+            )  # fmt: skip
     return actor
+
+
+def _refuse_unless_apart(
+    me: Who, them: Who, action: str, words: tuple[str, str], *, hint: str
+) -> None:
+    """PermissionDeniedError when `me` is `them`, or cannot be told apart from them.
+
+    `words`: what `me` did when the same ("they requested it"), and what `them` is
+    ("its requester").
+    """
+    found = same(me, them)
+    if found is Sameness.SAME:
+        raise PermissionDeniedError(f"{me.label} cannot {action}: {words[0]}", hint=hint)
+    if found is Sameness.UNKNOWN:
+        raise PermissionDeniedError(
+            f"{me.label} cannot {action}: they cannot be told apart from {them.label}, "
+            f"{words[1]}: {unknown_because(me, them)}",
+            hint=hint,
+        )
 
 
 def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
@@ -62,17 +87,27 @@ def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
             f"and they hold {', '.join(sorted(actor.roles)) or 'no role'}",
             hint=f"an admin grants it: `changeproof actor grant {actor.name} --role {role}`",
         )
+    made = made_by_party(
+        people, actor, role if isinstance(role, str) else None,
+        change_parties(row.document, row.opened_by),
+    )  # fmt: skip
+    if made is not None:
+        raise PermissionDeniedError(
+            f"{actor.name} cannot {verb} {change_id(row.seq)}: {made}, so they are not "
+            "independent of the change",
+            hint="separation of duties: an approver someone independent of the change "
+            "added and granted the role must",
+        )
     return actor
 
 
-def is_actor(people: Directory, actor: Actor, email: JsonValue) -> bool:
-    """Whether `email` is one of `actor`'s, directly or through the directory."""
-    if not isinstance(email, str):
-        return False
-    if email.strip().lower() in actor.emails:
-        return True
-    found = people.resolve(email)
-    return found is not None and found.name == actor.name
+def is_actor(people: Directory, actor: Actor, email: JsonValue) -> Sameness:
+    """Whether `email` (a git email) is `actor`'s, is not, or cannot be told."""
+    return same(people.who_of(actor), people.who_email(email if isinstance(email, str) else ""))
+
+
+def _list(value: JsonValue) -> list[JsonValue]:
+    return value if isinstance(value, list) else []
 
 
 def _commits(rfc: Mapping[str, JsonValue]) -> list[dict[str, JsonValue]]:

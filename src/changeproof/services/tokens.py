@@ -2,9 +2,11 @@
 
 The rules, checked in the transaction that records, with the ledger's head locked:
 
-- A token belongs to an existing actor, named by its name (not an alias).
-- Only that actor or an admin may create or revoke it; until some actor holds `admin`,
-  anyone may (`services.authority`).
+- A token belongs to an existing actor, named by its name (any case; not an alias).
+- A person's token is created by that person; an admin may create one only for a
+  pipeline identity (`ActorKind.PIPELINE`), so no admin can mint a token to act as
+  someone else. Only the owner or an admin revokes one. Until some actor holds `admin`,
+  anyone may do either (`services.authority`).
 - The token text is returned once, by `create`, and recorded nowhere: `token.created`
   holds its SHA-256. Errors name a token by its public id, never by its text.
 - A token works from its creation until `expires_at` (default 90 days, at most ten years)
@@ -22,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from changeproof.domain.actors import Actor, ActorKind, Directory, Role
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
     ConflictError,
@@ -110,12 +113,16 @@ class TokenService:
             raise UsageError(f"--expires {expires!r}: {e}", hint=_EXPIRES_HINT) from e
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
-            if actor_queries.find_actor(uow.conn, actor) is None:
+            directory = actor_queries.directory(uow.conn)
+            owner = directory.by_name(actor)
+            if owner is None:
                 raise NotFoundError(
                     f"no actor {actor} (--actor names the token's actor by name)",
                     hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
                 )
+            actor = owner.name
             _require_owner_or_admin(by, actor, uow, action=f"create a token for {actor}")
+            _require_own_or_pipeline(by, owner, directory)
             issued = self._issue(uow)
             token = Token(issued.id, actor, issued.sha256, expires_at, label)
             uow.record(Event(TOKEN_CREATED, ActorId(by), now, token.to_data()))
@@ -147,8 +154,13 @@ class TokenService:
         """Every token (or one actor's), oldest first, with its state now; never a secret."""
         now = self._clock.now()
         with self._db.read() as conn:
-            if actor is not None and actor_queries.find_actor(conn, actor) is None:
-                raise NotFoundError(f"no actor {actor}", hint="`changeproof actor list` shows them")
+            if actor is not None:
+                owner = actor_queries.directory(conn).by_name(actor)
+                if owner is None:
+                    raise NotFoundError(
+                        f"no actor {actor}", hint="`changeproof actor list` shows them"
+                    )
+                actor = owner.name
             records = queries.list_tokens(conn, actor)
         return tuple(TokenView(r, _state(r, now)) for r in records)
 
@@ -222,6 +234,23 @@ class TokenService:
         if record is None:  # recorded a moment ago, in a committed transaction
             raise NotFoundError(f"no token {ident}")
         return record
+
+
+def _require_own_or_pipeline(by: str, owner: Actor, directory: Directory) -> None:
+    """A person's token is created by that person; an admin creates tokens for pipeline
+    identities only (else an admin could mint a token for anyone and act as them). While
+    nobody holds admin the instance is being set up, and the admin rule lets anyone."""
+    me = directory.identify(by)
+    if (me is not None and me.name == owner.name) or owner.kind is ActorKind.PIPELINE:
+        return
+    if not directory.holders(Role.ADMIN):
+        return
+    raise PermissionDeniedError(
+        f"{by} cannot create a token for {owner.name}: {owner.name} is a person, and a "
+        "person's own token is created by that person",
+        hint=f"{owner.name} runs `changeproof token create --actor {owner.name}` themselves; "
+        "an admin creates tokens for pipeline identities (`actor add --pipeline`)",
+    )
 
 
 def _require_owner_or_admin(by: str, owner: str, uow: UnitOfWork, *, action: str) -> None:

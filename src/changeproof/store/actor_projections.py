@@ -3,6 +3,7 @@
 `store.projections` imports this module so its registry holds these functions.
 
 actor.added            one `actors` row; one `actor_aliases` row per email and login
+actor.alias.added      one `actor_aliases` row per email and login, keyed to its entry
 actor.role.granted     one `actor_grants` row keyed by the entry's seq
 actor.group.granted    (kind `group`)
 actor.role.revoked     sets `revoked_seq` on the actor's open grant of that role
@@ -17,11 +18,13 @@ from sqlalchemy import Connection, update
 
 from changeproof.domain.actors import (
     ACTOR_ADDED,
+    ACTOR_ALIAS_ADDED,
     ACTOR_GROUP_GRANTED,
     ACTOR_GROUP_REVOKED,
     ACTOR_ROLE_GRANTED,
     ACTOR_ROLE_REVOKED,
     actor_from_data,
+    aliases_from_data,
     grant_from_data,
 )
 from changeproof.domain.events import RecordedEvent, format_time
@@ -49,6 +52,7 @@ def _actors_added(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 "seq": event.seq,
                 "added_by": event.actor,
                 "added_at": format_time(event.time),
+                "kind": actor.kind.value,
             }
         )
         aliases = [("email", email) for email in sorted(actor.emails)]
@@ -57,12 +61,32 @@ def _actors_added(conn: Connection, events: Sequence[RecordedEvent]) -> None:
             for kind, login in (("github", actor.github), ("gitlab", actor.gitlab))
             if login
         ]
-        alias_rows.extend(
-            {"kind": kind, "value": value.lower(), "name": actor.name} for kind, value in aliases
-        )
+        alias_rows.extend(_alias_rows(actor.name, aliases, event.seq))
     conn.execute(actors.insert(), actor_rows)
     if alias_rows:
         conn.execute(actor_aliases.insert(), alias_rows)
+
+
+@projects(ACTOR_ALIAS_ADDED)
+def _aliases_added(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    rows: list[dict[str, object]] = []
+    for event in events:
+        added = aliases_from_data(event.data)
+        aliases = [("email", email) for email in sorted(added.emails)]
+        aliases += [
+            (kind, login)
+            for kind, login in (("github", added.github), ("gitlab", added.gitlab))
+            if login
+        ]
+        rows.extend(_alias_rows(added.name, aliases, event.seq))
+    if rows:
+        conn.execute(actor_aliases.insert(), rows)
+
+
+def _alias_rows(name: str, aliases: Sequence[tuple[str, str]], seq: int) -> list[dict[str, object]]:
+    return [
+        {"kind": kind, "value": value.lower(), "name": name, "seq": seq} for kind, value in aliases
+    ]
 
 
 @projects(ACTOR_ROLE_GRANTED)

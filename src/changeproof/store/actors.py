@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, RowMapping, or_, select
 
-from changeproof.domain.actors import ACTOR_ADDED, Actor, Directory, Grant, GrantKind
+from changeproof.domain.actors import (
+    ACTOR_ADDED,
+    ACTOR_ALIAS_ADDED,
+    Actor,
+    ActorKind,
+    Directory,
+    Grant,
+    GrantKind,
+    Origin,
+)
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.identity import DEFAULT_RULES, IdentityRules
+from changeproof.store.database import IDENTITY_OPTION
 from changeproof.store.entry_check import ACTOR, EntryCheck
 from changeproof.store.schema import actor_aliases, actor_grants, actors
 
@@ -44,10 +56,25 @@ class ActorRecord:
     added_by: str
     added_at: str
     grants: tuple[GrantRecord, ...] = field(default=())  # held ones, oldest first
+    # (entry, kind, value) of each alias: the actor.added entry, or a later actor.alias.added
+    aliases: tuple[tuple[int, str, str], ...] = field(default=())
 
     @property
     def name(self) -> str:
         return self.actor.name
+
+    def aliases_by_entry(self) -> dict[int, dict[str, JsonValue]]:
+        """The aliases each entry recorded, as that entry's data holds them."""
+        found: dict[int, dict[str, JsonValue]] = {}
+        for seq, kind, value in sorted(self.aliases):
+            data = found.setdefault(seq, {"emails": [], "github": None, "gitlab": None})
+            if kind == "email":
+                emails = data["emails"]
+                assert isinstance(emails, list)
+                emails.append(value)
+            else:
+                data[kind] = value
+        return found
 
     def grant_of(self, kind: GrantKind, value: str) -> GrantRecord | None:
         return next((g for g in self.grants if (g.kind, g.value) == (kind, value)), None)
@@ -55,7 +82,20 @@ class ActorRecord:
 
 def directory(conn: Connection, as_of_seq: int | None = None) -> Directory:
     """Every actor with the aliases, roles and groups in effect before entry `as_of_seq`."""
-    return Directory.of(record.actor for record in _records(conn, as_of_seq))
+    return _directory(conn, _records(conn, as_of_seq))
+
+
+def _directory(conn: Connection, records: list[ActorRecord]) -> Directory:
+    """The directory of `records`, with the instance's identity rules (which travel with the
+    connection, see `store.database`) and who made each actor what it is."""
+    rules = conn.get_execution_options().get(IDENTITY_OPTION, DEFAULT_RULES)
+    if not isinstance(rules, IdentityRules):
+        rules = DEFAULT_RULES
+    origins = {
+        r.name: Origin(r.added_by, {(g.kind, g.value): g.granted_by for g in r.grants})
+        for r in records
+    }
+    return Directory.of((record.actor for record in records), rules, origins)
 
 
 def checked_directory(
@@ -66,18 +106,21 @@ def checked_directory(
     records = _records(conn, as_of_seq)
     for record in records:
         a = record.actor
+        by_entry = record.aliases_by_entry()
+        added = by_entry.pop(record.seq, {"emails": [], "github": None, "gitlab": None})
         check.expect(
             "actors",
             record.seq,
             ACTOR_ADDED,
             {
                 "name": a.name,
-                "emails": sorted(a.emails),
-                "github": a.github,
-                "gitlab": a.gitlab,
+                **added,
+                "kind": None if a.kind is ActorKind.PERSON else a.kind.value,
                 ACTOR: record.added_by,
             },
         )
+        for seq, later in by_entry.items():
+            check.expect("actor_aliases", seq, ACTOR_ALIAS_ADDED, {"name": a.name, **later})
         for g in record.grants:
             check.expect(
                 "actor_grants",
@@ -85,7 +128,7 @@ def checked_directory(
                 Grant(a.name, g.kind, g.value).event_type(granted=True),
                 {"name": a.name, g.kind: g.value, ACTOR: g.granted_by},
             )
-    return Directory.of(record.actor for record in records)
+    return _directory(conn, records)
 
 
 def list_actors(conn: Connection, as_of_seq: int | None = None) -> list[ActorRecord]:
@@ -107,7 +150,7 @@ def _records(conn: Connection, as_of: int | None, name: str | None = None) -> li
         grants = grants.where(actor_grants.c.revoked_seq.is_(None))
     else:
         people = people.where(actors.c.seq < as_of)
-        aliases = aliases.where(actors.c.seq < as_of)
+        aliases = aliases.where(actor_aliases.c.seq < as_of)  # later aliases left out
         grants = grants.where(
             actor_grants.c.seq < as_of,
             or_(actor_grants.c.revoked_seq.is_(None), actor_grants.c.revoked_seq >= as_of),
@@ -118,7 +161,9 @@ def _records(conn: Connection, as_of: int | None, name: str | None = None) -> li
         grants = grants.where(actor_grants.c.name == name)
     emails: dict[str, set[str]] = defaultdict(set)
     logins: dict[str, dict[str, str]] = defaultdict(dict)
+    entries: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for row in conn.execute(aliases).mappings():
+        entries[row["name"]].append((int(row["seq"]), str(row["kind"]), str(row["value"])))
         if row["kind"] == "email":
             emails[row["name"]].add(row["value"])
         else:
@@ -129,13 +174,19 @@ def _records(conn: Connection, as_of: int | None, name: str | None = None) -> li
             GrantRecord(int(row["seq"]), row["kind"], row["value"], row["granted_by"])
         )
     return [
-        _record(row, emails[row["name"]], logins[row["name"]], held[row["name"]])
+        _record(
+            row, emails[row["name"]], logins[row["name"]], held[row["name"]], entries[row["name"]]
+        )
         for row in conn.execute(people).mappings()
     ]
 
 
 def _record(
-    row: RowMapping, emails: Iterable[str], logins: dict[str, str], grants: list[GrantRecord]
+    row: RowMapping,
+    emails: Iterable[str],
+    logins: dict[str, str],
+    grants: list[GrantRecord],
+    aliases: list[tuple[int, str, str]],
 ) -> ActorRecord:
     actor = Actor(
         name=str(row["name"]),
@@ -144,7 +195,13 @@ def _record(
         gitlab=logins.get("gitlab"),
         roles=frozenset(g.value for g in grants if g.kind == "role"),
         groups=frozenset(g.value for g in grants if g.kind == "group"),
+        kind=ActorKind(str(row["kind"])),
     )
     return ActorRecord(
-        actor, int(row["seq"]), str(row["added_by"]), str(row["added_at"]), tuple(grants)
+        actor,
+        int(row["seq"]),
+        str(row["added_by"]),
+        str(row["added_at"]),
+        tuple(grants),
+        tuple(sorted(aliases)),
     )

@@ -17,8 +17,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
 from changeproof.domain.errors import ConfigError, UnavailableError
+from changeproof.domain.identity import DEFAULT_RULES, IdentityRules
 
-__all__ = ["Database", "normalize_url"]
+__all__ = ["IDENTITY_OPTION", "Database", "normalize_url"]
+
+IDENTITY_OPTION: Final = "changeproof_identity"
 
 _BUSY_TIMEOUT_MS: Final = 60_000
 # A write from a read transaction whose snapshot is no longer the newest (SQLite, in WAL mode,
@@ -56,8 +59,11 @@ def normalize_url(url: str, *, base: Path | None = None) -> URL:
 class Database:
     """One engine, and the two kinds of transaction the store uses."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, *, identity: IdentityRules = DEFAULT_RULES) -> None:
         self.url = url
+        # The instance's identity rules travel with every connection (`store.actors`
+        # builds the directory with them), so no caller can forget them.
+        self.identity = identity
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url)
@@ -71,7 +77,7 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A transaction that may append to the ledger."""
         with self._translate(), self.engine.connect() as conn:
-            conn = conn.execution_options(changeproof_write=True)
+            conn = conn.execution_options(changeproof_write=True, **self._options())
             with conn.begin():
                 yield conn
 
@@ -97,10 +103,14 @@ class Database:
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
         with self._translate(), self.engine.connect() as conn:
+            conn = conn.execution_options(**self._options())
             if self.dialect == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
+
+    def _options(self) -> dict[str, object]:
+        return {IDENTITY_OPTION: self.identity}
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -232,16 +232,20 @@ actors = Table(
     Column("seq", _Seq, nullable=False),
     Column("added_by", String(200), nullable=False),
     Column("added_at", String(32), nullable=False),
+    Column("kind", String(10), nullable=False, server_default="person"),  # person | pipeline
 )
 
-# email, github or gitlab identities that resolve to an actor; unique across actors.
+# email, github or gitlab identities that resolve to an actor; unique across actors. `seq`
+# is the entry that added it: the actor's actor.added, or a later actor.alias.added.
 actor_aliases = Table(
     "actor_aliases",
     metadata,
     Column("kind", String(10), primary_key=True),
     Column("value", String(320), primary_key=True),
     Column("name", String(200), nullable=False),
+    Column("seq", BigInteger, nullable=False),
     Index("ix_actor_aliases_name", "name"),
+    Index("ix_actor_aliases_seq", "seq"),
 )
 
 # Roles and groups with the entries that granted and (later) revoked them, so the

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from changeproof.domain.actors import Actor, Directory
+from changeproof.domain.actors import Actor, Directory, Origin
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     ApprovalRecord,
@@ -16,7 +16,9 @@ from changeproof.domain.changes import (
     add_business_days,
     approval_status,
     change_id,
+    change_parties,
     content_digest,
+    made_by_party,
     parse_change_id,
 )
 from changeproof.domain.environments import environment_name
@@ -136,3 +138,33 @@ def test_an_environment_name_is_accepted_or_refused_naming_the_option(text: str)
     else:
         assert refused.message.startswith("--env ")
         assert len(refused.message) < 300  # a hostile name is never echoed whole
+
+
+def test_an_approver_the_requester_or_a_writer_made_does_not_count() -> None:
+    ada = Actor("ada", frozenset({"ada@corp.test"}), github="ada-gh")
+    alt = Actor("ada-alt", roles=frozenset({"approver"}))
+    granted = Actor("bea", roles=frozenset({"approver"}))
+    people = Directory.of(
+        [ada, alt, granted, *PEOPLE.actors.values()],
+        origins={
+            "ada-alt": Origin("ADA"),  # made by ada, named in another case
+            "bea": Origin("root", {("role", "approver"): "ada+ci@corp.test"}),
+            "alan": Origin("root", {("role", "approver"): "root"}),
+        },
+    )
+    rfc: dict[str, JsonValue] = {
+        "requested_by": "carl",
+        "what": {"commits": [{"sha": "ab" * 20, "author": "12345+ada-gh@users.noreply.github.com",
+                              "committer": "ada@corp.test", "co_authors": []}]},
+    }  # fmt: skip
+    approvals = [_approval(1, "ada-alt"), _approval(2, "bea"), _approval(3, "alan")]
+    status = approval_status(
+        RULE, approvals, digest="d1", now=NOW, directory=people, migrations=False,
+        high_risk=False, parties=change_parties(rfc),
+    )  # fmt: skip
+    assert [a.actor for a in status.counted] == ["alan"]
+    assert [(a.actor, why) for a, why in status.dependent] == [
+        ("ada-alt", f"the author of commit {'ab' * 6} (ADA) made them an actor"),
+        ("bea", f"the author of commit {'ab' * 6} (ada+ci@corp.test) granted them role approver"),
+    ]
+    assert made_by_party(people, ada, "approver", change_parties(rfc)) is None  # root made ada

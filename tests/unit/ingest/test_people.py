@@ -39,6 +39,7 @@ def test_an_empty_list_is_a_valid_file() -> None:
         (b"actors:\n  - github: x\n", "p.yaml:2: actors[0]: missing key 'name'"),
         (b"actors:\n  - name: a\n    roles: x\n", "p.yaml:3: actors[0] (a).roles: input should be"),
         (b"actors: 1\n", "p.yaml:1: actors: input should be a valid list"),
+        (b"actors:\n  - name: a\n    kind: robot\n", "p.yaml:3: actors[0] (a).kind: input"),
         (b"\xff", "p.yaml: not UTF-8 text (byte 0)"),
         (b"", "p.yaml: the file is empty"),
     ],

@@ -127,6 +127,7 @@ def change_approval(facts: Facts, params: ChangeApproval) -> ControlResult:
         directory=facts.directory,
         migrations=change.migrations,
         high_risk=change.high_risk,
+        parties=change.parties,
     )
     if newer:
         return _fail(
@@ -138,6 +139,10 @@ def change_approval(facts: Facts, params: ChangeApproval) -> ControlResult:
     if not status.satisfied:
         reason = f"change {change.id} needs {' and '.join(status.missing)}"
         reason += _not_counting(status.stale, status.expired, status.unqualified, change, rule)
+        reason += "".join(
+            f"; not counting {a.actor}: {why}, so they are not independent of the change"
+            for a, why in status.dependent
+        )
         if status.counted:
             reason += f"; counted so far: {_names(status.counted)}"
         return _fail(reason, refs)

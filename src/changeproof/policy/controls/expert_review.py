@@ -126,7 +126,7 @@ def expert_review(facts: Facts, params: NoParams) -> ControlResult:
                 if r.who.actor is not None
                 and group in r.who.actor.groups
                 and r.covers(area.last)
-                and not independence(r.who, area.writers, "approved it")
+                and not independence(r.who, area.writers, "approved it", people)
             ]
             if experts:
                 approved.append(f"{where} ({group}) approved by {listing(experts)}")

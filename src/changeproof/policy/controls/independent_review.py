@@ -74,9 +74,10 @@ class _Judged:
 
 def _judge(approver: Latest, writers: tuple[tuple[Writer, Who], ...], people: People) -> _Judged:
     found = [people.same(approver.who, who) for _, who in writers]
-    wrote = Sameness.SAME in found
+    # The grant chain: a reviewer whom a writer added is the writer's, as if they wrote it.
+    wrote = Sameness.SAME in found or people.made_by(approver.who, writers) is not None
     return _Judged(
-        all(same is Sameness.DIFFERENT for same in found),
+        not wrote and all(same is Sameness.DIFFERENT for same in found),
         wrote,
         not wrote and Sameness.UNKNOWN in found,
     )
@@ -119,11 +120,12 @@ def _why(
     verdict: _Verdict,
     writers: tuple[tuple[Writer, Who], ...],
     blockers: tuple[Latest, ...],
+    people: People,
 ) -> list[str]:
     """Why the commit at `position` fails, reviewer by reviewer: one reason each, from the
     review of theirs standing for it when there is one, else from their last review."""
     if blockers:
-        return [why_not(r, position, writers) for r in blockers]
+        return [why_not(r, position, writers, people) for r in blockers]
     chosen: dict[tuple[str, ...], Latest] = {}
     for r in latest:
         if r in verdict.approvers:
@@ -131,7 +133,7 @@ def _why(
         held = chosen.get(r.who.key)
         if held is None or position not in held.covered:
             chosen[r.who.key] = r
-    why = [w for r in chosen.values() if (w := why_not(r, position, writers))]
+    why = [w for r in chosen.values() if (w := why_not(r, position, writers, people))]
     if verdict.approvers:
         names = listing([r.who.label for r in verdict.approvers])
         why.insert(0, f"only {names} approved it independently")
@@ -195,11 +197,11 @@ def independent_review(facts: Facts, params: IndependentReview) -> ControlResult
             unresolved += verdict.unresolved
             if blockers:
                 blocked += 1
-                offenders.append((p, _why(p, latest, verdict, writers, blockers)))
+                offenders.append((p, _why(p, latest, verdict, writers, blockers, people)))
             elif len(verdict.approvers) >= params.min_approvals:
                 counted_by.update((r.who.key, r.who.label) for r in verdict.approvers)
             else:
-                offenders.append((p, _why(p, latest, verdict, writers, ())))
+                offenders.append((p, _why(p, latest, verdict, writers, (), people)))
     offenders.sort(key=lambda offender: offender[0])
     facts_out = {
         "commits": checked,

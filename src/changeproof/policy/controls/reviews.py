@@ -236,7 +236,12 @@ def review_label(review: ReviewFact) -> str:
     return f"review {of}evidence {review.seq}"
 
 
-def why_not(latest: Latest, position: int, writers_of: tuple[tuple[Writer, Who], ...]) -> str:
+def why_not(
+    latest: Latest,
+    position: int,
+    writers_of: tuple[tuple[Writer, Who], ...],
+    people: People | None = None,
+) -> str:
     """Why this review of a reviewer's does not count for the commit at `position`.
 
     Empty when it does count.
@@ -261,11 +266,14 @@ def why_not(latest: Latest, position: int, writers_of: tuple[tuple[Writer, Who],
         if latest.position < position:
             return f"{name} approved {short(review.reviewed_sha)}, an earlier commit"
         return f"{name} approved {short(review.reviewed_sha)}, whose change does not include it"
-    return independence(latest.who, writers_of, "approved it")
+    return independence(latest.who, writers_of, "approved it", people)
 
 
-def independence(who: Who, writers_of: tuple[tuple[Writer, Who], ...], did: str) -> str:
-    """Why `who` is not independent of a commit's writers; empty when they are."""
+def independence(
+    who: Who, writers_of: tuple[tuple[Writer, Who], ...], did: str, people: People | None = None
+) -> str:
+    """Why `who` is not independent of a commit's writers; empty when they are. With
+    `people`, the grant chain counts too: a reviewer one of the writers added."""
     for writer, person in writers_of:
         same = who.same_as(person)
         if same is Sameness.SAME:
@@ -276,6 +284,13 @@ def independence(who: Who, writers_of: tuple[tuple[Writer, Who], ...], did: str)
                 f"{who.label} {did} but cannot be told apart from its {writer.role} "
                 f"{writer.email}: {unknown_because(who, person)}"
             )
+    made = None if people is None else people.made_by(who, writers_of)
+    if made is not None:
+        writer, maker = made
+        return (
+            f"{who.label} {did} but was made an actor by {maker}, its {writer.role} "
+            f"{writer.email}, so is not independent of it"
+        )
     return ""
 
 

@@ -124,8 +124,9 @@ def test_an_unmapped_reviewer_and_an_unmapped_author_cannot_be_told_apart() -> N
     assert result.status is ControlStatus.FAIL
     assert (
         f"{label('c1', 'Tweak fees')} (mallory approved it but cannot be told apart from its "
-        "author zed@elsewhere.org: neither maps to a known actor; add them to the directory "
-        "(`changeproof actor add`))"
+        "author zed@elsewhere.org: neither maps to a known actor (mallory, zed@elsewhere.org); "
+        "register them (`changeproof actor add NAME --email …`, or "
+        "`changeproof actor alias add NAME --email …` for a known one))"
     ) in result.reason
     assert result.facts["unresolved"] == 1
 

@@ -52,5 +52,6 @@ def test_a_deployer_is_named_by_actor_name_email_or_login() -> None:
 def test_why_unknown_says_what_is_missing() -> None:
     assert unknown_because(login("gina"), email("zed@elsewhere.org")) == (
         "zed@elsewhere.org maps to no actor and gina has no email alias to compare; "
-        "add them to the directory (`changeproof actor add`)"
+        "if zed@elsewhere.org is gina's, register it "
+        "(`changeproof actor alias add gina --email …`)"
     )
