@@ -317,7 +317,7 @@ def _activation_allowed(
         )
         return
     try:
-        second_person(facts, people, rules, proposal, actor)
+        second_person(people, rules, proposal, actor)
     except ChangeproofError as e:
         yield AuditFinding(seq, "activation", f"the second person does not count: {e.message}")
 

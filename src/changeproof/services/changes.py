@@ -44,6 +44,7 @@ from changeproof.domain.errors import (
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.identity import Sameness
 from changeproof.domain.releases import ReleaseRef
 from changeproof.policy.loader import LoadedPolicy
 from changeproof.services.change_documents import (
@@ -466,18 +467,16 @@ def _refuse_while_overdue(
     if scope == "nobody":
         return
     people = directory(conn)
-    me = people.identify(by)
-    mine = {me.name} if me is not None else set()
-    if scope == "team" and me is not None:
-        mine |= {a.name for a in people.actors.values() if a.groups & me.groups}
+    me = people.who_acting(by)
+    team = [me]
+    if scope == "team" and me.actor is not None:
+        groups = me.actor.groups
+        team += [people.who_of(a) for a in people.actors.values() if a.groups & groups]
     for row in queries.list_changes(conn, overdue_at=format_time(now)):
         requester = str(row.document.get("requested_by") or row.opened_by)
-        who = people.identify(requester)
-        if who is not None:
-            same = who.name in mine
-        else:
-            same = requester.strip().casefold() == by.strip().casefold()
-        if same:
+        theirs = people.who_acting(requester)
+        # The engine decides who is who; "cannot tell" counts as the same (fail closed).
+        if any(theirs.same_as(who) is not Sameness.DIFFERENT for who in team):
             raise PermissionDeniedError(
                 f"{by} cannot open another urgent change: {change_id(row.seq)}, an urgent "
                 f"change requested by {requester}, has had its after-the-fact review overdue "

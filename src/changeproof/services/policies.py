@@ -24,7 +24,7 @@ from typing import Final
 
 from sqlalchemy import Connection
 
-from changeproof.domain.actors import Actor, Directory, Role
+from changeproof.domain.actors import Directory, Role
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
@@ -41,6 +41,7 @@ from changeproof.domain.errors import (
     UsageError,
 )
 from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.identity import Sameness
 from changeproof.domain.policies import (
     POLICY_GOVERNANCE_SET,
     POLICY_PROPOSED,
@@ -55,7 +56,7 @@ from changeproof.services.authority import acting, require_admin
 from changeproof.services.gate import facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
 from changeproof.store import ledger
-from changeproof.store.actors import checked_directory, directory, find_actor
+from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
 from changeproof.store.entry_check import EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
@@ -343,7 +344,7 @@ class PolicyService:
                 )
             people = self._people(conn)
             rules = _governance(conn, people)
-            approver = second_person(conn, people, rules, proposal, by)
+            approver = second_person(people, rules, proposal, by)
             document = recorded.policy_document(conn, proposal.digest)
             if document is None:
                 raise IntegrityError(
@@ -386,8 +387,7 @@ class PolicyService:
             people = self._people(conn)
             rules = _governance(conn, people)
             me = people.identify(by)
-            proposer = people.identify(proposal.actor)
-            own = _same(me, by, proposer, proposal.actor)
+            own = _same(people, by, proposal.actor)
             if not own and (me is None or rules.approver_role not in me.roles):
                 raise PermissionDeniedError(
                     f"{by} cannot reject {proposal_id(proposal.seq)}: only its proposer or an "
@@ -579,15 +579,13 @@ def _pending(conn: Connection, ident: str) -> recorded.ProposalRow:
     return proposal
 
 
-def _same(me: Actor | None, by: str, other: Actor | None, other_identity: str) -> bool:
-    """Whether `by` and `other_identity` are one person; unknown identities compare by text."""
-    if me is not None and other is not None:
-        return me.name == other.name
-    return by.strip().casefold() == other_identity.strip().casefold()
+def _same(people: Directory, one: str, other: str) -> bool:
+    """Whether `one` and `other`, as whoever acted recorded them, may be one person: the
+    identity engine's answer, "cannot tell" counting as the same (fail closed)."""
+    return people.who_acting(one).same_as(people.who_acting(other)) is not Sameness.DIFFERENT
 
 
 def second_person(
-    conn: Connection,
     people: Directory,
     rules: Governance,
     proposal: recorded.ProposalRow,
@@ -606,31 +604,21 @@ def second_person(
             f"{me.name} cannot approve {what}: it needs role {rules.approver_role}, and they "
             f"hold {', '.join(sorted(me.roles)) or 'no role'}",
         )
-    proposer = people.identify(proposal.actor)
-    if _same(me, by, proposer, proposal.actor):
+    if _same(people, by, proposal.actor):
         raise PermissionDeniedError(
-            f"{me.name} cannot approve {what}: they proposed it; a second person must",
+            f"{me.name} cannot approve {what}: they proposed it (as {proposal.actor}); a "
+            "second person must",
             hint="separation of duties: someone else holding role "
             f"{rules.approver_role} approves it",
         )
-    record = find_actor(conn, me.name)
-    if record is not None:
-        grant = record.grant_of("role", rules.approver_role)
-        for what_made, made_by in (
-            ("made them an actor", record.added_by),
-            (
-                f"granted them role {rules.approver_role}",
-                None if grant is None else grant.granted_by,
-            ),
-        ):
-            if made_by is None:
-                continue
-            if _same(people.identify(made_by), made_by, proposer, proposal.actor):
-                raise PermissionDeniedError(
-                    f"{me.name} cannot approve {what}: its proposer {proposal.actor} "
-                    f"{what_made}, so they are not independent of the proposer",
-                    hint="an approver whose role someone else granted must approve it",
-                )
+    # The grant chain: an approver the proposer made, or gave the role, is not independent.
+    for what_made, made_by in people.makers(me, rules.approver_role):
+        if _same(people, made_by, proposal.actor):
+            raise PermissionDeniedError(
+                f"{me.name} cannot approve {what}: its proposer {proposal.actor} "
+                f"{what_made}, so they are not independent of the proposer",
+                hint="an approver whose role someone else granted must approve it",
+            )
     return me.name
 
 
