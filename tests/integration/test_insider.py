@@ -364,3 +364,26 @@ def test_a_decision_under_a_policy_that_was_not_active_authorizes_nothing(
     assert "only a decision under the active policy authorizes a deployment" in str(
         deployed["reason"]
     )
+
+
+def test_a_token_row_pointed_at_another_actor_authenticates_nobody(
+    changes: Changes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Who a token acts as is read from the entry that created it: a DBA who points dave's
+    token row at alan (an approver) does not get to approve as alan."""
+    s = changes
+    release, _ = s.ready()
+    change = s.open(release)
+    created = s.cli("token", "create", "--actor", "dave", "--as", "dave", "--home", s.home,
+                    "-o", "json")  # fmt: skip
+    assert created.code == 0, created.err
+    token = json.loads(created.out)
+    tamper(s.home, f"UPDATE tokens SET actor = 'alan' WHERE id = '{token['id']}'")
+    monkeypatch.setenv("CHANGEPROOF_TOKEN", token["token"])
+    before = size(s)
+    result = s.cli("change", "approve", change, "--home", s.home)
+    assert result.code == 4, result.out + result.err
+    assert "table tokens row for entry" in result.err
+    assert 'says actor is "alan", but ledger entry' in result.err
+    monkeypatch.delenv("CHANGEPROOF_TOKEN")
+    assert size(s) == before

@@ -16,6 +16,7 @@ from changeproof.bootstrap import open_instance
 from changeproof.domain.errors import ConflictError, PermissionDeniedError
 from changeproof.services.instance import load_signer
 from changeproof.services.tokens import TokenService
+from changeproof.store.entry_check import entry_checks
 from changeproof.store.unit_of_work import UnitOfWork
 from tests.conftest import Cli, CliResult, FixedClock, instance_url, ints, query
 
@@ -372,6 +373,7 @@ def test_a_colliding_id_is_drawn_again(home: Path, cli: Cli) -> None:
             instance.db,
             lambda: UnitOfWork(instance.db, signer, clock),
             clock,
+            entry_checks(signer.verifier, signer.name),
             random_bytes=draw,
         )
         first = service.create("alice", by=PLATFORM)

@@ -53,6 +53,7 @@ from changeproof.store import ledger
 from changeproof.store import tokens as queries
 from changeproof.store.database import Database
 from changeproof.store.tokens import TokenRecord
+from changeproof.store.entry_check import EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["CreatedToken", "TokenRecord", "TokenService", "TokenState", "TokenView"]
@@ -93,11 +94,13 @@ class TokenService:
         db: Database,
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
+        checks: EntryChecks,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._checks = checks
         self._random_bytes = random_bytes
 
     def create(
@@ -200,12 +203,30 @@ class TokenService:
             ) from e
         with self._db.read() as conn:
             record = queries.find_token(conn, presented.id)
-        # Compare digests in constant time; an unknown id and a wrong secret read alike.
-        if record is None or not hmac.compare_digest(record.token.sha256, presented.sha256):
-            raise PermissionDeniedError(
-                f"token {presented.id} is not known to this instance",
-                hint="`changeproof token list` shows the tokens this instance knows",
+            # Compare digests in constant time; an unknown id and a wrong secret read alike.
+            if record is None or not hmac.compare_digest(
+                record.token.sha256, presented.sha256
+            ):
+                raise PermissionDeniedError(
+                    f"token {presented.id} is not known to this instance",
+                    hint="`changeproof token list` shows the tokens this instance knows",
+                )
+            # Who a token acts as is a security decision: the row is held to the entry that
+            # created the token, so a token row a database administrator planted or pointed
+            # at another actor does not authenticate anyone.
+            check = self._checks(conn)
+            check.expect(
+                "tokens",
+                record.seq,
+                TOKEN_CREATED,
+                {
+                    "id": record.token.id,
+                    "actor": record.token.actor,
+                    "sha256": record.token.sha256,
+                    "expires_at": format_time(record.token.expires_at),
+                },
             )
+            check.confirm()
         owner = record.token.actor
         if record.revoked_seq is not None:
             raise PermissionDeniedError(
