@@ -22,7 +22,9 @@ def test_the_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     assert "DRY RUN" in done.stdout
     assert "BLOCKED" in done.stdout
     assert "ALLOWED" in done.stdout
+    # ada wrote the fix under a second address, and is refused all the same
     assert "ada cannot approve" in done.stdout + done.stderr
+    assert "ada+laptop@example.com" in done.stdout + done.stderr
     assert "Approved CHG-" in done.stdout
     assert "authorized: allowed by gate decision" in done.stdout
     assert "check smoke-test: pass" in done.stdout

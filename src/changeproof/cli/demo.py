@@ -125,7 +125,7 @@ def _run_demo(work: Path) -> None:
     _commit(
         repo,
         "Ada Lovelace",
-        "ada@example.com",
+        "ada+laptop@example.com",  # a second address of hers: the same person all the same
         "PAY-104 tidy imports, with a ticket",
         "refunds.py",
         "def refund() -> None:\n    ...\n",
@@ -176,7 +176,7 @@ def _run_demo(work: Path) -> None:
     change = "CHG-" + str(_newest_change(work / "instance"))
     step("Approvers read the RFC", "change", "show", change, *home)
     step(
-        "Ada wrote the fix, so she may not approve it (exit 2)",
+        "Ada wrote the fix (as ada+laptop@example.com): she may not approve it (exit 2)",
         *("change", "approve", change, "--as", "ada", *home),
         expect=2,
     )

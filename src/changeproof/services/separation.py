@@ -40,13 +40,18 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
         )  # fmt: skip
     for commit in _commits(row.document):
         sha = str(commit.get("sha"))[:12]
+        # The reason names the address the commit used: "as ada+ci@corp.test" says which
+        # alias matched when it is not the one the actor registered.
         writers = [
-            ((f"they are the {role} of commit {sha}", f"the {role} of commit {sha}"), email)
+            (
+                (f"they are the {role} of commit {sha} (as {email})", f"the {role} of {sha}"),
+                email,
+            )
             for role in ("author", "committer")
             for email in [commit.get(role)]
         ]
         writers += [
-            ((f"they co-authored commit {sha}", f"a co-author of commit {sha}"), email)
+            ((f"they co-authored commit {sha} (as {email})", f"a co-author of {sha}"), email)
             for email in _list(commit.get("co_authors"))
         ]
         for words, email in writers:

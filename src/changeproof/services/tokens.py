@@ -52,8 +52,8 @@ from changeproof.store import actors as actor_queries
 from changeproof.store import ledger
 from changeproof.store import tokens as queries
 from changeproof.store.database import Database
-from changeproof.store.tokens import TokenRecord
 from changeproof.store.entry_check import EntryChecks
+from changeproof.store.tokens import TokenRecord
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["CreatedToken", "TokenRecord", "TokenService", "TokenState", "TokenView"]
@@ -204,9 +204,7 @@ class TokenService:
         with self._db.read() as conn:
             record = queries.find_token(conn, presented.id)
             # Compare digests in constant time; an unknown id and a wrong secret read alike.
-            if record is None or not hmac.compare_digest(
-                record.token.sha256, presented.sha256
-            ):
+            if record is None or not hmac.compare_digest(record.token.sha256, presented.sha256):
                 raise PermissionDeniedError(
                     f"token {presented.id} is not known to this instance",
                     hint="`changeproof token list` shows the tokens this instance knows",
