@@ -18,7 +18,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, emit_text, out
 from changeproof.domain.errors import UsageError
 from changeproof.domain.releases import ReleaseRef
 from changeproof.reports.rfc import html_document, markdown
@@ -104,9 +104,9 @@ def show(
     if format is Format.json:
         emit_json(document)
     elif format is Format.md:
-        print(markdown(document))  # noqa: T201 - the document itself, unstyled
+        emit_text(markdown(document) + "\n")
     else:
-        print(html_document(document))  # noqa: T201 - the document itself, unstyled
+        emit_text(html_document(document) + "\n")
 
 
 @app.command("list")
