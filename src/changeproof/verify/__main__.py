@@ -57,8 +57,15 @@ def _public_key(path: Path) -> NoteVerifier:
 
 
 def _witnessed(path: Path, verifier: NoteVerifier, origin: str) -> Checkpoint:
+    data = _read(path, "checkpoint file")
+    if len(data) > MAX_NOTE_BYTES:
+        raise _Usage(f"{path} is larger than the {MAX_NOTE_BYTES:,}-byte limit for a checkpoint")
     try:
-        checkpoint = verifier.open(_read(path, "checkpoint file").decode("utf-8", "replace"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Usage(f"{path} is not a signed checkpoint: not UTF-8 text (byte {e.start})") from e
+    try:
+        checkpoint = verifier.open(text)
     except NoteFormatError as e:
         raise _Usage(f"{path} is not a signed checkpoint: {e}") from e
     except KeyMismatchError as e:

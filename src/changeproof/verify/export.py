@@ -89,6 +89,8 @@ class ExportFile:
             doc = json.loads(line)
         except ValueError as e:
             raise ExportFormatError(f"{self.path}:{number}: not a JSON line ({e})") from e
+        except RecursionError as e:  # `[[[[…` nested past Python's stack: no export line is
+            raise ExportFormatError(f"{self.path}:{number}: JSON nested too deeply") from e
         if not isinstance(doc, dict):
             raise ExportFormatError(f"{self.path}:{number}: not a JSON object")
         return doc
