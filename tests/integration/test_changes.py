@@ -348,8 +348,10 @@ def _markdown_cells(text: str) -> list[str]:
     cells: list[str] = []
     for line in text.splitlines():
         if line.startswith("| ") and not line.startswith("|---"):
-            inner = line[2:-2].replace("\\|", "\x00").replace("\\\\", "\\")
-            cells += [c.replace("\x00", "|") for c in inner.split(" | ")]
+            # Split on the pipes that are not escaped, then undo every backslash escape.
+            for cell in re.split(r"(?<!\\) \| ", line[2:-2].replace("\\\\", "\x00")):
+                unescaped = re.sub(r"\\(.)", r"\1", cell).replace("\x00", "\\")
+                cells.append(html.unescape(unescaped))
     return cells
 
 

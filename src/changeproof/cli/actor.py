@@ -16,7 +16,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.services.actors import ROLES, ActorChange, ActorRecord, ActorReport, SyncReport
 
@@ -155,14 +155,14 @@ def list_(
     for r in records:
         a = r.actor
         table.add_row(
-            a.name,
-            ", ".join(sorted(a.emails)),
-            a.github or "",
-            a.gitlab or "",
-            ", ".join(sorted(a.roles)),
-            ", ".join(sorted(a.groups)),
+            safe(a.name),
+            safe(", ".join(sorted(a.emails))),
+            safe(a.github or ""),
+            safe(a.gitlab or ""),
+            safe(", ".join(sorted(a.roles))),
+            safe(", ".join(sorted(a.groups))),
             str(r.seq),
-            r.added_by,
+            safe(r.added_by),
         )
     out.print(table)
 

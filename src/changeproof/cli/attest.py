@@ -17,7 +17,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.errors import UsageError
 from changeproof.domain.releases import ReleaseRef
@@ -84,10 +84,10 @@ def artifact(
             ]
         )
         return
-    table = Table("seq", "artifact", "size", "sha256", title=f"Artifacts of {ref or service}")
+    table = Table("seq", "artifact", "size", "sha256", title=f"Artifacts of {safe(ref or service)}")
     for r in recorded:
         seq = str(r.seq) if r.recorded else f"{r.seq} (already recorded)"
-        table.add_row(seq, r.artifact.name, f"{r.artifact.size:,}", r.artifact.sha256)
+        table.add_row(seq, safe(r.artifact.name), f"{r.artifact.size:,}", safe(r.artifact.sha256))
     out.print(table)
 
 
@@ -115,11 +115,14 @@ def _attest(
     for r in results:
         verb = "Recorded" if r.recorded else "Already recorded"
         names = ", ".join(str(f["name"]) for f in r.files)
-        out.print(f"{verb} {r.kind} evidence {r.seq} for {ref}: {names} ({r.format})")
+        out.print(
+            f"{verb} {safe(r.kind)} evidence {r.seq} for {safe(ref)}: {safe(names)} "
+            f"({safe(r.format)})"
+        )
         for key, value in r.summary.items():
-            out.print(f"  {key:14} {value}")
+            out.print(f"  {safe(key):14} {safe(value)}")
         for note in r.notes:
-            out.print(f"  note: {note}")
+            out.print(f"  note: {safe(note)}")
 
 
 def _document(result: Attested) -> dict[str, JsonValue]:

@@ -18,7 +18,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, emit_text, out, safe
 from changeproof.domain.errors import UsageError
 from changeproof.domain.releases import ReleaseRef
 from changeproof.reports.rfc import html_document, markdown
@@ -104,9 +104,9 @@ def show(
     if format is Format.json:
         emit_json(document)
     elif format is Format.md:
-        print(markdown(document))  # noqa: T201 - the document itself, unstyled
+        emit_text(markdown(document) + "\n")
     else:
-        print(html_document(document))  # noqa: T201 - the document itself, unstyled
+        emit_text(html_document(document) + "\n")
 
 
 @app.command("list")
@@ -238,7 +238,9 @@ def export(
             }
         )
         return
-    out.print(f"Exported {view.id} to {to.value}: {ticket.key} {ticket.url}")
+    out.print(
+        f"Exported {safe(view.id)} to {safe(to.value)}: {safe(ticket.key)} {safe(ticket.url)}"
+    )
 
 
 def _render(view: ChangeView, output: Output, headline: str) -> None:
@@ -247,19 +249,26 @@ def _render(view: ChangeView, output: Output, headline: str) -> None:
         return
     row = view.row
     kind = " [bold red]URGENT[/bold red]" if row.urgent else ""
-    out.print(f"{headline}{kind}")
-    out.print(f"  {row.release} to {row.environment}: {view.state}, digest {row.digest}")
+    out.print(f"{safe(headline)}{kind}")
+    out.print(
+        f"  {safe(row.release)} to {safe(row.environment)}: {safe(view.state)}, "
+        f"digest {safe(row.digest)}"
+    )
     if view.status is not None:
         counted = ", ".join(sorted(a.actor for a in view.status.counted)) or "nobody yet"
-        out.print(f"  approved by: {counted}")
+        out.print(f"  approved by: {safe(counted)}")
         for missing in view.status.missing:
-            out.print(f"  still needed: {missing}")
+            out.print(f"  still needed: {safe(missing)}")
         if view.status.stale:
             names = ", ".join(sorted(a.actor for a in view.status.stale))
-            out.print(f"  no longer counting (approved an earlier RFC): {names}")
+            out.print(f"  no longer counting (approved an earlier RFC): {safe(names)}")
     if row.urgent:
-        reviewed = row.review_outcome or ("[red]OVERDUE[/red]" if view.overdue else "pending")
-        out.print(f"  after-the-fact review due {row.review_due}: {reviewed}")
+        reviewed = (
+            safe(row.review_outcome)
+            if row.review_outcome
+            else ("[red]OVERDUE[/red]" if view.overdue else "pending")
+        )
+        out.print(f"  after-the-fact review due {safe(row.review_due)}: {reviewed}")
 
 
 def _listing(views: list[ChangeView], output: Output) -> None:
@@ -271,12 +280,12 @@ def _listing(views: list[ChangeView], output: Output) -> None:
         row = view.row
         review = row.review_outcome or ("OVERDUE" if view.overdue else "pending")
         table.add_row(
-            view.id,
-            row.release,
-            row.environment,
+            safe(view.id),
+            safe(row.release),
+            safe(row.environment),
             "URGENT" if row.urgent else "",
-            view.state,
-            row.review_due or "",
-            review if row.urgent else "",
+            safe(view.state),
+            safe(row.review_due or ""),
+            safe(review) if row.urgent else "",
         )
     out.print(table)

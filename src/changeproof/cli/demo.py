@@ -19,7 +19,7 @@ import pygit2
 import typer
 
 from changeproof.bootstrap import open_instance
-from changeproof.cli.render import out
+from changeproof.cli.render import out, safe
 from changeproof.domain.errors import ChangeproofError
 from changeproof.domain.releases import ReleaseRef
 
@@ -38,7 +38,7 @@ def demo(
         work = keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         _run_demo(work)
-        out.print(f"Instance: {work / 'instance' if keep else '(temporary, removed)'}")
+        out.print(f"Instance: {safe(work / 'instance') if keep else '(temporary, removed)'}")
 
 
 def _run_demo(work: Path) -> None:
@@ -55,7 +55,7 @@ def _run_demo(work: Path) -> None:
 
     def step(title: str, *argv: str, expect: int = 0) -> None:
         out.rule(f"[bold]{title}")
-        out.print(f"$ changeproof {shlex.join(argv)}", style="cyan")
+        out.print(f"$ changeproof {shlex.join(argv)}", style="cyan", markup=False)
         code = run(list(argv))
         if code != expect:
             raise DemoFailed(f"demo step {title!r} exited {code}, expected {expect}")
@@ -221,9 +221,9 @@ def _run_demo(work: Path) -> None:
     out.rule("[bold]The auditor verifies offline, with only the public key")
     key = str(work / "instance" / "public-key.pem")
     argv = [sys.executable, "-m", "changeproof.verify", export, "--public-key", key]
-    out.print(f"$ python -m changeproof.verify {shlex.join(argv[3:])}", style="cyan")
+    out.print(f"$ python -m changeproof.verify {shlex.join(argv[3:])}", style="cyan", markup=False)
     completed = subprocess.run(argv, check=False, capture_output=True, text=True)  # noqa: S603
-    out.print(completed.stdout + completed.stderr, end="")
+    out.print(completed.stdout + completed.stderr, end="", markup=False)
     if completed.returncode != 0:
         raise DemoFailed(f"offline verification exited {completed.returncode}")
     out.rule("[bold green]Demo complete")

@@ -16,7 +16,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, err, out
+from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.deployments import DeploymentView, RecordRequest
 from changeproof.services.files import read_input
@@ -105,13 +105,13 @@ def list_(
     for view in views:
         r = view.row
         table.add_row(
-            view.id,
-            r.recorded_at,
-            r.actor,
-            r.release + (" URGENT" if r.urgent else ""),
-            r.environment,
-            r.artifact[:12],
-            r.status,
+            safe(view.id),
+            safe(r.recorded_at),
+            safe(r.actor),
+            safe(r.release) + (" URGENT" if r.urgent else ""),
+            safe(r.environment),
+            safe(r.artifact[:12]),
+            safe(r.status),
             "yes" if r.authorized else "[red]NO[/red]",
         )
     out.print(table)
@@ -123,11 +123,14 @@ def _render(view: DeploymentView, output: Output) -> None:
         return
     r = view.row
     out.print(
-        f"{view.id}: {r.actor} deployed {r.release} ({r.artifact}) to {r.environment}: {r.status}"
+        f"{safe(view.id)}: {safe(r.actor)} deployed {safe(r.release)} ({safe(r.artifact)}) to "
+        f"{safe(r.environment)}: {safe(r.status)}"
     )
     if r.authorized:
-        out.print(f"  authorized: {r.reason}")
+        out.print(f"  authorized: {safe(r.reason)}")
     else:
-        err.print(f"[red]UNAUTHORIZED[/red] (recorded all the same): {r.reason}")
+        err.print(f"[red]UNAUTHORIZED[/red] (recorded all the same): {safe(r.reason)}")
     for c in view.checks:
-        out.print(f"  check {c.name}: {c.status} ({c.checked_at}, by {c.actor})")
+        out.print(
+            f"  check {safe(c.name)}: {safe(c.status)} ({safe(c.checked_at)}, by {safe(c.actor)})"
+        )

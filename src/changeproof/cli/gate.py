@@ -16,7 +16,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.decisions import Classification, ControlStatus
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.gate import GateRequest, GateResult, decision_data
@@ -107,20 +107,25 @@ def _render(result: GateResult, request: GateRequest, output: Output) -> None:
             }
         )
         return
-    table = Table("", "control", "reason", title=f"{decision.release} → {decision.environment}")
+    table = Table(
+        "", "control", "reason", title=f"{safe(decision.release)} → {safe(decision.environment)}"
+    )
     for control in decision.controls:
         mark = _MARKS[control.status]
         if control.id in decision.bypassed:
             mark = "[yellow]bypassed[/yellow]"
-        table.add_row(mark, control.id, control.reason)
+        table.add_row(mark, safe(control.id), safe(control.reason))
     out.print(table)
     verdict = "[green]ALLOWED[/green]" if decision.allowed else "[red]BLOCKED[/red]"
-    out.print(f"{verdict}: {decision.classification} change ({decision.classification_reason})")
+    out.print(
+        f"{verdict}: {safe(decision.classification)} change "
+        f"({safe(decision.classification_reason)})"
+    )
     if decision.approval_required and decision.allowed:
         out.print("approval-required: a normal change needs a change authority's approval")
     if decision.bypassed:
         out.print(
-            f"[yellow]urgent: went past {', '.join(decision.bypassed)}; "
+            f"[yellow]urgent: went past {safe(', '.join(decision.bypassed))}; "
             "an after-the-fact review is required[/yellow]"
         )
     if result.dry_run:
@@ -137,4 +142,4 @@ def _render(result: GateResult, request: GateRequest, output: Output) -> None:
         return
     out.print(f"policy sha256:{decision.policy_digest}  decision recorded as entry {result.seq}")
     if result.attestation is not None:
-        out.print(f"verification summary (signed) written to {result.attestation}")
+        out.print(f"verification summary (signed) written to {safe(result.attestation)}")

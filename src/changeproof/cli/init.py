@@ -16,7 +16,7 @@ from changeproof.cli.options import (
     home_path,
     resolve_actor,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.errors import UsageError
 from changeproof.services.instance import FirstAdmin, PasswordSource, initialize
 
@@ -97,9 +97,9 @@ def init(
         )
         return
     verb = "Initialized" if done.created else "Upgraded"
-    out.print(f"{verb} changeproof instance at {done.config.home}")
-    out.print(f"  origin        {done.config.origin}")
-    out.print(f"  database      {done.database}")
-    out.print(f"  verifier key  {done.verifier_key}")
+    out.print(f"{verb} changeproof instance at {safe(done.config.home)}")
+    out.print(f"  origin        {safe(done.config.origin)}")
+    out.print(f"  database      {safe(done.database)}")
+    out.print(f"  verifier key  {safe(done.verifier_key)}")
     if done.admin is not None:
-        out.print(f"  admin         {done.admin}", markup=False)
+        out.print(f"  admin         {safe(done.admin)}")

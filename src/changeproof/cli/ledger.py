@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from changeproof.cli.options import HomeOption, Output, OutputOption, instance_at
-from changeproof.cli.render import emit_json, err, out, progress_bar
+from changeproof.cli.render import emit_json, err, out, progress_bar, safe
 from changeproof.domain.errors import InputError
 
 app = typer.Typer(help="The append-only, signed ledger.", no_args_is_help=True)
@@ -40,7 +40,7 @@ def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
         emit_json(doc)
         return
     for key, value in doc.items():
-        out.print(f"{key.replace('_', ' '):16} {value}")
+        out.print(f"{key.replace('_', ' '):16} {safe(value)}")
 
 
 @app.command("checkpoint")
@@ -63,9 +63,9 @@ def checkpoint(
         size = int(note.split("\n")[1])
         emit_json({"tree_size": size, "note": note, "file": str(out_file) if out_file else None})
     elif out_file is None:
-        out.print(note, end="")
+        out.print(note, end="", markup=False)
     else:
-        out.print(f"Wrote checkpoint to {out_file}")
+        out.print(f"Wrote checkpoint to {safe(out_file)}")
 
 
 @app.command("prove")
@@ -168,7 +168,7 @@ def verify(
         )
     else:
         for finding in report.findings:
-            err.print(f"TAMPERED: {finding.message}")
+            err.print(f"TAMPERED: {safe(finding.message)}")
     if not report.ok:
         raise typer.Exit(4)
 
@@ -234,7 +234,7 @@ def export(
         return
     out.print(
         f"Exported {summary.entries} entries and {summary.checkpoints} checkpoints to "
-        f"{summary.path} (sha256 {summary.sha256})"
+        f"{safe(summary.path)} (sha256 {summary.sha256})"
     )
 
 
@@ -274,7 +274,10 @@ def rebuild(
         for d in differences:
             key = ", ".join(str(v) for v in d.key)
             table.add_row(
-                d.table, key, str(_row(d.columns, d.live)), str(_row(d.columns, d.rebuilt))
+                safe(d.table),
+                safe(key),
+                safe(_row(d.columns, d.live)),
+                safe(_row(d.columns, d.rebuilt)),
             )
         out.print(table)
     if differences:

@@ -14,14 +14,19 @@ from changeproof import __version__
 from changeproof.cli import actor, attest, change, decision, demo, deploy, ledger, policy, release
 from changeproof.cli.gate import gate
 from changeproof.cli.init import init
-from changeproof.cli.render import err
+from changeproof.cli.render import OutputClosed, err
 from changeproof.cli.token import app as token_app
 from changeproof.domain.errors import ChangeproofError
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_CLOSED_PIPE", "app", "main", "run"]
 
 EXIT_CODES = """Exit codes: 0 done; 1 denied by policy; 2 usage, configuration or input error;
-3 a store or service is unavailable; 4 integrity failure; 70 internal bug."""
+3 a store or service is unavailable; 4 integrity failure; 70 internal bug; 141 the reader
+of standard output went away (a closed pipe)."""
+
+# What a shell reports for a process SIGPIPE killed (128 + 13): a pipeline's reader that
+# stopped early (`| head -1`) is not the policy's "denied", which Python's default 1 would say.
+EXIT_CLOSED_PIPE = 141
 
 app = typer.Typer(
     name="changeproof",
@@ -85,6 +90,9 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for the entry point, the demo and tests)."""
     try:
         result = app(args=argv, prog_name="changeproof", standalone_mode=False)
+    except (OutputClosed, BrokenPipeError):
+        _silence_stdout()
+        return EXIT_CLOSED_PIPE
     except typer.Exit as e:
         return e.exit_code
     except typer.Abort:
@@ -117,5 +125,27 @@ def run(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is still
+    buffered does not fail again on the closed pipe (and print a traceback)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to silence
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    try:
+        # A reader gone away shows first here when the output fitted in the buffer.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        # A command that already failed keeps its own code; only a success is overridden.
+        code = EXIT_CLOSED_PIPE if code == 0 else code
+    sys.exit(code)

@@ -20,7 +20,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, err, out
+from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.errors import InputError, UsageError
 from changeproof.domain.policies import proposal_id
 from changeproof.policy.errors import PolicyError
@@ -180,7 +180,7 @@ def _test_report_data(report: PolicyTestReport, policy: Path) -> dict[str, objec
 
 
 def _render_tests(report: PolicyTestReport, policy: Path) -> None:
-    table = Table(title=f"policy tests: {policy}")
+    table = Table(title=f"policy tests: {safe(policy)}")
     table.add_column("")
     table.add_column("case", overflow="fold")
     table.add_column("decision")
@@ -192,7 +192,7 @@ def _render_tests(report: PolicyTestReport, policy: Path) -> None:
         table.add_row(
             mark,
             escape(title),
-            f"{verdict}, {o.decision.classification}",
+            f"{verdict}, {safe(o.decision.classification)}",
             escape("\n".join(o.differences)),
         )
     out.print(table)

@@ -17,7 +17,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out
+from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.history import Inherited
 from changeproof.domain.releases import ReleaseRef
@@ -216,23 +216,37 @@ def _render(view: ReleaseView, output: Output) -> None:
         return
     r = view.release
     verb = "Created" if view.created else "Release"
-    out.print(f"{verb} {r.ref}: {r.commit_count} commits, {r.from_sha or '(root)'}..{r.to_sha}")
+    out.print(
+        f"{verb} {safe(r.ref)}: {r.commit_count} commits, "
+        f"{safe(r.from_sha or '(root)')}..{safe(r.to_sha)}"
+    )
     if not r.ancestor:
-        out.print(f"  note: {r.from_ref} is not an ancestor of {r.to_ref}; {RANGE_MEANING}")
+        out.print(
+            f"  note: {safe(r.from_ref)} is not an ancestor of {safe(r.to_ref)}; {RANGE_MEANING}"
+        )
     table = Table("commit", "author", "tickets", "paths", "subject")
     for c in view.commits:
-        tickets = ", ".join(t.key for t in c.tickets) or inherited_label(
+        tickets = safe(", ".join(t.key for t in c.tickets)) or inherited_label(
             view.inherited.get(c.sha, ())
         )
         kind = " (merge)" if c.merge else ""
-        table.add_row(c.sha[:12], c.author.email, tickets, str(len(c.paths)), c.subject + kind)
+        table.add_row(
+            safe(c.sha[:12]),
+            safe(c.author.email),
+            tickets,
+            str(len(c.paths)),
+            safe(c.subject) + kind,
+        )
     out.print(table)
-    out.print(f"Tickets: {', '.join(view.tickets) or 'none'}")
+    out.print(f"Tickets: {safe(', '.join(view.tickets) or 'none')}")
     if view.untracked_commits:
         out.print(f"[yellow]Commits with no ticket: {len(view.untracked_commits)}[/yellow]")
     for e in view.evidence:
         newer = view.superseded.get(e.seq)
         gone = f" superseded by evidence {newer}" if newer is not None else ""
-        out.print(f"Evidence {e.seq}: {e.kind} ({e.format}) sha256:{e.sha256[:16]}…{gone}")
+        out.print(
+            f"Evidence {e.seq}: {safe(e.kind)} ({safe(e.format)}) "
+            f"sha256:{safe(e.sha256[:16])}…{gone}"
+        )
     for a in view.artifacts:
-        out.print(f"Artifact {a.seq}: {a.name} ({a.size} bytes) sha256:{a.sha256}")
+        out.print(f"Artifact {a.seq}: {safe(a.name)} ({a.size} bytes) sha256:{safe(a.sha256)}")

@@ -15,7 +15,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, err, out
+from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.events import format_time
 from changeproof.services.tokens import TokenRecord, TokenView
@@ -115,12 +115,12 @@ def list_(
     for view in views:
         r = view.record
         table.add_row(
-            r.id,
-            r.token.actor,
-            r.token.label or "",
-            str(view.state),
+            safe(r.id),
+            safe(r.token.actor),
+            safe(r.token.label or ""),
+            safe(view.state),
             format_time(r.token.expires_at),
-            r.created_by,
+            safe(r.created_by),
             str(r.seq),
         )
     out.print(table)

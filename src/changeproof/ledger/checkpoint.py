@@ -204,7 +204,9 @@ def _parse_checkpoint(text: str) -> Checkpoint:
     origin, size_text, root_text, *extensions = lines
     if not origin:
         raise NoteFormatError("checkpoint origin line is empty")
-    if not size_text.isdigit() or (size_text.startswith("0") and size_text != "0"):
+    # isascii: str.isdigit also takes "²" and other digits int() refuses.
+    digits = size_text.isascii() and size_text.isdigit()
+    if not digits or (size_text.startswith("0") and size_text != "0"):
         raise NoteFormatError(f"checkpoint tree size {size_text!r} is not a decimal number")
     try:
         root = base64.b64decode(root_text, validate=True)

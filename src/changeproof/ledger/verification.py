@@ -15,6 +15,9 @@ What each tampering looks like from here:
   - a forged entry appended              -> entries no validly signed checkpoint covers
   - the tail truncated with its stored   -> an exported (witnessed) checkpoint covers
     checkpoints                             entries that are no longer there
+  - history rewritten and signed again   -> a witnessed checkpoint's root differs: the
+    by a holder of the key                  ledger differs at or before its last entry,
+                                            and no entry can be named (seq None)
   - a proof-cache hash edited            -> a stored subtree differs from the rebuild
 """
 
@@ -91,6 +94,7 @@ class _Pass:
     tree: CompactRange = field(default_factory=CompactRange)
     next_stored: tuple[Checkpoint, str] | None = None
     matched: int = 0  # the largest size whose rebuilt root equalled a checkpoint's
+    witness_matched: int = 0  # the same, counting witnessed checkpoints only
     completed: list[tuple[int, int, bytes]] = field(default_factory=list)
 
     def fail(self, seq: int | None, message: str) -> _Stop:
@@ -225,7 +229,8 @@ def _check_at(state: _Pass) -> None:
         checkpoint = state.witnessed.pop(0)
         state.report.checkpoints_checked += 1
         if checkpoint.root_hash != root:
-            _report_divergence(state, size, "the witnessed checkpoint")
+            _report_witnessed_divergence(state, size)
+        state.witness_matched = size
         state.report.signed_size = max(state.report.signed_size, size)
     while state.next_stored is not None and state.next_stored[0].size == size:
         checkpoint, note = state.next_stored
@@ -256,10 +261,38 @@ def _report_divergence(state: _Pass, size: int, what: str) -> None:
     )
 
 
+def _report_witnessed_divergence(state: _Pass, size: int) -> None:
+    """The rebuilt root differs from a witnessed one while every stored checkpoint may agree:
+    a holder of the signing key rewrote history and signed it again. Entries moved still show
+    by their bodies' own seq; otherwise no entry can be named, only the interval since the
+    last witnessed size that matched, so the finding names none (seq None)."""
+    start = state.witness_matched
+    for batch in state.source.entry_batches(start, size):
+        for seq, _, body in batch:
+            claimed = _claimed_seq(body)
+            if claimed != seq:
+                raise state.fail(
+                    seq, f"entry {seq} holds the body of entry {claimed} (entries were moved)"
+                )
+    stored = ""
+    if state.matched > start:
+        stored = (
+            f"; the stored signed checkpoints agree with the ledger up to size {state.matched}, "
+            f"so if they are genuine the change is in entries {state.matched}..{size - 1}"
+        )
+    raise state.fail(
+        None,
+        f"the ledger differs from the tree of the witnessed checkpoint at size {size}: an entry "
+        f"at or before entry {size - 1} (one of entries {start}..{size - 1}) is not what was "
+        "witnessed, and the ledger's own checkpoints were signed again over it, which only a "
+        f"holder of the signing key can do; a checkpoint cannot tell which entry changed{stored}",
+    )
+
+
 def _claimed_seq(body: bytes) -> int | None:
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the stack: no seq to read
         return None
     seq = doc.get("seq") if isinstance(doc, dict) else None
     return seq if isinstance(seq, int) else None

@@ -16,6 +16,8 @@ only when it means the same data.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,12 +84,21 @@ def load_policy_file(path: Path) -> LoadedPolicy:
 
 def _read_policy_file(path: Path) -> bytes:
     """A policy file's bytes (one more than the limit, for `read_yaml` to refuse);
-    InputError when it cannot be read at all."""
+    InputError when it cannot be read at all.
+
+    Only a regular file is read, checked as `services.files.open_input` checks (which this
+    layer may not import): stat'ed before the open, opened without blocking, stat'ed again.
+    A FIFO or a device would otherwise block or never end.
+    """
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_POLICY_BYTES + 1)
-    except IsADirectoryError as e:
-        raise InputError(f"{path} is a directory, not a policy file") from e
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as handle:
+                kind = _not_regular(os.fstat(handle.fileno()).st_mode)
+                if kind is None:
+                    os.set_blocking(fd, True)
+                    return handle.read(MAX_POLICY_BYTES + 1)
     except FileNotFoundError as e:
         raise InputError(
             f"no policy file {path}",
@@ -95,6 +106,17 @@ def _read_policy_file(path: Path) -> bytes:
         ) from e
     except OSError as e:
         raise InputError(f"cannot read policy file {path}: {e.strerror}") from e
+    raise InputError(f"{path} is {kind}, not a policy file: only regular files are read")
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    return "a device or socket"
 
 
 class PolicyFiles:

@@ -4,10 +4,13 @@ always state the same facts as the JSON they come from."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.text import show_controls
 
 __all__ = ["Section", "html_document", "markdown", "sections"]
 
@@ -181,8 +184,25 @@ def _list(value: JsonValue) -> list[JsonValue]:
     return value if isinstance(value, list) else []
 
 
+# Markdown renders inline HTML and turns brackets, stars, underscores, tildes and backticks
+# into links, images, emphasis and code: in text from outside (an artifact named
+# `<img onerror=…>`, a subject holding `[see](https://evil.example)`) each is escaped with a
+# backslash and `&` written `&amp;` (no entity can be spelled), so it reads as typed.
+# `(`, `!` and `#` need nothing: they mean something only after `]`, before `[`, or first
+# on a line, and a cell is never first on its line.
+_MD_SPECIAL: Final = re.compile(r"([\\`*_\[\]<>|~])")
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Outside text as inline Markdown that renders exactly as typed, on one line."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", show_controls(text)).replace("&", "&amp;")
+    return escaped.replace("\r", " ").replace("\n", " ")
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`, so nothing closes it early."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def markdown(doc: Mapping[str, JsonValue]) -> str:
@@ -192,8 +212,9 @@ def markdown(doc: Mapping[str, JsonValue]) -> str:
         if section.header:
             lines += _md_table(section.header, section.rows)
         elif section.text is not None:
-            fence = "````" if "```" in section.text else "```"
-            lines += [fence, section.text, fence]
+            text = show_controls(section.text)
+            fence = _fence(text)
+            lines += [fence, text, fence]
         else:
             lines.append("None given.")
         lines.append("")
@@ -208,8 +229,12 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
     return out
 
 
+def _html(text: str) -> str:
+    return html.escape(show_controls(text))
+
+
 def html_document(doc: Mapping[str, JsonValue]) -> str:
-    e = html.escape
+    e = _html
     title = f"{_s(doc.get('id'))}: {_s(doc.get('title'))}"
     parts = [
         "<!DOCTYPE html>",

@@ -13,6 +13,7 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.errors import InputError, NotFoundError, UsageError
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.releases import ReleaseRef
+from changeproof.services.files import open_input
 from changeproof.store import releases as queries
 from changeproof.store.unit_of_work import UnitOfWork
 
@@ -107,14 +108,10 @@ def _check_name(what: str, value: str) -> None:
 
 def _digest(path: Path, service: str, version: str | None) -> Artifact:
     """SHA-256 of a file, streamed: memory stays flat for multi-gigabyte artifacts."""
-    try:
-        with path.open("rb") as handle:
+    with open_input(path, "artifact file") as handle:
+        try:
             digest = hashlib.file_digest(handle, "sha256")
-            size = handle.tell()
-    except IsADirectoryError as e:
-        raise InputError(f"{path} is a directory, not an artifact file") from e
-    except FileNotFoundError as e:
-        raise InputError(f"artifact {path} does not exist") from e
-    except OSError as e:
-        raise InputError(f"cannot read artifact {path}: {e.strerror}") from e
+        except OSError as e:
+            raise InputError(f"cannot read artifact {path}: {e.strerror}") from e
+        size = handle.tell()
     return Artifact(service, version, path.name, size, Sha256(digest.hexdigest()))

@@ -15,17 +15,21 @@ from changeproof.ledger import (
 from changeproof.ledger.checkpoint import MAX_NOTE_BYTES
 from changeproof.services.files import read_input
 
-__all__ = ["open_checkpoint", "open_checkpoint_file"]
+__all__ = ["open_checkpoint", "open_checkpoint_file", "read_checkpoint_note"]
 
 
 def open_checkpoint_file(path: Path, verifier: NoteVerifier, origin: str) -> Checkpoint:
     """Read and open a checkpoint file: InputError for a wrong file, IntegrityError for forgery."""
+    return open_checkpoint(read_checkpoint_note(path), verifier, origin, source=str(path))
+
+
+def read_checkpoint_note(path: Path) -> str:
+    """A checkpoint file's text, unopened: InputError when it is no file of text."""
     data = read_input(path, "checkpoint file", limit=MAX_NOTE_BYTES)
     try:
-        note = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{path} is not a checkpoint: not UTF-8 text") from e
-    return open_checkpoint(note, verifier, origin, source=str(path))
 
 
 def open_checkpoint(note: str, verifier: NoteVerifier, origin: str, *, source: str) -> Checkpoint:

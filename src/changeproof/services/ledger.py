@@ -31,7 +31,11 @@ from changeproof.ledger import (
     verify_inclusion,
     verify_log,
 )
-from changeproof.services.checkpoints import open_checkpoint, open_checkpoint_file
+from changeproof.services.checkpoints import (
+    open_checkpoint,
+    open_checkpoint_file,
+    read_checkpoint_note,
+)
 from changeproof.store import ledger as stored
 from changeproof.store.database import Database
 from changeproof.store.projections import Difference, compare_with_rebuild, rebuild
@@ -132,7 +136,7 @@ class LedgerService:
                 note, checkpoint = self._newest(conn)
             else:
                 checkpoint = open_checkpoint_file(checkpoint_file, self._verifier, self.origin)
-                note = checkpoint_file.read_text(encoding="utf-8")
+                note = read_checkpoint_note(checkpoint_file)
             if not 0 <= seq < checkpoint.size:
                 raise UsageError(f"entry {seq} is not in the tree of size {checkpoint.size}")
             source = stored.SqlHashSource(conn)
@@ -159,7 +163,7 @@ class LedgerService:
                 note, new = self._newest(conn)
             else:
                 new = open_checkpoint_file(new_file, self._verifier, self.origin)
-                note = new_file.read_text(encoding="utf-8")
+                note = read_checkpoint_note(new_file)
             if old.size > new.size:
                 if new_file is not None:
                     raise UsageError(

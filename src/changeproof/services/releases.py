@@ -28,6 +28,7 @@ from changeproof.ingest.git import RangeEnds, open_repository, read_commits, res
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.policy.facts import EvidenceFact
 from changeproof.policy.superseding import superseded
+from changeproof.store import ledger
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
 from changeproof.store.releases import EvidenceRow, ReleaseArtifactRow, ReleaseRow
@@ -128,36 +129,41 @@ class ReleaseService:
         # Reading git is the slow part: the write lock is only taken to record each batch.
         commits: list[Commit] = []
         batch: list[Commit] = []
-        for commit in read_commits(repo, ends, matcher):
-            commits.append(commit)
-            batch.append(commit)
-            if len(batch) == COMMITS_PER_UNIT and len(commits) < len(ends.ids):
-                with self._unit_of_work() as uow:
-                    self._refuse_if_created(uow, ref)
-                    _record_commits(uow, batch, who, now)
-                batch = []
-        with self._unit_of_work() as uow:
-            self._refuse_if_created(uow, ref)
-            _record_commits(uow, batch, who, now)
-            uow.record(
-                Event(
-                    RELEASE_CREATED,
-                    who,
-                    now,
-                    {
-                        "service": ref.service,
-                        "name": ref.name,
-                        "repository": _remote(repo),
-                        "from_ref": from_ref if from_ref is not None else start,
-                        "to_ref": to_ref,
-                        "from_sha": ends.from_sha,
-                        "to_sha": ends.to_sha,
-                        "from_source": from_source,
-                        "ancestor": ends.ancestor,
-                        "commits": [c.sha for c in commits],
-                    },
+        try:
+            for commit in read_commits(repo, ends, matcher):
+                commits.append(commit)
+                batch.append(commit)
+                if len(batch) == COMMITS_PER_UNIT and len(commits) < len(ends.ids):
+                    with self._unit_of_work() as uow:
+                        _stop_if_created(uow, ref)
+                        _record_commits(uow, batch, who, now)
+                    batch = []
+            with self._unit_of_work() as uow:
+                _stop_if_created(uow, ref)
+                _record_commits(uow, batch, who, now)
+                uow.record(
+                    Event(
+                        RELEASE_CREATED,
+                        who,
+                        now,
+                        {
+                            "service": ref.service,
+                            "name": ref.name,
+                            "repository": _remote(repo),
+                            "from_ref": from_ref if from_ref is not None else start,
+                            "to_ref": to_ref,
+                            "from_sha": ends.from_sha,
+                            "to_sha": ends.to_sha,
+                            "from_source": from_source,
+                            "ancestor": ends.ancestor,
+                            "commits": [c.sha for c in commits],
+                        },
+                    )
                 )
-            )
+        except _CreatedMeanwhile as meanwhile:
+            # Another run recorded this release while this one read git: the same range is
+            # the same release (idempotent, as a rerun is), another range a conflict.
+            return self._existing(meanwhile.release, ends)
         # What show() would read back, but from the commits in hand: what was just recorded.
         with self._db.read() as conn:
             release = queries.find_release(conn, ref)
@@ -172,11 +178,6 @@ class ReleaseService:
             created=True,
             inherit_tickets=inherits_tickets(tickets or self._tickets),
         )
-
-    @staticmethod
-    def _refuse_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
-        if queries.find_release(uow.conn, ref) is not None:
-            raise ConflictError(f"release {ref} was created meanwhile by someone else")
 
     def list(self, *, service: str | None = None) -> list[ReleaseRow]:
         """Every release, oldest first; of one service when `service` is given."""
@@ -218,6 +219,24 @@ def _superseded(conn: Connection, ref: ReleaseRef) -> dict[int, int]:
             for e in rows
         ]
     )
+
+
+class _CreatedMeanwhile(Exception):
+    """The release was recorded by another run since this one looked: nothing more to do."""
+
+    def __init__(self, release: ReleaseRow) -> None:
+        super().__init__(f"release {release.ref} was created meanwhile")
+        self.release = release
+
+
+def _stop_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
+    """Raise _CreatedMeanwhile (leaving the unit of work, which then records nothing) when
+    the release exists. The head is locked first, so on PostgreSQL the look sees every
+    append committed before this one can make its own: two runs cannot both miss it."""
+    ledger.read_head(uow.conn, lock=True)
+    existing = queries.find_release(uow.conn, ref)
+    if existing is not None:
+        raise _CreatedMeanwhile(existing)
 
 
 def _record_commits(uow: UnitOfWork, batch: list[Commit], who: ActorId, now: datetime) -> None:

@@ -24,9 +24,13 @@ __all__ = ["IDENTITY_OPTION", "Database", "normalize_url"]
 IDENTITY_OPTION: Final = "changeproof_identity"
 
 _BUSY_TIMEOUT_MS: Final = 60_000
-# A write from a read transaction whose snapshot is no longer the newest (SQLite, in WAL mode,
-# without waiting), and a row changed since a REPEATABLE READ transaction began (PostgreSQL).
-_SQLITE_BUSY_SNAPSHOT: Final = 517
+# SQLite refuses a write from a read transaction at once, without waiting (SQLite never calls
+# its busy handler for a read transaction asking to write: two such waiters would deadlock),
+# with SQLITE_BUSY (5) while another connection holds the write lock, and SQLITE_BUSY_SNAPSHOT
+# (517, an extended code of 5) when another committed since the snapshot was taken. For an
+# optimistic transaction both mean "another writer got there first". PostgreSQL: a row
+# changed since a REPEATABLE READ transaction began.
+_SQLITE_BUSY: Final = 5
 _SERIALIZATION_FAILURE: Final = "40001"
 # Pages a connection keeps in memory (SQLite's default is 2 MB): the indexes keyed by commit
 # id, path or ticket take random inserts, and past the cache each insert rereads and spills
@@ -76,7 +80,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that may append to the ledger."""
-        with self._translate(), self.engine.connect() as conn:
+        with self._translate(waited=True), self.engine.connect() as conn:
             conn = conn.execution_options(changeproof_write=True, **self._options())
             with conn.begin():
                 yield conn
@@ -95,9 +99,11 @@ class Database:
             yield conn
 
     def is_stale_snapshot(self, error: exc.DBAPIError) -> bool:
-        """Whether `error` refused an `optimistic` transaction's write for a newer commit."""
+        """Whether `error` refused an `optimistic` transaction's write because another writer
+        committed since it began or is writing now: do the work again, holding the lock."""
         if self.dialect == "sqlite":
-            return getattr(error.orig, "sqlite_errorcode", None) == _SQLITE_BUSY_SNAPSHOT
+            code = getattr(error.orig, "sqlite_errorcode", None)
+            return isinstance(code, int) and code & 0xFF == _SQLITE_BUSY
         return getattr(error.orig, "sqlstate", None) == _SERIALIZATION_FAILURE
 
     @contextmanager
@@ -116,10 +122,18 @@ class Database:
         self.engine.dispose()
 
     @contextmanager
-    def _translate(self) -> Iterator[None]:
+    def _translate(self, *, waited: bool = False) -> Iterator[None]:
+        """`waited`: a write transaction, which waits up to the busy timeout for SQLite's
+        write lock; still locked after that, the store is as good as unavailable."""
         try:
             yield
         except exc.OperationalError as e:
+            if waited and self.dialect == "sqlite" and self.is_stale_snapshot(e):
+                raise UnavailableError(
+                    f"the database {self.display_url()} stayed locked by another writer for "
+                    f"{_BUSY_TIMEOUT_MS // 1000} s",
+                    hint="another process holds a long write; try again when it is done",
+                ) from e
             if not self.is_stale_snapshot(e) and _is_connection_error(e):
                 raise UnavailableError(
                     f"cannot reach the database {self.display_url()}: {_first_line(e.orig)}"

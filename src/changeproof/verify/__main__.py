@@ -25,7 +25,12 @@ from changeproof.ledger import (
 )
 from changeproof.ledger.checkpoint import MAX_NOTE_BYTES
 from changeproof.ledger.keys import parse_public_key
-from changeproof.verify.export import ExportFile, ExportFormatError
+from changeproof.verify.export import (
+    ExportFile,
+    ExportFormatError,
+    NotRegularFileError,
+    open_regular,
+)
 
 OK, USAGE, TAMPERED = 0, 2, 4
 
@@ -36,10 +41,10 @@ class _Usage(Exception):
 
 def _read(path: Path, what: str, limit: int = MAX_NOTE_BYTES) -> bytes:
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             return handle.read(limit + 1)
-    except IsADirectoryError as e:
-        raise _Usage(f"{path} is a directory, not a {what}") from e
+    except NotRegularFileError as e:
+        raise _Usage(f"{e}, not a {what}: only regular files are read") from e
     except OSError as e:
         raise _Usage(f"cannot read {what} {path}: {e.strerror}") from e
 
@@ -52,8 +57,15 @@ def _public_key(path: Path) -> NoteVerifier:
 
 
 def _witnessed(path: Path, verifier: NoteVerifier, origin: str) -> Checkpoint:
+    data = _read(path, "checkpoint file")
+    if len(data) > MAX_NOTE_BYTES:
+        raise _Usage(f"{path} is larger than the {MAX_NOTE_BYTES:,}-byte limit for a checkpoint")
     try:
-        checkpoint = verifier.open(_read(path, "checkpoint file").decode("utf-8", "replace"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Usage(f"{path} is not a signed checkpoint: not UTF-8 text (byte {e.start})") from e
+    try:
+        checkpoint = verifier.open(text)
     except NoteFormatError as e:
         raise _Usage(f"{path} is not a signed checkpoint: {e}") from e
     except KeyMismatchError as e:

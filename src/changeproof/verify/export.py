@@ -9,13 +9,22 @@ checkpoints    {"checkpoint": "<signed note>"}, right after the entry that compl
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator, Sequence
+from io import BufferedReader
 from pathlib import Path
 from typing import Final
 
 from changeproof.ledger import Entry
 
-__all__ = ["EXPORT_FORMAT", "ExportFile", "ExportFormatError"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "ExportFile",
+    "ExportFormatError",
+    "NotRegularFileError",
+    "open_regular",
+]
 
 EXPORT_FORMAT: Final = "changeproof-ledger-export"
 _BATCH: Final = 10_000
@@ -25,16 +34,45 @@ class ExportFormatError(Exception):
     """The file is not a well-formed changeproof export; the message names the line."""
 
 
+class NotRegularFileError(OSError):
+    """A FIFO, device or socket where a file was expected: never read, it may never end."""
+
+
+def open_regular(path: Path) -> BufferedReader:
+    """`path` open for reading when it is a regular file; NotRegularFileError naming what it is
+    else. Stat'ed before the open and again after, opened without blocking (a FIFO would block
+    the open itself): the same check as the CLI's, kept here by the import contract."""
+    kind = _not_regular(os.stat(path).st_mode)
+    if kind is None:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        kind = _not_regular(os.fstat(fd).st_mode)
+        if kind is None:
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        os.close(fd)
+    raise NotRegularFileError(f"{path} is {kind}")
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    return "a device or socket"
+
+
 class ExportFile:
     """A `LogSource` over an export file: streams it, never holds it in memory."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            with path.open("rb") as handle:
+            with open_regular(path) as handle:
                 first = handle.readline(1 << 20)
-        except IsADirectoryError as e:
-            raise ExportFormatError(f"{path} is a directory, not an export file") from e
+        except NotRegularFileError as e:
+            raise ExportFormatError(f"{e}, not an export file: only regular files are read") from e
         except OSError as e:
             raise ExportFormatError(f"cannot read {path}: {e.strerror}") from e
         header = self._parse(first, 1)
@@ -51,12 +89,14 @@ class ExportFile:
             doc = json.loads(line)
         except ValueError as e:
             raise ExportFormatError(f"{self.path}:{number}: not a JSON line ({e})") from e
+        except RecursionError as e:  # `[[[[…` nested past Python's stack: no export line is
+            raise ExportFormatError(f"{self.path}:{number}: JSON nested too deeply") from e
         if not isinstance(doc, dict):
             raise ExportFormatError(f"{self.path}:{number}: not a JSON object")
         return doc
 
     def _lines(self, prefix: bytes) -> Iterator[tuple[int, dict[str, object]]]:
-        with self.path.open("rb") as handle:
+        with open_regular(self.path) as handle:
             handle.readline()
             for number, line in enumerate(handle, start=2):
                 if line.startswith(prefix):
