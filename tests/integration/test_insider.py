@@ -387,3 +387,27 @@ def test_a_token_row_pointed_at_another_actor_authenticates_nobody(
     assert 'says actor is "alan", but ledger entry' in result.err
     monkeypatch.delenv("CHANGEPROOF_TOKEN")
     assert size(s) == before
+
+
+def test_a_planted_activation_row_does_not_make_a_lax_policy_active(changes: Changes) -> None:
+    """A row planted in policy_activations (with the lax policy's document in policies, whose
+    digest checks out) would make the gate decide, and record, under a policy nobody
+    activated: the activation row is held to its entry first."""
+    from changeproof.policy.loader import load_policy
+
+    s = changes
+    release, digest = s.ready()
+    lax = load_policy(b"version: 1\nenvironments:\n  pci-production:\n    controls: []\n", "lax")
+    planted = seq_of(s, "SELECT MAX(seq) FROM artifacts")  # newer than the real activation
+    tamper(
+        s.home,
+        "INSERT INTO policies (digest, seq, document, source) VALUES (:d, :s, :doc, 'lax')",
+        "INSERT INTO policy_activations (seq, digest, previous_digest, source, actor, "
+        "activated_at) VALUES (:s, :d, NULL, 'lax', 'admin', '2026-11-25T12:00:00.000000Z')",
+        params={"d": lax.digest, "s": planted, "doc": lax.document},
+    )
+    before = size(s)
+    code, _, err = gate(s, release, digest)
+    assert code == 4, err
+    assert f"table policy_activations row for entry {planted}" in err
+    assert size(s) == before

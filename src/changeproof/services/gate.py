@@ -33,6 +33,7 @@ from changeproof.domain.canonical import CanonicalObject, JsonValue, canonical_j
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
     GATE_DECIDED,
+    POLICY_ACTIVATED,
     POLICY_RECORDED,
     Classification,
     Decision,
@@ -189,7 +190,8 @@ class GateService:
         with self._unit_of_work(optimistic=optimistic) as uow:
             conn = uow.conn
             as_of = ledger.read_head(conn, lock=not optimistic).tree_size
-            active = active_policy_or_none(conn)
+            check = self._checks(conn)
+            active = active_policy_or_none(conn, check)
             loaded = from_file if from_file is not None else active
             if loaded is None:
                 raise _no_policy()
@@ -204,7 +206,7 @@ class GateService:
                     hint="gate without --policy (the active policy), or have this one "
                     "activated with `changeproof policy activate`",
                 )
-            facts = facts_as_of(conn, request, loaded, as_of, now, self._checks(conn))
+            facts = facts_as_of(conn, request, loaded, as_of, now, check)
             subjects = _subjects(facts)
             if request.attestation is not None and not subjects:
                 raise UsageError(
@@ -306,11 +308,18 @@ def active_policy(conn: Connection) -> LoadedPolicy:
     return loaded
 
 
-def active_policy_or_none(conn: Connection) -> LoadedPolicy | None:
-    """The instance's active policy, from the ledger, or None when none was activated."""
+def active_policy_or_none(conn: Connection, check: EntryCheck | None = None) -> LoadedPolicy | None:
+    """The instance's active policy, from the ledger, or None when none was activated; with
+    `check`, the activation row is held to its `policy.activated` entry (a row planted to
+    make another recorded policy the active one is an integrity failure)."""
     activation = recorded.active_policy(conn)
     if activation is None:
         return None
+    if check is not None:
+        check.expect(
+            "policy_activations", activation.seq, POLICY_ACTIVATED, {"digest": activation.digest}
+        )
+        check.confirm()
     return recorded_policy(conn, activation.digest, f"activated at entry {activation.seq}")
 
 

@@ -52,6 +52,7 @@ from changeproof.domain.policies import (
 )
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
+from changeproof.policy.model import ROLE_NAMES
 from changeproof.services.authority import acting, require_admin
 from changeproof.services.gate import facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
@@ -60,8 +61,6 @@ from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
 from changeproof.store.entry_check import EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
-
-ROLE_NAMES: Final = tuple(str(r) for r in Role)
 
 __all__ = [
     "DEFAULT_POLICY_FILE",
@@ -255,7 +254,7 @@ class PolicyService:
             if previous == loaded.digest:
                 return Activated(loaded.digest, previous, loaded.source, None)
             people = self._people(conn)
-            rules = _governance(conn, people)
+            rules = governance_as_of(conn, people)
             policy = loaded.policy.model_dump(mode="json")
             mode = alone(rules, people, by)
             proposed = False
@@ -343,7 +342,7 @@ class PolicyService:
                     hint="propose the policy again against the active one",
                 )
             people = self._people(conn)
-            rules = _governance(conn, people)
+            rules = governance_as_of(conn, people)
             approver = second_person(people, rules, proposal, by)
             document = recorded.policy_document(conn, proposal.digest)
             if document is None:
@@ -385,7 +384,7 @@ class PolicyService:
             ledger.read_head(conn, lock=True)
             proposal = _pending(conn, ident)
             people = self._people(conn)
-            rules = _governance(conn, people)
+            rules = governance_as_of(conn, people)
             me = people.identify(by)
             own = _same(people, by, proposal.actor)
             if not own and (me is None or rules.approver_role not in me.roles):
@@ -419,7 +418,7 @@ class PolicyService:
             ledger.read_head(conn, lock=True)
             people = self._people(conn)
             require_admin(by, people, action="change how policies are activated")
-            before = _governance(conn, people)
+            before = governance_as_of(conn, people)
             role = approver_role if approver_role is not None else before.approver_role
             if role not in ROLE_NAMES:
                 raise UsageError(
@@ -445,14 +444,14 @@ class PolicyService:
                 )
             )
         with self._db.read() as conn:
-            return _governance(conn, directory(conn))
+            return governance_as_of(conn, directory(conn))
 
     def status(self) -> PolicyStatus:
         with self._db.read() as conn:
             return PolicyStatus(
                 recorded.active_policy(conn),
                 recorded.count_activations(conn),
-                _governance(conn, directory(conn)),
+                governance_as_of(conn, directory(conn)),
                 tuple(recorded.list_proposals(conn, state="pending")),
             )
 
@@ -510,13 +509,11 @@ class PolicyService:
         return Simulation(proposed, since, environment, examined, tuple(changed))
 
 
-def governance_as_of(conn: Connection, people: Directory, before_seq: int) -> Governance:
-    """Who could make a policy active just before entry `before_seq`, `people` being the
-    directory as it stood then."""
-    return _governance(conn, people, before_seq)
-
-
-def _governance(conn: Connection, people: Directory, before_seq: int | None = None) -> Governance:
+def governance_as_of(
+    conn: Connection, people: Directory, before_seq: int | None = None
+) -> Governance:
+    """Who may make a policy active (just before entry `before_seq`, when given), `people`
+    being the directory as it stood then."""
     setting = recorded.governance(conn, before_seq)
     admins = people.holders(Role.ADMIN)
     one_person = setting is not None and setting.one_person
