@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import ClassVar, Final
+
+from pydantic import StrictBool, StrictInt
+
+from changeproof.domain.payloads import EventPayload
 
 __all__ = [
     "DEPLOYMENT_CHECKED",
@@ -16,8 +20,11 @@ __all__ = [
     "DEPLOYMENT_RECORDED",
     "DEPLOYMENT_UPDATED",
     "CheckStatus",
+    "DeploymentChecked",
     "DeploymentFact",
+    "DeploymentRecorded",
     "DeploymentStatus",
+    "DeploymentUpdated",
     "deployment_id",
     "parse_deployment_id",
 ]
@@ -69,3 +76,43 @@ class DeploymentFact:
     def checks_passed(self) -> bool:
         """At least one post-deployment check, and each one's newest outcome a pass."""
         return bool(self.checks) and all(s == CheckStatus.PASS for s in self.checks.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRecorded(EventPayload):
+    """A deployment and the verdict on it: which allowing decision explains it, if any."""
+
+    TYPE: ClassVar[str] = DEPLOYMENT_RECORDED
+
+    release: str
+    environment: str
+    artifact: str  # sha256 hex
+    status: DeploymentStatus
+    pipeline_run: str | None
+    authorized: StrictBool
+    reason: str
+    decision: StrictInt | None
+    change: StrictInt | None
+    urgent: StrictBool
+    # Entries written before policy governance (migration 0009) carry neither.
+    policy_digest: str | None = None
+    policy_active: StrictBool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentUpdated(EventPayload):
+    TYPE: ClassVar[str] = DEPLOYMENT_UPDATED
+
+    deployment: StrictInt  # the seq of its deployment.recorded entry
+    status: DeploymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentChecked(EventPayload):
+    TYPE: ClassVar[str] = DEPLOYMENT_CHECKED
+
+    deployment: StrictInt
+    name: str
+    status: CheckStatus
+    details: str | None
+    details_sha256: str | None

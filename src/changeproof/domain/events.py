@@ -9,14 +9,20 @@ taken and the body is completed by splicing the decimal seq in (`EncodedEvent.bo
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, NewType
+from typing import TYPE_CHECKING, Any, Final, NewType, TypeVar
 
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.errors import InputError
+
+if TYPE_CHECKING:  # payloads import pydantic; a process that only hashes bodies never needs it
+    from changeproof.domain.payloads import EventPayload
+
+P = TypeVar("P", bound="EventPayload")
 
 __all__ = [
     "BODY_VERSION",
@@ -73,6 +79,11 @@ class Event:
     time: datetime
     data: Mapping[str, JsonValue]
 
+    @classmethod
+    def of(cls, payload: EventPayload, actor: ActorId | str, time: datetime) -> Event:
+        """The event recording `payload` under its type: the one way services build events."""
+        return cls(payload.TYPE, ActorId(actor), time, payload.to_data())
+
     def encode(self) -> EncodedEvent:
         before = (
             b'{"actor":'
@@ -114,6 +125,18 @@ class RecordedEvent:
     actor: ActorId
     time: datetime
     data: Mapping[str, JsonValue]
+
+    def payload(self) -> Any:
+        """The typed payload of this entry's data (narrow it with isinstance or `as_`)."""
+        from changeproof.domain.payloads import decode_payload
+
+        return decode_payload(self.type, self.data, where=f"ledger entry {self.seq}")
+
+    def as_(self, kind: builtins.type[P]) -> P:  # `type` here is the field
+        """The data decoded as `kind`; InputError when the entry is of another type."""
+        if self.type != kind.TYPE:
+            raise InputError(f"ledger entry {self.seq} is {self.type}, not {kind.TYPE}")
+        return kind.from_data(self.data, where=f"ledger entry {self.seq}")
 
 
 def decode_body(body: bytes, *, seq: int | None = None) -> RecordedEvent:

@@ -26,17 +26,17 @@ from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import parse_change_id
 from changeproof.domain.clock import Clock
 from changeproof.domain.deployments import (
-    DEPLOYMENT_CHECKED,
-    DEPLOYMENT_RECORDED,
-    DEPLOYMENT_UPDATED,
     CheckStatus,
+    DeploymentChecked,
+    DeploymentRecorded,
     DeploymentStatus,
+    DeploymentUpdated,
     deployment_id,
     parse_deployment_id,
 )
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import InputError, NotFoundError, UsageError
-from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.events import Event, format_time
 from changeproof.domain.identity import Sameness, unknown_because
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.environments import require_known_environment
@@ -149,14 +149,7 @@ class DeploymentService:
                         f"{deployment_id(row.seq)} deploys {row.artifact} of {row.release} to "
                         f"{row.environment}, not what this call names"
                     )
-                uow.record(
-                    Event(
-                        DEPLOYMENT_UPDATED,
-                        ActorId(by),
-                        now,
-                        {"deployment": row.seq, "status": status.value},
-                    )
-                )
+                uow.record(Event.of(DeploymentUpdated(row.seq, status), by, now))
                 seq: int | None = row.seq
             else:
                 if release_queries.find_release(uow.conn, request.release) is None:
@@ -165,18 +158,23 @@ class DeploymentService:
                     )
                 verdict = _authorize(uow.conn, self._checks(uow.conn), request, artifact, by)
                 uow.record(
-                    Event(
-                        DEPLOYMENT_RECORDED,
-                        ActorId(by),
+                    Event.of(
+                        DeploymentRecorded(
+                            release=str(request.release),
+                            environment=request.environment,
+                            artifact=artifact,
+                            status=status,
+                            pipeline_run=request.pipeline_run,
+                            authorized=verdict.authorized,
+                            reason=verdict.reason,
+                            decision=verdict.decision,
+                            change=verdict.change,
+                            urgent=verdict.urgent,
+                            policy_digest=verdict.policy_digest,
+                            policy_active=verdict.policy_active,
+                        ),
+                        by,
                         now,
-                        {
-                            "release": str(request.release),
-                            "environment": request.environment,
-                            "artifact": artifact,
-                            "status": status.value,
-                            "pipeline_run": request.pipeline_run,
-                            **verdict,
-                        },
                     )
                 )
                 seq = None
@@ -204,21 +202,9 @@ class DeploymentService:
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
             row = self._find(uow.conn, ident)
+            digest = None if details is None else hashlib.sha256(details).hexdigest()
             uow.record(
-                Event(
-                    DEPLOYMENT_CHECKED,
-                    ActorId(by),
-                    now,
-                    {
-                        "deployment": row.seq,
-                        "name": name.strip(),
-                        "status": outcome.value,
-                        "details": text,
-                        "details_sha256": None
-                        if details is None
-                        else hashlib.sha256(details).hexdigest(),
-                    },
-                )
+                Event.of(DeploymentChecked(row.seq, name.strip(), outcome, text, digest), by, now)
             )
         return self.show(str(row.seq))
 
@@ -284,9 +270,20 @@ def _digest(text: str) -> str:
     return digest
 
 
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    authorized: bool
+    reason: str
+    decision: int | None = None
+    change: int | None = None
+    urgent: bool = False
+    policy_digest: str | None = None
+    policy_active: bool | None = None
+
+
 def _authorize(
     conn: Connection, check: EntryCheck, request: RecordRequest, artifact: str, by: str
-) -> dict[str, JsonValue]:
+) -> _Verdict:
     """Whether an allowing decision explains the deployment, and why (not). Every row it
     relies on (decisions, the policy activations, the directory, the release's commits and
     artifacts) is held to its ledger entry first."""
@@ -301,28 +298,20 @@ def _authorize(
         problem = why_not_authorized(conn, check, decision, artifact, deployer, by, people)
         if problem is None:
             change = _change_of(decision)
-            return {
-                "authorized": True,
-                "reason": f"allowed by gate decision {decision.seq} under the active policy "
+            return _Verdict(
+                authorized=True,
+                reason=f"allowed by gate decision {decision.seq} under the active policy "
                 f"sha256:{decision.policy_digest}",
-                "decision": decision.seq,
-                "change": change,
-                "urgent": decision.classification == "urgent",
-                "policy_digest": decision.policy_digest,
-                "policy_active": True,
-            }
+                decision=decision.seq,
+                change=change,
+                urgent=decision.classification == "urgent",
+                policy_digest=decision.policy_digest,
+                policy_active=True,
+            )
         reasons.append(f"decision {decision.seq}: {problem}")
     if not decisions:
         reasons.append(f"no gate decision allowed {request.release} into {request.environment}")
-    return {
-        "authorized": False,
-        "reason": "unauthorized: " + "; ".join(reasons),
-        "decision": None,
-        "change": None,
-        "urgent": False,
-        "policy_digest": None,
-        "policy_active": None,
-    }
+    return _Verdict(authorized=False, reason="unauthorized: " + "; ".join(reasons))
 
 
 def why_not_authorized(

@@ -20,6 +20,10 @@ from changeproof.domain.deployments import (
     DEPLOYMENT_CHECKED,
     DEPLOYMENT_RECORDED,
     DEPLOYMENT_UPDATED,
+    DeploymentChecked,
+    DeploymentRecorded,
+    DeploymentStatus,
+    DeploymentUpdated,
 )
 from changeproof.domain.events import RecordedEvent, format_time
 from changeproof.store.projections import projects
@@ -153,49 +157,51 @@ def _exported(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 @projects(DEPLOYMENT_RECORDED)
 def _deployed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
+        deployed = event.as_(DeploymentRecorded)
         at = format_time(event.time)
         conn.execute(
             deployments.insert().values(
                 seq=event.seq,
-                release=data["release"],
-                environment=data["environment"],
-                artifact=data["artifact"],
+                release=deployed.release,
+                environment=deployed.environment,
+                artifact=deployed.artifact,
                 actor=event.actor,
-                status=data["status"],
-                pipeline_run=data.get("pipeline_run"),
-                authorized=data["authorized"],
-                reason=data["reason"],
-                decision_seq=data.get("decision"),
-                change_seq=data.get("change"),
-                urgent=data["urgent"],
+                status=deployed.status.value,
+                pipeline_run=deployed.pipeline_run,
+                authorized=deployed.authorized,
+                reason=deployed.reason,
+                decision_seq=deployed.decision,
+                change_seq=deployed.change,
+                urgent=deployed.urgent,
                 recorded_at=at,
                 updated_at=at,
-                policy_digest=data.get("policy_digest"),
-                policy_active=data.get("policy_active"),
+                policy_digest=deployed.policy_digest,
+                policy_active=deployed.policy_active,
             )
         )
-        _update(conn, event, event.seq)
+        _update(conn, event, event.seq, deployed.status)
 
 
 @projects(DEPLOYMENT_UPDATED)
 def _updated(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        deployment = int(str(event.data["deployment"]))
+        updated = event.as_(DeploymentUpdated)
         conn.execute(
             update(deployments)
-            .where(deployments.c.seq == deployment)
-            .values(status=event.data["status"], updated_at=format_time(event.time))
+            .where(deployments.c.seq == updated.deployment)
+            .values(status=updated.status.value, updated_at=format_time(event.time))
         )
-        _update(conn, event, deployment)
+        _update(conn, event, updated.deployment, updated.status)
 
 
-def _update(conn: Connection, event: RecordedEvent, deployment: int) -> None:
+def _update(
+    conn: Connection, event: RecordedEvent, deployment: int, status: DeploymentStatus
+) -> None:
     conn.execute(
         deployment_updates.insert().values(
             seq=event.seq,
             deployment_seq=deployment,
-            status=event.data["status"],
+            status=status.value,
             actor=event.actor,
             updated_at=format_time(event.time),
         )
@@ -205,15 +211,15 @@ def _update(conn: Connection, event: RecordedEvent, deployment: int) -> None:
 @projects(DEPLOYMENT_CHECKED)
 def _checked(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
+        checked = event.as_(DeploymentChecked)
         conn.execute(
             deployment_checks.insert().values(
                 seq=event.seq,
-                deployment_seq=int(str(data["deployment"])),
-                name=data["name"],
-                status=data["status"],
-                details=data.get("details"),
-                details_sha256=data.get("details_sha256"),
+                deployment_seq=checked.deployment,
+                name=checked.name,
+                status=checked.status.value,
+                details=checked.details,
+                details_sha256=checked.details_sha256,
                 actor=event.actor,
                 checked_at=format_time(event.time),
             )

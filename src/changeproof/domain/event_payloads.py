@@ -1,0 +1,10 @@
+"""The index of payload types: importing it registers every event type's payload.
+
+A module that defines payloads for new event types adds one import here.
+"""
+
+from __future__ import annotations
+
+from changeproof.domain import deployments
+
+__all__ = ["deployments"]
