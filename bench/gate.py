@@ -30,9 +30,8 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,11 +49,20 @@ from changeproof.policy.facts import Facts
 from changeproof.policy.loader import LoadedPolicy, PolicyFiles, load_policy_file
 from changeproof.services.evidence import AttestKind
 from changeproof.services.gate import GateRequest, facts_as_of
-from changeproof.services.instance import initialize, load_signer
+from changeproof.services.initialize import initialize
+from changeproof.services.instance import load_signer
 from changeproof.store import ledger as stored
 from changeproof.store.entry_check import EntryCheck
-from ingest import FastImport, git, modify
-from ledger import DEFAULT_POSTGRES_URL, Line, Stopwatch, describe_server, fresh_database, say
+from ingest import FastImport, add_history_arguments, git, modify
+from ledger import (
+    Line,
+    Stopwatch,
+    chosen_backends,
+    describe_server,
+    fresh_database,
+    say,
+    within,
+)
 
 GENERATOR: Final = 2  # bump whenever the generated history changes: it is part of the cache key
 FULL_SIZES: Final = (10, 1_000, 10_000)
@@ -1060,27 +1068,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="commits per release, comma-separated (default "
         f"{','.join(str(n) for n in FULL_SIZES)}; overrides --quick)",
     )
-    parser.add_argument("--seed", type=int, default=SEED, help=f"default {SEED}")
     parser.add_argument(
         "--rounds", type=int, help="decisions timed per size (default 21, 11 above 1,000 commits)"
     )
-    parser.add_argument(
-        "--backend",
-        choices=["sqlite", "postgresql", "all"],
-        help="default: sqlite, and postgresql too when --postgres-url is given",
-    )
-    parser.add_argument(
-        "--postgres-url",
-        help="server for the PostgreSQL lines; a fresh schema is made and dropped (with "
-        f"--backend postgresql|all and no URL: $CHANGEPROOF_TEST_POSTGRES_URL, else "
-        f"{DEFAULT_POSTGRES_URL})",
-    )
-    parser.add_argument(
-        "--workdir", type=Path, help="where instances go (default: a temporary folder, removed)"
-    )
-    parser.add_argument(
-        "--cache", type=Path, default=CACHE, help="where built histories are kept (bench/.cache)"
-    )
+    add_history_arguments(parser)
     parser.add_argument(
         "--profile",
         type=Path,
@@ -1096,13 +1087,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes: tuple[int, ...] = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
-    if args.backend is None:
-        backends = ["sqlite", "postgresql"] if args.postgres_url else ["sqlite"]
-    else:
-        backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    postgres_url = args.postgres_url or os.environ.get(
-        "CHANGEPROOF_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
-    )
+    backends, postgres_url = chosen_backends(args, default="auto")
     say(
         f"gate: releases of {', '.join(f'{n:,}' for n in sizes)} commits, seed {args.seed}, "
         f"backends {', '.join(backends)}"
@@ -1119,19 +1104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"{backend}: one fresh instance, every release on it")
             run_backend(backend, histories, workdir, postgres_url, args)
 
-    within(args.workdir, run)
+    within(args.workdir, run, prefix="changeproof-gate-")
     say(f"all done in {time.perf_counter() - started:.0f}s")
     return 0
-
-
-def within(parent: Path | None, run: Callable[[Path], None]) -> None:
-    """Run in a new folder under `parent`, kept; or in a temporary one, removed."""
-    if parent is not None:
-        parent.mkdir(parents=True, exist_ok=True)
-        run(Path(tempfile.mkdtemp(dir=parent)))
-        return
-    with tempfile.TemporaryDirectory(prefix="changeproof-gate-") as temporary:
-        run(Path(temporary))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -39,8 +38,17 @@ from changeproof.bootstrap import SystemClock, open_instance
 from changeproof.domain.releases import Commit, ReleaseRef
 from changeproof.ingest.git import open_repository, read_range
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
-from changeproof.services.instance import initialize
-from ledger import DEFAULT_POSTGRES_URL, Line, Stopwatch, describe_server, fresh_database, say
+from changeproof.services.initialize import initialize
+from ledger import (
+    Line,
+    Stopwatch,
+    add_store_arguments,
+    chosen_backends,
+    describe_server,
+    fresh_database,
+    say,
+    within,
+)
 
 GENERATOR: Final = 1  # bump whenever the generated history changes: it is part of the cache key
 FULL_COMMITS: Final = 100_000
@@ -878,6 +886,18 @@ def run(
 # -- the run ----------------------------------------------------------------------------------
 
 
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags bench/ingest.py and bench/gate.py share: the generated history and where
+    it is measured."""
+    parser.add_argument("--seed", type=int, default=SEED, help=f"default {SEED}")
+    add_store_arguments(
+        parser, backend_help="default: sqlite, and postgresql too when --postgres-url is given"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=CACHE, help="where built histories are kept (bench/.cache)"
+    )
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Ingest benchmark: JSON lines on stdout, progress on stderr."
@@ -888,24 +908,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--commits", type=int, help=f"commits in the history (default {FULL_COMMITS:,})"
     )
-    parser.add_argument("--seed", type=int, default=SEED, help=f"default {SEED}")
-    parser.add_argument(
-        "--backend",
-        choices=["sqlite", "postgresql", "all"],
-        help="default: sqlite, and postgresql too when --postgres-url is given",
-    )
-    parser.add_argument(
-        "--postgres-url",
-        help="server for the PostgreSQL line; a fresh schema is made and dropped (with "
-        f"--backend postgresql|all and no URL: $CHANGEPROOF_TEST_POSTGRES_URL, else "
-        f"{DEFAULT_POSTGRES_URL})",
-    )
-    parser.add_argument(
-        "--workdir", type=Path, help="where instances go (default: a temporary folder, removed)"
-    )
-    parser.add_argument(
-        "--cache", type=Path, default=CACHE, help="where built histories are kept (bench/.cache)"
-    )
+    add_history_arguments(parser)
     parser.add_argument(
         "--profile",
         type=Path,
@@ -920,26 +923,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     commits = args.commits or (QUICK_COMMITS if args.quick else FULL_COMMITS)
-    if args.backend is None:
-        backends = ["sqlite", "postgresql"] if args.postgres_url else ["sqlite"]
-    else:
-        backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    postgres_url = args.postgres_url or os.environ.get(
-        "CHANGEPROOF_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
-    )
+    backends, postgres_url = chosen_backends(args, default="auto")
     say(f"ingest: {commits:,} commits, seed {args.seed}, backends {', '.join(backends)}")
     say(f"{git('--version')}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if "postgresql" in backends:
         say(f"PostgreSQL {describe_server(postgres_url)}")
     started = time.perf_counter()
     repo, shape = repository(args.seed, commits, args.cache)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(dir=args.workdir))
-        run(backends, repo, shape, workdir, postgres_url, args.profile)
-    else:
-        with tempfile.TemporaryDirectory(prefix="changeproof-ingest-") as temporary:
-            run(backends, repo, shape, Path(temporary), postgres_url, args.profile)
+    within(
+        args.workdir,
+        lambda workdir: run(backends, repo, shape, workdir, postgres_url, args.profile),
+        prefix="changeproof-ingest-",
+    )
     say(f"all done in {time.perf_counter() - started:.0f}s")
     return 0
 

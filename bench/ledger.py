@@ -24,10 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -39,7 +40,8 @@ from changeproof.domain.artifacts import ARTIFACT_RECORDED, Artifact, Sha256
 from changeproof.domain.events import ActorId, EncodedEvent, Event, format_time
 from changeproof.ledger import Checkpoint, NoteSigner, inclusion_proof, leaf_hash, root_hash
 from changeproof.ledger.merkle import Subtree
-from changeproof.services.instance import initialize, load_signer
+from changeproof.services.initialize import initialize
+from changeproof.services.instance import load_signer
 from changeproof.store import ledger as stored
 from changeproof.store.database import Database, normalize_url
 from changeproof.store.driver import batch
@@ -750,19 +752,44 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Ledger benchmark: JSON lines on stdout, progress on stderr."
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument(
-        "--backend", choices=["sqlite", "postgresql", "all"], default="all", help="default: all"
-    )
+    add_store_arguments(parser, backend_help="default: all")
+    return parser.parse_args(argv)
+
+
+def add_store_arguments(parser: argparse.ArgumentParser, *, backend_help: str) -> None:
+    """The flags every benchmark takes for where it measures: --backend, --postgres-url,
+    --workdir (docs/benchmarks.md, "Running them")."""
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "all"], help=backend_help)
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("CHANGEPROOF_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help="server for the PostgreSQL run; a fresh schema is made and dropped "
-        f"(default: $CHANGEPROOF_TEST_POSTGRES_URL or {DEFAULT_POSTGRES_URL})",
+        help="server for the PostgreSQL lines; a fresh schema is made and dropped (with "
+        "--backend postgresql|all and no URL: $CHANGEPROOF_TEST_POSTGRES_URL, else "
+        f"{DEFAULT_POSTGRES_URL})",
     )
     parser.add_argument(
         "--workdir", type=Path, help="where instances go (default: a temporary folder, removed)"
     )
-    return parser.parse_args(argv)
+
+
+def chosen_backends(args: argparse.Namespace, *, default: str) -> tuple[list[str], str]:
+    """The backends to measure and the PostgreSQL URL. Without --backend: `default`, or
+    "sqlite" and PostgreSQL too when --postgres-url is given and `default` is "auto"."""
+    chosen = args.backend or default
+    if chosen == "auto":
+        chosen = "all" if args.postgres_url else "sqlite"
+    backends = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
+    url = args.postgres_url or os.environ.get("CHANGEPROOF_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    return backends, url
+
+
+def within(parent: Path | None, run: Callable[[Path], None], *, prefix: str) -> None:
+    """Run in a new folder under `parent`, kept; or in a temporary one, removed."""
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+        run(Path(tempfile.mkdtemp(dir=parent)))
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
+        run(Path(temporary))
 
 
 def describe_server(postgres_url: str) -> str:
@@ -782,20 +809,19 @@ def describe_server(postgres_url: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
+    backends, postgres_url = chosen_backends(args, default="all")
     say(f"{'quick' if args.quick else 'full'} run: {sizes}")
     say(f"SQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if "postgresql" in backends:
-        say(f"PostgreSQL {describe_server(args.postgres_url)}")
+        say(f"PostgreSQL {describe_server(postgres_url)}")
     started = time.perf_counter()
     for backend in backends:
         phase = time.perf_counter()
-        if args.workdir is not None:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            run_backend(backend, sizes, Path(tempfile.mkdtemp(dir=args.workdir)), args.postgres_url)
-        else:
-            with tempfile.TemporaryDirectory(prefix="changeproof-bench-") as workdir:
-                run_backend(backend, sizes, Path(workdir), args.postgres_url)
+        within(
+            args.workdir,
+            partial(run_backend, backend, sizes, postgres_url=postgres_url),
+            prefix="changeproof-bench-",
+        )
         say(f"{backend}: done in {time.perf_counter() - phase:.0f}s")
     say(f"all done in {time.perf_counter() - started:.0f}s")
     return 0

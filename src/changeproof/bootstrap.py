@@ -1,36 +1,46 @@
-"""The composition root: the one place that builds services and hands them their collaborators."""
+"""The composition root: the one place that builds services and hands them their collaborators.
+
+An opened instance builds each service the first time it is asked for, and imports its
+module only then: a command pays for the services it uses (`ledger status` never loads the
+git reader, the CEL engine or Alembic), which is most of a short command's wall time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from changeproof.domain.clock import Clock
-from changeproof.services.actors import ActorService
-from changeproof.services.attest import AttestService
-from changeproof.services.audit import LedgerAudit
-from changeproof.services.change_exports import ChangeExportService
-from changeproof.services.changes import ChangeService
-from changeproof.services.decisions import DecisionService
-from changeproof.services.deployments import DeploymentService
-from changeproof.services.evidence import EvidenceService
-from changeproof.services.gate import GateService
+from changeproof.ledger import NoteSigner
 from changeproof.services.instance import (
+    CONFIG_FILE,
     InstanceConfig,
     database_url,
     load_config,
     load_signer,
 )
-from changeproof.services.ledger import LedgerService
-from changeproof.services.policies import PolicyService
-from changeproof.services.policy_tests import PolicyTestService
-from changeproof.services.releases import ReleaseService
-from changeproof.services.tokens import TokenService
-from changeproof.store import migrate
 from changeproof.store.database import Database
-from changeproof.store.entry_check import entry_checks
-from changeproof.store.unit_of_work import UnitOfWork
+from changeproof.store.schema_revision import require_current
+
+if TYPE_CHECKING:
+    from changeproof.services.actors import ActorService
+    from changeproof.services.attest import AttestService
+    from changeproof.services.audit import LedgerAudit
+    from changeproof.services.change_exports import ChangeExportService
+    from changeproof.services.changes import ChangeService
+    from changeproof.services.decisions import DecisionService
+    from changeproof.services.deployments import DeploymentService
+    from changeproof.services.evidence import EvidenceService
+    from changeproof.services.gate import GateService
+    from changeproof.services.ledger import LedgerService
+    from changeproof.services.policies import PolicyService
+    from changeproof.services.policy_tests import PolicyTestService
+    from changeproof.services.releases import ReleaseService
+    from changeproof.services.tokens import TokenService
+    from changeproof.store.entry_check import EntryChecks
+    from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["Instance", "SystemClock", "open_instance", "policy_tests"]
 
@@ -40,26 +50,117 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-@dataclass
 class Instance:
-    """An opened instance: its services share one database and one signer."""
+    """An opened instance: its services share one database, one signer and one clock."""
 
-    config: InstanceConfig
-    db: Database
-    ledger: LedgerService
-    audit: LedgerAudit
-    attest: AttestService
-    releases: ReleaseService
-    evidence: EvidenceService
-    actors: ActorService
-    tokens: TokenService
-    gate: GateService
-    decisions: DecisionService
-    policies: PolicyService
-    changes: ChangeService
-    change_exports: ChangeExportService
-    deployments: DeploymentService
-    clock: Clock = field(default_factory=SystemClock)
+    def __init__(
+        self, config: InstanceConfig, db: Database, signer: NoteSigner, clock: Clock
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self._signer = signer
+
+    def unit_of_work(self, *, optimistic: bool = False) -> UnitOfWork:
+        # The write path loads every projector: a read-only command never needs it.
+        from changeproof.store.unit_of_work import UnitOfWork
+
+        return UnitOfWork(self.db, self._signer, self.clock, optimistic=optimistic)
+
+    @cached_property
+    def _checks(self) -> EntryChecks:
+        from changeproof.store.entry_check import entry_checks
+
+        return entry_checks(self._signer.verifier, self.config.origin)
+
+    @cached_property
+    def ledger(self) -> LedgerService:
+        from changeproof.services.ledger import LedgerService
+
+        return LedgerService(self.db, self._signer, self.clock)
+
+    @cached_property
+    def audit(self) -> LedgerAudit:
+        from changeproof.services.audit import LedgerAudit
+
+        return LedgerAudit(self.db, self.ledger)
+
+    @cached_property
+    def attest(self) -> AttestService:
+        from changeproof.services.attest import AttestService
+
+        return AttestService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def releases(self) -> ReleaseService:
+        from changeproof.services.releases import ReleaseService
+
+        return ReleaseService(self.db, self.unit_of_work, self.clock, self.config.tickets)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        from changeproof.services.evidence import EvidenceService
+
+        return EvidenceService(
+            self.db, self.unit_of_work, self.clock, self.config.max_evidence_bytes
+        )
+
+    @cached_property
+    def actors(self) -> ActorService:
+        from changeproof.services.actors import ActorService
+
+        return ActorService(self.db, self.unit_of_work, self.clock)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from changeproof.services.tokens import TokenService
+
+        return TokenService(self.db, self.unit_of_work, self.clock, self._checks)
+
+    @cached_property
+    def gate(self) -> GateService:
+        from changeproof.services.gate import GateService
+
+        return GateService(self.db, self.unit_of_work, self.clock, self._checks, self._signer)
+
+    @cached_property
+    def decisions(self) -> DecisionService:
+        from changeproof.services.decisions import DecisionService
+
+        return DecisionService(self.db)
+
+    @cached_property
+    def policies(self) -> PolicyService:
+        from changeproof.services.policies import PolicyService
+
+        return PolicyService(self.db, self.unit_of_work, self.clock, self._checks)
+
+    @cached_property
+    def changes(self) -> ChangeService:
+        from changeproof.services.changes import ChangeService
+
+        return ChangeService(
+            self.db, self.unit_of_work, self.clock, self.config.ticket_links, self._checks
+        )
+
+    @cached_property
+    def change_exports(self) -> ChangeExportService:
+        from changeproof.services.change_exports import ChangeExportService
+
+        return ChangeExportService(
+            self.changes,
+            self.unit_of_work,
+            self.clock,
+            self.config.ticketing,
+            self.config.home / CONFIG_FILE,
+            self.config.rfc_base_url,
+        )
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        from changeproof.services.deployments import DeploymentService
+
+        return DeploymentService(self.db, self.unit_of_work, self.clock, self._checks)
 
     def close(self) -> None:
         self.db.dispose()
@@ -74,48 +175,18 @@ class Instance:
 def open_instance(home: Path, clock: Clock | None = None) -> Instance:
     config = load_config(home)
     signer = load_signer(config)
-    clock = clock or SystemClock()
     db = Database(database_url(config), identity=config.identity)
     try:
         with db.read() as conn:
-            migrate.require_current(conn)
+            require_current(conn)
     except BaseException:
         db.dispose()
         raise
-
-    def unit_of_work(*, optimistic: bool = False) -> UnitOfWork:
-        return UnitOfWork(db, signer, clock, optimistic=optimistic)
-
-    checks = entry_checks(signer.verifier, config.origin)
-    ledger = LedgerService(db, signer, clock)
-    changes = ChangeService(db, unit_of_work, clock, config.ticket_links, checks)
-    return Instance(
-        config=config,
-        db=db,
-        ledger=ledger,
-        audit=LedgerAudit(db, ledger),
-        attest=AttestService(unit_of_work, clock),
-        releases=ReleaseService(db, unit_of_work, clock, config.tickets),
-        evidence=EvidenceService(db, unit_of_work, clock, config.max_evidence_bytes),
-        actors=ActorService(db, unit_of_work, clock),
-        tokens=TokenService(db, unit_of_work, clock, checks),
-        gate=GateService(db, unit_of_work, clock, checks, signer),
-        decisions=DecisionService(db),
-        policies=PolicyService(db, unit_of_work, clock, checks),
-        changes=changes,
-        change_exports=ChangeExportService(
-            changes,
-            unit_of_work,
-            clock,
-            config.ticketing,
-            home / "config.toml",
-            config.rfc_base_url,
-        ),
-        deployments=DeploymentService(db, unit_of_work, clock, checks),
-        clock=clock,
-    )
+    return Instance(config, db, signer, clock or SystemClock())
 
 
 def policy_tests(clock: Clock | None = None) -> PolicyTestService:
     """Policy test cases need no instance: only a clock (for cases that give no `now`)."""
+    from changeproof.services.policy_tests import PolicyTestService
+
     return PolicyTestService(clock or SystemClock())

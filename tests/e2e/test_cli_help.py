@@ -12,14 +12,14 @@ import pytest
 import typer
 import typer.core
 
-from changeproof.cli.main import app
+from changeproof.cli.main import command as cli_command
 from tests.conftest import Cli
 
 
 def _command_paths() -> list[list[str]]:
     """Every command and group of the CLI, as the words a user types ([] is the root)."""
     paths: list[list[str]] = []
-    stack: list[tuple[list[str], object]] = [([], typer.main.get_command(app))]
+    stack: list[tuple[list[str], object]] = [([], cli_command())]
     while stack:
         path, command = stack.pop()
         paths.append(path)
@@ -52,7 +52,7 @@ def test_no_flag_is_rendered_with_a_value(
 
 def test_every_bool_option_is_a_flag() -> None:
     """A bool option that is not a flag would take `--urgent true`; none should."""
-    stack: list[tuple[str, object]] = [("", typer.main.get_command(app))]
+    stack: list[tuple[str, object]] = [("", cli_command())]
     while stack:
         path, command = stack.pop()
         for param in getattr(command, "params", []):

@@ -14,7 +14,7 @@ import pytest
 import typer
 import typer.core
 
-from changeproof.cli.main import app
+from changeproof.cli.main import command as cli_command
 from changeproof.domain.errors import ChangeproofError
 from changeproof.verify.__main__ import main as verify_main
 
@@ -31,13 +31,13 @@ _LINK = re.compile(r"\]\(([^)\s]+)\)")
 def _commands() -> list[tuple[str, list[str]]]:
     """Every visible command path of the Typer app ("" is the root) with its long options."""
     found: list[tuple[str, list[str]]] = []
-    stack = [("", typer.main.get_command(app))]
+    stack: list[tuple[str, object]] = [("", cli_command())]
     while stack:
         path, command = stack.pop()
         options = sorted(
             {
                 name
-                for param in command.params
+                for param in getattr(command, "params", [])
                 if isinstance(param, typer.core.TyperOption)
                 for name in [*param.opts, *param.secondary_opts]
                 if name.startswith("--")

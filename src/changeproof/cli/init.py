@@ -18,7 +18,8 @@ from changeproof.cli.options import (
 )
 from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.errors import UsageError
-from changeproof.services.instance import FirstAdmin, PasswordSource, initialize
+from changeproof.services.initialize import FirstAdmin, initialize
+from changeproof.services.instance import PasswordSource
 
 
 def init(

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
-from typing import Annotated
+from collections.abc import Callable, Iterator, MutableMapping
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
-from typer.core import TyperOption
+import typer.main
+from typer.core import TyperGroup, TyperOption
 
 from changeproof import __version__
-from changeproof.cli import actor, attest, change, decision, demo, deploy, ledger, policy, release
-from changeproof.cli.gate import gate
-from changeproof.cli.init import init
-from changeproof.cli.render import OutputClosed, err
-from changeproof.cli.token import app as token_app
+from changeproof.cli.exits import EXIT_CLOSED_PIPE, EXIT_CODES, OutputClosed
 from changeproof.domain.errors import ChangeproofError
 
-__all__ = ["EXIT_CLOSED_PIPE", "app", "main", "run"]
+if TYPE_CHECKING:
+    from rich.console import Console
+    from typer import _click as click  # Typer's vendored click, named for the types only
 
-EXIT_CODES = """Exit codes: 0 done; 1 denied by policy; 2 usage, configuration or input error;
-3 a store or service is unavailable; 4 integrity failure; 70 internal bug; 141 the reader
-of standard output went away (a closed pipe)."""
-
-# What a shell reports for a process SIGPIPE killed (128 + 13): a pipeline's reader that
-# stopped early (`| head -1`) is not the policy's "denied", which Python's default 1 would say.
-EXIT_CLOSED_PIPE = 141
+__all__ = ["EXIT_CLOSED_PIPE", "app", "command", "main", "run"]
 
 app = typer.Typer(
     name="changeproof",
@@ -35,18 +31,66 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command("init")(init)
-app.command("demo")(demo.demo)
-app.command("gate")(gate)
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(attest.app, name="attest")
-app.add_typer(release.app, name="release")
-app.add_typer(decision.app, name="decision")
-app.add_typer(policy.app, name="policy")
-app.add_typer(actor.app, name="actor")
-app.add_typer(change.app, name="change")
-app.add_typer(deploy.app, name="deploy")
-app.add_typer(token_app, name="token")
+
+# Every sub-command, in help order: the module that defines it and its Typer app (a group)
+# or function (a command). A module is imported only when its command runs (or --help lists
+# it), so `changeproof ledger status` never loads the readers, git or the policy engine.
+SUBCOMMANDS: Final = {
+    "init": ("changeproof.cli.init", "init"),
+    "demo": ("changeproof.cli.demo", "demo"),
+    "gate": ("changeproof.cli.gate", "gate"),
+    "ledger": ("changeproof.cli.ledger", "app"),
+    "attest": ("changeproof.cli.attest", "app"),
+    "release": ("changeproof.cli.release", "app"),
+    "decision": ("changeproof.cli.decision", "app"),
+    "policy": ("changeproof.cli.policy", "app"),
+    "actor": ("changeproof.cli.actor", "app"),
+    "change": ("changeproof.cli.change", "app"),
+    "deploy": ("changeproof.cli.deploy", "app"),
+    "token": ("changeproof.cli.token", "app"),
+}
+
+
+def _load(name: str) -> click.Command:
+    module, attribute = SUBCOMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    built: click.Command
+    if isinstance(target, typer.Typer):
+        built = typer.main.get_group(target)  # as add_typer would: no completion options
+    else:  # a plain command function
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        built = typer.main.get_command(single)
+    built.name = name
+    return built
+
+
+class _LazyCommands(MutableMapping[str, "click.Command"]):
+    """The root group's commands: every name known up front, each built on first use."""
+
+    def __init__(self, load: Callable[[str], click.Command]) -> None:
+        self._load = load
+        self._built: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._built:
+            if name not in SUBCOMMANDS:
+                raise KeyError(name)
+            self._built[name] = self._load(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SUBCOMMANDS)
+
+    def __len__(self) -> int:
+        return len(SUBCOMMANDS)
+
 
 _debug = False
 
@@ -86,17 +130,25 @@ def _root(
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+@cache
+def command() -> TyperGroup:
+    """The click command tree, built once per process (Typer would rebuild it every call)."""
+    root = typer.main.get_group(app)
+    root.commands = _LazyCommands(_load)
+    return root
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for the entry point, the demo and tests)."""
     try:
-        result = app(args=argv, prog_name="changeproof", standalone_mode=False)
+        result = command().main(args=argv, prog_name="changeproof", standalone_mode=False)
     except (OutputClosed, BrokenPipeError):
         _silence_stdout()
         return EXIT_CLOSED_PIPE
     except typer.Exit as e:
         return e.exit_code
     except typer.Abort:
-        err.print("Aborted.")
+        _err().print("Aborted.")
         return 130
     except typer.TyperException as e:
         # Typer's (vendored click) usage errors: bad option, missing argument, bad value.
@@ -104,25 +156,31 @@ def run(argv: list[str] | None = None) -> int:
         if callable(show):
             show()
         else:
-            err.print(f"error: {e}", markup=False)
+            _err().print(f"error: {e}", markup=False)
         return 2
     except ChangeproofError as e:
         if _debug:
-            err.print_exception()
-        err.print(f"error: {e.message}", markup=False)
+            _err().print_exception()
+        _err().print(f"error: {e.message}", markup=False)
         if e.hint():
-            err.print(f"hint: {e.hint()}", markup=False)
+            _err().print(f"hint: {e.hint()}", markup=False)
         return e.exit_code
     except Exception as e:
         if _debug:
-            err.print_exception()
-        err.print(
+            _err().print_exception()
+        _err().print(
             f"internal error ({type(e).__name__}): this is a bug in changeproof; "
             "rerun with --debug for the traceback",
             markup=False,
         )
         return 70
     return result if isinstance(result, int) else 0
+
+
+def _err() -> Console:
+    from changeproof.cli.render import err  # Rich loads only when there is something to say
+
+    return err
 
 
 def _silence_stdout() -> None:

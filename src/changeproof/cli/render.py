@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from changeproof.cli.exits import OutputClosed
 from changeproof.domain.text import show_controls
 
 __all__ = [
@@ -38,13 +39,6 @@ __all__ = [
     "safe",
     "show_controls",
 ]
-
-
-class OutputClosed(Exception):
-    """The reader of standard output (or error) went away, as `| head -1` does.
-
-    Not an OSError on purpose: Typer turns an EPIPE OSError into exit 1, "denied by policy".
-    """
 
 
 class _Console(Console):

@@ -3,22 +3,6 @@
     vsa.py      a gate decision as a SLSA verification summary in an in-toto Statement
 
 Pure: reports import the domain only; services sign and write what they build.
+Import from the modules: this package re-exports nothing, so importing one part never
+drags in the rest (a command pays only for the modules it uses).
 """
-
-from changeproof.reports.vsa import (
-    DECISION_EXTENSION,
-    STATEMENT_V1,
-    VSA_V1,
-    InputAttestation,
-    verification_summary,
-    verified_level,
-)
-
-__all__ = [
-    "DECISION_EXTENSION",
-    "STATEMENT_V1",
-    "VSA_V1",
-    "InputAttestation",
-    "verification_summary",
-    "verified_level",
-]

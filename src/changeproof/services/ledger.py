@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Connection
 
@@ -38,7 +38,9 @@ from changeproof.services.checkpoints import (
 )
 from changeproof.store import ledger as stored
 from changeproof.store.database import Database
-from changeproof.store.projections import Difference, compare_with_rebuild, rebuild
+
+if TYPE_CHECKING:
+    from changeproof.store.projections import Difference
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -247,6 +249,9 @@ class LedgerService:
         return ExportSummary(out, entries, checkpoints, digest.hexdigest())
 
     def rebuild(self, *, check_only: bool) -> list[Difference]:
+        # Every projector loads with this: only a rebuild needs them, not a status read.
+        from changeproof.store.projections import compare_with_rebuild, rebuild
+
         if check_only:
             with self._db.read() as conn:
                 return compare_with_rebuild(conn)

@@ -1,6 +1,5 @@
-"""SQL storage: the ledger's tables, projections and the unit of work (SQLite and PostgreSQL)."""
+"""SQL storage: the ledger's tables, projections and the unit of work (SQLite and PostgreSQL).
 
-from changeproof.store.database import Database, normalize_url
-from changeproof.store.unit_of_work import UnitOfWork
-
-__all__ = ["Database", "UnitOfWork", "normalize_url"]
+Import from the modules: this package re-exports nothing, so importing one part never
+drags in the rest (a command pays only for the modules it uses).
+"""
