@@ -16,6 +16,7 @@ from typer.core import TyperGroup, TyperOption
 
 from changeproof import __version__
 from changeproof.cli.exits import EXIT_CLOSED_PIPE, EXIT_CODES, OutputClosed
+from changeproof.cli.names import CLI_NAMES
 from changeproof.domain.errors import ChangeproofError
 
 if TYPE_CHECKING:
@@ -161,9 +162,10 @@ def run(argv: list[str] | None = None) -> int:
     except ChangeproofError as e:
         if _debug:
             _err().print_exception()
-        _err().print(f"error: {e.message}", markup=False)
-        if e.hint():
-            _err().print(f"hint: {e.hint()}", markup=False)
+        message, hint = e.rendered(CLI_NAMES)
+        _err().print(f"error: {message}", markup=False)
+        if hint:
+            _err().print(f"hint: {hint}", markup=False)
         return e.exit_code
     except Exception as e:
         if _debug:

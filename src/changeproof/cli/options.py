@@ -92,4 +92,4 @@ def acting_actor(instance: Instance, claimed: str | None, *, option: str = "--ac
         return instance.tokens.act_as(token, claimed, claim=option)
     except PermissionDeniedError as e:
         # Say where the token came from; the service never quotes the token itself.
-        raise PermissionDeniedError(f"{TOKEN_VARIABLE}: {e.message}", hint=e.hint()) from e
+        raise PermissionDeniedError(f"{TOKEN_VARIABLE}: {e.template}", hint=e.hint_template) from e

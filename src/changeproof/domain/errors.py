@@ -13,34 +13,134 @@ ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Final
 
 __all__ = [
+    "PLAIN",
     "ChangeproofError",
     "ConfigError",
     "ConflictError",
+    "Field",
     "InputError",
     "IntegrityError",
+    "Names",
     "NotFoundError",
+    "Operation",
     "PermissionDeniedError",
     "UnavailableError",
     "UsageError",
+    "fields_in",
+    "operation",
+    "operations_in",
+    "render",
 ]
 
 
+# Services speak no interface's language: an error names the request field it is about and
+# the operation a person can run next as markers, which each interface renders its own way
+# (the CLI as `--flag` and `changeproof noun verb`, an HTTP API as a JSON pointer and an
+# endpoint). The marker is a unit separator, which no message of ours contains otherwise.
+_MARK: Final = "\x1f"
+_MARKER: Final = re.compile(f"{_MARK}([fo]):([^{_MARK}]*){_MARK}")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A request field by its domain name (`status`, `pipeline_run`); in an f-string it
+    becomes a marker for the interface to render."""
+
+    name: str
+
+    def __format__(self, spec: str) -> str:
+        return f"{_MARK}f:{self.name}{_MARK}"
+
+    def __str__(self) -> str:
+        return format(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """Something a person can do next, in domain words (`ledger verify`, `change review`),
+    with its positional arguments (`CHG-4`); in an f-string it becomes a marker."""
+
+    words: str
+    arguments: tuple[str, ...] = ()
+
+    def __format__(self, spec: str) -> str:
+        return f"{_MARK}o:{' '.join((self.words, *self.arguments))}{_MARK}"
+
+    def __str__(self) -> str:
+        return format(self)
+
+
+def operation(words: str, *arguments: object) -> Operation:
+    return Operation(words, tuple(str(a) for a in arguments))
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """How an interface names fields and operations."""
+
+    field: Callable[[str], str]
+    operation: Callable[[str], str]
+
+
+# The interface-neutral rendering: a field by its name, an operation in backquotes.
+PLAIN: Final = Names(field=lambda name: name, operation=lambda words: f"`{words}`")
+
+
+def render(text: str, names: Names) -> str:
+    def one(match: re.Match[str]) -> str:
+        kind, value = match.groups()
+        return names.field(value) if kind == "f" else names.operation(value)
+
+    return _MARKER.sub(one, text)
+
+
+def fields_in(text: str) -> list[str]:
+    """The fields `text` names, in order."""
+    return [value for kind, value in _MARKER.findall(text) if kind == "f"]
+
+
+def operations_in(text: str) -> list[str]:
+    """The operations `text` names (words and arguments), in order."""
+    return [value for kind, value in _MARKER.findall(text) if kind == "o"]
+
+
 class ChangeproofError(Exception):
-    """Root of every error changeproof raises on purpose."""
+    """Root of every error changeproof raises on purpose.
+
+    `template` and `hint_template` hold the field and operation markers; `message` and
+    `hint()` are the interface-neutral rendering, `rendered(names)` an interface's own.
+    """
 
     exit_code: ClassVar[int] = 70
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self._hint = hint
+        super().__init__(render(message, PLAIN))
+        self.template = message
+        self.hint_template = hint
+
+    @property
+    def message(self) -> str:
+        return render(self.template, PLAIN)
 
     def hint(self) -> str | None:
         """A next step a person can take, when there is one."""
-        return self._hint
+        return None if self.hint_template is None else render(self.hint_template, PLAIN)
+
+    @property
+    def fields(self) -> list[str]:
+        """The request fields the error is about, first the one it is mostly about."""
+        return fields_in(self.template)
+
+    def rendered(self, names: Names) -> tuple[str, str | None]:
+        """The message and hint as the interface `names` says them."""
+        hint = None if self.hint_template is None else render(self.hint_template, names)
+        return render(self.template, names), hint
 
 
 class UsageError(ChangeproofError):

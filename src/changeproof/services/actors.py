@@ -368,7 +368,7 @@ def _declared(entry: DeclaredActor, source: str) -> Actor:
         )
         return replace(actor, kind=ActorKind(entry.kind))
     except UsageError as e:
-        raise ReadError(source, f"{entry.entry}: {e.message}", line=entry.line) from e
+        raise ReadError(source, f"{entry.entry}: {e.template}", line=entry.line) from e
 
 
 def _email(email: str) -> str:

@@ -164,7 +164,7 @@ class EntryCheck:
             try:
                 event = decode_body(bodies[seq][1], seq=seq)
             except ChangeproofError as e:
-                raise IntegrityError(f"{e.message}", first_bad_seq=seq, hint=_HINT) from e
+                raise IntegrityError(e.template, first_bad_seq=seq, hint=_HINT) from e
             if event.seq != seq:
                 raise IntegrityError(
                     f"ledger entry {seq} says it is entry {event.seq}: entries were moved",

@@ -93,7 +93,7 @@ class TicketingConfig:
         try:
             check_source(self.source)
         except InputError as e:
-            raise ConfigError(f"{name} {e.message}", hint=e.hint()) from None
+            raise ConfigError(f"{name} {e.template}", hint=e.hint_template) from None
         if not 0 < self.timeout_seconds <= 300:
             raise ConfigError(f"{name} timeout_seconds must be more than 0 and at most 300")
         if not 1 <= self.max_attempts <= 10:
@@ -111,7 +111,7 @@ class TicketingConfig:
         try:
             jira.check_project_key(self.project)
         except InputError as e:
-            raise ConfigError(f"{name} {e.message}", hint=e.hint()) from None
+            raise ConfigError(f"{name} {e.template}", hint=e.hint_template) from None
         if not self.issue_type.strip():
             raise ConfigError(f"{name} issue_type is empty")
         if self.api_version not in (2, 3):

@@ -1,0 +1,29 @@
+"""How the CLI names what services name in domain words: a field as its flag, an operation
+as the command that does it. Every field and operation a service names must map to a flag
+or command that exists (tests/e2e/test_error_names.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from changeproof.domain.errors import Names
+
+__all__ = ["CLI_NAMES", "command_line", "flag"]
+
+# Where a flag is not the field's name in kebab case.
+_FLAGS: Final = {
+    "environment": "--env",
+    "actor": "--actor",
+    "home": "--home",
+}
+
+
+def flag(field: str) -> str:
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def command_line(words: str) -> str:
+    return f"`changeproof {words}`"
+
+
+CLI_NAMES: Final = Names(field=flag, operation=command_line)
