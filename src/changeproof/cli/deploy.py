@@ -95,7 +95,7 @@ def list_(
 ) -> None:
     """Who pushed what, where, when, with which outcome; unauthorized ones flagged."""
     moment = None if since is None else parse_since(since)
-    end = None if until is None else parse_since(until, "--until")
+    end = None if until is None else parse_since(until, "until")
     with instance_at(home) as instance:
         views = instance.deployments.list(environment=env, since=moment, until=end)
     if output is Output.json:

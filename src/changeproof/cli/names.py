@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from changeproof.domain.errors import Names
+from changeproof.domain.errors import Names, Operation
 
 __all__ = ["CLI_NAMES", "command_line", "flag"]
 
@@ -22,8 +22,11 @@ def flag(field: str) -> str:
     return _FLAGS.get(field, "--" + field.replace("_", "-"))
 
 
-def command_line(words: str) -> str:
-    return f"`changeproof {words}`"
+def command_line(step: Operation) -> str:
+    options = (
+        flag(name) if value is None else f"{flag(name)} {value}" for name, value in step.options
+    )
+    return f"`changeproof {' '.join((step.words, *step.arguments, *options))}`"
 
 
 CLI_NAMES: Final = Names(field=flag, operation=command_line)

@@ -19,7 +19,7 @@ from typing import Annotated, Final
 import typer
 
 from changeproof.bootstrap import Instance, open_instance
-from changeproof.domain.errors import PermissionDeniedError
+from changeproof.domain.errors import Field, PermissionDeniedError
 from changeproof.services.instance import resolve_home
 
 __all__ = [
@@ -36,6 +36,8 @@ __all__ = [
 
 TOKEN_VARIABLE: Final = "CHANGEPROOF_TOKEN"  # noqa: S105 - a variable's name
 ACTOR_VARIABLE: Final = "CHANGEPROOF_ACTOR"
+# How most commands spell where the acting identity comes from, for the token check's error.
+ACTING: Final = "--actor/--as"
 
 
 class Output(StrEnum):
@@ -77,11 +79,11 @@ def resolve_actor(actor: str | None) -> str:
     return actor or os.environ.get(ACTOR_VARIABLE) or getpass.getuser()
 
 
-def acting_actor(instance: Instance, claimed: str | None, *, option: str = "--actor/--as") -> str:
+def acting_actor(instance: Instance, claimed: str | None, *, option: str | Field = ACTING) -> str:
     """Who is acting in `instance`: the token's actor when CHANGEPROOF_TOKEN is set (a
     `claimed` identity naming anyone else is refused), else as `resolve_actor` says.
 
-    `option` is how the command spells its acting option, for the error message.
+    `option` is the field the command takes the acting identity from, for the error message.
     """
     token = os.environ.get(TOKEN_VARIABLE)
     if token is None:

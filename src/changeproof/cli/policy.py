@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from changeproof.bootstrap import policy_tests
+from changeproof.cli.names import CLI_NAMES
 from changeproof.cli.options import (
     ActorOption,
     HomeOption,
@@ -21,7 +22,7 @@ from changeproof.cli.options import (
     instance_at,
 )
 from changeproof.cli.render import emit_json, err, out, safe
-from changeproof.domain.errors import InputError, UsageError
+from changeproof.domain.errors import InputError, UsageError, render
 from changeproof.domain.policies import proposal_id
 from changeproof.policy.errors import PolicyError
 from changeproof.policy.explain import Explanation, explain
@@ -549,9 +550,10 @@ def _refuse(e: PolicyError, output: Output, document: dict[str, object]) -> NoRe
         emit_json({**document, "errors": [p.to_data() for p in e.problems]})
     else:
         for problem in e.problems:
-            err.print(f"error: {problem}", markup=False)
-        if e.hint():
-            err.print(f"hint: {e.hint()}", markup=False)
+            err.print(f"error: {render(str(problem), CLI_NAMES)}", markup=False)
+        _, hint = e.rendered(CLI_NAMES)
+        if hint:
+            err.print(f"hint: {hint}", markup=False)
     raise typer.Exit(e.exit_code)
 
 

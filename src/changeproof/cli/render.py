@@ -59,8 +59,16 @@ err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def safe(value: object) -> str:
-    """Outside text ready to interpolate into Rich markup: shown as typed, never styling."""
-    return escape(show_controls(str(value)))
+    """Outside text ready to interpolate into Rich markup: shown as typed, never styling.
+
+    Rich's `escape` doubles a trailing backslash, in case a tag follows; no `safe()` value is
+    followed directly by a tag here, so the doubling would only print a backslash twice.
+    """
+    shown = show_controls(str(value))
+    escaped = escape(shown)
+    if shown.endswith("\\") and escaped.endswith("\\\\") and not shown.endswith("\\\\"):
+        return escaped[:-1]
+    return escaped
 
 
 def emit_json(document: object) -> None:

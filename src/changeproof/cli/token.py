@@ -17,6 +17,7 @@ from changeproof.cli.options import (
 )
 from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.errors import Field
 from changeproof.domain.events import format_time
 from changeproof.services.tokens import TokenRecord, TokenView
 
@@ -53,7 +54,7 @@ def create(
     """Create a token for an actor and print it, once: it is stored only as a hash."""
     with instance_at(home) as instance:
         created = instance.tokens.create(
-            actor, expires=expires, label=name, by=acting_actor(instance, as_, option="--as")
+            actor, expires=expires, label=name, by=acting_actor(instance, as_, option=Field("as"))
         )
     record = created.record
     if output is Output.json:
@@ -80,7 +81,9 @@ def revoke(
 ) -> None:
     """Revoke a token: from now on it authenticates nobody."""
     with instance_at(home) as instance:
-        record = instance.tokens.revoke(token_id, by=acting_actor(instance, as_, option="--as"))
+        record = instance.tokens.revoke(
+            token_id, by=acting_actor(instance, as_, option=Field("as"))
+        )
     if output is Output.json:
         emit_json(token_document(record, "revoked"))
         return

@@ -61,23 +61,45 @@ class Field:
         return format(self)
 
 
+_PART: Final = "\x1e"  # between an operation's words, arguments and options
+_VALUE: Final = "\x1d"  # between an option's field and its value
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """Something a person can do next, in domain words (`ledger verify`, `change review`),
-    with its positional arguments (`CHG-4`); in an f-string it becomes a marker."""
+    with its arguments (`CHG-4`) and options by field (`role=admin`, or `upgrade` with no
+    value); in an f-string it becomes a marker."""
 
     words: str
     arguments: tuple[str, ...] = ()
+    options: tuple[tuple[str, str | None], ...] = ()
 
     def __format__(self, spec: str) -> str:
-        return f"{_MARK}o:{' '.join((self.words, *self.arguments))}{_MARK}"
+        options = (f"{name}{_VALUE}{value or ''}" for name, value in self.options)
+        return f"{_MARK}o:{_PART.join((self.words, *self.arguments, *options))}{_MARK}"
 
     def __str__(self) -> str:
         return format(self)
 
+    @classmethod
+    def parse(cls, marker: str) -> Operation:
+        words, *rest = marker.split(_PART)
+        options = (part.split(_VALUE, 1) for part in rest if _VALUE in part)
+        return cls(
+            words,
+            tuple(part for part in rest if _VALUE not in part),
+            tuple((name, value or None) for name, value in options),
+        )
 
-def operation(words: str, *arguments: object) -> Operation:
-    return Operation(words, tuple(str(a) for a in arguments))
+
+def operation(words: str, *arguments: object, **options: object) -> Operation:
+    """`operation("actor grant", "bob", role="admin")`; an option given None is a flag."""
+    return Operation(
+        words,
+        tuple(str(a) for a in arguments),
+        tuple((name, None if value is None else str(value)) for name, value in options.items()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,29 +107,40 @@ class Names:
     """How an interface names fields and operations."""
 
     field: Callable[[str], str]
-    operation: Callable[[str], str]
+    operation: Callable[[Operation], str]
+
+
+def _plain_operation(step: Operation) -> str:
+    options = (name if value is None else f"{name}={value}" for name, value in step.options)
+    return f"`{' '.join((step.words, *step.arguments, *options))}`"
 
 
 # The interface-neutral rendering: a field by its name, an operation in backquotes.
-PLAIN: Final = Names(field=lambda name: name, operation=lambda words: f"`{words}`")
+PLAIN: Final = Names(field=lambda name: name, operation=_plain_operation)
 
 
 def render(text: str, names: Names) -> str:
     def one(match: re.Match[str]) -> str:
         kind, value = match.groups()
-        return names.field(value) if kind == "f" else names.operation(value)
+        return names.field(value) if kind == "f" else names.operation(Operation.parse(value))
 
     return _MARKER.sub(one, text)
 
 
 def fields_in(text: str) -> list[str]:
-    """The fields `text` names, in order."""
-    return [value for kind, value in _MARKER.findall(text) if kind == "f"]
+    """The fields `text` names, in order (an operation's options included)."""
+    found: list[str] = []
+    for kind, value in _MARKER.findall(text):
+        if kind == "f":
+            found.append(value)
+        else:
+            found.extend(name for name, _ in Operation.parse(value).options)
+    return found
 
 
-def operations_in(text: str) -> list[str]:
-    """The operations `text` names (words and arguments), in order."""
-    return [value for kind, value in _MARKER.findall(text) if kind == "o"]
+def operations_in(text: str) -> list[Operation]:
+    """The operations `text` names, in order."""
+    return [Operation.parse(value) for kind, value in _MARKER.findall(text) if kind == "o"]
 
 
 class ChangeproofError(Exception):

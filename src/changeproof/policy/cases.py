@@ -63,6 +63,7 @@ from changeproof.domain.changes import (
 )
 from changeproof.domain.decisions import Classification, ControlStatus, Decision
 from changeproof.domain.deployments import CheckStatus, DeploymentFact
+from changeproof.domain.errors import operation
 from changeproof.domain.releases import (
     Commit,
     Identity,
@@ -95,7 +96,7 @@ TicketFinder = Callable[[str, str], tuple[TicketRef, ...]]
 """Tickets referenced by a commit's (subject, body), as the policy's patterns find them."""
 
 EVIDENCE_KINDS: Final = ("test-results", "scan", "sbom", "provenance", "review")
-_HINT: Final = "the case file format: docs/cli.md, `changeproof policy test`"
+_HINT: Final = f"the case file format: docs/cli.md, {operation('policy test')}"
 _IDENTITY = re.compile(r"^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 _Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 

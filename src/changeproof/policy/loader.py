@@ -26,7 +26,7 @@ from typing import Final
 from pydantic import ValidationError
 
 from changeproof.domain.canonical import JsonValue, canonical_json
-from changeproof.domain.errors import InputError
+from changeproof.domain.errors import InputError, operation
 from changeproof.policy.errors import PolicyError, PolicyProblem
 from changeproof.policy.meaning import check_meaning
 from changeproof.policy.model import Policy
@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 _HINT: Final = (
-    "the file's shape: `changeproof policy schema`; a documented example: `changeproof policy init`"
+    f"the file's shape: {operation('policy schema')}; a documented example: "
+    f"{operation('policy init')}"
 )
 
 
@@ -102,7 +103,8 @@ def _read_policy_file(path: Path) -> bytes:
     except FileNotFoundError as e:
         raise InputError(
             f"no policy file {path}",
-            hint="write one with `changeproof policy init --template pci --out changeproof.yaml`",
+            hint=f"write one with "
+            f"{operation('policy init', template='pci', out='changeproof.yaml')}",
         ) from e
     except OSError as e:
         raise InputError(f"cannot read policy file {path}: {e.strerror}") from e

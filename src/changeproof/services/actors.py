@@ -54,10 +54,12 @@ from changeproof.domain.actors import (
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
     ConflictError,
+    Field,
     InputError,
     NotFoundError,
     PermissionDeniedError,
     UsageError,
+    operation,
 )
 from changeproof.domain.events import ActorId, Event, RecordedEvent
 from changeproof.domain.identity import recorded_aliases
@@ -174,7 +176,9 @@ class ActorService:
         by = acting(by)
         wanted = _aliases(name, emails, github, gitlab)
         if not wanted:
-            raise UsageError("give at least one of --email, --github and --gitlab")
+            raise UsageError(
+                f"give at least one of {Field('email')}, {Field('github')} and {Field('gitlab')}"
+            )
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
@@ -183,7 +187,7 @@ class ActorService:
             if held is None:
                 raise NotFoundError(
                     f"no actor {name}",
-                    hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
+                    hint=f"{operation('actor list')} shows them; {operation('actor add')} adds one",
                 )
             added = _new_aliases(held, replace(wanted, name=held.name), "")
             if not added:
@@ -286,7 +290,7 @@ class ActorService:
             if record is None:
                 raise NotFoundError(
                     f"no actor {name}",
-                    hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
+                    hint=f"{operation('actor list')} shows them; {operation('actor add')} adds one",
                 )
             held = record.grant_of(kind, value)
             roles, groups = ({value}, set()) if kind == "role" else (set(), {value})
@@ -330,7 +334,7 @@ def check_first_actor(
 
 def _one_grant(role: str | None, group: str | None) -> tuple[GrantKind, str]:
     if (role is None) == (group is None):
-        raise UsageError("give exactly one of --role and --group")
+        raise UsageError(f"give exactly one of {Field('role')} and {Field('group')}")
     if role is not None:
         return "role", _role(role)
     assert group is not None
@@ -416,7 +420,7 @@ def _check_new(actor: Actor, others: Mapping[str, Actor], where: str) -> None:
     if name in others:
         raise ConflictError(
             f"{where}actor {name} already exists",
-            hint="grant roles and groups with `changeproof actor grant`",
+            hint=f"grant roles and groups with {operation('actor grant')}",
         )
     for other in others.values():
         if other.name.casefold() == name.casefold():
@@ -476,7 +480,7 @@ def _check_apart(aliases: Aliases, other: Actor, where: str) -> None:
                 f"engine (case, plus-addressing, no-reply addresses and look-alike letters "
                 f"aside): they would be one person",
                 hint=f"if they are, add the alias to {other.name} "
-                f"(`changeproof actor alias add {other.name} …`)",
+                f"({operation('actor alias add', other.name, '…')})",
             )
 
 
@@ -523,7 +527,7 @@ def _check_no_alias_removed(recorded: Actor, declared: Actor, where: str) -> Non
         raise ConflictError(
             f"{where}the file leaves out {recorded.name}'s {', '.join(gone)}, but recorded "
             f"aliases cannot be removed",
-            hint="keep every alias `changeproof actor list` shows in the entry",
+            hint=f"keep every alias {operation('actor list')} shows in the entry",
         )
 
 

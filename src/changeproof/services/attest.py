@@ -10,7 +10,7 @@ from typing import Final
 
 from changeproof.domain.artifacts import ARTIFACT_RECORDED, Artifact, Sha256
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import InputError, NotFoundError, UsageError
+from changeproof.domain.errors import Field, InputError, NotFoundError, UsageError, operation
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.files import open_input
@@ -53,10 +53,10 @@ class AttestService:
         """
         if release is not None:
             if service is not None and service != release.service:
-                raise UsageError(f"--service {service} contradicts release {release}")
+                raise UsageError(f"{Field('service')} {service} contradicts release {release}")
             service = release.service
         if service is None:
-            raise UsageError("give --service, or --release SERVICE/NAME")
+            raise UsageError(f"give {Field('service')}, or {Field('release')} SERVICE/NAME")
         _check_name("service", service)
         _check_name("actor", actor)
         if version is not None:
@@ -72,7 +72,7 @@ class AttestService:
             if release is not None:
                 if queries.find_release(uow.conn, release) is None:
                     raise NotFoundError(
-                        f"no release {release}", hint="run `changeproof release create`"
+                        f"no release {release}", hint=f"run {operation('release create')}"
                     )
                 digests = [a.sha256 for a in found]
                 known = {

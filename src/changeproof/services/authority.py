@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from changeproof.domain.actors import Directory, Role
-from changeproof.domain.errors import ConflictError, PermissionDeniedError, UsageError
+from changeproof.domain.errors import (
+    ConflictError,
+    Field,
+    PermissionDeniedError,
+    UsageError,
+    operation,
+)
 
 __all__ = ["acting", "require_admin", "require_an_admin_remains"]
 
@@ -25,11 +31,11 @@ __all__ = ["acting", "require_admin", "require_an_admin_remains"]
 def acting(by: str) -> str:
     """`by` itself, or UsageError saying what is wrong with it."""
     if not by.strip():
-        raise UsageError("who is acting (--actor) must not be empty")
+        raise UsageError(f"who is acting ({Field('actor')}) must not be empty")
     if len(by) > 200:
-        raise UsageError("who is acting (--actor) is longer than 200 characters")
+        raise UsageError(f"who is acting ({Field('actor')}) is longer than 200 characters")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in by):
-        raise UsageError("who is acting (--actor) must not contain control characters")
+        raise UsageError(f"who is acting ({Field('actor')}) must not contain control characters")
     return by
 
 
@@ -50,7 +56,7 @@ def require_admin(
     allowed = f"{who_else} or an admin" if who_else else "an admin"
     raise PermissionDeniedError(
         f"{where}{by} cannot {action}: only {allowed} may, and {by} is not an admin",
-        hint=f"ask an admin ({', '.join(admins)}); `changeproof actor list` shows who holds what",
+        hint=f"ask an admin ({', '.join(admins)}); {operation('actor list')} shows who holds what",
     )
 
 

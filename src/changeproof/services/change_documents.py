@@ -27,7 +27,7 @@ from changeproof.domain.changes import (
     change_parties,
     content_digest,
 )
-from changeproof.domain.errors import IntegrityError, NotFoundError
+from changeproof.domain.errors import IntegrityError, NotFoundError, operation
 from changeproof.domain.events import parse_time
 from changeproof.domain.releases import Commit, ReleaseRef
 from changeproof.policy.controls.change_approval import CHANGE_APPROVAL, ChangeApproval
@@ -112,7 +112,7 @@ def build_rfc(
     content digest."""
     release = queries.find_release(conn, ref)
     if release is None or release.seq >= as_of:
-        raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
+        raise NotFoundError(f"no release {ref}", hint=f"run {operation('release create')}")
     commits = queries.release_commits_of(conn, ref)
     evidence = queries.evidence_as_of(conn, ref, as_of)
     artifacts = [a for a in queries.release_artifacts(conn, ref) if a.seq < as_of]
@@ -376,7 +376,7 @@ def expect_change(
             f"table change_revisions row for entry {revision_seq} holds an RFC whose digest is "
             f"not its recorded {digest}: the store was altered behind the ledger",
             first_bad_seq=revision_seq,
-            hint="run `changeproof ledger rebuild` to restore the projections from the ledger",
+            hint=f"run {operation('ledger rebuild')} to restore the projections from the ledger",
         )
     for v in verdicts:
         check.expect(

@@ -38,10 +38,12 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import (
     ConflictError,
+    Field,
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     UsageError,
+    operation,
 )
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.identity import Sameness
@@ -183,9 +185,9 @@ class ChangeService:
         environment_name(request.environment)
         _check_texts(request)
         if request.urgent and not (request.reason or "").strip():
-            raise UsageError("an urgent change needs --reason TEXT")
+            raise UsageError(f"an urgent change needs {Field('reason')} TEXT")
         if request.reason is not None and not request.urgent:
-            raise UsageError("--reason goes with --urgent")
+            raise UsageError(f"{Field('reason')} goes with {Field('urgent')}")
         now = self._clock.now()
         with self._unit_of_work() as uow:
             head = ledger.read_head(uow.conn, lock=True)
@@ -295,7 +297,7 @@ class ChangeService:
                 raise ConflictError(
                     f"{change_id(row.seq)}'s current RFC digest is {row.digest}, not {digest}: "
                     "the RFC differs from the one the approver read; nothing was approved",
-                    hint=f"read it again with `changeproof change show {change_id(row.seq)}`",
+                    hint=f"read it again with {operation('change show', change_id(row.seq))}",
                 )
             people = self._checked(uow.conn, row)
             actor = entitled(people, by, row, "approve")
@@ -319,7 +321,7 @@ class ChangeService:
     def reject(self, ident: str, *, by: str, reason: str) -> ChangeView:
         """Reject the change for good: it never deploys; a new change must be opened."""
         if not reason.strip():
-            raise UsageError("a rejection needs --reason TEXT")
+            raise UsageError(f"a rejection needs {Field('reason')} TEXT")
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
@@ -340,9 +342,11 @@ class ChangeService:
         try:
             result = ReviewOutcome(outcome)
         except ValueError:
-            raise UsageError(f"--outcome must be accepted or remediate, not {outcome!r}") from None
+            raise UsageError(
+                f"{Field('outcome')} must be accepted or remediate, not {outcome!r}"
+            ) from None
         if not notes.strip():
-            raise UsageError("a review needs --notes TEXT")
+            raise UsageError(f"a review needs {Field('notes')} TEXT")
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
@@ -380,7 +384,7 @@ class ChangeService:
                 "which is not its newest recorded revision: the store was altered behind the "
                 "ledger",
                 first_bad_seq=row.seq,
-                hint="run `changeproof ledger rebuild` to restore the projections",
+                hint=f"run {operation('ledger rebuild')} to restore the projections",
             )
         revision_seq, digest, rfc = revision
         if rfc != row.document:
@@ -434,7 +438,7 @@ def _change(conn: Connection, seq: int) -> ChangeRow:
     row = queries.find_change(conn, seq)
     if row is None:
         raise NotFoundError(
-            f"no change {change_id(seq)}", hint="`changeproof change list` shows them"
+            f"no change {change_id(seq)}", hint=f"{operation('change list')} shows them"
         )
     return row
 
@@ -481,7 +485,7 @@ def _refuse_while_overdue(
                 f"{by} cannot open another urgent change: {change_id(row.seq)}, an urgent "
                 f"change requested by {requester}, has had its after-the-fact review overdue "
                 f"since {row.review_due}",
-                hint=f"review it first: `changeproof change review {change_id(row.seq)}`",
+                hint=f"review it first: {operation('change review', change_id(row.seq))}",
             )
 
 
@@ -492,25 +496,27 @@ def _optional(text: str | None) -> str | None:
 def _check_texts(request: OpenRequest) -> None:
     texts = request.texts
     for name, value in (
-        ("--plan", texts.plan),
-        ("--rollback", texts.rollback),
-        ("--dry-run-output", texts.dry_run_output),
+        (f"{Field('plan')}", texts.plan),
+        (f"{Field('rollback')}", texts.rollback),
+        (f"{Field('dry_run_output')}", texts.dry_run_output),
     ):
         if value is not None and len(value) > _MAX_TEXT:
             raise UsageError(f"{name} is longer than {_MAX_TEXT:,} characters")
     if (texts.window_start is None) != (texts.window_end is None):
-        raise UsageError("--window needs START/END")
+        raise UsageError(f"{Field('window')} needs START/END")
     if texts.window_start is not None and texts.window_end is not None:
         start, end = _moment(texts.window_start), _moment(texts.window_end)
         if end <= start:
-            raise UsageError(f"--window ends ({texts.window_end}) before it starts")
+            raise UsageError(f"{Field('window')} ends ({texts.window_end}) before it starts")
 
 
 def _moment(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--window: {text!r} is not an ISO 8601 time") from None
+        raise UsageError(f"{Field('window')}: {text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
-        raise UsageError(f"--window: {text!r} needs a time zone (e.g. 2026-12-01T22:00:00Z)")
+        raise UsageError(
+            f"{Field('window')}: {text!r} needs a time zone (e.g. 2026-12-01T22:00:00Z)"
+        )
     return moment

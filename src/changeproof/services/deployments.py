@@ -35,7 +35,7 @@ from changeproof.domain.deployments import (
     parse_deployment_id,
 )
 from changeproof.domain.environments import environment_name
-from changeproof.domain.errors import InputError, NotFoundError, UsageError
+from changeproof.domain.errors import Field, InputError, NotFoundError, UsageError, operation
 from changeproof.domain.events import Event, format_time
 from changeproof.domain.identity import Sameness, unknown_because
 from changeproof.domain.releases import ReleaseRef
@@ -154,7 +154,7 @@ class DeploymentService:
             else:
                 if release_queries.find_release(uow.conn, request.release) is None:
                     raise NotFoundError(
-                        f"no release {request.release}", hint="run `changeproof release create`"
+                        f"no release {request.release}", hint=f"run {operation('release create')}"
                     )
                 verdict = _authorize(uow.conn, self._checks(uow.conn), request, artifact, by)
                 uow.record(
@@ -187,17 +187,17 @@ class DeploymentService:
         try:
             outcome = CheckStatus(status)
         except ValueError:
-            raise UsageError(f"--status must be pass or fail, not {status!r}") from None
+            raise UsageError(f"{Field('status')} must be pass or fail, not {status!r}") from None
         if not name.strip() or len(name) > 200:
-            raise UsageError("--name must be 1 to 200 characters")
+            raise UsageError(f"{Field('name')} must be 1 to 200 characters")
         text = None
         if details is not None:
             if len(details) > _MAX_DETAILS:
-                raise InputError(f"--details is larger than {_MAX_DETAILS:,} bytes")
+                raise InputError(f"{Field('details')} is larger than {_MAX_DETAILS:,} bytes")
             try:
                 text = details.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise InputError(f"--details is not UTF-8 text (byte {e.start})") from None
+                raise InputError(f"{Field('details')} is not UTF-8 text (byte {e.start})") from None
         now = self._clock.now()
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
@@ -221,7 +221,7 @@ class DeploymentService:
         self, *, environment: str | None, since: datetime | None, until: datetime | None = None
     ) -> list[DeploymentView]:
         if since is not None and until is not None and until <= since:
-            raise UsageError("--until must be later than --since")
+            raise UsageError(f"{Field('until')} must be later than {Field('since')}")
         with self._db.read() as conn:
             rows = queries.list_deployments(
                 conn,
@@ -239,7 +239,7 @@ class DeploymentService:
         row = queries.find_deployment(conn, seq)
         if row is None:
             raise NotFoundError(
-                f"no deployment {deployment_id(seq)}", hint="`changeproof deploy list` shows them"
+                f"no deployment {deployment_id(seq)}", hint=f"{operation('deploy list')} shows them"
             )
         return row
 
@@ -252,7 +252,9 @@ def _view(conn: Connection, row: DeploymentRow) -> DeploymentView:
 
 def _pipeline_run(url: str | None) -> None:
     if url is not None and (len(url) > 2000 or not url.startswith(("https://", "http://"))):
-        raise UsageError("--pipeline-run must be an http(s) URL of at most 2,000 characters")
+        raise UsageError(
+            f"{Field('pipeline_run')} must be an http(s) URL of at most 2,000 characters"
+        )
 
 
 def _status(text: str) -> DeploymentStatus:
@@ -260,13 +262,13 @@ def _status(text: str) -> DeploymentStatus:
         return DeploymentStatus(text)
     except ValueError:
         known = ", ".join(s.value for s in DeploymentStatus)
-        raise UsageError(f"--status must be one of {known}, not {text!r}") from None
+        raise UsageError(f"{Field('status')} must be one of {known}, not {text!r}") from None
 
 
 def _digest(text: str) -> str:
     digest = text.strip().lower().removeprefix("sha256:")
     if len(digest) != 64 or not set(digest) <= _SHA256_HEX:
-        raise UsageError(f"--artifact must be a SHA-256 (64 hex digits), not {text!r}")
+        raise UsageError(f"{Field('artifact')} must be a SHA-256 (64 hex digits), not {text!r}")
     return digest
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import InputError, NotFoundError, UsageError
+from changeproof.domain.errors import InputError, NotFoundError, UsageError, operation
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Reading
 from changeproof.domain.releases import ReleaseRef
@@ -117,7 +117,7 @@ class EvidenceService:
         with self._db.read() as conn:
             if queries.find_release(conn, release) is None:
                 raise NotFoundError(
-                    f"no release {release}", hint="run `changeproof release create`"
+                    f"no release {release}", hint=f"run {operation('release create')}"
                 )
             in_release = set(queries.release_commit_shas(conn, release))
             for group, reading in readings:

@@ -41,10 +41,12 @@ from changeproof.domain.decisions import (
 from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.errors import (
     ConfigError,
+    Field,
     InputError,
     IntegrityError,
     NotFoundError,
     UsageError,
+    operation,
 )
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Subject
@@ -155,9 +157,9 @@ class GateService:
 
     def decide(self, request: GateRequest, *, actor: str) -> GateResult:
         if request.urgent and not (request.reason or "").strip():
-            raise UsageError("an urgent change needs --reason")
+            raise UsageError(f"an urgent change needs {Field('reason')}")
         if request.reason and not request.urgent:
-            raise UsageError("--reason goes with --urgent")
+            raise UsageError(f"{Field('reason')} goes with {Field('urgent')}")
         signer = None
         if request.attestation is not None:
             signer = self._attestation_signer(request, request.attestation)
@@ -203,15 +205,16 @@ class GateService:
                     f"policy {loaded.source} (sha256:{loaded.digest}) is not the instance's "
                     "active policy: its decision is a dry run, recorded nowhere, and cannot be "
                     "attested",
-                    hint="gate without --policy (the active policy), or have this one "
-                    "activated with `changeproof policy activate`",
+                    hint=f"gate without {Field('policy')} (the active policy), or have this one "
+                    f"activated with {operation('policy activate')}",
                 )
             facts = facts_as_of(conn, request, loaded, as_of, now, check)
             subjects = _subjects(facts)
             if request.attestation is not None and not subjects:
                 raise UsageError(
                     f"an attestation is about an artifact, and {request.release} has none recorded",
-                    hint="give --artifact DIGEST, or record one with `changeproof attest artifact`",
+                    hint=f"give {Field('artifact')} DIGEST, or record one with "
+                    f"{operation('attest artifact')}",
                 )
             decision = evaluate(loaded.policy, loaded.digest, facts, declared=request.declared)
             if dry_run:
@@ -251,13 +254,15 @@ class GateService:
             raise ConfigError("this gate has no signing key to sign an attestation with")
         if request.artifact is not None and not _SHA256.fullmatch(request.artifact):
             raise UsageError(
-                f"--artifact {request.artifact!r} is not a sha256 digest (64 hex digits); "
+                f"{Field('artifact')} {request.artifact!r} is not a sha256 digest (64 hex digits); "
                 "an attestation names its subject by one"
             )
         if path.is_dir():
-            raise UsageError(f"--attestation {path} is a directory; give a file name")
+            raise UsageError(f"{Field('attestation')} {path} is a directory; give a file name")
         if not path.parent.is_dir():
-            raise UsageError(f"cannot write --attestation {path}: no directory {path.parent}")
+            raise UsageError(
+                f"cannot write {Field('attestation')} {path}: no directory {path.parent}"
+            )
         return self._signer
 
     def replay(self, seq: int) -> Replay:
@@ -325,9 +330,9 @@ def active_policy_or_none(conn: Connection, check: EntryCheck | None = None) -> 
 
 def _no_policy() -> NotFoundError:
     return NotFoundError(
-        "no policy: no --policy given, no ./changeproof.yaml here, "
+        f"no policy: no {Field('policy')} given, no ./changeproof.yaml here, "
         "and the instance has no active policy",
-        hint="activate one with `changeproof policy activate FILE` (a policy file given to "
+        hint=f"activate one with {operation('policy activate', 'FILE')} (a policy file given to "
         "the gate is only a dry run)",
     )
 
@@ -380,7 +385,7 @@ def facts_as_of(
     ref = request.release
     release = queries.find_release(conn, ref)
     if release is None or release.seq >= as_of:
-        raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
+        raise NotFoundError(f"no release {ref}", hint=f"run {operation('release create')}")
     records = queries.release_commit_records(conn, ref)
     artifacts = queries.release_artifacts_as_of(conn, ref, as_of)
     people = directory(conn, as_of) if check is None else checked_directory(conn, check, as_of)
@@ -485,7 +490,7 @@ def checked_commits(conn: Connection, check: EntryCheck, ref: ReleaseRef) -> tup
     """The release's commits as their ledger entries say (NotFoundError: no such release)."""
     release = queries.find_release(conn, ref)
     if release is None:
-        raise NotFoundError(f"no release {ref}", hint="run `changeproof release create`")
+        raise NotFoundError(f"no release {ref}", hint=f"run {operation('release create')}")
     records = queries.release_commit_records(conn, ref)
     return _from_entries(check, release.seq, ref, records, (), ())[0]
 
@@ -546,7 +551,7 @@ def _attest(
         raise InputError(
             f"the decision is recorded as entry {result.seq}, but the attestation "
             f"{path} could not be written: {e.strerror or e}",
-            hint="run the gate again with a writable --attestation path",
+            hint=f"run the gate again with a writable {Field('attestation')} path",
         ) from e
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from changeproof.domain.actors import Role
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import ConfigError
+from changeproof.domain.errors import ConfigError, Field, operation
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.instance import INSTANCE_INITIALIZED
 from changeproof.services.actors import ActorService, check_first_actor
@@ -93,7 +93,8 @@ def initialize(
     if (home / CONFIG_FILE).exists() or (home / KEY_FILE).exists():
         raise ConfigError(
             f"an instance already exists at {home}; refusing to overwrite its signing key",
-            hint="choose another --home, or use `changeproof init --upgrade` to migrate it",
+            hint=f"choose another {Field('home')}, or use {operation('init', upgrade=None)} "
+            f"to migrate it",
         )
     sqlite_file = (
         Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import URL
 
-from changeproof.domain.errors import ConfigError
+from changeproof.domain.errors import ConfigError, Field, operation
 from changeproof.domain.identity import DEFAULT_RULES, IdentityRules, fold
 from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
@@ -142,7 +142,8 @@ def load_config(home: Path) -> InstanceConfig:
     if not path.is_file():
         raise ConfigError(
             f"no changeproof instance at {home} ({CONFIG_FILE} not found)",
-            hint="run `changeproof init`, or point --home / CHANGEPROOF_HOME at an instance",
+            hint=f"run {operation('init')}, or point {Field('home')} / CHANGEPROOF_HOME at "
+            f"an instance",
         )
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import Connection
 
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import InputError, IntegrityError, UsageError
+from changeproof.domain.errors import InputError, IntegrityError, UsageError, operation
 from changeproof.domain.events import format_time
 from changeproof.ledger import (
     Checkpoint,
@@ -128,7 +128,7 @@ class LedgerService:
                     f"the newest checkpoint (size {checkpoint.size}) does not describe the ledger "
                     f"head (size {head.tree_size})",
                     first_bad_seq=min(checkpoint.size, head.tree_size),
-                    hint="run `changeproof ledger verify`",
+                    hint=f"run {operation('ledger verify')}",
                 )
         return note
 
@@ -184,7 +184,8 @@ class LedgerService:
                 raise IntegrityError(
                     f"the ledger is not an extension of {old_file} (size {old.size}): "
                     f"history before entry {old.size} was rewritten ({e})",
-                    hint="run `changeproof ledger verify --checkpoint` with that file to find it",
+                    hint=f"run {operation('ledger verify', checkpoint='FILE')} with that "
+                    f"file to find it",
                 ) from e
         return ConsistencyProof(old.size, new.size, old.root_hash, new.root_hash, proof, note)
 
@@ -284,7 +285,7 @@ class LedgerService:
         if root != checkpoint.root_hash:
             raise IntegrityError(
                 f"the stored ledger does not rebuild the signed root at size {checkpoint.size}",
-                hint="run `changeproof ledger verify` to find the altered entry",
+                hint=f"run {operation('ledger verify')} to find the altered entry",
             )
 
     def _entry_body(self, conn: Connection, seq: int) -> bytes:

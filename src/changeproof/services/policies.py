@@ -35,10 +35,12 @@ from changeproof.domain.decisions import (
 )
 from changeproof.domain.errors import (
     ConflictError,
+    Field,
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     UsageError,
+    operation,
 )
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.identity import Sameness
@@ -87,9 +89,9 @@ def policy_file_for(explicit: Path | None, cwd: Path) -> Path | None:
     return DEFAULT_POLICY_FILE if (cwd / DEFAULT_POLICY_FILE).is_file() else None
 
 
-def parse_since(text: str, option: str = "--since") -> datetime:
-    """`2026-11-01` (midnight UTC) or an ISO 8601 time (UTC when it names no zone); `option`
-    is what the error calls the value (`--until` reads times the same way)."""
+def parse_since(text: str, field: str = "since") -> datetime:
+    """`2026-11-01` (midnight UTC) or an ISO 8601 time (UTC when it names no zone); `field`
+    is the request field the error names (`until` reads times the same way)."""
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -97,7 +99,8 @@ def parse_since(text: str, option: str = "--since") -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"{option} {text!r} is not a date or time; write 2026-11-01 or 2026-11-01T09:00:00Z"
+            f"{Field(field)} {text!r} is not a date or time; "
+            "write 2026-11-01 or 2026-11-01T09:00:00Z"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -136,7 +139,7 @@ class Governance:
         if self.mode is ActivationMode.SETUP:
             return (
                 "setup: no actor holds admin yet, so a policy is active as soon as it is "
-                "proposed; make the first admin with `changeproof actor add … --role admin`"
+                f"proposed; make the first admin with {operation('actor add', '…', role='admin')}"
             )
         if self.mode is ActivationMode.ONE_PERSON:
             where = "" if self.setting is None else f" (configured at entry {self.setting.seq})"
@@ -330,7 +333,7 @@ class PolicyService:
                 raise ConflictError(
                     f"{proposal_id(proposal.seq)} proposes policy {proposal.digest}, not "
                     f"{digest}: the policy differs from the one you read",
-                    hint="read it again with `changeproof policy status`",
+                    hint=f"read it again with {operation('policy status')}",
                 )
             current = recorded.active_policy(conn)
             previous = None if current is None else current.digest
@@ -429,7 +432,7 @@ class PolicyService:
                 raise ConflictError(
                     f"one-person activation is for an instance with a single admin, and "
                     f"{', '.join(admins)} hold admin: a second admin approves instead",
-                    hint="`changeproof policy approve POL-N` by another admin",
+                    hint=f"{operation('policy approve', 'POL-N')} by another admin",
                 )
             if (before.one_person, before.approver_role) == (one_person, role) and (
                 before.setting is not None
@@ -561,7 +564,7 @@ def _proposal(conn: Connection, ident: str) -> recorded.ProposalRow:
     if found is None:
         raise NotFoundError(
             f"no policy proposal {proposal_id(seq)}",
-            hint="`changeproof policy status` lists the pending ones",
+            hint=f"{operation('policy status')} lists the pending ones",
         )
     return found
 
@@ -594,7 +597,7 @@ def second_person(
     if me is None:
         raise PermissionDeniedError(
             f"{by} is not a known actor and cannot approve {what}",
-            hint="add them with `changeproof actor add`",
+            hint=f"add them with {operation('actor add')}",
         )
     if rules.approver_role not in me.roles:
         raise PermissionDeniedError(

@@ -16,7 +16,7 @@ from typing import Final
 
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import Decision
-from changeproof.domain.errors import InputError, UsageError
+from changeproof.domain.errors import InputError, UsageError, operation
 from changeproof.domain.evidence import EvidenceKind, Reading
 from changeproof.ingest.junit import read_test_results
 from changeproof.ingest.provenance import read_provenance
@@ -43,7 +43,7 @@ from changeproof.services.instance import DEFAULT_MAX_EVIDENCE_BYTES
 __all__ = ["CaseOutcome", "PolicyTestReport", "PolicyTestService"]
 
 CASE_SUFFIXES: Final = (".yaml", ".yml")
-_HINT: Final = "the case file format: docs/cli.md, `changeproof policy test`"
+_HINT: Final = f"the case file format: docs/cli.md, {operation('policy test')}"
 
 _READERS: Final[dict[str, Callable[[bytes, str, str | None], Reading]]] = {
     "test-results": lambda data, name, fmt: read_test_results([(name, data)], dialect=fmt),
@@ -192,6 +192,6 @@ def _case_files(cases: Path) -> list[Path]:
     if not found:
         raise UsageError(
             f"{cases} holds no test cases (*.yaml or *.yml files)",
-            hint="write one YAML file per case; see `changeproof policy test --help`",
+            hint=f"write one YAML file per case; see {operation('policy test', help=None)}",
         )
     return found

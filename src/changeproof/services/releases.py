@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Connection
 
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import ConflictError, NotFoundError, UsageError
+from changeproof.domain.errors import ConflictError, Field, NotFoundError, UsageError, operation
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EvidenceKind
 from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
@@ -107,7 +107,7 @@ class ReleaseService:
         recorded but never a release, and the next run skips the commits already recorded.
         """
         if from_root and from_ref is not None:
-            raise UsageError("give --from or --from-root, not both")
+            raise UsageError(f"give {Field('from')} or {Field('from_root')}, not both")
         matcher = TicketMatcher(parse_ticket_spec(tickets or self._tickets))
         repo = open_repository(repository)
         with self._db.read() as conn:
@@ -189,7 +189,7 @@ class ReleaseService:
             release = queries.find_release(conn, ref)
             if release is None:
                 raise NotFoundError(
-                    f"no release {ref}", hint="create it with `changeproof release create`"
+                    f"no release {ref}", hint=f"create it with {operation('release create')}"
                 )
             return ReleaseView(
                 release,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import change_id, change_parties, made_by_party
-from changeproof.domain.errors import PermissionDeniedError
+from changeproof.domain.errors import PermissionDeniedError, operation
 from changeproof.domain.identity import Sameness, Who, same, unknown_because
 from changeproof.store.changes import ChangeRow
 
@@ -29,7 +29,7 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
     if actor is None:
         raise PermissionDeniedError(
             f"{by} is not a known actor and cannot {verb} {change_id(row.seq)}",
-            hint="add them with `changeproof actor add`",
+            hint=f"add them with {operation('actor add')}",
         )
     me = people.who_of(actor)
     action = f"{verb} {change_id(row.seq)}"
@@ -90,7 +90,7 @@ def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
         raise PermissionDeniedError(
             f"{actor.name} cannot {verb} {change_id(row.seq)}: it needs role {role}, "
             f"and they hold {', '.join(sorted(actor.roles)) or 'no role'}",
-            hint=f"an admin grants it: `changeproof actor grant {actor.name} --role {role}`",
+            hint=f"an admin grants it: {operation('actor grant', actor.name, role=role)}",
         )
     made = made_by_party(
         people, actor, role if isinstance(role, str) else None,

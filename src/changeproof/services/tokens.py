@@ -28,9 +28,11 @@ from changeproof.domain.actors import Actor, ActorKind, Directory, Role
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
     ConflictError,
+    Field,
     NotFoundError,
     PermissionDeniedError,
     UsageError,
+    operation,
 )
 from changeproof.domain.events import ActorId, Event, format_time
 from changeproof.domain.tokens import (
@@ -58,6 +60,7 @@ from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["CreatedToken", "TokenRecord", "TokenService", "TokenState", "TokenView"]
 
+_ACTOR: Final = Field("actor")
 _LABEL_LIMIT: Final = 200
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _EXPIRES_HINT: Final = (
@@ -113,15 +116,15 @@ class TokenService:
         try:
             expires_at = now + DEFAULT_LIFETIME if expires is None else expiry(expires, now)
         except ValueError as e:
-            raise UsageError(f"--expires {expires!r}: {e}", hint=_EXPIRES_HINT) from e
+            raise UsageError(f"{Field('expires')} {expires!r}: {e}", hint=_EXPIRES_HINT) from e
         with self._unit_of_work() as uow:
             ledger.read_head(uow.conn, lock=True)
             directory = actor_queries.directory(uow.conn)
             owner = directory.by_name(actor)
             if owner is None:
                 raise NotFoundError(
-                    f"no actor {actor} (--actor names the token's actor by name)",
-                    hint="`changeproof actor list` shows them; `changeproof actor add` adds one",
+                    f"no actor {actor} ({Field('actor')} names the token's actor by name)",
+                    hint=f"{operation('actor list')} shows them; {operation('actor add')} adds one",
                 )
             actor = owner.name
             _require_owner_or_admin(by, actor, uow, action=f"create a token for {actor}")
@@ -141,7 +144,7 @@ class TokenService:
             record = queries.find_token(uow.conn, ident)
             if record is None:
                 raise NotFoundError(
-                    f"no token {ident}", hint="`changeproof token list` shows the tokens"
+                    f"no token {ident}", hint=f"{operation('token list')} shows the tokens"
                 )
             owner = record.token.actor
             _require_owner_or_admin(by, owner, uow, action=f"revoke token {ident} of {owner}")
@@ -161,7 +164,7 @@ class TokenService:
                 owner = actor_queries.directory(conn).by_name(actor)
                 if owner is None:
                     raise NotFoundError(
-                        f"no actor {actor}", hint="`changeproof actor list` shows them"
+                        f"no actor {actor}", hint=f"{operation('actor list')} shows them"
                     )
                 actor = owner.name
             records = queries.list_tokens(conn, actor)
@@ -172,7 +175,7 @@ class TokenService:
         the token's id (never its text) when it is malformed, unknown, revoked or expired."""
         return self._authenticate(token).token.actor
 
-    def act_as(self, token: str, claimed: str | None = None, *, claim: str = "--actor") -> str:
+    def act_as(self, token: str, claimed: str | None = None, *, claim: str | Field = _ACTOR) -> str:
         """The token's actor, refusing a `claimed` identity that is anyone else.
 
         `claimed` (from the option or variable named by `claim`) may name the actor by
@@ -199,7 +202,7 @@ class TokenService:
         except ValueError as e:
             raise PermissionDeniedError(
                 f"the token is malformed: {e}",
-                hint="a token is printed once by `changeproof token create`",
+                hint=f"a token is printed once by {operation('token create')}",
             ) from e
         with self._db.read() as conn:
             record = queries.find_token(conn, presented.id)
@@ -207,7 +210,7 @@ class TokenService:
             if record is None or not hmac.compare_digest(record.token.sha256, presented.sha256):
                 raise PermissionDeniedError(
                     f"token {presented.id} is not known to this instance",
-                    hint="`changeproof token list` shows the tokens this instance knows",
+                    hint=f"{operation('token list')} shows the tokens this instance knows",
                 )
             # Who a token acts as is a security decision: the row is held to the entry that
             # created the token, so a token row a database administrator planted or pointed
@@ -230,12 +233,12 @@ class TokenService:
             raise PermissionDeniedError(
                 f"token {record.id} of {owner} was revoked at {record.revoked_at} by "
                 f"{record.revoked_by} (entry {record.revoked_seq})",
-                hint=f"create a new token: `changeproof token create --actor {owner}`",
+                hint=f"create a new token: {operation('token create', actor=owner)}",
             )
         if record.token.expired(self._clock.now()):
             raise PermissionDeniedError(
                 f"token {record.id} of {owner} expired at {format_time(record.token.expires_at)}",
-                hint=f"create a new token: `changeproof token create --actor {owner}`",
+                hint=f"create a new token: {operation('token create', actor=owner)}",
             )
         return record
 
@@ -267,8 +270,9 @@ def _require_own_or_pipeline(by: str, owner: Actor, directory: Directory) -> Non
     raise PermissionDeniedError(
         f"{by} cannot create a token for {owner.name}: {owner.name} is a person, and a "
         "person's own token is created by that person",
-        hint=f"{owner.name} runs `changeproof token create --actor {owner.name}` themselves; "
-        "an admin creates tokens for pipeline identities (`actor add --pipeline`)",
+        hint=f"{owner.name} runs {operation('token create', actor=owner.name)} themselves; "
+        f"an admin creates tokens for pipeline identities "
+        f"({operation('actor add', pipeline=None)})",
     )
 
 
@@ -296,7 +300,7 @@ def _token_id(text: str) -> TokenId:
         shown = f" {text!r}" if len(text) <= 2 * ID_BYTES + 8 else ""
         raise UsageError(
             f"TOKEN_ID{shown} is not a token id: expected {2 * ID_BYTES} lower-case hex digits",
-            hint="`changeproof token list` shows the ids",
+            hint=f"{operation('token list')} shows the ids",
         ) from e
 
 
@@ -306,7 +310,7 @@ def _label(label: str | None) -> str | None:
     value = label.strip()
     if not value or len(value) > _LABEL_LIMIT or _CONTROL.search(value):
         raise UsageError(
-            f"--name must be 1-{_LABEL_LIMIT} characters without control characters",
+            f"{Field('name')} must be 1-{_LABEL_LIMIT} characters without control characters",
             hint="a label says what the token is for, e.g. 'github-actions payments'",
         )
     return value

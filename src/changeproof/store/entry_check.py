@@ -31,7 +31,7 @@ from typing import Final
 from sqlalchemy import Connection
 
 from changeproof.domain.canonical import JsonValue, canonical_json
-from changeproof.domain.errors import ChangeproofError, IntegrityError
+from changeproof.domain.errors import ChangeproofError, IntegrityError, operation
 from changeproof.domain.events import RecordedEvent, decode_body
 from changeproof.ledger import Checkpoint, LedgerError, NoteVerifier, root_from_leaves
 from changeproof.store.driver import DriverCursor
@@ -42,8 +42,8 @@ __all__ = ["ACTOR", "EntryCheck", "EntryChecks", "entry_checks"]
 ACTOR: Final = "@actor"  # an expectation on the entry's actor rather than a data field
 _CHUNK: Final = 900
 _HINT: Final = (
-    "run `changeproof ledger verify` and `changeproof ledger audit` to see what was altered; "
-    "`changeproof ledger rebuild` restores the projections from the ledger"
+    f"run {operation('ledger verify')} and {operation('ledger audit')} to see what was altered; "
+    f"{operation('ledger rebuild')} restores the projections from the ledger"
 )
 
 

@@ -10,7 +10,7 @@ from typing import Final, cast
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from changeproof.domain.errors import IntegrityError
+from changeproof.domain.errors import IntegrityError, operation
 from changeproof.domain.events import EncodedEvent
 from changeproof.ledger import CompactRange, Entry, MissingNodeError
 from changeproof.ledger.merkle import Subtree
@@ -29,7 +29,7 @@ __all__ = [
 
 _PAGE: Final = 10_000
 _IN_CHUNK: Final = 900
-_VERIFY_HINT: Final = "run `changeproof ledger verify` to find what was altered"
+_VERIFY_HINT: Final = f"run {operation('ledger verify')} to find what was altered"
 
 
 @dataclass(frozen=True, slots=True)

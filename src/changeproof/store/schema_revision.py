@@ -11,7 +11,7 @@ from typing import Final
 
 from sqlalchemy import Connection, inspect, text
 
-from changeproof.domain.errors import ConfigError
+from changeproof.domain.errors import ConfigError, operation
 
 __all__ = ["HEAD_REVISION", "current_revision", "require_current"]
 
@@ -29,10 +29,12 @@ def current_revision(conn: Connection) -> str | None:
 def require_current(conn: Connection) -> None:
     current = current_revision(conn)
     if current is None:
-        raise ConfigError("the database holds no changeproof ledger", hint="run `changeproof init`")
+        raise ConfigError(
+            "the database holds no changeproof ledger", hint=f"run {operation('init')}"
+        )
     if current != HEAD_REVISION:
         raise ConfigError(
             f"the database schema is at revision {current}, this changeproof expects "
             f"{HEAD_REVISION}",
-            hint="run `changeproof init --upgrade` to migrate",
+            hint=f"run {operation('init', upgrade=None)} to migrate",
         )

@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import ChangeproofError, ConflictError, IntegrityError
+from changeproof.domain.errors import ChangeproofError, ConflictError, IntegrityError, operation
 from changeproof.domain.events import EncodedEvent, Event, RecordedEvent, Seq, format_time
 from changeproof.ledger import Checkpoint, NoteSigner
 from changeproof.store import ledger, projections
@@ -117,7 +117,7 @@ class UnitOfWork:
                 f"table {table} holds a row for entry {seq}, which the ledger does not hold: "
                 "the store was altered behind the ledger",
                 first_bad_seq=seq,
-                hint="run `changeproof ledger verify`, then `changeproof ledger rebuild`",
+                hint=f"run {operation('ledger verify')}, then {operation('ledger rebuild')}",
             )
         detail = str(error.orig).strip().splitlines()[0] if error.orig else "a constraint"
         return ConflictError(f"the write conflicts with what is already recorded: {detail}")

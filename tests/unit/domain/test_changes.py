@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from changeproof.cli.names import CLI_NAMES
 from changeproof.domain.actors import Actor, Directory, Origin
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
@@ -136,7 +137,8 @@ def test_an_environment_name_is_accepted_or_refused_naming_the_option(text: str)
         assert accepted == text
         assert 1 <= len(text) <= 100
     else:
-        assert refused.message.startswith("--env ")
+        assert refused.fields == ["environment"]
+        assert refused.rendered(CLI_NAMES)[0].startswith("--env ")
         assert len(refused.message) < 300  # a hostile name is never echoed whole
 
 
