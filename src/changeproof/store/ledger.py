@@ -72,10 +72,17 @@ def read_head(conn: Connection, *, lock: bool = False) -> Head:
     return Head(int(tree_size), bytes(root_hash), None if edge is None else bytes(edge))
 
 
-def begin_append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
+def begin_append(
+    conn: Connection, events: Sequence[EncodedEvent], *, head: Head | None = None
+) -> Appended:
     """Lock the head and work out `events` as the next entries; nothing is written until
-    `finish_append`, in the same transaction, which commits or drops them all."""
-    head = read_head(conn, lock=True)
+    `finish_append`, in the same transaction, which commits or drops them all.
+
+    `head`: the head as this transaction read it under the lock it still holds (a write unit
+    of work locks it when it opens); None to read and lock it here.
+    """
+    if head is None:
+        head = read_head(conn, lock=True)
     cursor = DriverCursor(conn)
     cursor.execute(_NEWEST_SIGNED)
     newest = cursor.fetchone()

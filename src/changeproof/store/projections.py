@@ -27,7 +27,7 @@ from changeproof.domain.releases import (
     record_json,
 )
 from changeproof.store.driver import DriverCursor
-from changeproof.store.ledger import SqlLogSource
+from changeproof.store.ledger import SqlLogSource, read_head
 from changeproof.store.schema import (
     PROJECTION_TABLES,
     commit_history,
@@ -274,6 +274,9 @@ def _replay(source: Connection, target: Connection) -> None:
 
 def rebuild(conn: Connection) -> None:
     """Empty every projection and replay the ledger into it, in the caller's transaction."""
+    # Under the head's lock (a write transaction's on SQLite): on PostgreSQL an append
+    # committed half-way would otherwise be projected twice, or not at all.
+    read_head(conn, lock=True)
     for table in reversed(PROJECTION_TABLES):
         conn.execute(delete(table))
     _replay(conn, conn)
