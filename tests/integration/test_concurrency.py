@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.conftest import Cli, ints, query
+from changeproof.bootstrap import open_instance
+from changeproof.domain.events import ActorId, Event
+from changeproof.services.instance import load_signer
+from changeproof.store.unit_of_work import StaleSnapshotError, UnitOfWork
+from tests.conftest import Cli, instance_url, ints, query
 from tests.integration.test_changes import ENV, Changes
 
 WORKERS = 4
@@ -112,3 +119,84 @@ def test_eight_processes_attesting_gating_and_approving_at_once_never_fail(
     verified = cli("ledger", "verify", "--home", home)
     assert verified.code == 0, verified.err
     assert cli("ledger", "rebuild", "--check", "--home", home).code == 0
+
+
+@pytest.fixture
+def postgres_home(tmp_path: Path, postgres_url: str, cli: Cli) -> Path:
+    where = tmp_path / "instance"
+    result = cli("init", "--home", where, "--actor", "tester", "--origin", "test.example/ledger",
+                 "--database-url", postgres_url)  # fmt: skip
+    assert result.code == 0, result.err
+    return where
+
+
+def _blocked_by(home: Path, holder: int) -> int:
+    """How many connections wait for a lock the backend `holder` holds."""
+    engine = create_engine(instance_url(home))
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"
+    )
+    try:
+        with engine.connect() as watcher:
+            return int(watcher.execute(waiting, {"holder": holder}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_write_unit_of_work_holds_the_head_lock_from_its_start(postgres_home: Path) -> None:
+    """A second write unit of work waits at its start until the first ends, though the first
+    has read nothing yet; it then sees the head the first left. (On SQLite, BEGIN IMMEDIATE
+    serializes whole write transactions.)"""
+    home = postgres_home
+    with open_instance(home) as instance:
+        signer = load_signer(instance.config)
+        seen: list[int] = []
+
+        def second() -> None:
+            with UnitOfWork(instance.db, signer, instance.clock) as uow:
+                seen.append(uow.head.tree_size)
+
+        with UnitOfWork(instance.db, signer, instance.clock) as first:
+            before = first.head.tree_size
+            holder = int(first.conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            waiter = threading.Thread(target=second)
+            waiter.start()
+            deadline = time.monotonic() + 60
+            while _blocked_by(home, holder) < 1:
+                assert time.monotonic() < deadline, "the second unit of work never waited"
+                assert waiter.is_alive(), "the second unit of work did not wait for the first"
+                time.sleep(0.02)
+            assert seen == []
+            first.record(Event("test.locked", ActorId("tester"), instance.clock.now(), {}))
+        waiter.join(timeout=60)
+        assert not waiter.is_alive()
+    assert seen == [before + 1]
+
+
+@pytest.mark.postgres
+def test_an_optimistic_unit_of_work_holds_no_lock_while_it_reads(postgres_home: Path) -> None:
+    """The gate's path: a write unit of work opens and appends while an optimistic one is
+    open, which then finds its snapshot stale and records nothing."""
+    home = postgres_home
+    with open_instance(home) as instance:
+        signer = load_signer(instance.config)
+        done: list[int] = []
+
+        def writer() -> None:
+            with UnitOfWork(instance.db, signer, instance.clock) as uow:
+                uow.record(Event("test.locked", ActorId("tester"), instance.clock.now(), {}))
+            done.append(uow.recorded[0].seq)
+
+        reading = UnitOfWork(instance.db, signer, instance.clock, optimistic=True)
+        before = reading.__enter__().head.tree_size
+        thread = threading.Thread(target=writer)
+        thread.start()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the write waited for an optimistic reader"
+        assert done == [before]
+        assert reading.head.tree_size == before  # its snapshot's head
+        reading.record(Event("test.locked", ActorId("tester"), instance.clock.now(), {}))
+        with pytest.raises(StaleSnapshotError):
+            reading.__exit__(None, None, None)
+    assert ints(home, "SELECT tree_size FROM ledger_head") == [before + 1]

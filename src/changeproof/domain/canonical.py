@@ -21,7 +21,7 @@ from typing import Final, TypeAlias
 
 import rfc8785
 
-__all__ = ["CanonicalObject", "JsonValue", "canonical_json"]
+__all__ = ["CanonicalObject", "JsonValue", "canonical_json", "json_text"]
 
 JsonValue: TypeAlias = "str | int | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 
@@ -64,6 +64,17 @@ class CanonicalObject(dict[str, JsonValue]):
             canonical = canonical_json(dict(self))
         self.text: str = text  # json.dumps(sort_keys=True), no whitespace, raw UTF-8
         self.canonical: bytes = canonical  # RFC 8785
+
+
+def json_text(value: object) -> str:
+    """`value` as the text projections store: sorted keys, no whitespace, raw UTF-8.
+
+    Not for bytes that are hashed or signed (`canonical_json` is); a `CanonicalObject` gives
+    the text it was encoded to once already.
+    """
+    if isinstance(value, CanonicalObject):
+        return value.text
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _suspect_number(text: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from changeproof.domain.canonical import CanonicalObject, JsonValue
+from changeproof.domain.canonical import CanonicalObject, JsonValue, json_text
 from changeproof.domain.errors import UsageError
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "TicketSource",
     "commit_from_data",
     "record_digest",
-    "record_json",
 ]
 
 COMMIT_RECORDED: Final = "commit.recorded"
@@ -299,16 +298,9 @@ def commit_from_data(data: Mapping[str, JsonValue]) -> Commit:
     )
 
 
-def record_json(data: Mapping[str, JsonValue]) -> str:
-    """A recorded commit's data as the projection stores it: sorted keys, no whitespace."""
-    if isinstance(data, CanonicalObject):
-        return data.text  # encoded once, when Commit.to_data built it
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def record_digest(data: Mapping[str, JsonValue]) -> str:
     """A change detector for a recorded commit: equal digests mean equal facts.
 
     Not a signed or ledger hash (those use RFC 8785), so the fast C encoder is enough.
     """
-    return hashlib.sha256(record_json(data).encode("utf-8")).hexdigest()
+    return hashlib.sha256(json_text(data).encode("utf-8")).hexdigest()

@@ -68,7 +68,6 @@ from changeproof.ingest.people import DeclaredActor, read_people
 from changeproof.services.authority import acting, require_admin, require_an_admin_remains
 from changeproof.services.files import read_input
 from changeproof.store import actors as queries
-from changeproof.store import ledger
 from changeproof.store.actors import ActorRecord
 from changeproof.store.database import Database
 from changeproof.store.unit_of_work import UnitOfWork
@@ -141,7 +140,6 @@ class ActorService:
             actor = replace(actor, kind=ActorKind.PIPELINE)
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             current = queries.directory(uow.conn)
             _check_new(actor, current.actors, "")
             _check_not_self(by, actor, current, actor.roles, actor.groups, "")
@@ -181,7 +179,6 @@ class ActorService:
             )
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             current = queries.directory(uow.conn)
             held = current.by_name(name)
             if held is None:
@@ -212,7 +209,6 @@ class ActorService:
         now = self._clock.now()
         events: list[Event] = []
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             records = {record.name: record for record in queries.list_actors(uow.conn)}
             known = {name: record.actor for name, record in records.items()}
             # The admin rule reads the directory as it was before the file: a file that
@@ -281,7 +277,6 @@ class ActorService:
         kind, value = _one_grant(role, group)
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             # A name in any case, with spaces around it, is that actor (names differing
             # only in case are refused when added): the identity engine's one way.
             known = queries.directory(uow.conn).by_name(name)

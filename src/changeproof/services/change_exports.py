@@ -15,7 +15,6 @@ from changeproof.domain.events import ActorId, Event
 from changeproof.services.changes import ChangeService, ChangeView
 from changeproof.services.ticketing import RemoteTicket, export_change, load_ticketing_config
 from changeproof.store import changes as queries
-from changeproof.store import ledger
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["ChangeExportService"]
@@ -78,7 +77,6 @@ class ChangeExportService:
         ):
             return view, ticket
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             row = queries.find_change(uow.conn, view.row.seq)
             if row is None:  # changes are never removed; the store was altered
                 raise NotFoundError(f"no change {change_id(view.row.seq)}")

@@ -190,7 +190,6 @@ class ChangeService:
             raise UsageError(f"{Field('reason')} goes with {Field('urgent')}")
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            head = ledger.read_head(uow.conn, lock=True)
             require_known_environment(uow.conn, request.environment)
             policy = _policy_for(uow.conn, str(request.release), request.environment)
             if request.urgent:
@@ -199,7 +198,7 @@ class ChangeService:
                 uow.conn,
                 request.release,
                 request.environment,
-                as_of=head.tree_size,
+                as_of=uow.head.tree_size,
                 policy=policy,
                 texts=request.texts,
                 urgent=request.urgent,
@@ -248,14 +247,13 @@ class ChangeService:
         approval stops counting (the view says whose)."""
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            head = ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
             policy = _policy_for(uow.conn, row.release, row.environment)
             rfc, digest = build_rfc(
                 uow.conn,
                 ReleaseRef.parse(row.release),
                 row.environment,
-                as_of=head.tree_size,
+                as_of=uow.head.tree_size,
                 policy=policy,
                 texts=PlanTexts.of(row.document),
                 urgent=row.urgent,
@@ -291,7 +289,6 @@ class ChangeService:
         """Approve the change's current RFC; `digest`, when given, must be that RFC's."""
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
             if digest is not None and digest != row.digest:
                 raise ConflictError(
@@ -324,7 +321,6 @@ class ChangeService:
             raise UsageError(f"a rejection needs {Field('reason')} TEXT")
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             row = _open_change(uow.conn, _seq(ident))
             actor = entitled(self._checked(uow.conn, row), by, row, "reject")
             uow.record(
@@ -349,7 +345,6 @@ class ChangeService:
             raise UsageError(f"a review needs {Field('notes')} TEXT")
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             row = _change(uow.conn, _seq(ident))
             if not row.urgent:
                 raise ConflictError(

@@ -44,7 +44,6 @@ from changeproof.services.gate import checked_commits, recorded_policy
 from changeproof.services.separation import is_actor
 from changeproof.store import changes as queries
 from changeproof.store import decisions as recorded
-from changeproof.store import ledger
 from changeproof.store import releases as release_queries
 from changeproof.store.actors import checked_directory
 from changeproof.store.changes import CheckRow, DeploymentRow, UpdateRow
@@ -136,7 +135,6 @@ class DeploymentService:
         _pipeline_run(request.pipeline_run)
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             require_known_environment(uow.conn, request.environment)
             if request.deployment is not None:
                 row = self._find(uow.conn, request.deployment)
@@ -200,7 +198,6 @@ class DeploymentService:
                 raise InputError(f"{Field('details')} is not UTF-8 text (byte {e.start})") from None
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             row = self._find(uow.conn, ident)
             digest = None if details is None else hashlib.sha256(details).hexdigest()
             uow.record(

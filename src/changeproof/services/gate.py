@@ -68,7 +68,6 @@ from changeproof.reports.vsa import InputAttestation, verification_summary
 from changeproof.services.change_documents import approval_params, change_fact
 from changeproof.services.environments import require_known_environment
 from changeproof.store import decisions as recorded
-from changeproof.store import ledger
 from changeproof.store import releases as queries
 from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
@@ -191,7 +190,7 @@ class GateService:
         as of the very head it read, with no write in between."""
         with self._unit_of_work(optimistic=optimistic) as uow:
             conn = uow.conn
-            as_of = ledger.read_head(conn, lock=not optimistic).tree_size
+            as_of = uow.head.tree_size
             check = self._checks(conn)
             active = active_policy_or_none(conn, check)
             loaded = from_file if from_file is not None else active

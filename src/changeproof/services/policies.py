@@ -58,7 +58,6 @@ from changeproof.policy.model import ROLE_NAMES
 from changeproof.services.authority import acting, require_admin
 from changeproof.services.gate import facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
-from changeproof.store import ledger
 from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
 from changeproof.store.entry_check import EntryChecks
@@ -251,7 +250,8 @@ class PolicyService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
-            ledger.read_head(conn, lock=True)  # one activation at a time: `previous` holds
+            # The unit of work holds the head's lock: one activation at a time, so
+            # `previous` is still the active policy when this one is recorded.
             current = recorded.active_policy(conn)
             previous = None if current is None else current.digest
             if previous == loaded.digest:
@@ -327,7 +327,6 @@ class PolicyService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
-            ledger.read_head(conn, lock=True)
             proposal = _pending(conn, ident)
             if digest is not None and digest.removeprefix("sha256:").lower() != proposal.digest:
                 raise ConflictError(
@@ -384,7 +383,6 @@ class PolicyService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
-            ledger.read_head(conn, lock=True)
             proposal = _pending(conn, ident)
             people = self._people(conn)
             rules = governance_as_of(conn, people)
@@ -418,7 +416,6 @@ class PolicyService:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
-            ledger.read_head(conn, lock=True)
             people = self._people(conn)
             require_admin(by, people, action="change how policies are activated")
             before = governance_as_of(conn, people)

@@ -28,7 +28,6 @@ from changeproof.ingest.git import RangeEnds, open_repository, read_commits, res
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.policy.facts import EvidenceFact
 from changeproof.policy.superseding import superseded
-from changeproof.store import ledger
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
 from changeproof.store.releases import EvidenceRow, ReleaseArtifactRow, ReleaseRow
@@ -231,9 +230,9 @@ class _CreatedMeanwhile(Exception):
 
 def _stop_if_created(uow: UnitOfWork, ref: ReleaseRef) -> None:
     """Raise _CreatedMeanwhile (leaving the unit of work, which then records nothing) when
-    the release exists. The head is locked first, so on PostgreSQL the look sees every
-    append committed before this one can make its own: two runs cannot both miss it."""
-    ledger.read_head(uow.conn, lock=True)
+    the release exists. The unit of work holds the head's lock from its start, so on
+    PostgreSQL the look sees every append committed before this one can make its own: two
+    runs cannot both miss it."""
     existing = queries.find_release(uow.conn, ref)
     if existing is not None:
         raise _CreatedMeanwhile(existing)

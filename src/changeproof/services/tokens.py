@@ -51,7 +51,6 @@ from changeproof.domain.tokens import (
 )
 from changeproof.services.authority import acting, require_admin
 from changeproof.store import actors as actor_queries
-from changeproof.store import ledger
 from changeproof.store import tokens as queries
 from changeproof.store.database import Database
 from changeproof.store.entry_check import EntryChecks
@@ -118,7 +117,6 @@ class TokenService:
         except ValueError as e:
             raise UsageError(f"{Field('expires')} {expires!r}: {e}", hint=_EXPIRES_HINT) from e
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             directory = actor_queries.directory(uow.conn)
             owner = directory.by_name(actor)
             if owner is None:
@@ -140,7 +138,6 @@ class TokenService:
         ident = _token_id(token)
         now = self._clock.now()
         with self._unit_of_work() as uow:
-            ledger.read_head(uow.conn, lock=True)
             record = queries.find_token(uow.conn, ident)
             if record is None:
                 raise NotFoundError(

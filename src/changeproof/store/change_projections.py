@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, update
 
+from changeproof.domain.canonical import json_text
 from changeproof.domain.changes import (
     CHANGE_APPROVED,
     CHANGE_EXPORTED,
@@ -40,10 +40,6 @@ from changeproof.store.schema import (
 __all__: list[str] = []
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 @projects(CHANGE_OPENED)
 def _opened(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
@@ -57,7 +53,7 @@ def _opened(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 urgent_reason=data.get("urgent_reason"),
                 state=ChangeState.OPEN.value,
                 digest=data["digest"],
-                document=_json(data["rfc"]),
+                document=json_text(data["rfc"]),
                 opened_by=event.actor,
                 opened_at=format_time(event.time),
                 review_due=data.get("review_due"),
@@ -73,7 +69,7 @@ def _refreshed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         conn.execute(
             update(changes)
             .where(changes.c.seq == change)
-            .values(digest=event.data["digest"], document=_json(event.data["rfc"]))
+            .values(digest=event.data["digest"], document=json_text(event.data["rfc"]))
         )
         _revision(conn, event, change)
 
@@ -84,7 +80,7 @@ def _revision(conn: Connection, event: RecordedEvent, change: int) -> None:
             seq=event.seq,
             change_seq=change,
             digest=event.data["digest"],
-            document=_json(event.data["rfc"]),
+            document=json_text(event.data["rfc"]),
         )
     )
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy import Connection, select, update
 
-from changeproof.domain.canonical import CanonicalObject
+from changeproof.domain.canonical import json_text
 from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
 from changeproof.domain.events import RecordedEvent, format_time
 from changeproof.domain.policies import POLICY_GOVERNANCE_SET, POLICY_PROPOSED, POLICY_REJECTED
@@ -22,12 +21,6 @@ from changeproof.store.schema import (
 )
 
 __all__: list[str] = []
-
-
-def _json(value: object) -> str:
-    if isinstance(value, CanonicalObject):
-        return value.text  # the same text, encoded once already (a gate decision's data)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @projects(POLICY_RECORDED)
@@ -47,7 +40,7 @@ def _policy(conn: Connection, event: RecordedEvent) -> None:
             policies.insert().values(
                 digest=data["digest"],
                 seq=event.seq,
-                document=_json(data["policy"]),
+                document=json_text(data["policy"]),
                 source=data.get("source"),
             )
         )
@@ -85,7 +78,7 @@ def _proposals(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 digest=event.data["digest"],
                 previous_digest=event.data.get("previous_digest"),
                 source=event.data.get("source"),
-                simulation=None if simulation is None else _json(simulation),
+                simulation=None if simulation is None else json_text(simulation),
                 actor=event.actor,
                 proposed_at=format_time(event.time),
                 state="pending",
@@ -161,7 +154,7 @@ def _decisions(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 event.data["as_of_seq"],
                 event.actor,
                 format_time(event.time),
-                _json(event.data),
+                json_text(event.data),
             )
             for event in events
         ],

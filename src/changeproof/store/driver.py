@@ -11,19 +11,48 @@ in order, the client waits once, when it fetches a row or the batch ends.
 
 Driver errors come out wrapped as SQLAlchemy's (`IntegrityError`, `OperationalError`, ...),
 as from any other statement, so callers tell a conflict or a lost server the same way.
+
+Plain SQL with IN lists, here or through `exec_driver_sql`, takes its markers from
+`placeholders` and its runs of values from `chunks`, so no statement binds more values than
+SQLite allows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, Final, TypeVar, cast
 
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine.interfaces import DBAPICursor, DBAPIModule
 
-__all__ = ["DriverCursor", "batch"]
+__all__ = ["IN_CHUNK", "DriverCursor", "batch", "chunks", "placeholders"]
+
+# Values bound in one IN list. SQLite refuses a statement binding more than
+# SQLITE_MAX_VARIABLE_NUMBER values: 999 by default before 3.32.0, and a build may keep that
+# limit; 900 stays under it with room for the statement's other parameters.
+IN_CHUNK: Final = 900
+
+_T = TypeVar("_T")
+
+
+def chunks(items: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
+    """`items` in runs of at most `size`: one IN list each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def placeholders(count: int, conn: Connection | None = None) -> str:
+    """`count` parameter markers, comma-separated (an IN list, a VALUES row): `?`, as
+    `DriverCursor` takes them, or, given `conn`, its driver's own (for `exec_driver_sql`)."""
+    marker = "?" if conn is None or _qmark(conn) else "%s"
+    return ", ".join([marker] * count)
+
+
+def _qmark(conn: Connection) -> bool:
+    """Whether the driver takes `?` (SQLite's) rather than `%s` (psycopg's)."""
+    return conn.dialect.paramstyle == "qmark"
 
 
 class DriverCursor:
@@ -31,7 +60,7 @@ class DriverCursor:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._qmark = conn.dialect.paramstyle == "qmark"
+        self._qmark = _qmark(conn)
         self._cursor: DBAPICursor = conn.connection.cursor()
 
     def execute(self, text: str, params: Sequence[object] = ()) -> None:
@@ -70,7 +99,7 @@ def batch(conn: Connection) -> Iterator[None]:
     Not for Core statements: in psycopg's pipeline mode SQLAlchemy sees no rows. Not nested:
     an inner batch waits for the server when it ends.
     """
-    if conn.dialect.paramstyle == "qmark":  # SQLite runs in-process: no round trips to save
+    if _qmark(conn):  # SQLite runs in-process: no round trips to save
         yield
         return
     pipeline = conn.connection.driver_connection.pipeline  # type: ignore[union-attr]  # psycopg

@@ -34,13 +34,12 @@ from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.errors import ChangeproofError, IntegrityError, operation
 from changeproof.domain.events import RecordedEvent, decode_body
 from changeproof.ledger import Checkpoint, LedgerError, NoteVerifier, root_from_leaves
-from changeproof.store.driver import DriverCursor
+from changeproof.store.driver import DriverCursor, chunks, placeholders
 from changeproof.store.ledger import SqlHashSource, newest_checkpoint
 
 __all__ = ["ACTOR", "EntryCheck", "EntryChecks", "entry_checks"]
 
 ACTOR: Final = "@actor"  # an expectation on the entry's actor rather than a data field
-_CHUNK: Final = 900
 _HINT: Final = (
     f"run {operation('ledger verify')} and {operation('ledger audit')} to see what was altered; "
     f"{operation('ledger rebuild')} restores the projections from the ledger"
@@ -184,11 +183,10 @@ def _tables(expected: Sequence[_Expectation]) -> Mapping[int, str]:
 def _bodies(conn: Connection, seqs: Sequence[int]) -> Iterator[tuple[int, tuple[bytes, bytes]]]:
     cursor = DriverCursor(conn)
     try:
-        for start in range(0, len(seqs), _CHUNK):
-            chunk = seqs[start : start + _CHUNK]
+        for chunk in chunks(seqs):
             cursor.execute(
                 "SELECT seq, leaf_hash, body FROM ledger_events "  # noqa: S608 - markers only
-                f"WHERE seq IN ({', '.join('?' * len(chunk))})",
+                f"WHERE seq IN ({placeholders(len(chunk))})",
                 tuple(chunk),
             )
             for seq, leaf, body in cursor.fetchall():

@@ -14,7 +14,7 @@ from changeproof.domain.errors import IntegrityError, operation
 from changeproof.domain.events import EncodedEvent
 from changeproof.ledger import CompactRange, Entry, MissingNodeError
 from changeproof.ledger.merkle import Subtree
-from changeproof.store.driver import DriverCursor
+from changeproof.store.driver import IN_CHUNK, DriverCursor, chunks
 from changeproof.store.schema import ledger_checkpoints, ledger_events, ledger_subtrees
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _PAGE: Final = 10_000
-_IN_CHUNK: Final = 900
 _VERIFY_HINT: Final = f"run {operation('ledger verify')} to find what was altered"
 
 
@@ -72,10 +71,17 @@ def read_head(conn: Connection, *, lock: bool = False) -> Head:
     return Head(int(tree_size), bytes(root_hash), None if edge is None else bytes(edge))
 
 
-def begin_append(conn: Connection, events: Sequence[EncodedEvent]) -> Appended:
+def begin_append(
+    conn: Connection, events: Sequence[EncodedEvent], *, head: Head | None = None
+) -> Appended:
     """Lock the head and work out `events` as the next entries; nothing is written until
-    `finish_append`, in the same transaction, which commits or drops them all."""
-    head = read_head(conn, lock=True)
+    `finish_append`, in the same transaction, which commits or drops them all.
+
+    `head`: the head as this transaction read it under the lock it still holds (a write unit
+    of work locks it when it opens); None to read and lock it here.
+    """
+    if head is None:
+        head = read_head(conn, lock=True)
     cursor = DriverCursor(conn)
     cursor.execute(_NEWEST_SIGNED)
     newest = cursor.fetchone()
@@ -155,14 +161,15 @@ def count_checkpoints(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(ledger_checkpoints)).scalar_one())
 
 
-def _height_groups(by_height: Mapping[int, list[int]]) -> Iterator[list[tuple[int, list[int]]]]:
-    """(height, indexes) pairs, split so that no query binds more than _IN_CHUNK values."""
-    group: list[tuple[int, list[int]]] = []
+def _height_groups(
+    by_height: Mapping[int, list[int]],
+) -> Iterator[list[tuple[int, Sequence[int]]]]:
+    """(height, indexes) pairs, split so that no query binds more than IN_CHUNK values."""
+    group: list[tuple[int, Sequence[int]]] = []
     size = 0
     for height, indexes in sorted(by_height.items()):
-        for start in range(0, len(indexes), _IN_CHUNK):
-            chunk = indexes[start : start + _IN_CHUNK]
-            if group and size + len(chunk) > _IN_CHUNK:
+        for chunk in chunks(indexes):
+            if group and size + len(chunk) > IN_CHUNK:
                 yield group
                 group, size = [], 0
             group.append((height, chunk))
@@ -186,10 +193,8 @@ class SqlHashSource:
         found: dict[Subtree, bytes] = {}
         events, subtrees = ledger_events.c, ledger_subtrees.c
         leaves = by_height.pop(0, [])
-        for start in range(0, len(leaves), _IN_CHUNK):
-            query = select(events.seq, events.leaf_hash).where(
-                events.seq.in_(leaves[start : start + _IN_CHUNK])
-            )
+        for chunk in chunks(leaves):
+            query = select(events.seq, events.leaf_hash).where(events.seq.in_(chunk))
             found.update(((0, int(i)), bytes(d)) for i, d in self._conn.execute(query))
         # Every other height in one round trip: an OR of per-height IN lists, each served
         # by the primary key (a proof needs a few heights, a verify batch a few thousand keys).

@@ -8,7 +8,6 @@ transaction as the append; `rebuild` and `compare_with_rebuild` replay the ledge
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,16 +17,16 @@ from typing import Final
 from sqlalchemy import Connection, Table, create_engine, delete, func, select
 
 from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
+from changeproof.domain.canonical import json_text
 from changeproof.domain.events import RecordedEvent, decode_body, format_time
 from changeproof.domain.evidence import EVIDENCE_RECORDED
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
     commit_from_data,
-    record_json,
 )
-from changeproof.store.driver import DriverCursor
-from changeproof.store.ledger import SqlLogSource
+from changeproof.store.driver import DriverCursor, chunks, placeholders
+from changeproof.store.ledger import SqlLogSource, read_head
 from changeproof.store.schema import (
     PROJECTION_TABLES,
     commit_history,
@@ -109,13 +108,13 @@ def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     known = _known_commits(conn, list(latest))
     _keep_superseded(conn, known, [e for e in events if latest[str(e.data["sha"])] is not e])
     for table in (commits, commit_tickets, commit_paths):
-        for start in range(0, len(known), 500):
-            conn.execute(delete(table).where(table.c.sha.in_(known[start : start + 500])))
+        for chunk in chunks(known):
+            conn.execute(delete(table).where(table.c.sha.in_(chunk)))
     commit_rows: list[tuple[object, ...]] = []
     ticket_rows: list[tuple[object, ...]] = []
     path_rows: list[tuple[object, ...]] = []
     for sha, event in latest.items():
-        record = record_json(event.data)  # the data encoded once, for the row and its digest
+        record = json_text(event.data)  # the data encoded once, for the row and its digest
         commit = commit_from_data(event.data)  # at once when the data is Commit.to_data()'s
         author, committer = commit.author, commit.committer
         commit_rows.append(
@@ -150,31 +149,26 @@ def _keep_superseded(
     conn: Connection, known: Sequence[str], replaced: Sequence[RecordedEvent]
 ) -> None:
     """Archive the recorded versions of `known` and the batch's own earlier versions."""
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for start in range(0, len(known), 500):
-        chunk = tuple(known[start : start + 500])
-        markers = ", ".join([marker] * len(chunk))
+    for chunk in chunks(known):
         conn.exec_driver_sql(
             "INSERT INTO commit_history (sha, seq, record) "  # noqa: S608 - markers only
-            f"SELECT sha, seq, record FROM commits WHERE sha IN ({markers})",
-            chunk,
+            f"SELECT sha, seq, record FROM commits WHERE sha IN ({placeholders(len(chunk), conn)})",
+            tuple(chunk),
         )
     if replaced:
         conn.exec_driver_sql(
             _insert_all_columns(conn, commit_history),
-            [(str(e.data["sha"]), e.seq, record_json(e.data)) for e in replaced],
+            [(str(e.data["sha"]), e.seq, json_text(e.data)) for e in replaced],
         )
 
 
 def _known_commits(conn: Connection, shas: Sequence[str]) -> list[str]:
     # Plain SQL: SQLAlchemy's expanding IN costs more than the query itself here.
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     found: list[str] = []
-    for start in range(0, len(shas), 500):
-        chunk = tuple(shas[start : start + 500])
+    for chunk in chunks(shas):
         rows = conn.exec_driver_sql(
-            f"SELECT sha FROM commits WHERE sha IN ({', '.join([marker] * len(chunk))})",  # noqa: S608
-            chunk,
+            f"SELECT sha FROM commits WHERE sha IN ({placeholders(len(chunk), conn)})",  # noqa: S608
+            tuple(chunk),
         )
         found.extend(str(sha) for (sha,) in rows)
     return found
@@ -182,9 +176,8 @@ def _known_commits(conn: Connection, shas: Sequence[str]) -> list[str]:
 
 def _insert_all_columns(conn: Connection, table: Table) -> str:
     quote = conn.dialect.identifier_preparer.quote
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     columns = ", ".join(quote(column.name) for column in table.columns)
-    markers = ", ".join([marker] * len(table.columns))
+    markers = placeholders(len(table.columns), conn)
     return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({markers})"  # noqa: S608
 
 
@@ -232,9 +225,9 @@ def _evidence(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 kind=data["kind"],
                 format=data["format"],
                 sha256=data["sha256"],
-                files=_json(data["files"]),
-                summary=_json(data["summary"]),
-                detail=_json(data["detail"]),
+                files=json_text(data["files"]),
+                summary=json_text(data["summary"]),
+                detail=json_text(data["detail"]),
                 actor=event.actor,
                 recorded_at=format_time(event.time),
             )
@@ -248,10 +241,6 @@ def _evidence(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         ]
         if bindings:
             conn.execute(evidence_bindings.insert(), bindings)
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def first_orphan(conn: Connection, tree_size: int) -> tuple[str, int] | None:
@@ -274,6 +263,9 @@ def _replay(source: Connection, target: Connection) -> None:
 
 def rebuild(conn: Connection) -> None:
     """Empty every projection and replay the ledger into it, in the caller's transaction."""
+    # Under the head's lock (a write transaction's on SQLite): on PostgreSQL an append
+    # committed half-way would otherwise be projected twice, or not at all.
+    read_head(conn, lock=True)
     for table in reversed(PROJECTION_TABLES):
         conn.execute(delete(table))
     _replay(conn, conn)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
 
 from sqlalchemy import Connection, select
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import Commit, ReleaseRef, commit_from_data
+from changeproof.store.driver import chunks, placeholders
 from changeproof.store.schema import (
     artifacts,
     commit_history,
@@ -42,8 +42,6 @@ __all__ = [
     "release_commits_of",
 ]
 
-_CHUNK: Final = 500
-
 
 @dataclass(frozen=True, slots=True)
 class ReleaseRow:
@@ -72,11 +70,6 @@ class EvidenceRow:
     summary: dict[str, JsonValue]
     actor: str
     recorded_at: str
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _release(row: object) -> ReleaseRow:
@@ -121,12 +114,11 @@ def last_release(conn: Connection, service: str) -> ReleaseRow | None:
 
 def recorded_commit_digests(conn: Connection, shas: Sequence[str]) -> dict[str, str]:
     # Plain SQL: SQLAlchemy's expanding IN costs more than the query itself here.
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     found: dict[str, str] = {}
-    for chunk in _chunks(shas):
+    for chunk in chunks(shas):
         rows = conn.exec_driver_sql(
             "SELECT sha, record_sha256 FROM commits "  # noqa: S608 - markers only
-            f"WHERE sha IN ({', '.join([marker] * len(chunk))})",
+            f"WHERE sha IN ({placeholders(len(chunk), conn)})",
             tuple(chunk),
         )
         found.update((str(sha), str(digest)) for sha, digest in rows)
@@ -180,7 +172,7 @@ def _records_before(conn: Connection, shas: Sequence[str], seq: int) -> dict[str
     """Each commit's newest superseded (seq, record) from before ledger position `seq`."""
     h = commit_history.c
     found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(sorted(set(shas))):
+    for chunk in chunks(sorted(set(shas))):
         rows = conn.execute(
             select(h.sha, h.seq, h.record).where(h.sha.in_(chunk), h.seq < seq).order_by(h.seq)
         )
@@ -233,7 +225,7 @@ def artifacts_with_digests(conn: Connection, digests: Iterable[str]) -> list[Art
     wanted = sorted(set(digests))
     c = artifacts.c
     found: list[ArtifactRow] = []
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         rows = conn.execute(
             select(c.sha256, c.release, c.seq, c.actor, c.recorded_at).where(c.sha256.in_(chunk))
         )

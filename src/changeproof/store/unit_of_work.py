@@ -4,10 +4,13 @@
         uow.record(event)
     uow.recorded   # the entries, with their seq, once committed
 
-A unit of work holds the ledger's write lock from its start (SQLite) or from its first
-locked read of the head (PostgreSQL). An optimistic one holds none while it reads: it reads
-one snapshot and appends only if nobody appended since, else raises StaleSnapshotError and
-records nothing, for the caller to do its work again the usual way.
+A unit of work holds the ledger's write lock from its start: SQLite's one write lock (taken
+at `BEGIN IMMEDIATE`), PostgreSQL's row lock on the head (its first statement, a locked read
+of the head). Every read a service makes in it therefore sees every append committed before
+its own can be made, and no service has to remember to lock: `uow.head` is the head it holds.
+An optimistic one holds none while it reads: it reads one snapshot (`uow.head` is that
+snapshot's head) and appends only if nobody appended since, else raises StaleSnapshotError
+and records nothing, for the caller to do its work again the usual way.
 
 On leaving the block the pending events are appended to the ledger, applied to the
 projections and covered by a new signed checkpoint, all in one transaction: a crash at
@@ -50,8 +53,8 @@ class UnitOfWork:
         self._pending: list[tuple[Event, EncodedEvent]] = []
         self._transaction: AbstractContextManager[Connection] | None = None
         self._conn: Connection | None = None
+        self._head: ledger.Head | None = None
         self.recorded: list[RecordedEvent] = []
-        self.checkpoint_note: str | None = None
 
     @property
     def conn(self) -> Connection:
@@ -60,6 +63,14 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._conn
 
+    @property
+    def head(self) -> ledger.Head:
+        """The ledger head as the unit of work found it when it opened: held locked until it
+        ends (an optimistic one: as of its snapshot, which its append holds to)."""
+        if self._head is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._head
+
     def record(self, event: Event) -> None:
         # Encoding happens here, outside the ledger lock; only the seq is spliced in later.
         self._pending.append((event, event.encode()))
@@ -67,6 +78,17 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._transaction = self._db.optimistic() if self._optimistic else self._db.write()
         self._conn = self._transaction.__enter__()
+        try:
+            # On PostgreSQL a statement that waited for the lock sees the head as the last
+            # appender left it, and every later statement sees that appender's rows: the
+            # lock comes first, before any read of the service's.
+            self._head = ledger.read_head(self._conn, lock=not self._optimistic)
+        except BaseException as error:
+            try:
+                self._transaction.__exit__(type(error), error, error.__traceback__)
+            finally:
+                self._reset()
+            raise
         return self
 
     def __exit__(
@@ -98,12 +120,12 @@ class UnitOfWork:
         self._transaction.__exit__(exc_type, exc, tb)
         if exc is not None:
             self.recorded = []
-            self.checkpoint_note = None
         self._reset()
 
     def _reset(self) -> None:
         self._transaction = None
         self._conn = None
+        self._head = None
         self._pending = []
 
     def _diagnose(self, error: sa_exc.IntegrityError) -> ChangeproofError:
@@ -124,7 +146,10 @@ class UnitOfWork:
 
     def _append(self) -> None:
         conn = self.conn
-        appended = ledger.begin_append(conn, [encoded for _, encoded in self._pending])
+        # An optimistic unit of work locks the head only now, which is where PostgreSQL
+        # finds its snapshot stale; a write one holds it since it opened.
+        held = None if self._optimistic else self.head
+        appended = ledger.begin_append(conn, [encoded for _, encoded in self._pending], head=held)
         self.recorded = list(_as_recorded(appended.first_seq, self._pending))
         # The seqs are fixed once the head is locked, so the projections can come first and
         # the ledger's rows and checkpoint last, in one batch (one round trip on PostgreSQL)
@@ -135,7 +160,6 @@ class UnitOfWork:
         with batch(conn):
             projections.apply(conn, self.recorded, batched=True)
             ledger.finish_append(conn, appended, note, format_time(self._clock.now()))
-        self.checkpoint_note = note
 
 
 def _as_recorded(first: int, pending: list[tuple[Event, EncodedEvent]]) -> Iterator[RecordedEvent]:

@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from changeproof.domain.canonical import canonical_json
+from changeproof.domain.canonical import canonical_json, json_text
 from changeproof.domain.releases import (
     Commit,
     Identity,
@@ -18,7 +18,6 @@ from changeproof.domain.releases import (
     TicketRef,
     TicketSource,
     commit_from_data,
-    record_json,
 )
 
 # Any text but lone surrogates (no UTF-8 form): quotes, controls, astral characters included.
@@ -51,7 +50,7 @@ def test_a_commit_s_data_encodes_as_the_generic_encoders_do(commit: Commit) -> N
     plain = dict(data)
     assert data.text == json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert data.canonical == canonical_json(data) == rfc8785.dumps(plain)
-    assert record_json(data) == data.text
+    assert json_text(data) == data.text
     assert commit_from_data(plain) == commit_from_data(data) == commit
 
 
