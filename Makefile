@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/changeproof demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

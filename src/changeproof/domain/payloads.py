@@ -31,6 +31,7 @@ __all__ = [
     "Document",
     "EventPayload",
     "decode_payload",
+    "event_schema",
     "event_types",
     "json_schema",
     "payload_type",
@@ -111,6 +112,25 @@ def event_types() -> dict[str, type[EventPayload]]:
 def json_schema(kind: type[Document]) -> dict[str, JsonValue]:
     schema: dict[str, JsonValue] = _adapter(kind).json_schema(mode="validation")
     return schema
+
+
+SCHEMA_BASE = "https://changeproof.dev/schemas/events/"
+
+
+def event_schema(event_type: str) -> dict[str, JsonValue]:
+    """The published JSON Schema (2020-12) of an event type's `data`, as docs/schemas/events
+    holds it: generated from the payload type, so the two cannot drift apart."""
+    kind = payload_type(event_type)
+    described = json_schema(kind)
+    # A dataclass without a docstring gets its signature as one: no description for people.
+    written = kind.__doc__ if kind.__doc__ and not kind.__doc__.startswith(kind.__name__) else None
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}{event_type}.schema.json",
+        "title": event_type,
+        "description": " ".join((written or f"The data of a {event_type} entry.").split()),
+        **{key: value for key, value in described.items() if key not in ("title", "description")},
+    }
 
 
 _ADAPTERS: dict[type[Document], TypeAdapter[Any]] = {}
