@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -111,11 +111,7 @@ def grant(
     output: OutputOption = Output.text,
 ) -> None:
     """Grant an actor one role or one group (never to yourself)."""
-    with instance_at(home) as instance:
-        report = instance.actors.grant(
-            name, role=role, group=group, by=acting_actor(instance, actor)
-        )
-    _render_report(report, output)
+    _change_grants("grant", name, role, group, actor, home, output)
 
 
 @app.command("revoke")
@@ -128,10 +124,21 @@ def revoke(
     output: OutputOption = Output.text,
 ) -> None:
     """Revoke one role or one group from an actor."""
+    _change_grants("revoke", name, role, group, actor, home, output)
+
+
+def _change_grants(
+    verb: Literal["grant", "revoke"],
+    name: str,
+    role: str | None,
+    group: str | None,
+    actor: str | None,
+    home: Path | None,
+    output: Output,
+) -> None:
     with instance_at(home) as instance:
-        report = instance.actors.revoke(
-            name, role=role, group=group, by=acting_actor(instance, actor)
-        )
+        change = instance.actors.grant if verb == "grant" else instance.actors.revoke
+        report = change(name, role=role, group=group, by=acting_actor(instance, actor))
     _render_report(report, output)
 
 
