@@ -9,9 +9,8 @@ from changeproof.bootstrap import open_instance
 from changeproof.domain.actors import ActorKind, actor_from_data
 from changeproof.store.actors import directory
 from tests.conftest import Cli, ints, tamper
+from tests.integration.scenario import Changes, Scenario, failing
 from tests.integration.test_actors import ADMIN, _events, _listed, _ok, _refused, _size, _write
-from tests.integration.test_changes import Changes
-from tests.integration.test_gate import Scenario, failing
 
 NOREPLY = "Ada <12345+ada-gh@users.noreply.github.com>"
 

@@ -3,7 +3,6 @@ repositories with real evidence, through the CLI a pipeline and an approver use.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -11,104 +10,16 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
 from changeproof.bootstrap import open_instance
-from changeproof.domain.changes import content_digest
 from changeproof.domain.errors import PermissionDeniedError
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.changes import OpenRequest
 from tests.conftest import Cli, FixedClock
-from tests.integration.test_gate import ADA, Scenario, failing
+from tests.integration.scenario import ENV, Changes, failing
 from tests.integration.test_ticketing import TOKEN, FakeRemote, remote  # noqa: F401 - a fixture
-
-POLICY = """
-version: 1
-tickets: jira:PAY,github
-high_risk:
-  - name: database migrations
-    paths: ["db/migrations/**"]
-    experts: dba
-environments:
-  pci-production:
-    deployer_role: production-pusher
-    controls:
-      - ticket-reference
-      - independent-review
-      - tests-passed
-      - deployer-role
-      - deployer-not-author
-      - change-approval:
-          normal:
-            quorum: 2
-            role: approver
-            valid_for_hours: 24
-            groups: [{group: dba, when: migrations}]
-          urgent: {quorum: 1, role: emergency-approver}
-          urgent_review_business_days: 2
-"""
-ENV = "pci-production"
-RFC_SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "docs" / "schemas" / "change.schema.json").read_text()
-)
-
-
-class Changes(Scenario):
-    def __init__(self, home: Path, tmp: Path, cli: Cli) -> None:
-        super().__init__(home, tmp, cli)
-        self.policy.write_text(POLICY)
-        for args in (
-            ["alan", "--email", "alan@example.com", "--role", "approver"],
-            ["barbara", "--email", "barbara@example.com", "--role", "approver", "--group", "dba"],
-            ["eve", "--email", "eve@example.com", "--role", "emergency-approver"],
-            ["dave", "--email", "dave@example.com"],
-        ):
-            self.run_ok("actor", "add", *args, "--actor", "admin")
-        self.run_ok("actor", "grant", "ada", "--role", "approver", "--actor", "admin")
-        self.artifact = tmp / "payments.tar.gz"
-        self.artifact.write_bytes(b"payments build\n")
-        self.activate()  # a change's approval rule is the active policy's
-
-    def ready(
-        self, name: str = "1.0", files: dict[str, str | bytes] | None = None
-    ) -> tuple[str, str]:
-        """A release that passes every control but change-approval, and its artifact digest."""
-        head = self.repo.commit(f"PAY-{name} work", files or {"refunds.py": name}, author=ADA)
-        release = self.release(name)
-        self.review(release, "carol-c", head)
-        self.tests(release)
-        self.run_ok("attest", "artifact", self.artifact, "--release", release,
-                            "--output", "json")  # fmt: skip
-        digest = hashlib.sha256(self.artifact.read_bytes()).hexdigest()
-        return release, digest
-
-    def open(self, release: str, *extra: str | Path) -> str:
-        doc = json.loads(self.run_ok("change", "open", "--release", release, "--env", ENV,
-                                     "--actor", "ada", "--output", "json", *extra))  # fmt: skip
-        return str(doc["id"])
-
-    def approve(self, change: str, who: str) -> tuple[int, str]:
-        result = self.cli("change", "approve", change, "--as", who, "--home", self.home)
-        return result.code, result.out + result.err
-
-    def show(self, change: str) -> dict[str, Any]:
-        """The RFC as JSON, checked against its published schema every time it is read."""
-        doc: dict[str, Any] = json.loads(self.run_ok("change", "show", change, "--format", "json"))
-        jsonschema.validate(doc, RFC_SCHEMA)
-        assert content_digest(doc) == doc["digest"]  # anyone can recompute it from the JSON
-        return doc
-
-    def deploy(self, release: str, digest: str, who: str) -> tuple[int, dict[str, object]]:
-        result = self.cli("deploy", "record", "--release", release, "--env", ENV,
-                          "--artifact", digest, "--status", "succeeded", "--as", who,
-                          "--pipeline-run", "https://ci.example/run/7",
-                          "--home", self.home, "--output", "json")  # fmt: skip
-        assert result.code in (0, 1), result.err
-        doc: dict[str, object] = json.loads(result.out)
-        return result.code, doc
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from changeproof.domain.events import ActorId, Event
 from changeproof.services.instance import load_signer
 from changeproof.store.unit_of_work import StaleSnapshotError, UnitOfWork
 from tests.conftest import Cli, instance_url, ints, query
-from tests.integration.test_changes import ENV, Changes
+from tests.integration.scenario import ENV, Changes
 
 WORKERS = 4
 EVENTS_PER_WORKER = 1_000

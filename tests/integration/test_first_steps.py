@@ -15,7 +15,7 @@ import pytest
 from changeproof.bootstrap import open_instance
 from changeproof.services import instance
 from tests.conftest import Cli, CliResult
-from tests.integration.test_gate import Scenario, _compliant
+from tests.integration.scenario import Scenario, compliant
 
 POLICY_ENVS = """
 version: 1
@@ -45,7 +45,7 @@ def _activate(s: Scenario, text: str) -> None:
 def test_a_gate_for_an_unknown_environment_is_refused_with_the_closest_names(
     scenario: Scenario, with_file: bool
 ) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     _activate(scenario, POLICY_ENVS)
     before = _status(scenario)
     extra = ["--policy", scenario.policy] if with_file else []
@@ -60,7 +60,7 @@ def test_a_gate_for_an_unknown_environment_is_refused_with_the_closest_names(
 
 def test_a_gate_with_a_policy_file_compares_with_that_file(scenario: Scenario) -> None:
     """The file given is the policy in force for that gate, not the active one."""
-    release = _compliant(scenario)
+    release = compliant(scenario)
     _activate(scenario, POLICY_ENVS)
     other = scenario.tmp / "other.yaml"
     other.write_text(POLICY_ENVS.replace("pci-production", "qa"))
@@ -74,7 +74,7 @@ def test_a_gate_with_a_policy_file_compares_with_that_file(scenario: Scenario) -
 def test_change_open_and_deploy_record_for_an_unknown_environment_record_nothing(
     scenario: Scenario,
 ) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     _activate(scenario, POLICY_ENVS)
     before = _status(scenario)
     for args in (
@@ -93,7 +93,7 @@ def test_change_open_and_deploy_record_for_an_unknown_environment_record_nothing
 def test_without_any_policy_deploy_record_keeps_recording(scenario: Scenario) -> None:
     """With no policy there is nothing to compare a name with: the deployment is recorded
     (and flagged unauthorized), as before."""
-    release = _compliant(scenario)
+    release = compliant(scenario)
     result = scenario.cli("deploy", "record", "--release", release, "--env", "anywhere",
                           "--artifact", "a" * 64, "--status", "succeeded", "--as", "pat",
                           "--home", scenario.home, "--output", "json")  # fmt: skip
@@ -151,7 +151,7 @@ def test_init_with_a_bad_first_admin_makes_no_instance(
 def test_a_change_the_policy_asks_no_approval_of_is_never_called_approved(
     scenario: Scenario,
 ) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     _activate(scenario, POLICY_ENVS)
     opened = scenario.cli("change", "open", "--release", release, "--env", "staging",
                           "--actor", "ada", "--home", scenario.home)  # fmt: skip
@@ -174,7 +174,7 @@ def _last_change(s: Scenario) -> str:
 def test_approving_another_digest_names_the_current_one_and_claims_no_refresh(
     scenario: Scenario,
 ) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     scenario.run_ok("actor", "add", "alan", "--role", "approver", "--actor", "admin")
     opened = json.loads(scenario.run_ok("change", "open", "--release", release, "--env",
                                         "production", "--actor", "ada", "-o", "json"))  # fmt: skip
@@ -189,7 +189,7 @@ def test_approving_another_digest_names_the_current_one_and_claims_no_refresh(
 
 
 def test_release_list_decision_list_and_deploy_list_until(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     scenario.run_ok("release", "create", "--service", "ledgerd", "--name", "7",
                     "--repo", scenario.repo.path, "--to", "main")  # fmt: skip
     _activate(scenario, POLICY_ENVS)
@@ -318,7 +318,7 @@ def test_a_database_password_comes_from_a_variable_or_a_file_and_is_never_shown(
 def _export_description(s: Scenario, rfc_base_url: str | None) -> tuple[str, str]:
     """Open a change, export it to a ServiceNow answering as its Table API documents, and
     return the description sent and the change's digest."""
-    release = _compliant(s)
+    release = compliant(s)
     _activate(s, POLICY_ENVS)
     opened = json.loads(s.run_ok("change", "open", "--release", release, "--env", "staging",
                                  "--actor", "ada", "-o", "json"))  # fmt: skip

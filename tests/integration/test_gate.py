@@ -20,136 +20,7 @@ from changeproof.store import ledger
 from changeproof.store.entry_check import entry_checks
 from changeproof.store.unit_of_work import UnitOfWork
 from tests.conftest import Cli, ints
-from tests.integration.gitrepo import GitRepo
-
-POLICY = """
-version: 1
-tickets: jira:PAY,github
-high_risk:
-  - name: database migrations
-    paths: ["db/migrations/**"]
-    experts: dba
-standard_changes:
-  - kind: content
-    paths: ["docs/**"]
-    max_changed_lines: 100
-freeze_windows:
-  - name: year end
-    start: 2026-12-20T00:00:00Z
-    end: 2027-01-04T00:00:00Z
-    environments: [frozen]
-environments:
-  production:
-    deployer_role: production-pusher
-    controls:
-      - ticket-reference
-      - independent-review
-      - expert-review
-      - tests-passed
-      - scan-clean
-      - deployer-role
-      - deployer-not-author
-  frozen:
-    urgent_may_bypass: [tests-passed]
-    controls:
-      - freeze-window
-      - tests-passed
-      - deployer-not-author
-"""
-
-ADA = "Ada Lovelace <ada@example.com>"
-GRACE = "Grace Hopper <grace@example.com>"
-
-
-class Scenario:
-    def __init__(self, home: Path, tmp: Path, cli: Cli) -> None:
-        self.home, self.tmp, self.cli = home, tmp, cli
-        self.repo = GitRepo(tmp / "repo")
-        self.policy = tmp / "changeproof.yaml"
-        self.policy.write_text(POLICY)
-        self._n = 0
-        for args in (
-            ["ada", "--email", "ada@example.com", "--github", "ada-l"],
-            ["grace", "--email", "grace@example.com", "--github", "grace-h", "--group", "dba"],
-            ["carol", "--email", "carol@example.com", "--github", "carol-c"],
-            ["pat", "--email", "pat@example.com", "--role", "production-pusher"],
-        ):
-            self.run_ok("actor", "add", *args, "--actor", "admin")
-
-    def run_ok(self, *args: str | Path) -> str:
-        result = self.cli(*args, "--home", self.home)
-        assert result.code == 0, result.err
-        return result.out
-
-    def release(self, name: str = "1.0") -> str:
-        self.run_ok("release", "create", "--service", "payments", "--name", name,
-                    "--repo", self.repo.path, "--to", "main")  # fmt: skip
-        return f"payments/{name}"
-
-    def evidence(self, kind: str, release: str, content: str, suffix: str = ".json") -> None:
-        self._n += 1
-        path = self.tmp / f"evidence-{self._n}{suffix}"
-        path.write_text(content)
-        self.run_ok("attest", kind, path, "--release", release)
-
-    def review(self, release: str, reviewer: str, sha: str, state: str = "approved") -> None:
-        """A review of a change made of `sha` and every commit before it."""
-        doc = {"reviewer": reviewer, "state": state, "reviewed_sha": sha, "author": "ada-l",
-               "commits": self.repo.git("rev-list", sha).split()}  # fmt: skip
-        self.evidence("review", release, json.dumps(doc))
-
-    def tests(self, release: str, failing: bool = False) -> None:
-        failure = '<failure message="boom">assert 1 == 2</failure>' if failing else ""
-        self.evidence(
-            "test-results",
-            release,
-            '<testsuite name="pytest" tests="2"><testcase classname="t" name="test_ok"/>'
-            f'<testcase classname="t" name="test_refund">{failure}</testcase></testsuite>',
-            ".xml",
-        )
-
-    def scan(self, release: str, *, suppressed: bool) -> None:
-        result: dict[str, object] = {
-            "ruleId": "B324",
-            "level": "error",
-            "message": {"text": "weak hash"},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": "app.py"},
-                        "region": {"startLine": 3},
-                    }
-                }
-            ],
-        }
-        if suppressed:
-            result["suppressions"] = [{"kind": "inSource"}]
-        sarif = {
-            "version": "2.1.0",
-            "runs": [{"tool": {"driver": {"name": "bandit"}}, "results": [result]}],
-        }
-        self.evidence("scan", release, json.dumps(sarif))
-
-    def activate(self) -> None:
-        """Make the policy file the active one (nothing is recorded when it already is): only
-        a decision under the active policy is recorded."""
-        self.run_ok("policy", "activate", self.policy, "--actor", "admin")
-
-    def gate(
-        self, release: str, env: str = "production", *extra: str
-    ) -> tuple[int, dict[str, object]]:
-        self.activate()
-        result = self.cli("gate", "--release", release, "--env", env, "--policy", self.policy,
-                          "--home", self.home, "--output", "json", *extra)  # fmt: skip
-        assert result.code in (0, 1), result.err
-        doc: dict[str, object] = json.loads(result.out)
-        return result.code, doc
-
-
-def failing(doc: dict[str, object]) -> dict[str, str]:
-    controls = doc["controls"]
-    assert isinstance(controls, list)
-    return {c["id"]: c["reason"] for c in controls if c["status"] == "fail"}
+from tests.integration.scenario import ADA, POLICY, Scenario, compliant, failing
 
 
 @pytest.fixture
@@ -157,18 +28,8 @@ def scenario(home: Path, tmp_path: Path, cli: Cli) -> Scenario:
     return Scenario(home, tmp_path, cli)
 
 
-def _compliant(s: Scenario) -> str:
-    s.repo.commit("PAY-1 add refunds", {"refunds.py": "x = 1\n"}, author=ADA)
-    head = s.repo.commit("PAY-2 round half-even", {"money.py": "y = 2\n"}, author=ADA)
-    release = s.release()
-    s.review(release, "carol-c", head)
-    s.tests(release)
-    s.scan(release, suppressed=True)
-    return release
-
-
 def test_a_compliant_release_is_allowed_and_recorded(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     code, doc = scenario.gate(release, "production", "--deployer", "pat")
     assert code == 0, failing(doc)
     assert doc["allowed"] is True
@@ -179,7 +40,7 @@ def test_a_compliant_release_is_allowed_and_recorded(scenario: Scenario) -> None
 
 
 def test_a_gate_deciding_again_reads_its_policy_file_again(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     request = GateRequest(ReleaseRef.parse(release), "production", scenario.policy, "pat")
     stricter = POLICY.replace(
         "- independent-review\n", "- independent-review: {min_approvals: 2}\n"
@@ -270,7 +131,7 @@ def test_a_migration_needs_the_dba(scenario: Scenario) -> None:
 
 
 def test_a_failing_test_blocks(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     scenario.tests(release, failing=True)
     code, doc = scenario.gate(release, "production", "--deployer", "pat")
     assert code == 1
@@ -278,7 +139,7 @@ def test_a_failing_test_blocks(scenario: Scenario) -> None:
 
 
 def test_a_scan_error_blocks_unless_suppressed(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     code, _ = scenario.gate(release, "production", "--deployer", "pat")
     assert code == 0
     scenario.scan(release, suppressed=False)
@@ -288,7 +149,7 @@ def test_a_scan_error_blocks_unless_suppressed(scenario: Scenario) -> None:
 
 
 def test_a_deployer_who_authored_a_commit_or_lacks_the_role_is_blocked(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     code, doc = scenario.gate(release, "production", "--deployer", "ada")
     assert code == 1
     reasons = failing(doc)
@@ -298,7 +159,7 @@ def test_a_deployer_who_authored_a_commit_or_lacks_the_role_is_blocked(scenario:
 
 
 def test_a_deploy_inside_a_freeze_is_blocked_unless_urgent(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     scenario.tests(release, failing=True)
     frozen = (
         scenario.policy.read_text()
@@ -332,7 +193,7 @@ def test_classification_standard_and_a_false_standard_claim(scenario: Scenario) 
 
 
 def test_every_recorded_decision_replays_to_the_same_verdict(scenario: Scenario) -> None:
-    release = _compliant(scenario)
+    release = compliant(scenario)
     seqs = []
     for deployer in ("pat", "ada"):
         _, doc = scenario.gate(release, "production", "--deployer", deployer)
@@ -364,7 +225,7 @@ def test_a_decision_whose_facts_went_stale_is_made_again_on_the_new_ones(
     """The gate reads and records in one transaction holding no lock; when another writer
     appends meanwhile (here: a failing test run), nothing of the stale decision is recorded
     and the release is decided again, under the ledger's lock, on what is now recorded."""
-    release = _compliant(scenario)
+    release = compliant(scenario)
     scenario.activate()
     failing_run = scenario.tmp / "failing.xml"
     failing_run.write_text(

@@ -17,7 +17,7 @@ from changeproof.ingest.errors import ReadError
 from changeproof.ingest.provenance import read_provenance
 from changeproof.ledger.keys import parse_public_key
 from tests.conftest import Cli
-from tests.integration.test_gate import Scenario, _compliant, failing
+from tests.integration.scenario import Scenario, compliant, failing
 
 ORIGIN = "test.example/ledger"  # the `home` fixture's
 
@@ -29,7 +29,7 @@ def scenario(home: Path, tmp_path: Path, cli: Cli) -> Scenario:
 
 def _with_artifact(s: Scenario) -> tuple[str, str]:
     """A compliant release with one artifact recorded for it: (release, artifact digest)."""
-    release = _compliant(s)
+    release = compliant(s)
     content = "payments build 1.0\n"
     s.evidence("artifact", release, content, ".tar.gz")
     return release, hashlib.sha256(content.encode()).hexdigest()
@@ -168,7 +168,7 @@ def _errs(s: Scenario, out: Path, release: str, *extra: str | Path) -> str:
 
 
 def test_nothing_is_written_or_recorded_when_the_gate_errs(scenario: Scenario) -> None:
-    release = _compliant(scenario)  # no artifact recorded
+    release = compliant(scenario)  # no artifact recorded
     scenario.activate()
     out = scenario.tmp / "vsa.json"
     head = scenario.cli("ledger", "status", "--home", scenario.home, "-o", "json").out

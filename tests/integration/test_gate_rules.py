@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.integration.test_gate import ADA, Scenario, failing
+from tests.integration.scenario import ADA, Scenario, failing
 
 POLICY = """
 version: 1

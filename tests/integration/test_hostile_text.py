@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import Cli
 from tests.integration.gitrepo import GitRepo
-from tests.integration.test_changes import Changes
+from tests.integration.scenario import Changes
 
 DEPENDABOT = "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>"
 CLOSING_TAG = "PAY-1 fix [/bold] parser"

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.integration.test_changes import ENV, Changes
-from tests.integration.test_gate import failing
+from tests.integration.scenario import ENV, Changes, failing
 
 CYRILLIC_A = "\u0430"
 # Ada, as the issue names her: registered as ada@corp.test, GitHub ada-gh.

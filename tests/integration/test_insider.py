@@ -13,8 +13,7 @@ import pytest
 
 from changeproof.services.instance import load_config, load_signer
 from tests.conftest import Cli, query, tamper
-from tests.integration.test_changes import ENV, Changes
-from tests.integration.test_gate import failing
+from tests.integration.scenario import ENV, Changes, failing
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, query
-from tests.integration.test_gate import ADA, Scenario
+from tests.integration.scenario import ADA, Scenario
 
 ONLY_TICKETS = """
 version: 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, tamper
-from tests.integration.test_gate import ADA, Scenario
+from tests.integration.scenario import ADA, Scenario
 from tests.integration.test_policy_activation import ONLY_TICKETS, WITH_TESTS, gate, write
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.integration.test_gate import ADA, Scenario, failing
+from tests.integration.scenario import ADA, Scenario, failing
 from tests.integration.test_superseded_evidence import BANDIT, needs_corpus
 
 POLICY = "version: 1\nenvironments:\n  production:\n    controls:\n      - scan-clean\n"

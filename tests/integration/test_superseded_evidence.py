@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.integration.test_gate import ADA, Scenario, failing
+from tests.integration.scenario import ADA, Scenario, failing
 
 _HERE = Path(__file__).resolve()
 CORPUS = next(
