@@ -95,7 +95,7 @@ def read_test_results(files: Sequence[tuple[str, bytes]], *, dialect: str | None
     summary="JUnit XML, every common dialect (pytest, Surefire, Gradle, jest-junit, "
     "go-junit-report, …)",
     formats=DIALECTS,
-    records="junit/DIALECT",
+    records=("junit/DIALECT",),
     many_files=True,
 )
 def junit_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:

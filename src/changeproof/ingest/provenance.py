@@ -115,7 +115,7 @@ def read_provenance(
     title="build provenance",
     summary="in-toto Statements (bare, DSSE, Sigstore bundle, JSON Lines), SLSA provenance "
     "v0.2 and v1, in-toto links",
-    records="in-toto or in-toto-link",
+    records=("in-toto", "in-toto-link"),
     options=frozenset({Option.PUBLIC_KEYS, Option.REQUIRE_SIGNATURE}),
 )
 def provenance_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:

@@ -103,7 +103,7 @@ def read_pytest_json(files: Sequence[tuple[str, bytes]]) -> Reading:
     title="pytest-json-report JSON",
     summary="pytest-json-report JSON (`pytest --json-report`)",
     formats=(FORMAT,),
-    records=FORMAT,
+    records=(FORMAT,),
     max_bytes=MAX_BYTES,
     many_files=True,
     recognises=starts_like_json_object,

@@ -92,7 +92,7 @@ class ReaderSpec:
     title: str  # what it reads, as people name it: "JUnit XML"
     summary: str  # one line: the formats and variants it accepts
     formats: tuple[str, ...]  # names a person may give to choose it; may be empty
-    records: str  # the `format` its readings record: "junit/DIALECT"
+    records: tuple[str, ...]  # the `format`s its readings record: "junit/DIALECT"
     read: Read
     max_bytes: int | None  # its own cap under the instance's; None: the instance's alone
     many_files: bool  # every file of one call is one reading (a test run in several files)
@@ -110,7 +110,7 @@ def reader(
     kind: EvidenceKind,
     title: str,
     summary: str,
-    records: str,
+    records: Sequence[str],
     formats: Sequence[str] = (),
     max_bytes: int | None = None,
     many_files: bool = False,
@@ -130,6 +130,8 @@ def reader(
                 raise ValueError(f"readers {other.name!r} and {name!r} share formats {clash}")
             if recognises is None and other.recognises is None:
                 raise ValueError(f"command {command!r} has two fallback readers")
+        if isinstance(formats, str) or isinstance(records, str):
+            raise TypeError(f"reader {name!r}: formats and records are tuples of names")
         if max_bytes is not None and max_bytes < 1:
             raise ValueError(f"reader {name!r}: max_bytes must be positive")
         REGISTRY[name] = ReaderSpec(
@@ -139,7 +141,7 @@ def reader(
             title,
             summary,
             tuple(formats),
-            records,
+            tuple(records),
             read,
             max_bytes,
             many_files,

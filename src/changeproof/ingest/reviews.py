@@ -145,7 +145,7 @@ def read_review(data: bytes, source: str, *, flavour: str | None = None) -> Read
     summary="GitHub pull_request_review webhooks, GitLab merge request approval hooks, "
     "a generic JSON form",
     formats=FLAVOURS,
-    records="github/pull_request_review, gitlab/merge_request or generic/review",
+    records=("github/pull_request_review", "gitlab/merge_request", "generic/review"),
     options=frozenset({Option.WEBHOOK_SIGNATURE}),
 )
 def review_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:

@@ -90,7 +90,7 @@ def read_scan(data: bytes, source: str) -> Reading:
     kind=EvidenceKind.SCAN,
     title="SARIF 2.1.0",
     summary="SARIF 2.1.0, from static-analysis and security scanners",
-    records="sarif/2.1.0",
+    records=("sarif/2.1.0",),
 )
 def sarif_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
     (source,) = sources

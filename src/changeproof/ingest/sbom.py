@@ -67,7 +67,7 @@ def read_sbom(data: bytes, source: str) -> Reading:
     kind=EvidenceKind.SBOM,
     title="SBOM JSON",
     summary="CycloneDX JSON 1.4 to 1.6, SPDX 2.3 JSON",
-    records="CycloneDX or SPDX",
+    records=("CycloneDX", "SPDX"),
 )
 def sbom_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
     (source,) = sources
