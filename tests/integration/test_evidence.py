@@ -15,6 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from changeproof.bootstrap import open_instance
+from changeproof.domain.errors import InputError, UsageError
+from changeproof.domain.releases import ReleaseRef
 from tests.conftest import Cli, ints
 from tests.integration.gitrepo import GitRepo
 
@@ -199,6 +202,26 @@ def test_test_results_of_two_formats_or_an_unknown_one_record_nothing(
     assert unknown.code == 2
     assert "unknown format 'cobol' for test-results" in unknown.err
     assert "pytest-json" in unknown.err
+    assert _size(home) == before
+
+
+def test_a_reader_is_given_only_the_options_it_declares(
+    released: tuple[Path, GitRepo], tmp_path: Path
+) -> None:
+    home, _ = released
+    sarif = tmp_path / "empty.sarif"
+    sarif.write_text(json.dumps({"version": "2.1.0", "runs": []}))
+    key = tmp_path / "key.pem"
+    key.write_text("not read by a scan")
+    before = _size(home)
+    with open_instance(home) as instance:
+        evidence, release = instance.evidence, ReleaseRef.parse(RELEASE)
+        with pytest.raises(UsageError, match=r"the SARIF 2\.1\.0 reader takes no public keys"):
+            evidence.attest("scan", [sarif], release, actor="ci", public_keys=[key])
+        with pytest.raises(UsageError, match="the SBOM JSON reader takes no required signature"):
+            evidence.attest("sbom", [sarif], release, actor="ci", require_signature=True)
+        with pytest.raises(InputError, match="no evidence reader for 'coverage'"):
+            evidence.attest("coverage", [sarif], release, actor="ci")
     assert _size(home) == before
 
 

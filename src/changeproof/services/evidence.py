@@ -198,16 +198,13 @@ def _check_options(
 ) -> None:
     """A reader is given only the options it declares: one it would ignore is an error."""
     given = {
-        Option.PUBLIC_KEYS: bool(keys),
-        Option.REQUIRE_SIGNATURE: require_signature,
-        Option.WEBHOOK_SIGNATURE: review_signature is not None,
+        Option.PUBLIC_KEYS: ("public keys", bool(keys)),
+        Option.REQUIRE_SIGNATURE: ("required signature", require_signature),
+        Option.WEBHOOK_SIGNATURE: ("webhook signature", review_signature is not None),
     }
-    for option, used in given.items():
+    for option, (words, used) in given.items():
         if used and option not in spec.options:
-            raise UsageError(
-                f"the {spec.title} reader takes no {option.value.replace('_', ' ')}",
-                hint="leave it out",
-            )
+            raise UsageError(f"the {spec.title} reader takes no {words}", hint="leave it out")
 
 
 def _reading(

@@ -220,3 +220,13 @@ def test_registering_every_reader_loads_no_parser() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(done.stdout) == [len(REGISTRY), []]
+
+
+def test_the_package_re_exports_its_readers_on_first_use() -> None:
+    import changeproof.ingest as ingest
+    from changeproof.ingest.pytest_json import read_pytest_json
+
+    assert ingest.read_pytest_json is read_pytest_json
+    assert ingest.ReadError is ReadError
+    with pytest.raises(AttributeError, match="no attribute 'read_cobol'"):
+        _ = ingest.read_cobol
