@@ -58,4 +58,5 @@ def with_reader_table(page: str) -> str:
     start, end = page.find(BEGIN), page.find(END)
     if start < 0 or end < start:
         raise ValueError(f"the page has no {BEGIN!r} … {END!r} block")
-    return f"{page[: start + len(BEGIN)]}\n{reader_table()}\n{page[end:]}"
+    # Blank lines around the table: Markdown must not read the comments as part of it.
+    return f"{page[: start + len(BEGIN)]}\n\n{reader_table()}\n\n{page[end:]}"
