@@ -167,3 +167,29 @@ def test_a_folder_without_cases_is_a_usage_error(pci: Path, tmp_path: Path, cli:
     result = cli("policy", "test", empty, "--policy", pci)
     assert result.code == 2
     assert "holds no test cases" in result.err
+
+
+def test_a_pytest_json_report_in_a_case_is_read_as_attest_reads_it(
+    pci: Path, tmp_path: Path, cli: Cli
+) -> None:
+    case = tmp_path / "failing-pytest-json.yaml"
+    case.write_text(
+        (EXAMPLES / "staging-compliant.yaml")
+        .read_text()
+        .replace(
+            "{kind: test-results, file: evidence/junit-pass.xml}",
+            "{kind: test-results, format: pytest-json, document: {exitcode: 1, tests: "
+            '[{nodeid: "tests/test_refunds.py::test_round", outcome: failed}]}}',
+        )
+        .replace("allowed: true", "allowed: false")
+        .replace("failing: []", "failing: [tests-passed]")
+        .replace(
+            "tests-passed: pass",
+            "tests-passed: {status: fail, reason_contains: [tests/test_refunds.py::test_round]}",
+        )
+    )
+    shutil.copytree(EXAMPLES / "evidence", tmp_path / "evidence")
+    result = cli("policy", "test", case, "--policy", pci, "-o", "json")
+    assert result.code == 0, result.out + result.err
+    (only,) = json.loads(result.out)["cases"]
+    assert only["held"] is True

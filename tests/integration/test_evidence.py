@@ -15,6 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from changeproof.bootstrap import open_instance
+from changeproof.domain.errors import InputError, UsageError
+from changeproof.domain.releases import ReleaseRef
 from tests.conftest import Cli, ints
 from tests.integration.gitrepo import GitRepo
 
@@ -111,6 +114,115 @@ def test_test_results_from_a_real_pytest_run_and_idempotency(
 
     shown = json.loads(cli("release", "show", RELEASE, "--home", home, "-o", "json").out)
     assert [(e["kind"], e["seq"]) for e in shown["evidence"]] == [("test-run", first["seq"])]
+
+
+def _pytest_json_report(tmp_path: Path) -> Path:
+    module = tmp_path / "test_refunds.py"
+    module.write_text(
+        "import pytest\n"
+        "def test_refund():\n    assert True\n"
+        "def test_rounding():\n    assert round(2.675, 2) == 2.68\n"
+        "@pytest.fixture\ndef ledger():\n    raise RuntimeError('no ledger')\n"
+        "def test_posting(ledger):\n    pass\n"
+        "@pytest.mark.skip(reason='later')\ndef test_sandbox():\n    pass\n"
+    )
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(module), "--json-report",
+         f"--json-report-file={out}", "-q", "-p", "no:cacheprovider", "-W", "ignore"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert out.is_file(), done.stdout + done.stderr
+    return out
+
+
+TESTS_PASSED_POLICY = """
+version: 1
+environments:
+  production:
+    controls:
+      - tests-passed
+"""
+
+
+def test_a_pytest_json_report_is_recorded_and_its_failures_fail_tests_passed(
+    released: tuple[Path, GitRepo], cli: Cli, tmp_path: Path
+) -> None:
+    home, _ = released
+    report = _pytest_json_report(tmp_path)
+    first = _attest(cli, home, "test-results", report, "--format", "pytest-json")
+    assert (first["kind"], first["format"], first["recorded"]) == ("test-run", "pytest-json", True)
+    assert first["sha256"] == hashlib.sha256(report.read_bytes()).hexdigest()
+    summary = first["summary"]
+    assert isinstance(summary, dict)
+    assert (summary["tests"], summary["failures"], summary["errors"], summary["skipped"]) == (
+        4,
+        1,
+        1,
+        1,
+    )
+    assert (summary["dialect"], summary["suite_names"]) == ("pytest-json", ["test_refunds.py"])
+    # Recognised from the content without --format: the same evidence, recorded once.
+    again = _attest(cli, home, "test-results", report)
+    assert (again["recorded"], again["seq"], again["format"]) == (
+        False,
+        first["seq"],
+        "pytest-json",
+    )
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(TESTS_PASSED_POLICY)
+    gated = cli("gate", "--release", RELEASE, "--env", "production", "--policy", policy,
+                "--home", home, "-o", "json")  # fmt: skip
+    assert gated.code == 1, gated.err
+    (control,) = [c for c in json.loads(gated.out)["controls"] if c["id"] == "tests-passed"]
+    assert control["status"] == "fail"
+    assert "1 test failed: test_refunds.py::test_rounding" in control["reason"]
+    assert "1 test errored: test_refunds.py::test_posting" in control["reason"]
+    assert f"(test run {first['seq']}, pytest-json)" in control["reason"]
+
+
+def test_test_results_of_two_formats_or_an_unknown_one_record_nothing(
+    released: tuple[Path, GitRepo], cli: Cli, tmp_path: Path
+) -> None:
+    home, _ = released
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<testsuite name="s"><testcase classname="c" name="t"/></testsuite>')
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"exitcode": 0, "tests": []}))
+    before = _size(home)
+    mixed = cli("attest", "test-results", junit, report, "--release", RELEASE, "--home", home)
+    assert mixed.code == 2
+    assert f"{report}: is pytest-json-report JSON, but {junit} is JUnit XML" in mixed.err
+    unknown = cli("attest", "test-results", junit, "--format", "cobol", "--release", RELEASE,
+                  "--home", home)  # fmt: skip
+    assert unknown.code == 2
+    assert "unknown format 'cobol' for test-results" in unknown.err
+    assert "pytest-json" in unknown.err
+    assert _size(home) == before
+
+
+def test_a_reader_is_given_only_the_options_it_declares(
+    released: tuple[Path, GitRepo], tmp_path: Path
+) -> None:
+    home, _ = released
+    sarif = tmp_path / "empty.sarif"
+    sarif.write_text(json.dumps({"version": "2.1.0", "runs": []}))
+    key = tmp_path / "key.pem"
+    key.write_text("not read by a scan")
+    before = _size(home)
+    with open_instance(home) as instance:
+        evidence, release = instance.evidence, ReleaseRef.parse(RELEASE)
+        with pytest.raises(UsageError, match=r"the SARIF 2\.1\.0 reader takes no public keys"):
+            evidence.attest("scan", [sarif], release, actor="ci", public_keys=[key])
+        with pytest.raises(UsageError, match="the SBOM JSON reader takes no required signature"):
+            evidence.attest("sbom", [sarif], release, actor="ci", require_signature=True)
+        with pytest.raises(InputError, match="no evidence reader for 'coverage'"):
+            evidence.attest("coverage", [sarif], release, actor="ci")
+    assert _size(home) == before
 
 
 def test_scan_from_a_real_bandit_run(

@@ -2,7 +2,8 @@
 
 docs/cli.md has one heading per command, such as "### `changeproof ledger verify`"; every
 long option of that command must appear in the section under its heading. Pages linked
-from README.md, and relative links between pages, must exist.
+from README.md, and relative links between pages, must exist. docs/evidence.md's table of
+readers is the one the reader registry makes.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import typer
 import typer.core
 
 from changeproof.cli.main import command as cli_command
+from changeproof.cli.reference import BEGIN, END, reader_table, with_reader_table
 from changeproof.domain.errors import ChangeproofError
 from changeproof.verify.__main__ import main as verify_main
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 CLI_MD = DOCS / "cli.md"
+EVIDENCE_MD = DOCS / "evidence.md"
 VERIFIER = "python -m changeproof.verify"
 HOUSE_EXIT_CODES = {0, 1, 2, 3, 4, 70}
 
@@ -173,3 +176,23 @@ def test_relative_links_between_pages_resolve(page: Path) -> None:
             if anchor not in {_slug(title) for title in titles}:
                 broken.append(link)
     assert not broken, f"{page.name} has broken links: {broken}"
+
+
+def test_the_reader_table_is_the_one_the_registry_makes() -> None:
+    page = EVIDENCE_MD.read_text(encoding="utf-8")
+    assert page.count(BEGIN) == page.count(END) == 1, "docs/evidence.md lost its reader table"
+    assert with_reader_table(page) == page, (
+        "docs/evidence.md's reader table is out of date with the reader registry; rewrite it "
+        "with `python tools/readers_table.py` and review the difference"
+    )
+
+
+def test_the_reader_table_has_a_row_per_reader_and_a_stale_one_is_caught() -> None:
+    table = reader_table()
+    assert "| `attest test-results` | `pytest-json` | `test-run` |" in table
+    page = EVIDENCE_MD.read_text(encoding="utf-8")
+    stale = page.replace("| `attest scan` | `sarif` |", "| `attest scan` | `sarif-2` |")
+    assert stale != page
+    assert with_reader_table(stale) == page
+    with pytest.raises(ValueError, match="the page has no"):
+        with_reader_table("# a page without the markers")

@@ -1,10 +1,20 @@
-"""`changeproof attest KIND`: record evidence about a release."""
+"""`changeproof attest KIND`: record evidence about a release.
+
+`attest artifact` is written here. Every other command is made from the reader registry
+(`changeproof.ingest.readers`): one per command its readers answer to, with its help, the
+formats `--format` takes and the flags of the options its readers declare. A reader of a
+new kind gets its command without a change here; only an option new to the registry needs
+its flags added to `_FLAGS`.
+"""
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.table import Table
@@ -21,7 +31,10 @@ from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.errors import UsageError
 from changeproof.domain.releases import ReleaseRef
-from changeproof.services.evidence import Attested, AttestKind, ReviewSignature
+from changeproof.ingest.readers import Option, ReaderSpec, commands
+
+if TYPE_CHECKING:
+    from changeproof.services.evidence import Attested, ReviewSignature
 
 app = typer.Typer(
     help="Record evidence about a release in the ledger. With --output json, one record "
@@ -32,10 +45,6 @@ app = typer.Typer(
 Files = Annotated[list[Path], typer.Argument(help="Evidence files.", show_default=False)]
 ReleaseOption = Annotated[
     str, typer.Option("--release", help="SERVICE/NAME the evidence is about.", show_default=False)
-]
-FormatOption = Annotated[
-    str | None,
-    typer.Option("--format", help="Force the flavour instead of recognising it from the content."),
 ]
 
 
@@ -91,14 +100,175 @@ def artifact(
     out.print(table)
 
 
+@dataclass(slots=True)
+class _Given:
+    """What the flags of one call ask the evidence service for, beyond the files."""
+
+    format: str | None = None
+    public_keys: list[Path] = field(default_factory=list)
+    require_signature: bool = False
+    review_signature: ReviewSignature | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """The flags a reader option takes, and how their values reach the service."""
+
+    parameters: tuple[inspect.Parameter, ...]
+    apply: Callable[[Mapping[str, object], _Given], None]
+
+
+def _keyword(name: str, annotation: object, default: object) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+    )
+
+
+def _public_keys(values: Mapping[str, object], given: _Given) -> None:
+    given.public_keys = list(cast("list[Path] | None", values["public_key"]) or [])
+
+
+def _require_signature(values: Mapping[str, object], given: _Given) -> None:
+    given.require_signature = bool(values["require_signature"])
+    if given.require_signature and not given.public_keys:
+        raise UsageError("--require-signature needs at least one --public-key")
+
+
+def _webhook_signature(values: Mapping[str, object], given: _Given) -> None:
+    from changeproof.services.evidence import ReviewSignature
+
+    signature = cast("str | None", values["signature"])
+    secret_env = cast("str | None", values["secret_env"])
+    if secret_env is not None:
+        secret = os.environ.get(secret_env)
+        if not secret:
+            raise UsageError(f"environment variable {secret_env} is not set")
+        given.review_signature = ReviewSignature(signature, secret.encode())
+    elif signature is not None:
+        raise UsageError("--signature needs --secret-env to check it against")
+
+
+# In the order the flags show in help and are applied (--require-signature reads the keys).
+_FLAGS: dict[Option, _Flags] = {
+    Option.PUBLIC_KEYS: _Flags(
+        (
+            _keyword(
+                "public_key",
+                Annotated[
+                    list[Path] | None,
+                    typer.Option(
+                        help="A PEM public key the envelope must be signed by (repeatable)."
+                    ),
+                ],
+                None,
+            ),
+        ),
+        _public_keys,
+    ),
+    Option.REQUIRE_SIGNATURE: _Flags(
+        (
+            _keyword(
+                "require_signature",
+                Annotated[
+                    bool, typer.Option(help="Refuse envelopes not signed by a --public-key.")
+                ],
+                False,
+            ),
+        ),
+        _require_signature,
+    ),
+    Option.WEBHOOK_SIGNATURE: _Flags(
+        (
+            _keyword(
+                "signature",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        help="The webhook's X-Hub-Signature-256 header (sha256=…) to check."
+                    ),
+                ],
+                None,
+            ),
+            _keyword(
+                "secret_env",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        help="Name of the environment variable holding the webhook secret."
+                    ),
+                ],
+                None,
+            ),
+        ),
+        _webhook_signature,
+    ),
+}
+
+
+def _help(specs: list[ReaderSpec]) -> str:
+    """The command's help: what its readers read, and what one record is."""
+    what = "; or ".join(spec.summary for spec in specs)
+    if specs[0].many_files:
+        return f"{what}. The files given are one record (kind {specs[0].kind})."
+    return f"{what}. One record (kind {specs[0].kind}) per file."
+
+
+def _format_help(specs: list[ReaderSpec]) -> str:
+    named = "; ".join(f"{', '.join(s.formats)} ({s.title})" for s in specs if s.formats)
+    return f"Read the files as this format instead of recognising it from the content: {named}."
+
+
+def _evidence_command(command: str, specs: list[ReaderSpec]) -> None:
+    """Add `attest COMMAND`, its flags made from what its readers declare."""
+    options = {option for spec in specs for option in spec.options}
+    flags = [_FLAGS[option] for option in _FLAGS if option in options]
+    parameters = [
+        inspect.Parameter("paths", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Files),
+        _keyword("release", ReleaseOption, inspect.Parameter.empty),
+    ]
+    if any(spec.formats for spec in specs):
+        format_option = Annotated[
+            str | None, typer.Option("--format", help=_format_help(specs), show_default=False)
+        ]
+        parameters.append(_keyword("format", format_option, None))
+    parameters.extend(p for flag in flags for p in flag.parameters)
+    parameters.extend(
+        [
+            _keyword("actor", ActorOption, None),
+            _keyword("home", HomeOption, None),
+            _keyword("output", OutputOption, Output.text),
+        ]
+    )
+
+    def run(**values: object) -> None:
+        given = _Given(format=cast("str | None", values.get("format")))
+        for flag in flags:
+            flag.apply(values, given)
+        _attest(
+            command,
+            cast("list[Path]", values["paths"]),
+            cast("str", values["release"]),
+            cast("str | None", values["actor"]),
+            cast("Path | None", values["home"]),
+            cast("Output", values["output"]),
+            given,
+        )
+
+    # Typer reads the parameters from the signature: these are the command's flags.
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    run.__name__ = command.replace("-", "_")
+    app.command(command, help=_help(specs))(run)
+
+
 def _attest(
-    kind: AttestKind,
+    kind: str,
     paths: list[Path],
     release: str,
     actor: str | None,
     home: Path | None,
     output: Output,
-    **options: object,
+    given: _Given,
 ) -> None:
     ref = ReleaseRef.parse(release)
     with instance_at(home) as instance:
@@ -107,7 +277,10 @@ def _attest(
             paths,
             ref,
             actor=acting_actor(instance, actor),
-            **options,  # type: ignore[arg-type]
+            format=given.format,
+            public_keys=given.public_keys,
+            require_signature=given.require_signature,
+            review_signature=given.review_signature,
         )
     if output is Output.json:
         _emit([_document(r) for r in results])
@@ -138,107 +311,5 @@ def _document(result: Attested) -> dict[str, JsonValue]:
     }
 
 
-@app.command("test-results")
-def junit(
-    paths: Files,
-    release: ReleaseOption,
-    format: FormatOption = None,
-    actor: ActorOption = None,
-    home: HomeOption = None,
-    output: OutputOption = Output.text,
-) -> None:
-    """JUnit XML (pytest, Surefire, Gradle, jest-junit, go-junit-report, …), files merged."""
-    _attest(AttestKind.TEST_RESULTS, paths, release, actor, home, output, format=format)
-
-
-@app.command("scan")
-def scan(
-    paths: Files,
-    release: ReleaseOption,
-    actor: ActorOption = None,
-    home: HomeOption = None,
-    output: OutputOption = Output.text,
-) -> None:
-    """SARIF 2.1.0 from static analysis and security scanners; one record per file."""
-    _attest(AttestKind.SCAN, paths, release, actor, home, output)
-
-
-@app.command("sbom")
-def sbom(
-    paths: Files,
-    release: ReleaseOption,
-    actor: ActorOption = None,
-    home: HomeOption = None,
-    output: OutputOption = Output.text,
-) -> None:
-    """CycloneDX JSON (1.4-1.6) or SPDX 2.3 JSON."""
-    _attest(AttestKind.SBOM, paths, release, actor, home, output)
-
-
-@app.command("provenance")
-def provenance(
-    paths: Files,
-    release: ReleaseOption,
-    public_key: Annotated[
-        list[Path] | None,
-        typer.Option(help="A PEM public key the envelope must be signed by (repeatable)."),
-    ] = None,
-    require_signature: Annotated[
-        bool, typer.Option(help="Refuse envelopes not signed by a --public-key.")
-    ] = False,
-    actor: ActorOption = None,
-    home: HomeOption = None,
-    output: OutputOption = Output.text,
-) -> None:
-    """in-toto Statements (bare, DSSE, Sigstore bundle), SLSA provenance, in-toto links."""
-    keys = public_key or []
-    if require_signature and not keys:
-        raise UsageError("--require-signature needs at least one --public-key")
-    _attest(
-        AttestKind.PROVENANCE,
-        paths,
-        release,
-        actor,
-        home,
-        output,
-        public_keys=keys,
-        require_signature=require_signature,
-    )
-
-
-@app.command("review")
-def review(
-    paths: Files,
-    release: ReleaseOption,
-    format: FormatOption = None,
-    signature: Annotated[
-        str | None,
-        typer.Option(help="The webhook's X-Hub-Signature-256 header (sha256=…) to check."),
-    ] = None,
-    secret_env: Annotated[
-        str | None,
-        typer.Option(help="Name of the environment variable holding the webhook secret."),
-    ] = None,
-    actor: ActorOption = None,
-    home: HomeOption = None,
-    output: OutputOption = Output.text,
-) -> None:
-    """A GitHub pull_request_review webhook, a GitLab approval, or the generic JSON form."""
-    check = None
-    if secret_env is not None:
-        secret = os.environ.get(secret_env)
-        if not secret:
-            raise UsageError(f"environment variable {secret_env} is not set")
-        check = ReviewSignature(signature, secret.encode())
-    elif signature is not None:
-        raise UsageError("--signature needs --secret-env to check it against")
-    _attest(
-        AttestKind.REVIEW,
-        paths,
-        release,
-        actor,
-        home,
-        output,
-        format=format,
-        review_signature=check,
-    )
+for _command, _specs in commands().items():
+    _evidence_command(_command, _specs)

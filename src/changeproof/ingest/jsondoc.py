@@ -8,7 +8,7 @@ from typing import Final
 
 from changeproof.ingest.errors import ReadError
 
-__all__ = ["MAX_SAFE_INT", "json_type", "load_json", "pointer"]
+__all__ = ["MAX_SAFE_INT", "clean", "json_type", "load_json", "pointer"]
 
 MAX_SAFE_INT: Final = 2**53 - 1
 """I-JSON's (RFC 7493) largest integer: beyond it a reader using doubles changes the value."""
@@ -59,6 +59,19 @@ def load_json(data: bytes, source: str) -> object:
         raise ReadError(source, f"duplicate key {e.key!r} in a JSON object") from e
     except RecursionError as e:
         raise ReadError(source, "JSON nested too deeply") from e
+    except ValueError as e:  # an integer past Python's digit limit (4,300 digits)
+        raise ReadError(source, f"not readable as JSON: {e}") from e
+
+
+def clean(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"); they have no UTF-8 form, so replace them."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def pointer(*parts: str | int) -> str:

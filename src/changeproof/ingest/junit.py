@@ -16,19 +16,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Final
-from xml.etree.ElementTree import Element, ParseError
+from typing import TYPE_CHECKING, Final
 
-from defusedxml import DefusedXmlException, DTDForbidden
-from defusedxml.ElementTree import fromstring
-
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, Reading, TestRun
 from changeproof.ingest.errors import ReadError
+from changeproof.ingest.registry import ReadOptions, Source, reader
+from changeproof.ingest.runs import (
+    MAX_NAMES,
+    MAX_SUITE_NAME_CHARS,
+    MAX_SUITE_NAMES,
+    FileTally,
+    Notes,
+    merge,
+    run_reading,
+    short_name,
+)
 
-__all__ = ["DIALECTS", "MAX_NAMES", "parse_test_run", "read_test_results"]
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+__all__ = ["DIALECTS", "MAX_NAMES", "junit_reader", "parse_test_run", "read_test_results"]
 
 DIALECTS: Final = (
     "pytest",
@@ -45,12 +54,6 @@ DIALECTS: Final = (
 )
 """Dialects this reader recognises; `junit` is the generic one when nothing more is known."""
 
-MAX_NAMES: Final = 1_000
-"""Names kept per list (failed, errored, skipped) in a reading's detail."""
-
-_MIXED: Final = "mixed"
-_MAX_NAME_CHARS: Final = 1_000
-_MAX_NOTES: Final = 20
 _MAX_SECONDS_DIGITS: Final = 12  # beyond 10**12 s (31,000 years) a duration is garbage
 _XSI_SCHEMA: Final = "{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation"
 _GRADLE_ATTRIBUTES: Final = (
@@ -66,7 +69,6 @@ _GRADLE_ATTRIBUTES: Final = (
 _JEST_ATTRIBUTES: Final = ("name", "errors", "failures", "skipped", "timestamp", "time", "tests")
 _XMLRUNNER_SUITE: Final = re.compile(r".-\d{14}\Z")  # "TestAcme-20251114214921"
 _COUNT: Final = re.compile(r"[0-9]{1,15}")
-MAX_SUITE_NAMES: Final = 100  # suite names a summary keeps (sorted), per file and in all
 _NOT_RUN: Final = frozenset({"notrun", "skipped", "disabled"})  # googletest & co, no element
 
 # Roots of test-result formats that are not JUnit, with what to tell the person.
@@ -82,37 +84,23 @@ _OTHER_FORMATS: Final = {
 def read_test_results(files: Sequence[tuple[str, bytes]], *, dialect: str | None = None) -> Reading:
     """Read JUnit XML files (name, bytes) into one test-run reading; `dialect` forces the label."""
     merged = _read(files, dialect)
-    run = merged.run
-    truncated: dict[str, JsonValue] = {}
-    detail: dict[str, JsonValue] = {"truncated": truncated}
-    for key, names in (
-        ("failed", run.failed),
-        ("errored", run.errored),
-        ("skipped", run.skipped_tests),
-    ):
-        detail[key] = list(names[:MAX_NAMES])
-        truncated[key] = len(names) > MAX_NAMES
-    detail["files"] = [tally.to_data() for tally in merged.files]
-    summary: dict[str, JsonValue] = {
-        "dialect": run.dialect,
-        "files": len(merged.files),
-        "suites": run.suites,
-        "tests": run.tests,
-        "passed": run.passed,
-        "failures": run.failures,
-        "errors": run.errors,
-        "skipped": run.skipped,
-        "time_ms": run.time_ms,
-        # What the run was of, so a later run of the same suites supersedes it.
-        "suite_names": sorted({n for t in merged.files for n in t.suite_names})[:MAX_SUITE_NAMES],
-    }
-    return Reading(
-        kind=EvidenceKind.TEST_RUN,
-        format=f"junit/{run.dialect}",
-        summary=summary,
-        detail=detail,
-        notes=tuple(merged.notes),
-    )
+    return run_reading(f"junit/{merged.run.dialect}", merged.run, merged.files, merged.notes)
+
+
+@reader(
+    "junit",
+    command="test-results",
+    kind=EvidenceKind.TEST_RUN,
+    title="JUnit XML",
+    summary="JUnit XML, every common dialect (pytest, Surefire, Gradle, jest-junit, "
+    "go-junit-report, …)",
+    formats=DIALECTS,
+    records=("junit/DIALECT",),
+    many_files=True,
+)
+def junit_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
+    """Every file of the call, merged; a format names the dialect, which labels the run."""
+    return read_test_results([(s.name, s.data) for s in sources], dialect=options.format)
 
 
 def parse_test_run(files: Sequence[tuple[str, bytes]], *, dialect: str | None = None) -> TestRun:
@@ -121,59 +109,10 @@ def parse_test_run(files: Sequence[tuple[str, bytes]], *, dialect: str | None = 
 
 
 @dataclass(slots=True)
-class _Tally:
-    """One file's counts."""
-
-    source: str
-    dialect: str
-    suites: int = 0
-    tests: int = 0
-    failures: int = 0
-    errors: int = 0
-    skipped: int = 0
-    time_ms: int = 0
-    failed: list[str] = field(default_factory=list)
-    errored: list[str] = field(default_factory=list)
-    skipped_tests: list[str] = field(default_factory=list)
-    suite_names: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "file": self.source,
-            "dialect": self.dialect,
-            "suites": self.suites,
-            "tests": self.tests,
-            "failures": self.failures,
-            "errors": self.errors,
-            "skipped": self.skipped,
-            "time_ms": self.time_ms,
-        }
-
-
-@dataclass(slots=True)
 class _Merged:
     run: TestRun
-    files: list[_Tally]
+    files: list[FileTally]
     notes: list[str]
-
-
-class _Notes:
-    """What the reader wants a person to know, bounded so a hostile file cannot flood it."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self._dropped = 0
-
-    def add(self, note: str) -> None:
-        if len(self.items) < _MAX_NOTES:
-            self.items.append(note)
-        else:
-            self._dropped += 1
-
-    def finish(self) -> list[str]:
-        if self._dropped:
-            return [*self.items, f"{self._dropped} more notes left out"]
-        return self.items
 
 
 def _read(files: Sequence[tuple[str, bytes]], dialect: str | None) -> _Merged:
@@ -185,26 +124,18 @@ def _read(files: Sequence[tuple[str, bytes]], dialect: str | None) -> _Merged:
         )
     if not files:
         raise ReadError("(no files)", "no JUnit XML files given")
-    notes = _Notes()
+    notes = Notes()
     tallies = [_read_file(source, data, dialect, notes) for source, data in files]
-    dialects = {tally.dialect for tally in tallies}
-    merged_dialect = dialects.pop() if len(dialects) == 1 else _MIXED
-    run = TestRun(
-        dialect=merged_dialect,
-        suites=sum(t.suites for t in tallies),
-        tests=sum(t.tests for t in tallies),
-        failures=sum(t.failures for t in tallies),
-        errors=sum(t.errors for t in tallies),
-        skipped=sum(t.skipped for t in tallies),
-        time_ms=sum(t.time_ms for t in tallies),
-        failed=tuple(name for t in tallies for name in t.failed),
-        errored=tuple(name for t in tallies for name in t.errored),
-        skipped_tests=tuple(name for t in tallies for name in t.skipped_tests),
-    )
-    return _Merged(run, tallies, notes.finish())
+    return _Merged(merge(tallies), tallies, notes.finish())
 
 
 def _parse(source: str, data: bytes) -> Element:
+    # Imported here: registering the reader (the CLI listing its commands) needs no parser.
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException, DTDForbidden
+    from defusedxml.ElementTree import fromstring
+
     try:
         root: Element = fromstring(
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True
@@ -236,7 +167,7 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _read_file(source: str, data: bytes, forced: str | None, notes: _Notes) -> _Tally:
+def _read_file(source: str, data: bytes, forced: str | None, notes: Notes) -> FileTally:
     root = _parse(source, data)
     tag = _local(root.tag)
     if tag in _OTHER_FORMATS:
@@ -250,7 +181,7 @@ def _read_file(source: str, data: bytes, forced: str | None, notes: _Notes) -> _
             source,
             f"root element <{tag}> is not <testsuites> or <testsuite>: not a JUnit XML report",
         )
-    tally = _Tally(source, forced or _dialect(root, data))
+    tally = FileTally(source, forced or _dialect(root, data))
     testcase_ms = 0
     # Pre-order walk in document order, by hand: nesting depth is the file's to choose.
     stack: list[Element] = [root]
@@ -265,7 +196,7 @@ def _read_file(source: str, data: bytes, forced: str | None, notes: _Notes) -> _
             tally.suites += 1
             suite = element.get("name")
             if suite and len(tally.suite_names) < MAX_SUITE_NAMES:
-                tally.suite_names.append(suite[:200])
+                tally.suite_names.append(suite[:MAX_SUITE_NAME_CHARS])
         stack.extend(
             child
             for child in reversed(element)
@@ -278,7 +209,7 @@ def _read_file(source: str, data: bytes, forced: str | None, notes: _Notes) -> _
     return tally
 
 
-def _count(testcase: Element, tally: _Tally, source: str, notes: _Notes) -> None:
+def _count(testcase: Element, tally: FileTally, source: str, notes: Notes) -> None:
     """One testcase, one outcome: failure, else error, else skipped, else passed."""
     tally.tests += 1
     outcomes = {_local(child.tag) for child in testcase} & {"failure", "error", "skipped"}
@@ -298,13 +229,10 @@ def _count(testcase: Element, tally: _Tally, source: str, notes: _Notes) -> None
 
 def _test_name(testcase: Element) -> str:
     classname = testcase.get("classname") or testcase.get("class") or ""
-    name = f"{classname}::{testcase.get('name', '')}"
-    if len(name) > _MAX_NAME_CHARS:
-        return name[: _MAX_NAME_CHARS - 1] + "…"
-    return name
+    return short_name(f"{classname}::{testcase.get('name', '')}")
 
 
-def _file_ms(root: Element, source: str, notes: _Notes, testcase_ms: int) -> int:
+def _file_ms(root: Element, source: str, notes: Notes, testcase_ms: int) -> int:
     """The root's own time; else its top-level suites' times; else the sum of testcase times."""
     own = _time_ms(root, source, notes)
     if own is not None:
@@ -316,7 +244,7 @@ def _file_ms(root: Element, source: str, notes: _Notes, testcase_ms: int) -> int
     return min(testcase_ms, 2**53 - 1)
 
 
-def _time_ms(element: Element, source: str, notes: _Notes) -> int | None:
+def _time_ms(element: Element, source: str, notes: Notes) -> int | None:
     """A `time` attribute in seconds as integer milliseconds; None when absent or unusable."""
     text = element.get("time")
     if text is None:
@@ -335,7 +263,7 @@ def _time_ms(element: Element, source: str, notes: _Notes) -> int | None:
     return int((seconds * 1000).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
-def _check_declared(root: Element, tally: _Tally, source: str, notes: _Notes) -> None:
+def _check_declared(root: Element, tally: FileTally, source: str, notes: Notes) -> None:
     """Say so when the totals a file declares disagree with its testcases (they are not used)."""
     declared = _declared(root.get("tests"))
     if declared is None and _local(root.tag) == "testsuites":

@@ -29,21 +29,27 @@ keys, PAE and securesystemslib's canonical JSON), steps 4 and 5 in `statements`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.evidence import EvidenceKind, Material, Provenance, Reading, Subject
-from changeproof.ingest.attestation_json import Location
-from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE, Envelope, read_envelopes
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import load_json
-from changeproof.ingest.signatures import NO_KEY_HINT, VerifyingKey, load_keys, pae
-from changeproof.ingest.statements import (
-    SLSA_PROVENANCE_V02,
-    SLSA_PROVENANCE_V1,
-    STATEMENT_V01,
-    STATEMENT_V1,
-)
+from changeproof.ingest.registry import Option, ReadOptions, Source, reader
+
+# Envelopes and signatures load cryptography: imported where a file is read, so registering
+# this reader (the CLI listing its commands) costs nothing.
+if TYPE_CHECKING:
+    from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE, Envelope
+    from changeproof.ingest.signatures import VerifyingKey, pae
+    from changeproof.ingest.statements import (
+        SLSA_PROVENANCE_V02,
+        SLSA_PROVENANCE_V1,
+        STATEMENT_V01,
+        STATEMENT_V1,
+    )
 
 __all__ = [
     "IN_TOTO_PAYLOAD_TYPE",
@@ -52,8 +58,24 @@ __all__ = [
     "STATEMENT_V01",
     "STATEMENT_V1",
     "pae",
+    "provenance_reader",
     "read_provenance",
 ]
+
+_REEXPORTED = {
+    "IN_TOTO_PAYLOAD_TYPE": "changeproof.ingest.envelopes",
+    "pae": "changeproof.ingest.signatures",
+    "SLSA_PROVENANCE_V02": "changeproof.ingest.statements",
+    "SLSA_PROVENANCE_V1": "changeproof.ingest.statements",
+    "STATEMENT_V01": "changeproof.ingest.statements",
+    "STATEMENT_V1": "changeproof.ingest.statements",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _REEXPORTED:
+        return getattr(importlib.import_module(_REEXPORTED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_provenance(
@@ -64,6 +86,10 @@ def read_provenance(
     require_signature: bool = False,
 ) -> Reading:
     """Read build provenance (see the module docstring); `ReadError` for anything else."""
+    from changeproof.ingest.attestation_json import Location
+    from changeproof.ingest.envelopes import read_envelopes
+    from changeproof.ingest.signatures import NO_KEY_HINT, load_keys
+
     keys = load_keys(public_keys, source)
     if require_signature and not keys:
         raise ReadError(
@@ -80,6 +106,26 @@ def read_provenance(
             if not item.verified_by:
                 raise _unverified(item, source)
     return _reading(found, keys, source)
+
+
+@reader(
+    "in-toto",
+    command="provenance",
+    kind=EvidenceKind.PROVENANCE,
+    title="build provenance",
+    summary="in-toto Statements (bare, DSSE, Sigstore bundle, JSON Lines), SLSA provenance "
+    "v0.2 and v1, in-toto links",
+    records=("in-toto", "in-toto-link"),
+    options=frozenset({Option.PUBLIC_KEYS, Option.REQUIRE_SIGNATURE}),
+)
+def provenance_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
+    (source,) = sources
+    return read_provenance(
+        source.data,
+        source.name,
+        public_keys=options.public_keys,
+        require_signature=options.require_signature,
+    )
 
 
 def _unverified(item: Envelope, source: str) -> ReadError:

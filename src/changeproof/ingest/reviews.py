@@ -56,19 +56,20 @@ read: GitHub's `X-Hub-Signature-256` (HMAC-SHA256 of the raw body) and GitLab's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
-from changeproof.domain.evidence import Reading
+from changeproof.domain.evidence import EvidenceKind, Reading
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import json_type, load_json
+from changeproof.ingest.registry import Option, ReadOptions, Source, reader
 from changeproof.ingest.review_json import Node, text_ok
-from changeproof.ingest.review_payloads import generic_review, github_review, gitlab_review
 from changeproof.ingest.webhooks import verify_github_signature, verify_gitlab_token
 
 __all__ = [
     "FLAVOURS",
     "read_review",
+    "review_reader",
     "verify_github_signature",
     "verify_gitlab_token",
 ]
@@ -120,6 +121,9 @@ def read_review(data: bytes, source: str, *, flavour: str | None = None) -> Read
             f"the {flavour} flavour was asked for, but this looks like a {seen} document",
             hint="leave the flavour out to let the reader recognise it",
         )
+    # The payload models are pydantic: built where a review is read, not where it registers.
+    from changeproof.ingest.review_payloads import generic_review, github_review, gitlab_review
+
     chosen = flavour or seen
     root = Node(doc, source)
     if chosen == "github":
@@ -131,6 +135,22 @@ def read_review(data: bytes, source: str, *, flavour: str | None = None) -> Read
     if chosen == "generic":
         return generic_review(doc, source)
     raise _not_a_review(doc, source)
+
+
+@reader(
+    "review",
+    command="review",
+    kind=EvidenceKind.REVIEW,
+    title="code review",
+    summary="GitHub pull_request_review webhooks, GitLab merge request approval hooks, "
+    "a generic JSON form",
+    formats=FLAVOURS,
+    records=("github/pull_request_review", "gitlab/merge_request", "generic/review"),
+    options=frozenset({Option.WEBHOOK_SIGNATURE}),
+)
+def review_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
+    (source,) = sources
+    return read_review(source.data, source.name, flavour=options.format)
 
 
 def _recognise(doc: Mapping[str, object]) -> str | None:

@@ -25,10 +25,11 @@ from typing import Final
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, Finding, Reading, Scan
 from changeproof.ingest.jsondoc import load_json
+from changeproof.ingest.registry import ReadOptions, Source, reader
 from changeproof.ingest.sarif_json import LEVELS, Obj, Path, SarifDoc, clean, json_kind
 from changeproof.ingest.sarif_rules import Rule, RuleTable
 
-__all__ = ["LEVELS", "MAX_FINDINGS", "SARIF_VERSION", "parse_scan", "read_scan"]
+__all__ = ["LEVELS", "MAX_FINDINGS", "SARIF_VERSION", "parse_scan", "read_scan", "sarif_reader"]
 
 SARIF_VERSION: Final = "2.1.0"
 MAX_FINDINGS: Final = 5_000
@@ -81,6 +82,19 @@ def read_scan(data: bytes, source: str) -> Reading:
         commits=scan.commits,
         notes=tuple(log.notes),
     )
+
+
+@reader(
+    "sarif",
+    command="scan",
+    kind=EvidenceKind.SCAN,
+    title="SARIF 2.1.0",
+    summary="SARIF 2.1.0, from static-analysis and security scanners",
+    records=("sarif/2.1.0",),
+)
+def sarif_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
+    (source,) = sources
+    return read_scan(source.data, source.name)
 
 
 def parse_scan(data: bytes, source: str) -> Scan:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Final, TypeAlias
 
 from changeproof.ingest.errors import ReadError
-from changeproof.ingest.jsondoc import MAX_SAFE_INT, json_type, pointer
+from changeproof.ingest.jsondoc import MAX_SAFE_INT, clean, json_type, pointer
 
 __all__ = ["LEVELS", "Obj", "Path", "SarifDoc", "clean", "json_kind"]
 
@@ -78,14 +78,3 @@ def json_kind(value: object) -> str:
     if value is None:
         return kind
     return f"an {kind}" if kind[0] in "ao" else f"a {kind}"
-
-
-def clean(text: str) -> str:
-    """JSON may carry lone surrogates ("\\ud800"); they have no UTF-8 form, so replace them."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text

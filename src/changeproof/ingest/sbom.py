@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.evidence import Component, EvidenceKind, Reading, Sbom
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import load_json, pointer
+from changeproof.ingest.registry import ReadOptions, Source, reader
 
-__all__ = ["CYCLONEDX_VERSIONS", "SPDX_VERSIONS", "read_sbom"]
+__all__ = ["CYCLONEDX_VERSIONS", "SPDX_VERSIONS", "read_sbom", "sbom_reader"]
 
 CYCLONEDX_VERSIONS: Final = ("1.4", "1.5", "1.6")
 SPDX_VERSIONS: Final = ("SPDX-2.3",)
@@ -58,6 +59,19 @@ def read_sbom(data: bytes, source: str) -> Reading:
             hint="give a CycloneDX JSON (1.4 to 1.6) or SPDX 2.3 JSON document",
         )
     return _reading(sbom, license_names, source)
+
+
+@reader(
+    "sbom",
+    command="sbom",
+    kind=EvidenceKind.SBOM,
+    title="SBOM JSON",
+    summary="CycloneDX JSON 1.4 to 1.6, SPDX 2.3 JSON",
+    records=("CycloneDX", "SPDX"),
+)
+def sbom_reader(sources: Sequence[Source], options: ReadOptions) -> Reading:
+    (source,) = sources
+    return read_sbom(source.data, source.name)
 
 
 # --- format detection for what is not JSON ---------------------------------------------------

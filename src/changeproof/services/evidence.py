@@ -1,8 +1,11 @@
 """Evidence use cases: read files with the right reader and bind what they say to a release.
 
-Every file is read (with a size cap) and parsed before anything is recorded, and all
-readings of one call are recorded in one transaction: a bad file records nothing.
-Evidence about a commit or artifact outside the release is refused, never attached.
+Which reader reads a file is the reader registry's answer (`changeproof.ingest.readers`):
+the command names the readers, a format named by the person picks one, else each file is
+recognised from its content. Every file is read (with a size cap) and parsed before
+anything is recorded, and all readings of one call are recorded in one transaction: a bad
+file records nothing. Evidence about a commit or artifact outside the release is refused,
+never attached.
 """
 
 from __future__ import annotations
@@ -19,11 +22,8 @@ from changeproof.domain.errors import InputError, NotFoundError, UsageError, ope
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Reading
 from changeproof.domain.releases import ReleaseRef
-from changeproof.ingest.junit import read_test_results
-from changeproof.ingest.provenance import read_provenance
-from changeproof.ingest.reviews import read_review, verify_github_signature
-from changeproof.ingest.sarif import read_scan
-from changeproof.ingest.sbom import read_sbom
+from changeproof.ingest.readers import Batch, Option, ReaderSpec, ReadOptions, Source, plan
+from changeproof.ingest.webhooks import verify_github_signature
 from changeproof.services.files import read_input
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
@@ -33,7 +33,11 @@ __all__ = ["AttestKind", "Attested", "EvidenceFile", "EvidenceService", "ReviewS
 
 
 class AttestKind(StrEnum):
-    """What `changeproof attest KIND` reads; each maps to one evidence kind."""
+    """The built-in `changeproof attest KIND` commands, for code that names one.
+
+    The service takes the name of any command the reader registry knows
+    (`changeproof.ingest.readers.commands()`); these are only names for it.
+    """
 
     TEST_RESULTS = "test-results"
     SCAN = "scan"
@@ -89,7 +93,7 @@ class EvidenceService:
 
     def attest(
         self,
-        kind: AttestKind,
+        kind: str,
         paths: Sequence[Path],
         release: ReleaseRef,
         *,
@@ -102,18 +106,17 @@ class EvidenceService:
         if not paths:
             raise UsageError("give at least one evidence file")
         files = [self._read(path) for path in paths]
-        keys = [self._read(path).data for path in public_keys]
+        keys = tuple(self._read(path).data for path in public_keys)
+        sources = [Source(f.name, f.data) for f in files]
+        batches = plan(kind, sources, format)
+        for batch in batches:
+            _check_options(batch.reader, keys, require_signature, review_signature)
         if review_signature is not None:
+            # Authenticated before any reader parses a byte of it.
             for file in files:
                 verify_github_signature(file.data, review_signature.header, review_signature.secret)
-        readings = _parse(kind, files, format, keys, require_signature)
-        if kind is AttestKind.REVIEW:
-            # Whoever reads the record later must see whether the payload was authenticated.
-            checked = "verified" if review_signature is not None else "not checked"
-            readings = [
-                (group, replace(r, summary={**r.summary, "webhook_signature": checked}))
-                for group, r in readings
-            ]
+        options = ReadOptions(format, keys, require_signature)
+        readings = [_reading(batch, files, sources, options, review_signature) for batch in batches]
         with self._db.read() as conn:
             if queries.find_release(conn, release) is None:
                 raise NotFoundError(
@@ -187,25 +190,37 @@ class EvidenceService:
         return EvidenceFile(str(path), hashlib.sha256(data).hexdigest(), len(data), data)
 
 
-def _parse(
-    kind: AttestKind,
-    files: list[EvidenceFile],
-    format: str | None,
-    keys: list[bytes],
+def _check_options(
+    spec: ReaderSpec,
+    keys: Sequence[bytes],
     require_signature: bool,
-) -> list[tuple[list[EvidenceFile], Reading]]:
-    if kind is AttestKind.TEST_RESULTS:
-        # Several JUnit files of one run merge into one reading.
-        return [(files, read_test_results([(f.name, f.data) for f in files], dialect=format))]
-    readers: dict[AttestKind, Callable[[EvidenceFile], Reading]] = {
-        AttestKind.SCAN: lambda f: read_scan(f.data, f.name),
-        AttestKind.SBOM: lambda f: read_sbom(f.data, f.name),
-        AttestKind.PROVENANCE: lambda f: read_provenance(
-            f.data, f.name, public_keys=keys, require_signature=require_signature
-        ),
-        AttestKind.REVIEW: lambda f: read_review(f.data, f.name, flavour=format),
+    review_signature: ReviewSignature | None,
+) -> None:
+    """A reader is given only the options it declares: one it would ignore is an error."""
+    given = {
+        Option.PUBLIC_KEYS: ("public keys", bool(keys)),
+        Option.REQUIRE_SIGNATURE: ("required signature", require_signature),
+        Option.WEBHOOK_SIGNATURE: ("webhook signature", review_signature is not None),
     }
-    return [([f], readers[kind](f)) for f in files]
+    for option, (words, used) in given.items():
+        if used and option not in spec.options:
+            raise UsageError(f"the {spec.title} reader takes no {words}", hint="leave it out")
+
+
+def _reading(
+    batch: Batch,
+    files: list[EvidenceFile],
+    sources: list[Source],
+    options: ReadOptions,
+    review_signature: ReviewSignature | None,
+) -> tuple[list[EvidenceFile], Reading]:
+    spec = batch.reader
+    reading = spec.read([sources[n] for n in batch.indexes], options)
+    if Option.WEBHOOK_SIGNATURE in spec.options:
+        # Whoever reads the record later must see whether the payload was authenticated.
+        checked = "verified" if review_signature is not None else "not checked"
+        reading = replace(reading, summary={**reading.summary, "webhook_signature": checked})
+    return [files[n] for n in batch.indexes], reading
 
 
 def _digest(group: list[EvidenceFile]) -> str:

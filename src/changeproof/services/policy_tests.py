@@ -9,7 +9,7 @@ decision differs from its expectation is a failed test (exit 1), never an error.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -18,11 +18,7 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import Decision
 from changeproof.domain.errors import InputError, UsageError, operation
 from changeproof.domain.evidence import EvidenceKind, Reading
-from changeproof.ingest.junit import read_test_results
-from changeproof.ingest.provenance import read_provenance
-from changeproof.ingest.reviews import read_review
-from changeproof.ingest.sarif import read_scan
-from changeproof.ingest.sbom import read_sbom
+from changeproof.ingest.readers import ReadOptions, Source, plan
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.policy.cases import (
     CaseFile,
@@ -44,14 +40,6 @@ __all__ = ["CaseOutcome", "PolicyTestReport", "PolicyTestService"]
 
 CASE_SUFFIXES: Final = (".yaml", ".yml")
 _HINT: Final = f"the case file format: docs/cli.md, {operation('policy test')}"
-
-_READERS: Final[dict[str, Callable[[bytes, str, str | None], Reading]]] = {
-    "test-results": lambda data, name, fmt: read_test_results([(name, data)], dialect=fmt),
-    "scan": lambda data, name, _: read_scan(data, name),
-    "sbom": lambda data, name, _: read_sbom(data, name),
-    "provenance": lambda data, name, _: read_provenance(data, name),
-    "review": lambda data, name, fmt: read_review(data, name, flavour=fmt),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +119,7 @@ class PolicyTestService:
             key = ("evidence", n, _source_key(entry))
             try:
                 name, data = self._bytes(entry, folder, file.source, n)
-                reading = _READERS[entry.kind](data, name, entry.format)
+                reading = _read(entry.kind, Source(name, data), entry.format)
             except InputError as e:
                 problems.append(file.problem(key, e.message))
                 continue
@@ -169,6 +157,12 @@ class PolicyTestService:
         assert entry.file is not None  # the case model demands one of the three
         path = folder / entry.file
         return str(path), read_input(path, "evidence file", limit=self._max_bytes)
+
+
+def _read(kind: str, source: Source, format: str | None) -> Reading:
+    """One file read by the reader `attest KIND` would give it (the registry's choice)."""
+    (batch,) = plan(kind, [source], format)
+    return batch.reader.read([source], ReadOptions(format=format))
 
 
 def _source_key(entry: EvidenceCase) -> str:
