@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("alembic", "pygit2", "httpx", "celpy", "defusedxml", "yaml", "jinja2")
+HEAVY = ("alembic", "pygit2", "httpx", "cel", "defusedxml", "yaml")
 
 
 def _loaded_after(argv: list[str]) -> dict[str, object]:
