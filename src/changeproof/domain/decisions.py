@@ -22,7 +22,7 @@ __all__ = [
 
 GATE_DECIDED: Final = "gate.decided"
 POLICY_RECORDED: Final = "policy.recorded"
-# The instance's active policy changed: {digest, previous_digest, policy, source}.
+# The instance's active policy changed (`domain.policies.PolicyActivated`).
 POLICY_ACTIVATED: Final = "policy.activated"
 
 

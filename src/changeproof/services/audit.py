@@ -38,7 +38,7 @@ from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import parse_change_id
 from changeproof.domain.errors import ChangeproofError
 from changeproof.domain.events import decode_body
-from changeproof.domain.policies import ActivationMode
+from changeproof.domain.policies import ActivationMode, PolicyActivated
 from changeproof.policy.evaluation import evaluate
 from changeproof.services.deployments import why_not_authorized
 from changeproof.services.gate import Replay, facts_as_of, recorded_policy, recorded_request
@@ -270,8 +270,8 @@ def _approvals_of_known_digests(facts: Connection) -> Iterator[AuditFinding]:
 
 def _activations(
     ledger: Connection, facts: Connection
-) -> Iterator[tuple[int, str, Mapping[str, JsonValue]]]:
-    """(seq, actor, data) of every `policy.activated` entry, read from the verified ledger."""
+) -> Iterator[tuple[int, str, PolicyActivated]]:
+    """(seq, actor, payload) of every `policy.activated` entry, read from the verified ledger."""
     a = policy_activations.c
     seqs = [int(seq) for (seq,) in facts.execute(select(a.seq).order_by(a.seq))]
     for start in range(0, len(seqs), 500):
@@ -283,15 +283,15 @@ def _activations(
         )
         for seq, body in rows:
             event = decode_body(bytes(body), seq=int(seq))
-            yield int(seq), str(event.actor), event.data
+            yield int(seq), str(event.actor), event.as_(PolicyActivated)
 
 
 def _activation_allowed(
-    facts: Connection, seq: int, actor: str, data: Mapping[str, JsonValue]
+    facts: Connection, seq: int, actor: str, activated: PolicyActivated
 ) -> Iterator[AuditFinding]:
     """An activation is allowed as its mode says, by the directory as it stood then."""
-    mode = data.get("mode")
-    if mode is None or mode == ActivationMode.LEGACY:
+    mode = activated.mode
+    if mode is None or mode is ActivationMode.LEGACY:
         return  # recorded before activations needed a proposal
     people = directory(facts, seq)
     rules = governance_as_of(facts, people, seq)
@@ -300,20 +300,18 @@ def _activation_allowed(
             yield AuditFinding(
                 seq,
                 "activation",
-                f"policy {str(data.get('digest'))[:12]}… was activated by {actor} alone "
+                f"policy {activated.digest[:12]}… was activated by {actor} alone "
                 f"({mode}), but the instance was then {rules.describe()}",
             )
         return
-    proposal_seq = data.get("proposal")
-    proposal = (
-        recorded.find_proposal(facts, proposal_seq) if isinstance(proposal_seq, int) else None
-    )
-    if proposal is None or proposal.digest != data.get("digest"):
+    proposal_seq = activated.proposal
+    proposal = None if proposal_seq is None else recorded.find_proposal(facts, proposal_seq)
+    if proposal is None or proposal.digest != activated.digest:
         yield AuditFinding(
             seq,
             "activation",
             f"the activation cites proposal {proposal_seq}, which did not propose policy "
-            f"{str(data.get('digest'))[:12]}…",
+            f"{activated.digest[:12]}…",
         )
         return
     try:

@@ -34,7 +34,6 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
     GATE_DECIDED,
     POLICY_ACTIVATED,
-    POLICY_RECORDED,
     Classification,
     Decision,
 )
@@ -50,6 +49,7 @@ from changeproof.domain.errors import (
 )
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Subject
+from changeproof.domain.policies import PolicyRecorded
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
@@ -221,17 +221,9 @@ class GateService:
             if loaded.digest not in self._recorded_policies and not recorded.policy_recorded(
                 conn, loaded.digest
             ):
+                policy = loaded.policy.model_dump(mode="json")
                 uow.record(
-                    Event(
-                        POLICY_RECORDED,
-                        ActorId(actor),
-                        now,
-                        {
-                            "digest": loaded.digest,
-                            "policy": loaded.policy.model_dump(mode="json"),
-                            "source": loaded.source,
-                        },
-                    )
+                    Event.of(PolicyRecorded(loaded.digest, policy, loaded.source), actor, now)
                 )
             data = decision_data(decision, as_of, request.deployer)
             data["declared"] = None if request.declared is None else str(request.declared)
