@@ -184,6 +184,8 @@ class ActorAdded(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class ActorAliasAdded(EventPayload):
+    """Emails and logins of a known actor, recorded after it was added."""
+
     TYPE: ClassVar[str] = ACTOR_ALIAS_ADDED
 
     name: str
@@ -240,21 +242,29 @@ class _GroupChange(GrantChange):
 
 @dataclass(frozen=True, slots=True)
 class RoleGranted(_RoleChange):
+    """An actor was granted a role."""
+
     TYPE: ClassVar[str] = ACTOR_ROLE_GRANTED
 
 
 @dataclass(frozen=True, slots=True)
 class RoleRevoked(_RoleChange):
+    """An actor's role was revoked (its open grant of that role ends here)."""
+
     TYPE: ClassVar[str] = ACTOR_ROLE_REVOKED
 
 
 @dataclass(frozen=True, slots=True)
 class GroupGranted(_GroupChange):
+    """An actor joined a group (experts of a high-risk area, say)."""
+
     TYPE: ClassVar[str] = ACTOR_GROUP_GRANTED
 
 
 @dataclass(frozen=True, slots=True)
 class GroupRevoked(_GroupChange):
+    """An actor left a group (its open grant of that group ends here)."""
+
     TYPE: ClassVar[str] = ACTOR_GROUP_REVOKED
 
 

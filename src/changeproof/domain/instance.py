@@ -14,6 +14,8 @@ INSTANCE_INITIALIZED: Final = "instance.initialized"
 
 @dataclass(frozen=True, slots=True)
 class InstanceInitialized(EventPayload):
+    """The ledger's first entry: the log's origin and the key its checkpoints are signed with."""
+
     TYPE: ClassVar[str] = INSTANCE_INITIALIZED
 
     origin: str  # the log's name in its checkpoints

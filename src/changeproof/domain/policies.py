@@ -94,6 +94,8 @@ class ChangedControl(Document):
 
 @dataclass(frozen=True, slots=True)
 class Verdict(Document):
+    """A gate decision's outcome: allowed or not, and how the change was classified."""
+
     allowed: StrictBool
     classification: Classification
 
@@ -125,6 +127,8 @@ class ProposalSimulation(Document):
 
 @dataclass(frozen=True, slots=True)
 class PolicyRecorded(EventPayload):
+    """A policy a gate decision was made under, kept so the decision replays."""
+
     TYPE: ClassVar[str] = POLICY_RECORDED
 
     digest: str  # sha256 hex of the policy's canonical JSON
@@ -134,6 +138,8 @@ class PolicyRecorded(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class PolicyProposed(EventPayload):
+    """A policy proposed as the active one; a second person approves or rejects it."""
+
     TYPE: ClassVar[str] = POLICY_PROPOSED
 
     digest: str
@@ -145,6 +151,9 @@ class PolicyProposed(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class PolicyActivated(EventPayload):
+    """The instance's active policy changed, allowed as `mode` says (approved by the
+    entry's actor when a second person was needed)."""
+
     TYPE: ClassVar[str] = POLICY_ACTIVATED
 
     digest: str
@@ -165,6 +174,8 @@ class PolicyActivated(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class PolicyRejected(EventPayload):
+    """A proposal was turned down, or withdrawn by its proposer."""
+
     TYPE: ClassVar[str] = POLICY_REJECTED
 
     proposal: StrictInt  # the policy.proposed entry
@@ -173,6 +184,9 @@ class PolicyRejected(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class PolicyGovernanceSet(EventPayload):
+    """Who may activate a policy: one-person activation for a single-admin instance, and
+    the role a second person must hold."""
+
     TYPE: ClassVar[str] = POLICY_GOVERNANCE_SET
 
     one_person: StrictBool

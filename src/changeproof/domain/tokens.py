@@ -125,7 +125,7 @@ class Token(EventPayload):
     actor: str
     sha256: str  # of the whole token text
     expires_at: Timestamp
-    label: str | None = None
+    label: str | None
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -133,6 +133,8 @@ class Token(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class TokenRevoked(EventPayload):
+    """A token stopped working before it expired."""
+
     TYPE: ClassVar[str] = TOKEN_REVOKED
 
     id: _RecordedId
