@@ -27,6 +27,7 @@ from changeproof.domain.changes import (
     change_parties,
     content_digest,
 )
+from changeproof.domain.decisions import ControlStatus
 from changeproof.domain.errors import IntegrityError, NotFoundError, operation
 from changeproof.domain.events import parse_time
 from changeproof.domain.releases import Commit, ReleaseRef
@@ -275,9 +276,9 @@ def _risk(
         high.append(f"high-risk areas change: {', '.join(areas)}")
     if decisions:
         failing = sorted(
-            str(c.get("id"))
-            for c in _controls(decisions[0].document)
-            if c.get("status") == "fail" and c.get("id") != CHANGE_APPROVAL
+            c.id
+            for c in decisions[0].document.controls
+            if c.status is ControlStatus.FAIL and c.id != CHANGE_APPROVAL
         )
         if failing:
             high.append(f"the newest gate decision fails: {', '.join(failing)}")
@@ -290,11 +291,6 @@ def _risk(
     return {"level": level, "reasons": high + medium or ["small change, no high-risk path"]}
 
 
-def _controls(document: Mapping[str, JsonValue]) -> list[dict[str, JsonValue]]:
-    controls = document.get("controls")
-    return [c for c in controls if isinstance(c, dict)] if isinstance(controls, list) else []
-
-
 def _decision(decision: DecisionRow) -> dict[str, JsonValue]:
     return {
         "seq": decision.seq,
@@ -302,9 +298,9 @@ def _decision(decision: DecisionRow) -> dict[str, JsonValue]:
         "classification": decision.classification,
         "policy_digest": decision.policy_digest,
         "failed": [
-            {"id": c.get("id"), "reason": c.get("reason")}
-            for c in _controls(decision.document)
-            if c.get("status") == "fail"
+            {"id": c.id, "reason": c.reason}
+            for c in decision.document.controls
+            if c.status is ControlStatus.FAIL
         ],
     }
 

@@ -341,7 +341,7 @@ def why_not_authorized(
     if named is not None and (deployer is None or deployer.name != named):
         return f"it was asked for deployer {named}, not {by}"
     policy = recorded_policy(conn, decision.policy_digest, f"of decision {decision.seq}")
-    environment = policy.policy.environments.get(str(decision.document.get("environment")))
+    environment = policy.policy.environments.get(decision.document.environment)
     if environment is None:
         return "its policy has no such environment"
     controls = {ref.id for ref in environment.controls}
@@ -365,10 +365,7 @@ def _names_artifact(
 ) -> bool:
     """A decision asked without --artifact covers the artifacts recorded for the release
     before it decided."""
-    release = str(decision.document.get("release"))
-    as_of = decision.document.get("as_of_seq")
-    if not isinstance(as_of, int):
-        return False
+    release, as_of = decision.document.release, decision.document.as_of_seq
     found = [
         a
         for a in release_queries.release_artifacts(conn, ReleaseRef.parse(release))
@@ -390,7 +387,7 @@ def _wrote(
     deployer: Actor,
     people: Directory,
 ) -> str | None:
-    release = ReleaseRef.parse(str(decision.document.get("release")))
+    release = ReleaseRef.parse(decision.document.release)
     commits = (
         release_queries.release_commits_of(conn, release)
         if check is None
@@ -415,12 +412,8 @@ def _wrote(
 
 def _change_of(decision: DecisionRow) -> int | None:
     """The change the decision's change-approval control counted approvals of, if any."""
-    controls = decision.document.get("controls")
-    for control in controls if isinstance(controls, list) else []:
-        if not isinstance(control, dict) or control.get("id") != "change-approval":
-            continue
-        refs = control.get("evidence")
-        for ref in refs if isinstance(refs, list) else []:
-            if isinstance(ref, dict) and ref.get("kind") == "change":
-                return parse_change_id(str(ref.get("ref")))
-    return None
+    control = decision.document.control("change-approval")
+    change = (
+        None if control is None else next((r for r in control.evidence if r.kind == "change"), None)
+    )
+    return None if change is None else parse_change_id(change.ref)

@@ -36,6 +36,7 @@ from changeproof.domain.decisions import (
     POLICY_ACTIVATED,
     Classification,
     Decision,
+    GateDecided,
 )
 from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.errors import (
@@ -83,7 +84,6 @@ __all__ = [
     "active_policy",
     "active_policy_or_none",
     "checked_commits",
-    "decision_data",
     "facts_as_of",
     "recorded_policy",
     "recorded_request",
@@ -121,18 +121,23 @@ class GateResult:
 @dataclass(frozen=True, slots=True)
 class Replay:
     seq: int
-    recorded: dict[str, JsonValue]
+    recorded: GateDecided
     replayed: Decision
+
+    def again(self) -> GateDecided:
+        """The replayed decision as it would be recorded, asked what the recorded one was."""
+        recorded = self.recorded
+        return GateDecided.of(
+            self.replayed,
+            recorded.as_of_seq,
+            recorded.deployer_identity,
+            declared=recorded.declared,
+            now=recorded.now,
+        )
 
     @property
     def same(self) -> bool:
-        identity = self.recorded.get("deployer_identity")
-        again = decision_data(
-            self.replayed,
-            int(str(self.recorded["as_of_seq"])),
-            None if identity is None else str(identity),
-        )
-        return again == self.recorded
+        return self.again().verdict() == self.recorded.verdict()
 
 
 class GateService:
@@ -225,12 +230,17 @@ class GateService:
                 uow.record(
                     Event.of(PolicyRecorded(loaded.digest, policy, loaded.source), actor, now)
                 )
-            data = decision_data(decision, as_of, request.deployer)
-            data["declared"] = None if request.declared is None else str(request.declared)
-            data["now"] = now.isoformat()
+            decided = GateDecided.of(
+                decision,
+                as_of,
+                request.deployer,
+                declared=request.declared,
+                now=now.isoformat(),
+            )
             # Encoded once, for the ledger entry and the projection alike: at thousands of
             # commits a decision carries 1,500 evidence references.
-            uow.record(Event(GATE_DECIDED, ActorId(actor), now, CanonicalObject(data)))
+            data = CanonicalObject(decided.to_data())
+            uow.record(Event(GATE_DECIDED, ActorId(actor), now, data))
         self._recorded_policies.add(loaded.digest)
         return (
             GateResult(decision, uow.recorded[-1].seq, as_of, None, active_digest),
@@ -264,36 +274,13 @@ class GateService:
             check = self._checks(conn)
             check.expect("decisions", seq, GATE_DECIDED)
             # The decision as its entry says, whatever its projection row says now.
-            document = dict(check.confirm()[seq].data)
-            digest = str(document["policy_digest"])
+            decided = check.confirm()[seq].as_(GateDecided)
+            digest = decided.policy_digest
             loaded = recorded_policy(conn, digest, f"that decided entry {seq}")
-            request, now, declared = recorded_request(document)
-            as_of = int(str(document["as_of_seq"]))
-            facts = facts_as_of(conn, request, loaded, as_of, now, check)
-        replayed = evaluate(loaded.policy, digest, facts, declared=declared)
-        comparable = {k: v for k, v in document.items() if k not in ("declared", "now")}
-        return Replay(seq, comparable, replayed)
-
-
-def decision_data(
-    decision: Decision, as_of: int, deployer_identity: str | None
-) -> dict[str, JsonValue]:
-    return {
-        "release": decision.release,
-        "environment": decision.environment,
-        "allowed": decision.allowed,
-        "classification": str(decision.classification),
-        "classification_reason": decision.classification_reason,
-        "approval_required": decision.approval_required,
-        "controls": [c.to_data() for c in decision.controls],
-        "policy_digest": decision.policy_digest,
-        "deployer": decision.deployer,
-        "deployer_identity": deployer_identity,
-        "artifact": decision.artifact,
-        "urgent_reason": decision.urgent_reason,
-        "bypassed": list(decision.bypassed),
-        "as_of_seq": as_of,
-    }
+            request, now = recorded_request(decided)
+            facts = facts_as_of(conn, request, loaded, decided.as_of_seq, now, check)
+        replayed = evaluate(loaded.policy, digest, facts, declared=decided.declared)
+        return Replay(seq, decided, replayed)
 
 
 def active_policy(conn: Connection) -> LoadedPolicy:
@@ -339,23 +326,19 @@ def recorded_policy(conn: Connection, digest: str, role: str) -> LoadedPolicy:
     return loaded
 
 
-def recorded_request(
-    document: Mapping[str, JsonValue],
-) -> tuple[GateRequest, datetime, Classification | None]:
-    """What a recorded decision was asked, when, and the classification it was declared."""
-    deployer, artifact = document.get("deployer_identity"), document.get("artifact")
-    declared, reason = document.get("declared"), document.get("urgent_reason")
+def recorded_request(decided: GateDecided) -> tuple[GateRequest, datetime]:
+    """What a recorded decision was asked, and when."""
     request = GateRequest(
-        release=ReleaseRef.parse(str(document["release"])),
-        environment=str(document["environment"]),
+        release=ReleaseRef.parse(decided.release),
+        environment=decided.environment,
         policy_file=None,
-        deployer=None if deployer is None else str(deployer),
-        artifact=None if artifact is None else str(artifact),
-        urgent=document["classification"] == Classification.URGENT,
-        reason=None if reason is None else str(reason),
+        deployer=decided.deployer_identity,
+        artifact=decided.artifact,
+        urgent=decided.classification is Classification.URGENT,
+        reason=decided.urgent_reason,
+        declared=decided.declared,
     )
-    now = datetime.fromisoformat(str(document["now"]))
-    return request, now, None if declared is None else Classification(str(declared))
+    return request, datetime.fromisoformat(decided.now)
 
 
 def facts_as_of(

@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from changeproof.domain.actors import Directory, Role
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.clock import Clock
-from changeproof.domain.decisions import Classification, ControlResult, ControlStatus
+from changeproof.domain.decisions import Classification, ControlResult, GateDecided
 from changeproof.domain.errors import (
     ConflictError,
     Field,
@@ -430,12 +430,11 @@ class PolicyService:
         for entry in recorded.decisions_since(conn, after, environment):
             examined += 1
             document = entry.document
-            request, now, declared = recorded_request(document)
-            as_of = int(str(document["as_of_seq"]))
-            facts = facts_as_of(conn, request, proposed, as_of, now)
-            new = evaluate(proposed.policy, proposed.digest, facts, declared=declared)
-            old_allowed = document["allowed"] is True
-            old_class = Classification(str(document["classification"]))
+            request, now = recorded_request(document)
+            facts = facts_as_of(conn, request, proposed, document.as_of_seq, now)
+            new = evaluate(proposed.policy, proposed.digest, facts, declared=document.declared)
+            old_allowed = document.allowed
+            old_class = document.classification
             if new.allowed == old_allowed and new.classification is old_class:
                 continue
             changed.append(
@@ -444,7 +443,7 @@ class PolicyService:
                     decided_at=entry.decided_at,
                     release=str(request.release),
                     environment=request.environment,
-                    old_digest=str(document["policy_digest"]),
+                    old_digest=document.policy_digest,
                     old_allowed=old_allowed,
                     new_allowed=new.allowed,
                     old_classification=old_class,
@@ -565,14 +564,10 @@ def second_person(
 
 
 def _changed_controls(
-    document: dict[str, JsonValue], new: tuple[ControlResult, ...]
+    document: GateDecided, new: tuple[ControlResult, ...]
 ) -> tuple[ChangedControl, ...]:
     """Controls whose status differs, or that only one of the two policies requires."""
-    old: dict[str, tuple[ControlStatus, str]] = {}
-    controls = document.get("controls")
-    for c in controls if isinstance(controls, list) else []:
-        if isinstance(c, dict):
-            old[str(c["id"])] = (ControlStatus(str(c["status"])), str(c["reason"]))
+    old = {c.id: (c.status, c.reason) for c in document.controls}
     result: list[ChangedControl] = []
     for control in new:
         before = old.pop(control.id, None)

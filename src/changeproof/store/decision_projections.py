@@ -8,7 +8,13 @@ from typing import Final
 from sqlalchemy import Connection, select, update
 
 from changeproof.domain.canonical import json_text
-from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
+from changeproof.domain.decisions import (
+    GATE_DECIDED,
+    POLICY_ACTIVATED,
+    POLICY_RECORDED,
+    Classification,
+    GateDecided,
+)
 from changeproof.domain.events import RecordedEvent, format_time
 from changeproof.domain.policies import (
     POLICY_GOVERNANCE_SET,
@@ -149,19 +155,19 @@ def _decisions(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         [
             (
                 event.seq,
-                event.data["release"],
-                event.data["environment"],
-                bool(event.data["allowed"]),
-                event.data["classification"],
-                event.data["policy_digest"],
-                event.data.get("deployer"),
-                event.data.get("artifact"),
-                event.data["classification"] == "urgent",
-                event.data["as_of_seq"],
+                decided.release,
+                decided.environment,
+                decided.allowed,
+                str(decided.classification),
+                decided.policy_digest,
+                decided.deployer,
+                decided.artifact,
+                decided.classification is Classification.URGENT,
+                decided.as_of_seq,
                 event.actor,
                 format_time(event.time),
                 json_text(event.data),
             )
-            for event in events
+            for event, decided in ((e, e.as_(GateDecided)) for e in events)
         ],
     )

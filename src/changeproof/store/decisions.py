@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from changeproof.domain.canonical import JsonValue
-from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED
+from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, GateDecided
+from changeproof.domain.errors import InputError, IntegrityError, operation
 from changeproof.store.entry_check import EntryCheck
 from changeproof.store.schema import (
     decisions,
@@ -58,7 +59,17 @@ class Activation:
 class RecordedDecision:
     seq: int
     decided_at: str
-    document: dict[str, JsonValue]
+    document: GateDecided
+
+
+def _decided(text: str, seq: int) -> GateDecided:
+    """A decisions row's document, decoded; a row that no longer decodes was edited."""
+    try:
+        return GateDecided.from_data(json.loads(text), where=f"the decisions row of entry {seq}")
+    except (InputError, ValueError) as e:
+        raise IntegrityError(
+            f"{e}", first_bad_seq=seq, hint=f"run {operation('ledger verify')}"
+        ) from e
 
 
 def policy_document(conn: Connection, digest: str) -> dict[str, JsonValue] | None:
@@ -102,7 +113,7 @@ def decisions_since(
     if environment is not None:
         query = query.where(d.environment == environment)
     for row in conn.execute(query):
-        yield RecordedDecision(int(row.seq), row.decided_at, dict(json.loads(row.document)))
+        yield RecordedDecision(int(row.seq), row.decided_at, _decided(row.document, int(row.seq)))
 
 
 def active_digest_before(conn: Connection, seq: int, check: EntryCheck | None = None) -> str | None:
@@ -121,7 +132,7 @@ def active_digest_before(conn: Connection, seq: int, check: EntryCheck | None = 
 
 def expect_decision(check: EntryCheck, decision: DecisionRow) -> None:
     """The decision's row and document are to be held to its `gate.decided` entry."""
-    document = decision.document
+    document = decision.document.to_data()
     columns: dict[str, JsonValue] = {
         "allowed": decision.allowed,
         "classification": decision.classification,
@@ -220,7 +231,7 @@ class DecisionRow:
     artifact: str | None
     deployer: str | None
     policy_digest: str
-    document: dict[str, JsonValue]
+    document: GateDecided
 
 
 def decisions_for(
@@ -250,7 +261,7 @@ def decisions_for(
             r.artifact,
             r.deployer,
             r.policy_digest,
-            dict(json.loads(r.document)),
+            _decided(r.document, int(r.seq)),
         )
         for r in conn.execute(query)
     ]
