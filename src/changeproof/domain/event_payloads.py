@@ -5,6 +5,22 @@ A module that defines payloads for new event types adds one import here.
 
 from __future__ import annotations
 
-from changeproof.domain import actors, decisions, deployments, instance, policies, tokens
+from changeproof.domain import (
+    actors,
+    artifacts,
+    decisions,
+    deployments,
+    instance,
+    policies,
+    tokens,
+)
 
-__all__ = ["actors", "decisions", "deployments", "instance", "policies", "tokens"]
+__all__ = [
+    "actors",
+    "artifacts",
+    "decisions",
+    "deployments",
+    "instance",
+    "policies",
+    "tokens",
+]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
+from changeproof.domain.artifacts import ARTIFACT_RECORDED, ArtifactRecorded
 from changeproof.domain.canonical import CanonicalObject, JsonValue, canonical_json
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
@@ -455,7 +455,7 @@ def _from_entries(
         )
     built = []
     for seq in artifacts:
-        artifact = artifact_from_data(dict(entries[seq].data))
+        artifact = entries[seq].as_(ArtifactRecorded)
         built.append(ArtifactFact(seq, artifact.name, artifact.sha256))
     return commits, tuple(found), tuple(built)
 

@@ -16,7 +16,7 @@ from typing import Final
 
 from sqlalchemy import Connection, Table, create_engine, delete, func, select
 
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
+from changeproof.domain.artifacts import ARTIFACT_RECORDED, ArtifactRecorded
 from changeproof.domain.canonical import json_text
 from changeproof.domain.events import RecordedEvent, decode_body, format_time
 from changeproof.domain.evidence import EVIDENCE_RECORDED
@@ -78,8 +78,7 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     # The busiest projection: tuples straight to the driver, as the ledger insert does.
     rows = []
     for event in events:
-        a = artifact_from_data(dict(event.data))
-        release = event.data.get("release")
+        a = event.as_(ArtifactRecorded)
         rows.append(
             (
                 event.seq,
@@ -90,7 +89,7 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 a.sha256,
                 event.actor,
                 format_time(event.time),
-                release if isinstance(release, str) else None,
+                a.bound_release,
             )
         )
     DriverCursor(conn).executemany(
