@@ -12,6 +12,7 @@ from changeproof.domain import (
     deployments,
     instance,
     policies,
+    releases,
     tokens,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "deployments",
     "instance",
     "policies",
+    "releases",
     "tokens",
 ]

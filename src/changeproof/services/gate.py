@@ -17,7 +17,6 @@ is recorded (the summary names its ledger entry); nothing is written when the ga
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import tempfile
@@ -55,8 +54,8 @@ from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
     Commit,
+    CommitRecorded,
     ReleaseRef,
-    commit_from_data,
 )
 from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE
 from changeproof.ingest.signatures import pae
@@ -374,7 +373,7 @@ def facts_as_of(
         traced = [request.artifact] if request.artifact else [a[2] for a in artifacts]
         deployments = deployments_of_artifacts(conn, traced, as_of, check)
     if check is None:
-        commits = tuple(commit_from_data(json.loads(record)) for _, _, record in records)
+        commits = tuple(queries.stored_commit(sha, record) for sha, _, record in records)
         evidence_facts = tuple(
             EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
             for e in queries.evidence_as_of(conn, ref, as_of)
@@ -439,7 +438,7 @@ def _from_entries(
     for seq in artifacts:
         check.expect("artifacts", seq, ARTIFACT_RECORDED, {"release": release})
     entries = check.confirm()
-    commits = tuple(commit_from_data(entries[seq].data) for _, seq, _ in records)
+    commits = tuple(entries[seq].as_(CommitRecorded).commit for _, seq, _ in records)
     found = []
     for seq in evidence:
         data = entries[seq].data
