@@ -8,6 +8,7 @@ from __future__ import annotations
 from changeproof.domain import (
     actors,
     artifacts,
+    changes,
     decisions,
     deployments,
     instance,
@@ -19,6 +20,7 @@ from changeproof.domain import (
 __all__ = [
     "actors",
     "artifacts",
+    "changes",
     "decisions",
     "deployments",
     "instance",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from changeproof.domain.canonical import JsonValue
+from changeproof.domain.rfc import Rfc
 from changeproof.store.schema import (
     change_exports,
     change_revisions,
@@ -48,7 +48,7 @@ class ChangeRow:
     urgent_reason: str | None
     state: str
     digest: str
-    document: dict[str, JsonValue]
+    document: Rfc  # its current RFC
     opened_by: str
     opened_at: str
     review_due: str | None
@@ -82,16 +82,16 @@ class ExportRow:
 
 def _change(row: object) -> ChangeRow:
     r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
-    reviewed = r["reviewed_seq"]
+    reviewed, seq = r["reviewed_seq"], int(r["seq"])
     return ChangeRow(
-        seq=int(r["seq"]),
+        seq=seq,
         release=r["release"],
         environment=r["environment"],
         urgent=bool(r["urgent"]),
         urgent_reason=r["urgent_reason"],
         state=r["state"],
         digest=r["digest"],
-        document=dict(json.loads(r["document"])),
+        document=_rfc(r["document"], f"table changes row {seq}"),
         opened_by=r["opened_by"],
         opened_at=r["opened_at"],
         review_due=r["review_due"],
@@ -146,9 +146,13 @@ def newest_change_before(
     ).scalar_one_or_none()
 
 
+def _rfc(text: str, where: str) -> Rfc:
+    return Rfc.from_data(json.loads(text), where=where)
+
+
 def revision_before(
     conn: Connection, change_seq: int, before_seq: int
-) -> tuple[int, str, dict[str, JsonValue]] | None:
+) -> tuple[int, str, Rfc] | None:
     """(seq, digest, RFC) of the change's newest revision recorded before `before_seq`."""
     r = change_revisions.c
     row = conn.execute(
@@ -157,7 +161,10 @@ def revision_before(
         .order_by(r.seq.desc())
         .limit(1)
     ).first()
-    return None if row is None else (int(row.seq), str(row.digest), dict(json.loads(row.document)))
+    if row is None:
+        return None
+    seq = int(row.seq)
+    return seq, str(row.digest), _rfc(row.document, f"table change_revisions row {seq}")
 
 
 def verdicts_of(
