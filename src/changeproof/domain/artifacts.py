@@ -35,7 +35,8 @@ class Artifact(Document):
 
 @dataclass(frozen=True, slots=True)
 class ArtifactRecorded(EventPayload):
-    """An artifact, and the release it was recorded for (`attest artifact --release`)."""
+    """A file by name, size and SHA-256, and the release it was recorded for
+    (`attest artifact --release`); entries from before releases have no `release` key."""
 
     TYPE: ClassVar[str] = ARTIFACT_RECORDED
 

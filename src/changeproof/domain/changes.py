@@ -19,7 +19,7 @@ from pydantic import StrictBool, StrictInt
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.identity import Sameness, Who, same
-from changeproof.domain.payloads import EventPayload
+from changeproof.domain.payloads import EventPayload, Timestamp
 from changeproof.domain.rfc import ApprovalRule, Rfc
 
 __all__ = [
@@ -288,7 +288,7 @@ class ChangeOpened(EventPayload):
     environment: str
     urgent: StrictBool
     urgent_reason: str | None
-    review_due: str | None  # when an urgent change's after-the-fact review is due
+    review_due: Timestamp | None  # when an urgent change's after-the-fact review is due
     digest: str  # the RFC's content digest
     rfc: Rfc
 
@@ -307,6 +307,8 @@ class ChangeRefreshed(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class ChangeApproved(EventPayload):
+    """An approval of the change's RFC of `digest`: it counts while that RFC is current."""
+
     TYPE: ClassVar[str] = CHANGE_APPROVED
 
     change: StrictInt
@@ -316,6 +318,8 @@ class ChangeApproved(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class ChangeRejected(EventPayload):
+    """The change was rejected for good, with the reason: it never deploys."""
+
     TYPE: ClassVar[str] = CHANGE_REJECTED
 
     change: StrictInt

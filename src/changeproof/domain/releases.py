@@ -155,12 +155,12 @@ class Commit:
 
 @dataclass(frozen=True, slots=True)
 class CommitRecorded(EventPayload):
-    """A commit as `commit.recorded` holds it: the commit, and whether it is a merge.
+    """A commit as `release create` read it from git: who wrote and committed it, what it
+    changed, which tickets it names, and whether it is a merge or a revert."""
 
-    The busiest event type (one per commit of a release, 100,000 for a large one), so it
-    encodes from its typed fields (`to_data`, `record_json`) rather than through the
-    adapter: the same text, as a test pins.
-    """
+    # The busiest event type (one per commit of a release, 100,000 for a large one), so it
+    # encodes from its typed fields (`to_data`, `record_json`) rather than through the
+    # adapter: the same text, as tests/unit/domain/test_releases.py pins.
 
     TYPE: ClassVar[str] = COMMIT_RECORDED
 

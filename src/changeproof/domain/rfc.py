@@ -17,20 +17,13 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
+from typing import Annotated, Any, ClassVar, Final
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.decisions import Classification
-from changeproof.domain.payloads import Document
-
-if TYPE_CHECKING:
-    Summary = Mapping[str, JsonValue]
-else:  # pydantic cannot resolve the house's recursive alias; its own means the same here
-    from pydantic import JsonValue as _AnyJson
-
-    Summary = Mapping[str, _AnyJson]
+from changeproof.domain.payloads import Document, JsonObject, Timestamp
 
 __all__ = [
     "RFC_SCHEMA_VERSION",
@@ -189,7 +182,7 @@ class RfcEvidence(Document):
     kind: str
     format: str
     sha256: str
-    summary: Summary  # the evidence's summary, as recorded
+    summary: JsonObject  # the evidence's summary, as recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +228,7 @@ class Rfc(Document):
     urgent: StrictBool
     urgent_reason: str | None
     requested_by: str
-    requested_at: str
+    requested_at: Timestamp
     as_of_seq: StrictInt
     risk: Risk
     why: Why

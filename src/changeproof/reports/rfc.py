@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.events import format_time
 from changeproof.domain.rfc import GateSummary, RfcApproval, RfcDocument, RfcEvidence, What, Why
 from changeproof.domain.text import show_controls
 
@@ -68,7 +69,7 @@ def _summary(doc: RfcDocument) -> Section:
         ("State", doc.state),
         ("Risk", doc.risk.level.value),
         ("Requested by", doc.requested_by),
-        ("Requested at", doc.requested_at),
+        ("Requested at", format_time(doc.requested_at)),
         ("Digest", doc.digest),
     ]
     if doc.review is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import Connection
@@ -117,7 +118,7 @@ def build_rfc(
     urgent: bool,
     urgent_reason: str | None,
     requested_by: str,
-    requested_at: str,
+    requested_at: datetime,
     ticket_links: Mapping[str, str],
 ) -> tuple[Rfc, str]:
     """The RFC of putting `ref` into `environment`, as of ledger position `as_of`, and its

@@ -214,14 +214,14 @@ class ChangeService:
                 urgent=request.urgent,
                 urgent_reason=request.reason,
                 requested_by=by,
-                requested_at=format_time(now),
+                requested_at=now,
                 ticket_links=self._links,
             )
-            review_due = None
+            review_due: datetime | None = None
             if request.urgent:
                 params = approval_params(policy, request.environment)
                 days = params.urgent_review_business_days if params is not None else 2
-                review_due = format_time(add_business_days(now, days))
+                review_due = add_business_days(now, days)
             opened = ChangeOpened(
                 release=str(request.release),
                 environment=request.environment,

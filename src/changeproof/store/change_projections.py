@@ -63,7 +63,7 @@ def _opened(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 document=document,
                 opened_by=event.actor,
                 opened_at=format_time(event.time),
-                review_due=opened.review_due,
+                review_due=None if opened.review_due is None else format_time(opened.review_due),
             )
         )
         _revision(conn, event.seq, event.seq, opened.digest, document)

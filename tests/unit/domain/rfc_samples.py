@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from changeproof.domain.decisions import Classification
@@ -47,7 +48,7 @@ def sample_rfc(**changes: Any) -> Rfc:
         urgent=False,
         urgent_reason=None,
         requested_by="carl",
-        requested_at="2026-03-01T10:00:00.000000Z",
+        requested_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
         as_of_seq=12,
         risk=Risk(RiskLevel.HIGH, ("1 schema migration file(s) change",)),
         why=Why((RfcTicket("PAY-12", "jira", "https://jira.example.com/PAY-12", (SHA,)),), ()),
