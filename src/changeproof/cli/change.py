@@ -100,7 +100,7 @@ def show(
     """The change's RFC with its approvals: JSON (the published schema), Markdown or HTML."""
     with instance_at(home) as instance:
         view = instance.changes.show(change)
-    document = view.record()
+    document = view.rfc_document()
     if format is Format.json:
         emit_json(document.to_data())
     elif format is Format.md:

@@ -118,9 +118,9 @@ class ChangeView:
 
     def document(self) -> dict[str, JsonValue]:
         """The RFC with who approved it, where it stands, and its review: the JSON form."""
-        return self.record().to_data()
+        return self.rfc_document().to_data()
 
-    def record(self) -> RfcDocument:
+    def rfc_document(self) -> RfcDocument:
         """The RFC with who approved it, where it stands, and its review."""
         status = self.status
         counted = set() if status is None else {a.seq for a in status.counted}
