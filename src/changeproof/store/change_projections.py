@@ -186,8 +186,8 @@ def _deployed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 urgent=deployed.urgent,
                 recorded_at=at,
                 updated_at=at,
-                policy_digest=deployed.policy_digest,
-                policy_active=deployed.policy_active,
+                policy_digest=deployed.under_policy[0],
+                policy_active=deployed.under_policy[1],
             )
         )
         _update(conn, event, event.seq, deployed.status)
