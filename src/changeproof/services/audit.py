@@ -39,6 +39,7 @@ from changeproof.domain.decisions import ControlResult, ControlStatus, GateDecid
 from changeproof.domain.errors import ChangeproofError
 from changeproof.domain.events import decode_body
 from changeproof.domain.policies import ActivationMode, PolicyActivated
+from changeproof.domain.records import DecisionRecord, DeploymentRecord
 from changeproof.policy.evaluation import evaluate
 from changeproof.services.deployments import why_not_authorized
 from changeproof.services.gate import Replay, facts_as_of, recorded_policy, recorded_request
@@ -48,7 +49,6 @@ from changeproof.store import changes as change_queries
 from changeproof.store import decisions as recorded
 from changeproof.store.actors import directory
 from changeproof.store.database import Database
-from changeproof.store.decisions import DecisionRow
 from changeproof.store.projections import rebuilt
 from changeproof.store.schema import ledger_events, policy_activations
 
@@ -160,15 +160,13 @@ def _differing_controls(decided: GateDecided, controls: Sequence[ControlResult])
     ]
 
 
-def _authorized(
-    facts: Connection, deployment: change_queries.DeploymentRow
-) -> Iterator[AuditFinding]:
+def _authorized(facts: Connection, deployment: DeploymentRecord) -> Iterator[AuditFinding]:
     seq, cited = deployment.seq, deployment.decision_seq
     where = f"the deployment is recorded as authorized by decision {cited}"
     rows = {
         d.seq: d for d in recorded.decisions_for(facts, deployment.release, deployment.environment)
     }
-    decision: DecisionRow | None = None if cited is None else rows.get(cited)
+    decision: DecisionRecord | None = None if cited is None else rows.get(cited)
     if decision is None:
         yield AuditFinding(
             seq,

@@ -29,6 +29,7 @@ from changeproof.domain.changes import (
 from changeproof.domain.decisions import Classification, ControlStatus
 from changeproof.domain.errors import IntegrityError, NotFoundError, operation
 from changeproof.domain.events import parse_time
+from changeproof.domain.records import DecisionRecord, VerdictRecord
 from changeproof.domain.releases import Commit, ReleaseRef
 from changeproof.domain.rfc import (
     RFC_SCHEMA_VERSION,
@@ -54,8 +55,7 @@ from changeproof.policy.globs import matches
 from changeproof.policy.loader import LoadedPolicy
 from changeproof.store import changes as change_queries
 from changeproof.store import releases as queries
-from changeproof.store.changes import VerdictRow
-from changeproof.store.decisions import DecisionRow, decisions_for
+from changeproof.store.decisions import decisions_for
 from changeproof.store.entry_check import ACTOR, EntryCheck
 from changeproof.store.releases import ReleaseRow
 
@@ -283,7 +283,7 @@ def _risk(commits: int, what: What, gate: GateSummary) -> Risk:
     return Risk(level, tuple(high + medium or ["small change, no high-risk path"]))
 
 
-def _decision(decision: DecisionRow) -> RfcDecision:
+def _decision(decision: DecisionRecord) -> RfcDecision:
     return RfcDecision(
         seq=decision.seq,
         allowed=decision.allowed,
@@ -346,7 +346,7 @@ def expect_change(
     revision_seq: int,
     digest: str,
     rfc: Rfc,
-    verdicts: Sequence[VerdictRow],
+    verdicts: Sequence[VerdictRecord],
 ) -> None:
     """The change, its RFC and its verdicts, held to their entries. The RFC is held through
     its digest: the entry binds the digest, and the digest binds every word of the RFC."""

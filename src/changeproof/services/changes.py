@@ -47,6 +47,7 @@ from changeproof.domain.errors import (
 )
 from changeproof.domain.events import Event, format_time
 from changeproof.domain.identity import Sameness
+from changeproof.domain.records import ChangeRecord, ExportRecord, VerdictRecord
 from changeproof.domain.releases import ReleaseRef
 from changeproof.domain.rfc import (
     ApprovalRule,
@@ -70,7 +71,6 @@ from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
 from changeproof.store import ledger
 from changeproof.store.actors import checked_directory, directory
-from changeproof.store.changes import ChangeRow, ExportRow, VerdictRow
 from changeproof.store.database import Database
 from changeproof.store.entry_check import ACTOR, EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
@@ -93,9 +93,9 @@ class OpenRequest:
 class ChangeView:
     """A change as its RFC says, with its verdicts and what its approvals add up to now."""
 
-    row: ChangeRow
-    verdicts: tuple[VerdictRow, ...]
-    exports: tuple[ExportRow, ...]
+    row: ChangeRecord
+    verdicts: tuple[VerdictRecord, ...]
+    exports: tuple[ExportRecord, ...]
     status: ApprovalStatus | None  # None when the policy asks no approval of it
     rule: ApprovalRule | None
     now: datetime
@@ -341,7 +341,7 @@ class ChangeService:
             uow.record(Event.of(reviewed, actor.name, now))
         return self.show(str(row.seq))
 
-    def _checked(self, conn: Connection, row: ChangeRow) -> Directory:
+    def _checked(self, conn: Connection, row: ChangeRecord) -> Directory:
         """The directory, with the change and its current RFC, held to their ledger entries
         before anyone's separation of duties is judged from them."""
         check = self._checks(conn)
@@ -401,7 +401,7 @@ def _seq(ident: str) -> int:
     return seq
 
 
-def _change(conn: Connection, seq: int) -> ChangeRow:
+def _change(conn: Connection, seq: int) -> ChangeRecord:
     row = queries.find_change(conn, seq)
     if row is None:
         raise NotFoundError(
@@ -410,7 +410,7 @@ def _change(conn: Connection, seq: int) -> ChangeRow:
     return row
 
 
-def _open_change(conn: Connection, seq: int) -> ChangeRow:
+def _open_change(conn: Connection, seq: int) -> ChangeRecord:
     row = _change(conn, seq)
     if row.state == ChangeState.REJECTED:
         rejection = next(v for v in queries.verdicts_of(conn, seq) if v.verdict == "rejected")

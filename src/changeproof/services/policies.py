@@ -52,6 +52,7 @@ from changeproof.domain.policies import (
     parse_proposal_id,
     proposal_id,
 )
+from changeproof.domain.records import GovernanceRecord, ProposalRecord
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
 from changeproof.policy.model import ROLE_NAMES
@@ -131,7 +132,7 @@ class Governance:
     approver_role: str
     one_person: bool  # configured; it applies only while the instance has a single admin
     admins: tuple[str, ...]
-    setting: recorded.GovernanceRow | None  # the entry that configured it, if any
+    setting: GovernanceRecord | None  # the entry that configured it, if any
 
     def describe(self) -> str:
         if self.mode is ActivationMode.SETUP:
@@ -162,7 +163,7 @@ class PolicyStatus:
     active: recorded.Activation | None
     activations: int  # how many times the active policy was changed
     governance: Governance
-    pending: tuple[recorded.ProposalRow, ...]
+    pending: tuple[ProposalRecord, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +335,7 @@ class PolicyService:
             ActivationMode.TWO_PERSON,
         )
 
-    def reject(self, ident: str, *, by: str, reason: str) -> recorded.ProposalRow:
+    def reject(self, ident: str, *, by: str, reason: str) -> ProposalRecord:
         """Turn a proposal down (a holder of the approver role) or withdraw it (its proposer)."""
         by = acting(by)
         if not reason.strip():
@@ -356,7 +357,7 @@ class PolicyService:
             uow.record(Event.of(rejected, me.name if me is not None else by, now))
         return self.proposal(str(proposal.seq))
 
-    def proposal(self, ident: str) -> recorded.ProposalRow:
+    def proposal(self, ident: str) -> ProposalRecord:
         with self._db.read() as conn:
             return _proposal(conn, ident)
 
@@ -497,7 +498,7 @@ def alone(rules: Governance, people: Directory, by: str) -> ActivationMode | Non
     return None
 
 
-def _proposal(conn: Connection, ident: str) -> recorded.ProposalRow:
+def _proposal(conn: Connection, ident: str) -> ProposalRecord:
     seq = parse_proposal_id(ident)
     if seq is None:
         raise UsageError(f"{ident!r} is not a policy proposal id (POL-<number>)")
@@ -510,7 +511,7 @@ def _proposal(conn: Connection, ident: str) -> recorded.ProposalRow:
     return found
 
 
-def _pending(conn: Connection, ident: str) -> recorded.ProposalRow:
+def _pending(conn: Connection, ident: str) -> ProposalRecord:
     proposal = _proposal(conn, ident)
     if proposal.state != "pending":
         raise ConflictError(
@@ -529,7 +530,7 @@ def _same(people: Directory, one: str, other: str) -> bool:
 def second_person(
     people: Directory,
     rules: Governance,
-    proposal: recorded.ProposalRow,
+    proposal: ProposalRecord,
     by: str,
 ) -> str:
     """The name of the actor `by` is, refused unless they may approve `proposal`."""

@@ -12,12 +12,12 @@ from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import change_id, change_parties, made_by_party
 from changeproof.domain.errors import PermissionDeniedError, operation
 from changeproof.domain.identity import Sameness, Who, same, unknown_because
-from changeproof.store.changes import ChangeRow
+from changeproof.domain.records import ChangeRecord
 
 __all__ = ["entitled", "independent", "is_actor"]
 
 
-def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
+def independent(people: Directory, by: str, row: ChangeRecord, verb: str) -> Actor:
     """The known actor `by` is, who neither requested the change nor wrote any of it.
 
     "Is this the same person" is the identity engine's question (`domain.identity`): an
@@ -78,7 +78,7 @@ def _refuse_unless_apart(
         )
 
 
-def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
+def entitled(people: Directory, by: str, row: ChangeRecord, verb: str) -> Actor:
     """An independent actor holding the role the change's approval rule asks for."""
     actor = independent(people, by, row, verb)
     rule = row.document.approval_rule
