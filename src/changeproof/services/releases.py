@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
+import pygit2
 from sqlalchemy import Connection
 
 from changeproof.domain.clock import Clock
@@ -112,47 +113,14 @@ class ReleaseService:
         with self._db.read() as conn:
             existing = queries.find_release(conn, ref)
             previous = queries.last_release(conn, ref.service)
-        start, from_source = from_ref, RangeStart.GIVEN
-        if from_ref is None:
-            start, from_source = None, RangeStart.ROOT
-            if existing is not None and not from_root:
-                # Asking again for a release that exists means the range it was made from.
-                start, from_source = existing.from_sha, RangeStart(existing.from_source)
-            elif previous is not None and not from_root:
-                start, from_source = previous.to_sha, RangeStart.LAST_CREATED
+        start, from_source = _range_start(from_ref, from_root, existing, previous)
         ends = resolve_range(repo, to_ref, start)
         if existing is not None:
             return self._existing(existing, ends)
-        now = self._clock.now()
-        who = ActorId(actor)
-        # Reading git is the slow part: the write lock is only taken to record each batch.
-        commits: list[Commit] = []
-        batch: list[Commit] = []
         try:
-            for commit in read_commits(repo, ends, matcher):
-                commits.append(commit)
-                batch.append(commit)
-                if len(batch) == COMMITS_PER_UNIT and len(commits) < len(ends.ids):
-                    with self._unit_of_work() as uow:
-                        _stop_if_created(uow, ref)
-                        _record_commits(uow, batch, who, now)
-                    batch = []
-            with self._unit_of_work() as uow:
-                _stop_if_created(uow, ref)
-                _record_commits(uow, batch, who, now)
-                created = ReleaseCreated(
-                    service=ref.service,
-                    name=ref.name,
-                    repository=_remote(repo),
-                    from_ref=from_ref if from_ref is not None else start,
-                    to_ref=to_ref,
-                    from_sha=ends.from_sha,
-                    to_sha=ends.to_sha,
-                    from_source=from_source,
-                    ancestor=ends.ancestor,
-                    commits=tuple(c.sha for c in commits),
-                )
-                uow.record(Event.of(created, who, now))
+            commits = self._record(
+                ref, repo, ends, matcher, ActorId(actor), to_ref, start, from_source
+            )
         except _CreatedMeanwhile as meanwhile:
             # Another run recorded this release while this one read git: the same range is
             # the same release (idempotent, as a rerun is), another range a conflict.
@@ -171,6 +139,49 @@ class ReleaseService:
             created=True,
             inherit_tickets=inherits_tickets(tickets or self._tickets),
         )
+
+    def _record(
+        self,
+        ref: ReleaseRef,
+        repo: pygit2.Repository,
+        ends: RangeEnds,
+        matcher: TicketMatcher,
+        who: ActorId,
+        to_ref: str,
+        from_ref: str | None,
+        from_source: RangeStart,
+    ) -> list[Commit]:
+        """Record the range's commits in batches while later ones are still being read, then
+        release.created with the last batch; the commits read."""
+        now = self._clock.now()
+        # Reading git is the slow part: the write lock is only taken to record each batch.
+        commits: list[Commit] = []
+        batch: list[Commit] = []
+        for commit in read_commits(repo, ends, matcher):
+            commits.append(commit)
+            batch.append(commit)
+            if len(batch) == COMMITS_PER_UNIT and len(commits) < len(ends.ids):
+                with self._unit_of_work() as uow:
+                    _stop_if_created(uow, ref)
+                    _record_commits(uow, batch, who, now)
+                batch = []
+        with self._unit_of_work() as uow:
+            _stop_if_created(uow, ref)
+            _record_commits(uow, batch, who, now)
+            created = ReleaseCreated(
+                service=ref.service,
+                name=ref.name,
+                repository=_remote(repo),
+                from_ref=from_ref,
+                to_ref=to_ref,
+                from_sha=ends.from_sha,
+                to_sha=ends.to_sha,
+                from_source=from_source,
+                ancestor=ends.ancestor,
+                commits=tuple(c.sha for c in commits),
+            )
+            uow.record(Event.of(created, who, now))
+        return commits
 
     def list(self, *, service: str | None = None) -> list[ReleaseRow]:
         """Every release, oldest first; of one service when `service` is given."""
@@ -259,3 +270,21 @@ def _remote(repo: object) -> str | None:
     if parts.scheme and "@" in parts.netloc:
         return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     return url
+
+
+def _range_start(
+    from_ref: str | None,
+    from_root: bool,
+    existing: ReleaseRow | None,
+    previous: ReleaseRow | None,
+) -> tuple[str | None, RangeStart]:
+    """Where the range starts and why: as given, else where an existing release of this name
+    started (asking again means the range it was made from), else the service's previous
+    release's end, else the root."""
+    if from_ref is not None:
+        return from_ref, RangeStart.GIVEN
+    if existing is not None and not from_root:
+        return existing.from_sha, RangeStart(existing.from_source)
+    if previous is not None and not from_root:
+        return previous.to_sha, RangeStart.LAST_CREATED
+    return None, RangeStart.ROOT
