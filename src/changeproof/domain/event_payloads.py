@@ -5,6 +5,6 @@ A module that defines payloads for new event types adds one import here.
 
 from __future__ import annotations
 
-from changeproof.domain import deployments
+from changeproof.domain import deployments, evidence_documents
 
-__all__ = ["deployments"]
+__all__ = ["deployments", "evidence_documents"]

@@ -49,7 +49,8 @@ from changeproof.domain.errors import (
     operation,
 )
 from changeproof.domain.events import ActorId, Event
-from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Subject
+from changeproof.domain.evidence import EVIDENCE_RECORDED, Subject
+from changeproof.domain.evidence_documents import EvidenceRecorded
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
@@ -401,7 +402,7 @@ def facts_as_of(
     if check is None:
         commits = tuple(commit_from_data(json.loads(record)) for _, _, record in records)
         evidence_facts = tuple(
-            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
+            EvidenceFact.decoded(e.seq, e.kind, e.format, e.sha256, e.summary, e.detail)
             for e in queries.evidence_as_of(conn, ref, as_of)
         )
         artifact_facts = tuple(ArtifactFact(seq, name, digest) for seq, name, digest in artifacts)
@@ -465,19 +466,7 @@ def _from_entries(
         check.expect("artifacts", seq, ARTIFACT_RECORDED, {"release": release})
     entries = check.confirm()
     commits = tuple(commit_from_data(entries[seq].data) for _, seq, _ in records)
-    found = []
-    for seq in evidence:
-        data = entries[seq].data
-        found.append(
-            EvidenceFact(
-                seq,
-                EvidenceKind(str(data["kind"])),
-                str(data["format"]),
-                str(data["sha256"]),
-                _mapping(data.get("summary")),
-                _mapping(data.get("detail")),
-            )
-        )
+    found = [EvidenceFact.recorded(seq, entries[seq].as_(EvidenceRecorded)) for seq in evidence]
     built = []
     for seq in artifacts:
         artifact = artifact_from_data(dict(entries[seq].data))
@@ -492,10 +481,6 @@ def checked_commits(conn: Connection, check: EntryCheck, ref: ReleaseRef) -> tup
         raise NotFoundError(f"no release {ref}", hint=f"run {operation('release create')}")
     records = queries.release_commit_records(conn, ref)
     return _from_entries(check, release.seq, ref, records, (), ())[0]
-
-
-def _mapping(value: JsonValue) -> Mapping[str, JsonValue]:
-    return value if isinstance(value, dict) else {}
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
