@@ -36,8 +36,8 @@ from sqlalchemy import MetaData, Table, create_engine, text
 from sqlalchemy.engine import make_url
 
 from changeproof.bootstrap import Instance, SystemClock, open_instance
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, Artifact, Sha256
-from changeproof.domain.events import ActorId, EncodedEvent, Event, format_time
+from changeproof.domain.artifacts import Artifact, ArtifactRecorded, Sha256
+from changeproof.domain.events import EncodedEvent, Event, format_time
 from changeproof.ledger import Checkpoint, NoteSigner, inclusion_proof, leaf_hash, root_hash
 from changeproof.ledger.merkle import Subtree
 from changeproof.services.initialize import initialize
@@ -240,11 +240,10 @@ def artifact_events(start: int, count: int) -> list[Event]:
             "payments", f"1.{n // 1000}.{n % 1000}", f"payments-{n}.tar.gz", 1_048_576 + n, digest
         )
         events.append(
-            Event(
-                ARTIFACT_RECORDED,
-                ActorId("ci/payments-pipeline"),
+            Event.of(
+                ArtifactRecorded.of(artifact),
+                "ci/payments-pipeline",
                 _BASE_TIME + timedelta(milliseconds=n),
-                artifact.to_data(),
             )
         )
     return events

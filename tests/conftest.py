@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -102,24 +103,38 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
     return url
 
 
+_INIT = ("init", "--actor", "tester", "--origin", "test.example/ledger")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite instance made by `changeproof init`, copied for every test that needs one:
+    a copy of its files is the same instance without paying for migrations and a key each
+    time (config.toml names its database and key relative to the folder)."""
+    where = tmp_path_factory.mktemp("template") / "instance"
+    assert run([*_INIT, "--home", str(where)]) == 0
+    return where
+
+
+def _copy(template: Path, where: Path) -> Path:
+    shutil.copytree(template, where)  # keeps the key's and folder's modes
+    return where
+
+
 @pytest.fixture
-def home(tmp_path: Path, database_url: str | None, cli: Cli) -> Path:
+def home(tmp_path: Path, database_url: str | None, cli: Cli, sqlite_template: Path) -> Path:
     """An initialised instance on each backend."""
     where = tmp_path / "instance"
-    args = ["init", "--home", where, "--actor", "tester", "--origin", "test.example/ledger"]
-    if database_url is not None:
-        args += ["--database-url", database_url]
-    result = cli(*args)
+    if database_url is None:
+        return _copy(sqlite_template, where)
+    result = cli(*_INIT, "--home", where, "--database-url", database_url)
     assert result.code == 0, result.err
     return where
 
 
 @pytest.fixture
-def sqlite_home(tmp_path: Path, cli: Cli) -> Path:
-    where = tmp_path / "instance"
-    result = cli("init", "--home", where, "--actor", "tester", "--origin", "test.example/ledger")
-    assert result.code == 0, result.err
-    return where
+def sqlite_home(tmp_path: Path, sqlite_template: Path) -> Path:
+    return _copy(sqlite_template, tmp_path / "instance")
 
 
 def instance_url(home: Path) -> str:

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from changeproof.bootstrap import SystemClock, open_instance
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, Artifact, Sha256
-from changeproof.domain.events import ActorId, Event
+from changeproof.domain.artifacts import Artifact, ArtifactRecorded, Sha256
+from changeproof.domain.events import Event
 from changeproof.services.instance import load_signer
 from changeproof.store.unit_of_work import UnitOfWork
 
@@ -40,9 +40,7 @@ def main(argv: list[str]) -> None:
                     size=k,
                     sha256=Sha256(hashlib.sha256(f"{worker}/{batch}/{k}".encode()).hexdigest()),
                 )
-                uow.record(
-                    Event(ARTIFACT_RECORDED, ActorId(worker), clock.now(), artifact.to_data())
-                )
+                uow.record(Event.of(ArtifactRecorded.of(artifact), worker, clock.now()))
         sys.stdout.write(f"committed {worker} {batch} {size}\n")
         sys.stdout.flush()
     instance.close()

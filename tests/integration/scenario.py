@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 
-from changeproof.domain.changes import content_digest
+from changeproof.domain.rfc import content_digest
 from tests.conftest import Cli
 from tests.integration.gitrepo import GitRepo
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from changeproof.bootstrap import open_instance
-from changeproof.domain.actors import ActorKind, actor_from_data
+from changeproof.domain.actors import ActorAdded, ActorKind
+from changeproof.domain.canonical import JsonValue
 from changeproof.store.actors import directory
 from tests.conftest import Cli, ints, tamper
 from tests.integration.scenario import Changes, Scenario, failing
@@ -124,7 +125,15 @@ def test_a_pipeline_identity_is_recorded_with_its_kind_and_old_entries_are_perso
     _ada(cli, home)
     assert "kind" not in _events(home, before + 1)[0][2]  # a person's entry is as it was
     assert _listed(cli, home)["ada"]["kind"] == "person"
-    assert actor_from_data({"name": "old", "emails": []}).kind is ActorKind.PERSON
+    old: dict[str, JsonValue] = {
+        "name": "old",
+        "emails": [],
+        "github": None,
+        "gitlab": None,
+        "roles": [],
+        "groups": [],
+    }
+    assert ActorAdded.from_data(old).actor().kind is ActorKind.PERSON
     people = _write(tmp_path / "p.yaml", "actors:\n  - name: ci-2\n    kind: pipeline\n")
     _ok(cli, home, "sync", people, "--actor", ADMIN)
     assert _listed(cli, home)["ci-2"]["kind"] == "pipeline"

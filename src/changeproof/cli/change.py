@@ -100,9 +100,9 @@ def show(
     """The change's RFC with its approvals: JSON (the published schema), Markdown or HTML."""
     with instance_at(home) as instance:
         view = instance.changes.show(change)
-    document = view.document()
+    document = view.rfc_document()
     if format is Format.json:
-        emit_json(document)
+        emit_json(document.to_data())
     elif format is Format.md:
         emit_text(markdown(document) + "\n")
     else:

@@ -13,7 +13,6 @@ from changeproof.cli.render import emit_json, out
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.decisions import DecisionSummary
-from changeproof.services.gate import decision_data
 
 app = typer.Typer(help="Recorded gate decisions.", no_args_is_help=True)
 
@@ -30,14 +29,15 @@ def replay(
     """
     with instance_at(home) as instance:
         result = instance.gate.replay(seq)
-    identity = result.recorded.get("deployer_identity")
-    again = decision_data(
-        result.replayed,
-        int(str(result.recorded["as_of_seq"])),
-        None if identity is None else str(identity),
-    )
     if output is Output.json:
-        emit_json({"seq": seq, "same": result.same, "recorded": result.recorded, "replayed": again})
+        emit_json(
+            {
+                "seq": seq,
+                "same": result.same,
+                "recorded": result.recorded.verdict(),
+                "replayed": result.again().verdict(),
+            }
+        )
     elif result.same:
         verdict = "allowed" if result.replayed.allowed else "blocked"
         out.print(f"Entry {seq} replays to the same decision: {verdict}, every control alike")

@@ -17,9 +17,9 @@ from changeproof.cli.options import (
     instance_at,
 )
 from changeproof.cli.render import emit_json, out, safe
-from changeproof.domain.decisions import Classification, ControlStatus
+from changeproof.domain.decisions import Classification, ControlStatus, GateDecided
 from changeproof.domain.releases import ReleaseRef
-from changeproof.services.gate import GateRequest, GateResult, decision_data
+from changeproof.services.gate import GateRequest, GateResult
 from changeproof.services.policies import policy_file_for
 
 _MARKS = {
@@ -95,7 +95,7 @@ def gate(
 def _render(result: GateResult, request: GateRequest, output: Output) -> None:
     decision = result.decision
     if output is Output.json:
-        doc = decision_data(decision, result.as_of_seq, request.deployer)
+        doc = GateDecided.of(decision, result.as_of_seq, request.deployer).verdict()
         extra = {} if result.attestation is None else {"attestation": str(result.attestation)}
         emit_json(
             {

@@ -24,6 +24,7 @@ from changeproof.cli.options import (
 from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.errors import InputError, UsageError, render
 from changeproof.domain.policies import proposal_id
+from changeproof.domain.records import ProposalRecord
 from changeproof.policy.errors import PolicyError
 from changeproof.policy.explain import Explanation, explain
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
@@ -31,7 +32,6 @@ from changeproof.policy.schema import policy_schema_text
 from changeproof.policy.templates import TEMPLATES, template
 from changeproof.services.policies import Governance, Simulation, parse_since
 from changeproof.services.policy_tests import PolicyTestReport
-from changeproof.store.decisions import ProposalRow
 
 app = typer.Typer(
     help="The policy: schema, templates, validation, tests, simulation, the active policy.",
@@ -527,7 +527,7 @@ def _governance_data(rules: Governance) -> dict[str, object]:
     }
 
 
-def _proposal_data(p: ProposalRow) -> dict[str, object]:
+def _proposal_data(p: ProposalRecord) -> dict[str, object]:
     return {
         "id": proposal_id(p.seq),
         "seq": p.seq,

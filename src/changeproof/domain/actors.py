@@ -6,9 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal, Self
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.identity import (
     DEFAULT_RULES,
     Alias,
@@ -22,6 +21,7 @@ from changeproof.domain.identity import (
     login_who,
     who_of_actor,
 )
+from changeproof.domain.payloads import EventPayload
 
 __all__ = [
     "ACTOR_ADDED",
@@ -31,17 +31,22 @@ __all__ = [
     "ACTOR_ROLE_GRANTED",
     "ACTOR_ROLE_REVOKED",
     "GRANT_EVENTS",
+    "GRANT_PAYLOADS",
     "Actor",
+    "ActorAdded",
+    "ActorAliasAdded",
     "ActorKind",
     "Aliases",
     "Directory",
     "Grant",
+    "GrantChange",
     "GrantKind",
+    "GroupGranted",
+    "GroupRevoked",
     "Origin",
     "Role",
-    "actor_from_data",
-    "aliases_from_data",
-    "grant_from_data",
+    "RoleGranted",
+    "RoleRevoked",
 ]
 
 ACTOR_ADDED: Final = "actor.added"
@@ -90,24 +95,6 @@ class Actor:
     groups: frozenset[str] = frozenset()
     kind: ActorKind = ActorKind.PERSON
 
-    def to_data(self) -> dict[str, JsonValue]:
-        """The `actor.added` payload; lists sorted so the same actor encodes the same.
-
-        `kind` is written only for a pipeline identity, so a person's entry encodes as
-        every entry did before kinds existed (and those decode as persons).
-        """
-        data: dict[str, JsonValue] = {
-            "name": self.name,
-            "emails": sorted(self.emails),
-            "github": self.github,
-            "gitlab": self.gitlab,
-            "roles": sorted(self.roles),
-            "groups": sorted(self.groups),
-        }
-        if self.kind is not ActorKind.PERSON:
-            data["kind"] = self.kind.value
-        return data
-
     def with_aliases(self, aliases: Aliases) -> Actor:
         return replace(
             self,
@@ -126,14 +113,6 @@ class Aliases:
     github: str | None = None
     gitlab: str | None = None
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "name": self.name,
-            "emails": sorted(self.emails),
-            "github": self.github,
-            "gitlab": self.gitlab,
-        }
-
     def words(self) -> str:
         """`email a@x, github a-gh`: how reasons and reports list them."""
         parts = [f"email {e}" for e in sorted(self.emails)]
@@ -145,40 +124,6 @@ class Aliases:
         return bool(self.emails or self.github or self.gitlab)
 
 
-def actor_from_data(data: Mapping[str, JsonValue]) -> Actor:
-    name, github, gitlab = (data.get(key) for key in ("name", "github", "gitlab"))
-    if not isinstance(name, str):
-        raise ValueError("actor data needs a string name")
-    if not (github is None or isinstance(github, str)):
-        raise ValueError("actor github must be a string or null")
-    if not (gitlab is None or isinstance(gitlab, str)):
-        raise ValueError("actor gitlab must be a string or null")
-    emails, roles, groups = (_strings(data, key) for key in ("emails", "roles", "groups"))
-    kind = data.get("kind", ActorKind.PERSON.value)  # entries before kinds: persons
-    if kind not in tuple(ActorKind):
-        raise ValueError(f"actor kind must be one of {', '.join(ActorKind)}")
-    return Actor(name, emails, github, gitlab, roles, groups, ActorKind(str(kind)))
-
-
-def aliases_from_data(data: Mapping[str, JsonValue]) -> Aliases:
-    """The payload of `actor.alias.added`."""
-    name, github, gitlab = (data.get(key) for key in ("name", "github", "gitlab"))
-    if not isinstance(name, str):
-        raise ValueError("actor.alias.added data needs a string name")
-    if not (github is None or isinstance(github, str)):
-        raise ValueError("actor.alias.added github must be a string or null")
-    if not (gitlab is None or isinstance(gitlab, str)):
-        raise ValueError("actor.alias.added gitlab must be a string or null")
-    return Aliases(name, _strings(data, "emails"), github, gitlab)
-
-
-def _strings(data: Mapping[str, JsonValue], key: str) -> frozenset[str]:
-    values = data.get(key, [])
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValueError(f"actor {key} must be a list of strings")
-    return frozenset(str(v) for v in values)
-
-
 @dataclass(frozen=True, slots=True)
 class Grant:
     """A role or group of one actor: the payload of `actor.{role,group}.{granted,revoked}`."""
@@ -187,21 +132,149 @@ class Grant:
     kind: GrantKind
     value: str
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {"name": self.name, self.kind: self.value}
-
     def event_type(self, *, granted: bool) -> str:
         return next(t for t, meaning in GRANT_EVENTS.items() if meaning == (self.kind, granted))
 
+    def payload(self, *, granted: bool) -> GrantChange:
+        """The entry granting or revoking it."""
+        return GRANT_PAYLOADS[self.event_type(granted=granted)].of(self)
 
-def grant_from_data(event_type: str, data: Mapping[str, JsonValue]) -> Grant:
-    if event_type not in GRANT_EVENTS:
-        raise ValueError(f"{event_type} is not a grant event")
-    kind = GRANT_EVENTS[event_type][0]
-    name, value = data.get("name"), data.get(kind)
-    if not (isinstance(name, str) and isinstance(value, str)):
-        raise ValueError(f"{event_type} data needs string name and {kind}")
-    return Grant(name, kind, value)
+
+@dataclass(frozen=True, slots=True)
+class ActorAdded(EventPayload):
+    """An actor and the aliases it came with; its roles and groups are entries of their own
+    (each grant's seq is its key and what a revoke names), so those lists are empty."""
+
+    TYPE: ClassVar[str] = ACTOR_ADDED
+    # Written only for a pipeline identity: a person's entry reads as every entry did
+    # before kinds existed (and those decode as persons).
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"kind"})
+
+    name: str
+    emails: tuple[str, ...]  # sorted, so the same actor encodes the same
+    github: str | None
+    gitlab: str | None
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
+    kind: ActorKind | None = None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Self:
+        return cls(
+            actor.name,
+            tuple(sorted(actor.emails)),
+            actor.github,
+            actor.gitlab,
+            tuple(sorted(actor.roles)),
+            tuple(sorted(actor.groups)),
+            None if actor.kind is ActorKind.PERSON else actor.kind,
+        )
+
+    def actor(self) -> Actor:
+        return Actor(
+            self.name,
+            frozenset(self.emails),
+            self.github,
+            self.gitlab,
+            frozenset(self.roles),
+            frozenset(self.groups),
+            self.kind or ActorKind.PERSON,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActorAliasAdded(EventPayload):
+    """Emails and logins of a known actor, recorded after it was added."""
+
+    TYPE: ClassVar[str] = ACTOR_ALIAS_ADDED
+
+    name: str
+    emails: tuple[str, ...]  # sorted
+    github: str | None
+    gitlab: str | None
+
+    @classmethod
+    def of(cls, aliases: Aliases) -> Self:
+        return cls(aliases.name, tuple(sorted(aliases.emails)), aliases.github, aliases.gitlab)
+
+    def aliases(self) -> Aliases:
+        return Aliases(self.name, frozenset(self.emails), self.github, self.gitlab)
+
+
+class GrantChange(EventPayload):
+    """The data of the four grant event types: an actor's name and the role or group."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, grant: Grant) -> Self:
+        raise NotImplementedError
+
+    def grant(self) -> Grant:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class _RoleChange(GrantChange):
+    name: str
+    role: str
+
+    @classmethod
+    def of(cls, grant: Grant) -> Self:
+        return cls(grant.name, grant.value)
+
+    def grant(self) -> Grant:
+        return Grant(self.name, "role", self.role)
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupChange(GrantChange):
+    name: str
+    group: str
+
+    @classmethod
+    def of(cls, grant: Grant) -> Self:
+        return cls(grant.name, grant.value)
+
+    def grant(self) -> Grant:
+        return Grant(self.name, "group", self.group)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGranted(_RoleChange):
+    """An actor was granted a role."""
+
+    TYPE: ClassVar[str] = ACTOR_ROLE_GRANTED
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRevoked(_RoleChange):
+    """An actor's role was revoked (its open grant of that role ends here)."""
+
+    TYPE: ClassVar[str] = ACTOR_ROLE_REVOKED
+
+
+@dataclass(frozen=True, slots=True)
+class GroupGranted(_GroupChange):
+    """An actor joined a group (experts of a high-risk area, say)."""
+
+    TYPE: ClassVar[str] = ACTOR_GROUP_GRANTED
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRevoked(_GroupChange):
+    """An actor left a group (its open grant of that group ends here)."""
+
+    TYPE: ClassVar[str] = ACTOR_GROUP_REVOKED
+
+
+# Each grant event type's payload (GRANT_EVENTS says what each means).
+GRANT_PAYLOADS: Final[Mapping[str, type[GrantChange]]] = {
+    ACTOR_ROLE_GRANTED: RoleGranted,
+    ACTOR_ROLE_REVOKED: RoleRevoked,
+    ACTOR_GROUP_GRANTED: GroupGranted,
+    ACTOR_GROUP_REVOKED: GroupRevoked,
+}
 
 
 @dataclass(frozen=True, slots=True)

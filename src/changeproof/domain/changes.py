@@ -1,23 +1,26 @@
 """Changes: a request to put a release into an environment, its RFC, and who approved it.
 
-A change's RFC is a snapshot of what the store knew when the change was opened or last
-refreshed. Its content digest covers everything in it; approvals bind to that digest, so a
-refresh that finds other commits, evidence or artifacts voids every earlier approval.
+A change's RFC (`domain.rfc`) is a snapshot of what the store knew when the change was
+opened or last refreshed. Its content digest covers everything in it; approvals bind to that
+digest, so a refresh that finds other commits, evidence or artifacts voids every earlier
+approval.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import ClassVar, Final
+
+from pydantic import StrictBool, StrictInt
 
 from changeproof.domain.actors import Actor, Directory
-from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.identity import Sameness, Who, same
+from changeproof.domain.payloads import EventPayload, Timestamp
+from changeproof.domain.rfc import ApprovalRule, Rfc
 
 __all__ = [
     "CHANGE_APPROVED",
@@ -29,18 +32,21 @@ __all__ = [
     "CHANGE_REVIEWED",
     "MIGRATION_GLOBS",
     "ApprovalRecord",
-    "ApprovalRule",
     "ApprovalStatus",
+    "ChangeApproved",
+    "ChangeExported",
     "ChangeFact",
+    "ChangeOpened",
+    "ChangeRefreshed",
+    "ChangeRejected",
+    "ChangeReviewed",
     "ChangeState",
-    "GroupRequirement",
     "Party",
     "ReviewOutcome",
     "add_business_days",
     "approval_status",
     "change_id",
     "change_parties",
-    "content_digest",
     "made_by_party",
     "parse_change_id",
 ]
@@ -95,18 +101,6 @@ def parse_change_id(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def content_digest(document: Mapping[str, JsonValue]) -> str:
-    """SHA-256 of the RFC's canonical JSON (RFC 8785) without its digest and approvals."""
-    content = {k: v for k, v in document.items() if k not in _NOT_CONTENT}
-    return hashlib.sha256(canonical_json(content)).hexdigest()
-
-
-# What happens to a change after its RFC was written is not part of what was approved.
-_NOT_CONTENT: Final = frozenset(
-    {"id", "digest", "approvals", "approval_status", "state", "review", "exports"}
-)
-
-
 def add_business_days(start: datetime, days: int) -> datetime:
     """`days` working days (Monday to Friday) after `start`, at the same time of day."""
     moment = start
@@ -116,60 +110,6 @@ def add_business_days(start: datetime, days: int) -> datetime:
         if moment.weekday() < 5:
             left -= 1
     return moment
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRequirement:
-    """At least one of the quorum must belong to `group`, always or only when migrations or
-    high-risk paths change."""
-
-    group: str
-    when: str  # "always", "migrations" or "high-risk"
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {"group": self.group, "when": self.when}
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRule:
-    """Who must approve a change of one classification in one environment."""
-
-    quorum: int
-    role: str
-    valid_for_hours: int
-    groups: tuple[GroupRequirement, ...] = ()
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "quorum": self.quorum,
-            "role": self.role,
-            "valid_for_hours": self.valid_for_hours,
-            "groups": [g.to_data() for g in self.groups],
-        }
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, JsonValue]) -> ApprovalRule:
-        groups = data.get("groups")
-        return cls(
-            quorum=_int(data.get("quorum")),
-            role=str(data.get("role")),
-            valid_for_hours=_int(data.get("valid_for_hours")),
-            groups=tuple(
-                GroupRequirement(str(g.get("group")), str(g.get("when")))
-                for g in (groups if isinstance(groups, list) else [])
-                if isinstance(g, dict)
-            ),
-        )
-
-    def groups_needed(self, *, migrations: bool, high_risk: bool) -> tuple[str, ...]:
-        applies = {"always": True, "migrations": migrations, "high-risk": high_risk}
-        return tuple(g.group for g in self.groups if applies.get(g.when, True))
-
-
-def _int(value: JsonValue) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,25 +210,18 @@ class Party:
         return directory.who_acting(self.identity)
 
 
-def change_parties(rfc: Mapping[str, JsonValue], opened_by: str | None = None) -> tuple[Party, ...]:
+def change_parties(rfc: Rfc, opened_by: str | None = None) -> tuple[Party, ...]:
     """The requester and every author, committer and co-author of the RFC's commits."""
-    requesters = {str(rfc.get("requested_by"))} if rfc.get("requested_by") is not None else set()
+    requesters = {rfc.requested_by}
     if opened_by is not None:
         requesters.add(opened_by)
     found = [Party(f"its requester {r}", r, email=False) for r in sorted(requesters)]
-    what = rfc.get("what")
-    commits = what.get("commits") if isinstance(what, dict) else None
-    for commit in commits if isinstance(commits, list) else []:
-        if not isinstance(commit, dict):
-            continue
-        sha = str(commit.get("sha"))[:12]
-        for role in ("author", "committer"):
-            email = commit.get(role)
-            found.append(Party(f"the {role} of commit {sha}", str(email or ""), email=True))
-        co_authors = commit.get("co_authors")
+    for commit in rfc.what.commits:
+        sha = commit.sha[:12]
+        found.append(Party(f"the author of commit {sha}", commit.author, email=True))
+        found.append(Party(f"the committer of commit {sha}", commit.committer, email=True))
         found.extend(
-            Party(f"a co-author of commit {sha}", str(email or ""), email=True)
-            for email in (co_authors if isinstance(co_authors, list) else [])
+            Party(f"a co-author of commit {sha}", email, email=True) for email in commit.co_authors
         )
     return tuple(found)
 
@@ -343,3 +276,77 @@ class ChangeFact:
         if new_artifacts:
             found.append("artifact " + ", ".join(str(s) for s in new_artifacts))
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOpened(EventPayload):
+    """A change and its first RFC; the entry's seq names it (`CHG-<seq>`)."""
+
+    TYPE: ClassVar[str] = CHANGE_OPENED
+
+    release: str
+    environment: str
+    urgent: StrictBool
+    urgent_reason: str | None
+    review_due: Timestamp | None  # when an urgent change's after-the-fact review is due
+    digest: str  # the RFC's content digest
+    rfc: Rfc
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRefreshed(EventPayload):
+    """The change's RFC written again, with another digest: earlier approvals stop counting."""
+
+    TYPE: ClassVar[str] = CHANGE_REFRESHED
+
+    change: StrictInt  # the seq of its change.opened entry
+    previous_digest: str
+    digest: str
+    rfc: Rfc
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeApproved(EventPayload):
+    """An approval of the change's RFC of `digest`: it counts while that RFC is current."""
+
+    TYPE: ClassVar[str] = CHANGE_APPROVED
+
+    change: StrictInt
+    digest: str  # the RFC the approver read
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRejected(EventPayload):
+    """The change was rejected for good, with the reason: it never deploys."""
+
+    TYPE: ClassVar[str] = CHANGE_REJECTED
+
+    change: StrictInt
+    digest: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeReviewed(EventPayload):
+    """An urgent change's after-the-fact review."""
+
+    TYPE: ClassVar[str] = CHANGE_REVIEWED
+
+    change: StrictInt
+    outcome: ReviewOutcome
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeExported(EventPayload):
+    """The ticket an export made or updated in ServiceNow or Jira, for the RFC of `digest`."""
+
+    TYPE: ClassVar[str] = CHANGE_EXPORTED
+
+    change: StrictInt
+    system: str
+    remote_id: str
+    key: str | None
+    url: str | None
+    digest: str

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Final
 
-from pydantic import StrictBool, StrictInt
+from pydantic import MISSING, StrictBool, StrictInt
 
 from changeproof.domain.payloads import EventPayload
 
@@ -94,9 +94,18 @@ class DeploymentRecorded(EventPayload):
     decision: StrictInt | None
     change: StrictInt | None
     urgent: StrictBool
-    # Entries written before policy governance (migration 0009) carry neither.
-    policy_digest: str | None = None
-    policy_active: StrictBool | None = None
+    # Entries written before policy governance (migration 0009) carry neither key, and must
+    # read back without them; since, an unauthorized deployment writes both as null.
+    policy_digest: str | MISSING | None = MISSING
+    policy_active: StrictBool | MISSING | None = MISSING
+
+    @property
+    def under_policy(self) -> tuple[str | None, bool | None]:
+        """The policy the allowing decision was made under, and whether it was the active one
+        (None for both when nothing allowed it, or the entry predates governance)."""
+        digest = None if self.policy_digest is MISSING else self.policy_digest
+        active = None if self.policy_active is MISSING else self.policy_active
+        return digest, active
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,28 @@ A module that defines payloads for new event types adds one import here.
 
 from __future__ import annotations
 
-from changeproof.domain import deployments, evidence_documents
+from changeproof.domain import (
+    actors,
+    artifacts,
+    changes,
+    decisions,
+    deployments,
+    evidence_documents,
+    instance,
+    policies,
+    releases,
+    tokens,
+)
 
-__all__ = ["deployments", "evidence_documents"]
+__all__ = [
+    "actors",
+    "artifacts",
+    "changes",
+    "decisions",
+    "deployments",
+    "evidence_documents",
+    "instance",
+    "policies",
+    "releases",
+    "tokens",
+]

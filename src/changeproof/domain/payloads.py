@@ -20,16 +20,27 @@ booleans, and a body that says `"3"` is not one we wrote. Lists decode into tupl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeAlias, TypeVar
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.errors import InputError
+from changeproof.domain.events import format_time, parse_time
 
 __all__ = [
     "Document",
     "EventPayload",
+    "JsonObject",
+    "Timestamp",
     "decode_payload",
     "event_schema",
     "event_types",
@@ -155,3 +166,59 @@ def _explain(kind: type[Document], error: ValidationError, where: str) -> str:
     return f"{prefix}{kind.__name__} field {field!r}: {first['msg']}" + (
         f" ({error.error_count() - 1} more)" if error.error_count() > 1 else ""
     )
+
+
+def _timestamp(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("a timestamp is a string")
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a changeproof timestamp") from None
+
+
+# A moment as the ledger writes one (`format_time`: UTC, microseconds, `Z`), and nothing else.
+Timestamp: TypeAlias = Annotated[
+    datetime,
+    PlainValidator(_timestamp),
+    PlainSerializer(format_time, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$",
+        }
+    ),
+]
+
+
+def _json_object(value: object) -> object:
+    if not isinstance(value, dict):
+        raise ValueError("a JSON object is expected")
+    _check_json(value)
+    return value
+
+
+def _check_json(value: object) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"object key {key!r} is not a string")
+            _check_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item)
+    elif not (value is None or isinstance(value, str | int)):  # bool is an int
+        raise ValueError(f"{type(value).__name__} is not a JSON value the ledger writes")
+
+
+if TYPE_CHECKING:
+    JsonObject: TypeAlias = Mapping[str, JsonValue]
+else:
+    # A document another model owns (a policy, as its own schema describes it), carried
+    # as the very JSON object it is, so its bytes and digest never move.
+    JsonObject = Annotated[
+        dict[str, Any],
+        PlainValidator(_json_object),
+        PlainSerializer(lambda value: value),
+        WithJsonSchema({"type": "object"}),
+    ]

@@ -9,24 +9,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import ClassVar, Final
 
-from changeproof.domain.canonical import CanonicalObject, JsonValue, json_text
+from pydantic import StrictBool, StrictInt
+
+from changeproof.domain.canonical import CanonicalObject, JsonValue
 from changeproof.domain.errors import UsageError
+from changeproof.domain.payloads import Document, EventPayload
 
 __all__ = [
     "COMMIT_RECORDED",
     "RELEASE_CREATED",
     "Commit",
     "CommitData",
+    "CommitRecorded",
     "Identity",
     "PathChange",
     "Person",
+    "RangeStart",
+    "ReleaseCreated",
     "ReleaseRef",
     "TicketRef",
     "TicketSource",
-    "commit_from_data",
-    "record_digest",
 ]
 
 COMMIT_RECORDED: Final = "commit.recorded"
@@ -64,25 +68,49 @@ class ReleaseRef:
         return f"{self.service}/{self.name}"
 
 
+class RangeStart(StrEnum):
+    """Where a release's range starts, and why there."""
+
+    GIVEN = "given"  # --from
+    ROOT = "root"  # the repository's first commit
+    LAST_CREATED = "last-created"  # where the service's previous release ended
+
+
 @dataclass(frozen=True, slots=True)
-class Identity:
+class ReleaseCreated(EventPayload):
+    """A release: its range FROM..TO in a repository, and its commits, oldest first."""
+
+    TYPE: ClassVar[str] = RELEASE_CREATED
+
+    service: str
+    name: str
+    repository: str | None  # the origin's URL, without credentials
+    from_ref: str | None
+    to_ref: str
+    from_sha: str | None  # None: from the root
+    to_sha: str
+    from_source: RangeStart
+    ancestor: StrictBool  # FROM is an ancestor of TO
+    commits: tuple[str, ...]
+
+    @property
+    def ref(self) -> ReleaseRef:
+        return ReleaseRef(self.service, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(Document):
     name: str
     email: str
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {"name": self.name, "email": self.email}
-
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class Person(Document):
     """An author or committer: who, and when by their own clock (ISO 8601 with offset)."""
 
     name: str
     email: str
     time: str
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {"name": self.name, "email": self.email, "time": self.time}
 
 
 class TicketSource(StrEnum):
@@ -92,35 +120,19 @@ class TicketSource(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class TicketRef:
+class TicketRef(Document):
     key: str  # PROJ-123, #123, owner/repo#123
     system: str  # the pattern's name: jira, github, trac, or a configured one
     source: TicketSource
-    closes: bool = False  # named with a closing keyword (Fixes #12, Closes PROJ-3)
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "key": self.key,
-            "system": self.system,
-            "source": self.source,
-            "closes": self.closes,
-        }
+    closes: StrictBool = False  # named with a closing keyword (Fixes #12, Closes PROJ-3)
 
 
 @dataclass(frozen=True, slots=True)
-class PathChange:
+class PathChange(Document):
     path: str
-    added: int | None  # None for binary files, as `git log --numstat` prints "-"
-    deleted: int | None
+    added: StrictInt | None  # None for binary files, as `git log --numstat` prints "-"
+    deleted: StrictInt | None
     old_path: str | None = None  # set when git detected a rename
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "path": self.path,
-            "added": self.added,
-            "deleted": self.deleted,
-            "old_path": self.old_path,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,44 +152,102 @@ class Commit:
     def merge(self) -> bool:
         return len(self.parents) > 1
 
-    def to_data(self) -> CommitData:
-        """The commit.recorded event's data, encoded once, with the commit it came from."""
-        return CommitData(
-            self,
-            {
-                "sha": self.sha,
-                "parents": list(self.parents),
-                "author": self.author.to_data(),
-                "committer": self.committer.to_data(),
-                "co_authors": [c.to_data() for c in self.co_authors],
-                "subject": self.subject,
-                "message": self.message,
-                "merge": self.merge,
-                "paths": [p.to_data() for p in self.paths],
-                "tickets": [t.to_data() for t in self.tickets],
-                "reverts": self.reverts,
-            },
+
+@dataclass(frozen=True, slots=True)
+class CommitRecorded(EventPayload):
+    """A commit as `release create` read it from git: who wrote and committed it, what it
+    changed, which tickets it names, and whether it is a merge or a revert."""
+
+    # The busiest event type (one per commit of a release, 100,000 for a large one), so it
+    # encodes from its typed fields (`to_data`, `record_json`) rather than through the
+    # adapter: the same text, as tests/unit/domain/test_releases.py pins.
+
+    TYPE: ClassVar[str] = COMMIT_RECORDED
+
+    sha: str
+    parents: tuple[str, ...]
+    author: Person
+    committer: Person
+    co_authors: tuple[Identity, ...]
+    subject: str
+    message: str
+    merge: StrictBool
+    paths: tuple[PathChange, ...]
+    tickets: tuple[TicketRef, ...]
+    reverts: str | None
+
+    @classmethod
+    def of(cls, c: Commit) -> CommitRecorded:
+        return cls(
+            c.sha,
+            c.parents,
+            c.author,
+            c.committer,
+            c.co_authors,
+            c.subject,
+            c.message,
+            c.merge,
+            c.paths,
+            c.tickets,
+            c.reverts,
         )
+
+    @property
+    def commit(self) -> Commit:
+        return Commit(
+            self.sha,
+            self.parents,
+            self.author,
+            self.committer,
+            self.co_authors,
+            self.subject,
+            self.message,
+            self.paths,
+            self.tickets,
+            self.reverts,
+        )
+
+    def to_data(self) -> CommitData:
+        """The event's data, encoded once, with the payload it came from."""
+        return CommitData(self, Document.to_data(self))
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, JsonValue], *, where: str = "") -> CommitRecorded:
+        if isinstance(data, CommitData):  # recorded just now: the payload is at hand
+            return data.payload
+        # Two-argument super: a slots dataclass is a new class, with no cell for super().
+        return super(CommitRecorded, cls).from_data(data, where=where)
+
+    def record_json(self) -> str:
+        """The data as the projection stores it: sorted keys, no whitespace, raw UTF-8."""
+        return _commit_json(self)
+
+    def record_digest(self) -> str:
+        """A change detector for a recorded commit: equal digests mean equal facts.
+
+        Not a signed or ledger hash (those use RFC 8785), so the fast encoding is enough.
+        """
+        return hashlib.sha256(_commit_json(self).encode("utf-8")).hexdigest()
 
 
 class CommitData(CanonicalObject):
-    """`Commit.to_data()`: the event's data, and the commit it was built from, which
-    `commit_from_data` would give back."""
+    """`CommitRecorded.to_data()`: the event's data, and the payload it was built from,
+    which `from_data` gives back."""
 
-    __slots__ = ("commit",)
+    __slots__ = ("payload",)
 
-    def __init__(self, commit: Commit, items: Mapping[str, JsonValue]) -> None:
-        # Encoded from the commit's typed fields rather than by CanonicalObject's checks on
+    def __init__(self, payload: CommitRecorded, items: Mapping[str, JsonValue]) -> None:
+        # Encoded from the payload's typed fields rather than by CanonicalObject's checks on
         # generic text (twice as fast, 100,000 times per large release): the same text, and
         # RFC 8785 as it is, since every key is ASCII and `_count` checks every number.
         dict.__init__(self, items)
-        self.commit = commit
-        self.text = _commit_json(commit)
+        self.payload = payload
+        self.text = _commit_json(payload)
         self.canonical = self.text.encode("utf-8")  # a lone surrogate raises, as it would there
 
 
 # Keys in sorted order, as json.dumps(sort_keys=True) writes them: one function per object.
-def _commit_json(c: Commit) -> str:
+def _commit_json(c: CommitRecorded) -> str:
     return "".join(
         (
             '{"author":',
@@ -238,69 +308,3 @@ def _count(value: int | None) -> str:
     if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
         raise ValueError(f"integer {value} is outside the I-JSON safe range")
     return str(value)
-
-
-def _person(data: object) -> Person:
-    if not isinstance(data, dict):
-        raise ValueError("person must be an object")
-    return Person(str(data["name"]), str(data["email"]), str(data["time"]))
-
-
-def _optional_int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def commit_from_data(data: Mapping[str, JsonValue]) -> Commit:
-    """The inverse of `Commit.to_data`, for projections replaying the ledger."""
-    if isinstance(data, CommitData):
-        return data.commit
-    parents, co_authors, paths, tickets = (
-        data["parents"],
-        data["co_authors"],
-        data["paths"],
-        data["tickets"],
-    )
-    if not all(isinstance(x, list) for x in (parents, co_authors, paths, tickets)):
-        raise ValueError("commit lists are malformed")
-    assert isinstance(parents, list)
-    assert isinstance(co_authors, list)
-    assert isinstance(paths, list)
-    assert isinstance(tickets, list)
-    reverts = data.get("reverts")
-    return Commit(
-        sha=str(data["sha"]),
-        parents=tuple(str(p) for p in parents),
-        author=_person(data["author"]),
-        committer=_person(data["committer"]),
-        co_authors=tuple(
-            Identity(str(c["name"]), str(c["email"])) for c in co_authors if isinstance(c, dict)
-        ),
-        subject=str(data["subject"]),
-        message=str(data["message"]),
-        paths=tuple(
-            PathChange(
-                str(p["path"]),
-                _optional_int(p.get("added")),
-                _optional_int(p.get("deleted")),
-                None if p.get("old_path") is None else str(p.get("old_path")),
-            )
-            for p in paths
-            if isinstance(p, dict)
-        ),
-        tickets=tuple(
-            TicketRef(
-                str(t["key"]), str(t["system"]), TicketSource(str(t["source"])), bool(t["closes"])
-            )
-            for t in tickets
-            if isinstance(t, dict)
-        ),
-        reverts=None if reverts is None else str(reverts),
-    )
-
-
-def record_digest(data: Mapping[str, JsonValue]) -> str:
-    """A change detector for a recorded commit: equal digests mean equal facts.
-
-    Not a signed or ledger hash (those use RFC 8785), so the fast C encoder is enough.
-    """
-    return hashlib.sha256(json_text(data).encode("utf-8")).hexdigest()

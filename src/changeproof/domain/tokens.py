@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Final, NewType
+from typing import Annotated, ClassVar, Final, NewType, TypeAlias
 
-from changeproof.domain.canonical import JsonValue
-from changeproof.domain.events import format_time, parse_time
+from pydantic import StringConstraints
+
+from changeproof.domain.events import format_time
+from changeproof.domain.payloads import EventPayload, Timestamp
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -33,10 +34,10 @@ __all__ = [
     "PresentedToken",
     "Token",
     "TokenId",
+    "TokenRevoked",
     "expiry",
     "issue",
     "present",
-    "token_from_data",
     "token_id",
 ]
 
@@ -55,6 +56,8 @@ MAX_LIFETIME: Final = timedelta(days=3653)
 TokenId = NewType("TokenId", str)
 
 _ID: Final = re.compile(rf"[0-9a-f]{{{2 * ID_BYTES}}}")
+# A token id in an entry: 16 lower-case hex digits, and nothing else.
+_RecordedId: TypeAlias = Annotated[TokenId, StringConstraints(pattern=rf"^{_ID.pattern}$")]
 _TOKEN: Final = re.compile(rf"cpt_([0-9a-f]{{{2 * ID_BYTES}}})_([0-9a-f]{{{2 * SECRET_BYTES}}})")
 _DURATION: Final = re.compile(r"([0-9]{1,7})([hdw])")
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -113,39 +116,29 @@ def token_id(text: str) -> TokenId:
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
+class Token(EventPayload):
     """A token as recorded by `token.created`: whose it is, and until when it works."""
 
-    id: TokenId
-    actor: str
-    sha256: str
-    expires_at: datetime
-    label: str | None = None
+    TYPE: ClassVar[str] = TOKEN_CREATED
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "id": self.id,
-            "actor": self.actor,
-            "sha256": self.sha256,
-            "expires_at": format_time(self.expires_at),
-            "label": self.label,
-        }
+    id: _RecordedId
+    actor: str
+    sha256: str  # of the whole token text
+    expires_at: Timestamp
+    label: str | None
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
 
 
-def token_from_data(data: Mapping[str, JsonValue]) -> Token:
-    ident, actor, digest, expires, label = (
-        data.get(key) for key in ("id", "actor", "sha256", "expires_at", "label")
-    )
-    if not (isinstance(ident, str) and _ID.fullmatch(ident)):
-        raise ValueError("token data needs an id of 16 lower-case hex digits")
-    if not (isinstance(actor, str) and isinstance(digest, str) and isinstance(expires, str)):
-        raise ValueError("token data needs string actor, sha256 and expires_at")
-    if not (label is None or isinstance(label, str)):
-        raise ValueError("token label must be a string or null")
-    return Token(TokenId(ident), actor, digest, parse_time(expires), label)
+@dataclass(frozen=True, slots=True)
+class TokenRevoked(EventPayload):
+    """A token stopped working before it expired."""
+
+    TYPE: ClassVar[str] = TOKEN_REVOKED
+
+    id: _RecordedId
+    actor: str  # whose token it was
 
 
 def expiry(text: str, now: datetime) -> datetime:

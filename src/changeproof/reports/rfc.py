@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.events import format_time
+from changeproof.domain.rfc import GateSummary, RfcApproval, RfcDocument, RfcEvidence, What, Why
 from changeproof.domain.text import show_controls
 
 __all__ = ["Section", "html_document", "markdown", "sections"]
@@ -28,160 +30,124 @@ def _s(value: JsonValue) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return ", ".join(_s(v) for v in value) or "—"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return ", ".join(f"{k}: {_s(v)}" for k, v in sorted(value.items()))
     return str(value)
 
 
-def _dicts(value: JsonValue) -> list[Mapping[str, JsonValue]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _get(doc: Mapping[str, JsonValue], key: str) -> Mapping[str, JsonValue]:
-    value = doc.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def sections(doc: Mapping[str, JsonValue]) -> list[Section]:
+def sections(doc: RfcDocument) -> list[Section]:
     """The RFC's facts, section by section, in the order a change authority reads them."""
-    what, risk, gate, why = (_get(doc, k) for k in ("what", "risk", "gate", "why"))
-    review = _get(doc, "review")
-    summary = [
-        ("Change", _s(doc.get("id"))),
-        ("Release", _s(doc.get("release"))),
-        ("Environment", _s(doc.get("environment"))),
-        ("Classification", _s(doc.get("classification"))),
-        ("Urgent", _s(doc.get("urgent"))),
-        ("Urgent reason", _s(doc.get("urgent_reason"))),
-        ("State", _s(doc.get("state"))),
-        ("Risk", _s(risk.get("level"))),
-        ("Requested by", _s(doc.get("requested_by"))),
-        ("Requested at", _s(doc.get("requested_at"))),
-        ("Digest", _s(doc.get("digest"))),
+    return [
+        _summary(doc),
+        Section("Risk", ("reason",), tuple((_s(r),) for r in doc.risk.reasons)),
+        *_why(doc.why),
+        *_what(doc.what),
+        _evidence(doc.evidence),
+        _gate(doc.gate),
+        _approvals(doc.approvals),
+        Section(
+            "Schedule",
+            ("start", "end"),
+            () if doc.schedule is None else ((doc.schedule.start, doc.schedule.end),),
+        ),
+        Section("Plan", (), (), doc.plan),
+        Section("Rollback", (), (), doc.rollback),
+        Section("Dry-run output", (), (), doc.dry_run_output),
     ]
-    if review:
+
+
+def _summary(doc: RfcDocument) -> Section:
+    summary = [
+        ("Change", doc.id),
+        ("Release", doc.release),
+        ("Environment", doc.environment),
+        ("Classification", doc.classification.value),
+        ("Urgent", _s(doc.urgent)),
+        ("Urgent reason", _s(doc.urgent_reason)),
+        ("State", doc.state),
+        ("Risk", doc.risk.level.value),
+        ("Requested by", doc.requested_by),
+        ("Requested at", format_time(doc.requested_at)),
+        ("Digest", doc.digest),
+    ]
+    if doc.review is not None:
         summary += [
-            ("Review due", _s(review.get("due"))),
-            ("Review overdue", _s(review.get("overdue"))),
-            ("Review outcome", _s(review.get("outcome"))),
+            ("Review due", _s(doc.review.due)),
+            ("Review overdue", _s(doc.review.overdue)),
+            ("Review outcome", _s(doc.review.outcome)),
         ]
-    schedule = _get(doc, "schedule")
-    found = [
-        Section("Summary", ("field", "value"), tuple(summary)),
-        Section("Risk", ("reason",), tuple((_s(r),) for r in _list(risk.get("reasons")))),
+    return Section("Summary", ("field", "value"), tuple(summary))
+
+
+def _why(why: Why) -> tuple[Section, ...]:
+    return (
         Section(
             "Why: tickets",
             ("ticket", "system", "link", "commits"),
-            tuple(
-                (_s(t.get("key")), _s(t.get("system")), _s(t.get("url")), _s(t.get("commits")))
-                for t in _dicts(why.get("tickets"))
-            ),
+            tuple((t.key, t.system, _s(t.url), _s(t.commits)) for t in why.tickets),
         ),
-        Section(
-            "Commits with no ticket",
-            ("commit",),
-            tuple((_s(c),) for c in _list(why.get("untracked_commits"))),
-        ),
+        Section("Commits with no ticket", ("commit",), tuple((c,) for c in why.untracked_commits)),
+    )
+
+
+def _what(what: What) -> tuple[Section, ...]:
+    return (
         Section(
             "What: commits",
             ("commit", "author", "subject", "tickets"),
-            tuple(
-                (_s(c.get("sha")), _s(c.get("author")), _s(c.get("subject")), _s(c.get("tickets")))
-                for c in _dicts(what.get("commits"))
-            ),
+            tuple((c.sha, c.author, c.subject, _s(c.tickets)) for c in what.commits),
         ),
         Section(
             "What: changed paths",
             ("path", "added", "deleted", "high risk", "migration"),
             tuple(
-                (
-                    _s(p.get("path")),
-                    _s(p.get("added")),
-                    _s(p.get("deleted")),
-                    _s(p.get("high_risk")),
-                    _s(p.get("migration")),
-                )
-                for p in _dicts(what.get("paths"))
+                (p.path, _s(p.added), _s(p.deleted), _s(p.high_risk), _s(p.migration))
+                for p in what.paths
             ),
         ),
         Section(
             "What: artifacts",
             ("name", "sha256", "size", "entry"),
-            tuple(
-                (_s(a.get("name")), _s(a.get("sha256")), _s(a.get("size")), _s(a.get("seq")))
-                for a in _dicts(what.get("artifacts"))
-            ),
+            tuple((a.name, a.sha256, str(a.size), str(a.seq)) for a in what.artifacts),
         ),
-        Section(
-            "Evidence",
-            ("entry", "kind", "format", "sha256", "summary"),
-            tuple(
-                (
-                    _s(e.get("seq")),
-                    _s(e.get("kind")),
-                    _s(e.get("format")),
-                    _s(e.get("sha256")),
-                    _s(e.get("summary")),
-                )
-                for e in _dicts(doc.get("evidence"))
-            ),
-        ),
-        Section(
-            "Gate decisions",
-            ("entry", "allowed", "classification", "failed controls"),
-            tuple(
-                (
-                    _s(d.get("seq")),
-                    _s(d.get("allowed")),
-                    _s(d.get("classification")),
-                    "; ".join(
-                        f"{_s(f.get('id'))}: {_s(f.get('reason'))}" for f in _dicts(d.get("failed"))
-                    )
-                    or "—",
-                )
-                for d in _dicts(gate.get("decisions"))
-            ),
-        ),
-        Section(
-            "Approvals",
-            ("entry", "actor", "verdict", "digest", "counts", "comment"),
-            tuple(
-                (
-                    _s(a.get("seq")),
-                    _s(a.get("actor")),
-                    _s(a.get("verdict")),
-                    _s(a.get("digest")),
-                    _s(a.get("counts")),
-                    _s(a.get("comment")),
-                )
-                for a in _dicts(doc.get("approvals"))
-            ),
-        ),
-        Section(
-            "Schedule",
-            ("start", "end"),
-            ((_s(schedule.get("start")), _s(schedule.get("end"))),) if schedule else (),
-        ),
-    ]
-    for title, key in (
-        ("Plan", "plan"),
-        ("Rollback", "rollback"),
-        ("Dry-run output", "dry_run_output"),
-    ):
-        value = doc.get(key)
-        found.append(Section(title, (), (), value if isinstance(value, str) else None))
-    return found
+    )
 
 
-def _failures(decision: Mapping[str, JsonValue]) -> str:
-    failed = _dicts(decision.get("failed"))
-    return "; ".join(f"{_s(f.get('id'))}: {_s(f.get('reason'))}" for f in failed) or "—"
+def _evidence(evidence: Sequence[RfcEvidence]) -> Section:
+    return Section(
+        "Evidence",
+        ("entry", "kind", "format", "sha256", "summary"),
+        tuple((str(e.seq), e.kind, e.format, e.sha256, _s(e.summary)) for e in evidence),
+    )
 
 
-def _list(value: JsonValue) -> list[JsonValue]:
-    return value if isinstance(value, list) else []
+def _gate(gate: GateSummary) -> Section:
+    return Section(
+        "Gate decisions",
+        ("entry", "allowed", "classification", "failed controls"),
+        tuple(
+            (
+                str(d.seq),
+                _s(d.allowed),
+                d.classification.value,
+                "; ".join(f"{f.id}: {f.reason}" for f in d.failed) or "—",
+            )
+            for d in gate.decisions
+        ),
+    )
+
+
+def _approvals(approvals: Sequence[RfcApproval]) -> Section:
+    return Section(
+        "Approvals",
+        ("entry", "actor", "verdict", "digest", "counts", "comment"),
+        tuple(
+            (str(a.seq), a.actor, a.verdict, a.digest, _s(a.counts), _s(a.comment))
+            for a in approvals
+        ),
+    )
 
 
 # Markdown renders inline HTML and turns brackets, stars, underscores, tildes and backticks
@@ -205,8 +171,8 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def markdown(doc: Mapping[str, JsonValue]) -> str:
-    lines = [f"# {_md_cell(_s(doc.get('id')))}: {_md_cell(_s(doc.get('title')))}", ""]
+def markdown(doc: RfcDocument) -> str:
+    lines = [f"# {_md_cell(doc.id)}: {_md_cell(doc.title)}", ""]
     for section in sections(doc):
         lines += [f"## {section.title}", ""]
         if section.header:
@@ -233,9 +199,9 @@ def _html(text: str) -> str:
     return html.escape(show_controls(text))
 
 
-def html_document(doc: Mapping[str, JsonValue]) -> str:
+def html_document(doc: RfcDocument) -> str:
     e = _html
-    title = f"{_s(doc.get('id'))}: {_s(doc.get('title'))}"
+    title = f"{doc.id}: {doc.title}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -30,6 +30,7 @@ from typing import Final, TypeVar
 
 from changeproof.domain.decisions import Classification
 from changeproof.domain.errors import InputError
+from changeproof.domain.rfc import RiskLevel
 
 __all__ = [
     "ChangeDocument",
@@ -52,12 +53,6 @@ CHANGE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SOURCE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _UNSTORABLE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
 _WHITESPACE: Final = re.compile(r"\s+")
-
-
-class RiskLevel(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
 
 
 @dataclass(frozen=True, slots=True)

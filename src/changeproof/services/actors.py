@@ -38,18 +38,17 @@ from pathlib import Path
 from typing import Final
 
 from changeproof.domain.actors import (
-    ACTOR_ADDED,
     ACTOR_ALIAS_ADDED,
-    GRANT_EVENTS,
+    GRANT_PAYLOADS,
     Actor,
+    ActorAdded,
+    ActorAliasAdded,
     ActorKind,
     Aliases,
     Directory,
     Grant,
     GrantKind,
     Role,
-    aliases_from_data,
-    grant_from_data,
 )
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
@@ -61,7 +60,7 @@ from changeproof.domain.errors import (
     UsageError,
     operation,
 )
-from changeproof.domain.events import ActorId, Event, RecordedEvent
+from changeproof.domain.events import Event, RecordedEvent
 from changeproof.domain.identity import recorded_aliases
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.people import DeclaredActor, read_people
@@ -191,7 +190,7 @@ class ActorService:
                 raise ConflictError(f"{held.name} already has {wanted.words()}")
             _check_aliases_free(added, current.actors, "")
             require_admin(by, current, action=f"add aliases to {held.name}")
-            uow.record(Event(ACTOR_ALIAS_ADDED, ActorId(by), now, added.to_data()))
+            uow.record(Event.of(ActorAliasAdded.of(added), by, now))
         return ActorReport(self._find(held.name), _changes(uow.recorded))
 
     def list(self) -> tuple[ActorRecord, ...]:
@@ -244,8 +243,7 @@ class ActorService:
                     _check_aliases_free(new_aliases, known, where)
                     require_admin(by, before, action=f"add aliases to {actor.name}", where=where)
                     known[actor.name] = held = held.with_aliases(new_aliases)
-                    events.append(Event(ACTOR_ALIAS_ADDED, ActorId(by), now,
-                                        new_aliases.to_data()))  # fmt: skip
+                    events.append(Event.of(ActorAliasAdded.of(new_aliases), by, now))
                 if held.kind is not actor.kind:
                     raise ConflictError(
                         f"{where}the file makes {actor.name} a {actor.kind}, but they are "
@@ -307,7 +305,7 @@ class ActorService:
                         current, remaining, action=f"revoking admin from {name}"
                     )
             grant = Grant(name, kind, value)
-            uow.record(Event(grant.event_type(granted=granted), ActorId(by), now, grant.to_data()))
+            uow.record(Event.of(grant.payload(granted=granted), by, now))
         return ActorReport(self._find(name), _changes(uow.recorded))
 
     def _find(self, name: str) -> ActorRecord:
@@ -585,7 +583,7 @@ def _added(actor: Actor, by: str, now: datetime) -> list[Event]:
     """`actor.added` with the aliases, then one entry per grant (each grant's seq is its key)."""
     bare = Actor(actor.name, actor.emails, actor.github, actor.gitlab, kind=actor.kind)
     return [
-        Event(ACTOR_ADDED, ActorId(by), now, bare.to_data()),
+        Event.of(ActorAdded.of(bare), by, now),
         *_grants(actor.name, actor.roles, actor.groups, by, now, granted=True),
     ]
 
@@ -601,20 +599,20 @@ def _grants(
 ) -> list[Event]:
     grants = [Grant(name, "role", r) for r in sorted(roles)]
     grants += [Grant(name, "group", g) for g in sorted(groups)]
-    return [Event(g.event_type(granted=granted), ActorId(by), now, g.to_data()) for g in grants]
+    return [Event.of(g.payload(granted=granted), by, now) for g in grants]
 
 
 def _changes(recorded: Iterable[RecordedEvent]) -> tuple[ActorChange, ...]:
     changes = []
     for event in recorded:
-        if event.type in GRANT_EVENTS:
-            grant = grant_from_data(event.type, event.data)
+        if event.type in GRANT_PAYLOADS:
+            grant = event.as_(GRANT_PAYLOADS[event.type]).grant()
             changes.append(ActorChange(event.seq, event.type, grant.name, grant.kind, grant.value))
         elif event.type == ACTOR_ALIAS_ADDED:
-            added = aliases_from_data(event.data)
+            added = event.as_(ActorAliasAdded).aliases()
             changes.append(ActorChange(event.seq, event.type, added.name, None, added.words()))
         else:
-            changes.append(ActorChange(event.seq, event.type, str(event.data["name"])))
+            changes.append(ActorChange(event.seq, event.type, event.as_(ActorAdded).name))
     return tuple(changes)
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, Artifact, Sha256
+from changeproof.domain.artifacts import Artifact, ArtifactRecorded, Sha256
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import Field, InputError, NotFoundError, UsageError, operation
-from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.events import Event, format_time
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.files import open_input
 from changeproof.store import releases as queries
@@ -89,8 +89,7 @@ class AttestService:
                     )
                     results.append(RecordedArtifact(seq, artifact, by, at, bound, False))
                     continue
-                data = {**artifact.to_data(), "release": bound}
-                uow.record(Event(ARTIFACT_RECORDED, ActorId(actor), now, data))
+                uow.record(Event.of(ArtifactRecorded.of(artifact, bound), actor, now))
                 known[artifact.sha256] = None
                 results.append(RecordedArtifact(-1, artifact, actor, format_time(now), bound))
         fresh = iter(uow.recorded)

@@ -29,16 +29,17 @@ what an auditor needs to know before relying on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import parse_change_id
+from changeproof.domain.decisions import ControlResult, ControlStatus, GateDecided
 from changeproof.domain.errors import ChangeproofError
 from changeproof.domain.events import decode_body
-from changeproof.domain.policies import ActivationMode
+from changeproof.domain.policies import ActivationMode, PolicyActivated
+from changeproof.domain.records import DecisionRecord, DeploymentRecord
 from changeproof.policy.evaluation import evaluate
 from changeproof.services.deployments import why_not_authorized
 from changeproof.services.gate import Replay, facts_as_of, recorded_policy, recorded_request
@@ -48,7 +49,6 @@ from changeproof.store import changes as change_queries
 from changeproof.store import decisions as recorded
 from changeproof.store.actors import directory
 from changeproof.store.database import Database
-from changeproof.store.decisions import DecisionRow
 from changeproof.store.projections import rebuilt
 from changeproof.store.schema import ledger_events, policy_activations
 
@@ -124,29 +124,25 @@ class LedgerAudit:
         )
 
 
-def _replayed(
-    facts: Connection, seq: int, document: Mapping[str, JsonValue]
-) -> Iterator[AuditFinding]:
+def _replayed(facts: Connection, seq: int, decided: GateDecided) -> Iterator[AuditFinding]:
     try:
-        digest = str(document["policy_digest"])
+        digest = decided.policy_digest
         loaded = recorded_policy(facts, digest, f"that decided entry {seq}")
-        request, now, declared = recorded_request(document)
-        as_of = int(str(document["as_of_seq"]))
+        request, now = recorded_request(decided)
         replayed = evaluate(
             loaded.policy,
             digest,
-            facts_as_of(facts, request, loaded, as_of, now),
-            declared=declared,
+            facts_as_of(facts, request, loaded, decided.as_of_seq, now),
+            declared=decided.declared,
         )
     except ChangeproofError as e:
         yield AuditFinding(seq, "decision", f"the decision cannot be replayed: {e.message}")
         return
-    comparable = {k: v for k, v in document.items() if k not in ("declared", "now")}
-    if Replay(seq, comparable, replayed).same:
+    if Replay(seq, decided, replayed).same:
         return
-    was = "allowed" if document.get("allowed") is True else "blocked"
+    was = "allowed" if decided.allowed else "blocked"
     now_is = "allowed" if replayed.allowed else "blocked"
-    differing = _differing_controls(document, replayed.controls)
+    differing = _differing_controls(decided, replayed.controls)
     yield AuditFinding(
         seq,
         "decision",
@@ -155,30 +151,22 @@ def _replayed(
     )
 
 
-def _differing_controls(document: Mapping[str, JsonValue], controls: object) -> list[str]:
-    recorded_controls = document.get("controls")
-    before = {
-        str(c.get("id")): str(c.get("status"))
-        for c in (recorded_controls if isinstance(recorded_controls, list) else [])
-        if isinstance(c, dict)
-    }
-    found: list[str] = []
-    for control in controls if isinstance(controls, tuple) else ():
-        was = before.get(control.id)
-        if was != str(control.status):
-            found.append(f"{control.id}: recorded {was}, replays {control.status}")
-    return found
+def _differing_controls(decided: GateDecided, controls: Sequence[ControlResult]) -> list[str]:
+    before = {c.id: c.status for c in decided.controls}
+    return [
+        f"{control.id}: recorded {before.get(control.id)}, replays {control.status}"
+        for control in controls
+        if before.get(control.id) != control.status
+    ]
 
 
-def _authorized(
-    facts: Connection, deployment: change_queries.DeploymentRow
-) -> Iterator[AuditFinding]:
+def _authorized(facts: Connection, deployment: DeploymentRecord) -> Iterator[AuditFinding]:
     seq, cited = deployment.seq, deployment.decision_seq
     where = f"the deployment is recorded as authorized by decision {cited}"
     rows = {
         d.seq: d for d in recorded.decisions_for(facts, deployment.release, deployment.environment)
     }
-    decision: DecisionRow | None = None if cited is None else rows.get(cited)
+    decision: DecisionRecord | None = None if cited is None else rows.get(cited)
     if decision is None:
         yield AuditFinding(
             seq,
@@ -203,31 +191,27 @@ def _authorized(
 
 
 def _counted_approvals(
-    facts: Connection, seq: int, document: Mapping[str, JsonValue]
+    facts: Connection, seq: int, decided: GateDecided
 ) -> tuple[int, list[AuditFinding]]:
     """The approvals a passing change-approval control counted, each checked."""
-    controls = document.get("controls")
     counted = 0
     problems: list[AuditFinding] = []
-    for control in controls if isinstance(controls, list) else []:
-        if not isinstance(control, dict) or control.get("id") != "change-approval":
+    for control in decided.controls:
+        if control.id != "change-approval" or control.status is not ControlStatus.PASS:
             continue
-        if control.get("status") != "pass":
-            continue
-        refs = [r for r in _list(control.get("evidence")) if isinstance(r, dict)]
-        change = next((r for r in refs if r.get("kind") == "change"), None)
-        change_seq = None if change is None else parse_change_id(str(change.get("ref")))
-        digest = None if change is None else str(change.get("note", "")).removeprefix("digest ")
+        change = next((r for r in control.evidence if r.kind == "change"), None)
+        change_seq = None if change is None else parse_change_id(change.ref)
+        digest = None if change is None else (change.note or "").removeprefix("digest ")
         verdicts = (
             {}
             if change_seq is None
             else {v.seq: v for v in change_queries.verdicts_of(facts, change_seq)}
         )
-        for ref in refs:
-            if ref.get("kind") != "approval":
+        for ref in control.evidence:
+            if ref.kind != "approval":
                 continue
             counted += 1
-            at = str(ref.get("ref"))
+            at = ref.ref
             verdict = verdicts.get(int(at)) if at.isdigit() else None
             if verdict is None or verdict.verdict != "approved":
                 problems.append(
@@ -238,12 +222,12 @@ def _counted_approvals(
                         f"CHG-{change_seq}",
                     )
                 )
-            elif verdict.actor != ref.get("note") or verdict.digest != digest:
+            elif verdict.actor != ref.note or verdict.digest != digest:
                 problems.append(
                     AuditFinding(
                         seq,
                         "approval",
-                        f"the decision counts approval {at} by {ref.get('note')} of digest "
+                        f"the decision counts approval {at} by {ref.note} of digest "
                         f"{digest}, but entry {at} is {verdict.actor}'s approval of digest "
                         f"{verdict.digest}",
                     )
@@ -270,8 +254,8 @@ def _approvals_of_known_digests(facts: Connection) -> Iterator[AuditFinding]:
 
 def _activations(
     ledger: Connection, facts: Connection
-) -> Iterator[tuple[int, str, Mapping[str, JsonValue]]]:
-    """(seq, actor, data) of every `policy.activated` entry, read from the verified ledger."""
+) -> Iterator[tuple[int, str, PolicyActivated]]:
+    """(seq, actor, payload) of every `policy.activated` entry, read from the verified ledger."""
     a = policy_activations.c
     seqs = [int(seq) for (seq,) in facts.execute(select(a.seq).order_by(a.seq))]
     for start in range(0, len(seqs), 500):
@@ -283,15 +267,15 @@ def _activations(
         )
         for seq, body in rows:
             event = decode_body(bytes(body), seq=int(seq))
-            yield int(seq), str(event.actor), event.data
+            yield int(seq), str(event.actor), event.as_(PolicyActivated)
 
 
 def _activation_allowed(
-    facts: Connection, seq: int, actor: str, data: Mapping[str, JsonValue]
+    facts: Connection, seq: int, actor: str, activated: PolicyActivated
 ) -> Iterator[AuditFinding]:
     """An activation is allowed as its mode says, by the directory as it stood then."""
-    mode = data.get("mode")
-    if mode is None or mode == ActivationMode.LEGACY:
+    mode = activated.mode
+    if mode is None or mode is ActivationMode.LEGACY:
         return  # recorded before activations needed a proposal
     people = directory(facts, seq)
     rules = governance_as_of(facts, people, seq)
@@ -300,27 +284,21 @@ def _activation_allowed(
             yield AuditFinding(
                 seq,
                 "activation",
-                f"policy {str(data.get('digest'))[:12]}… was activated by {actor} alone "
+                f"policy {activated.digest[:12]}… was activated by {actor} alone "
                 f"({mode}), but the instance was then {rules.describe()}",
             )
         return
-    proposal_seq = data.get("proposal")
-    proposal = (
-        recorded.find_proposal(facts, proposal_seq) if isinstance(proposal_seq, int) else None
-    )
-    if proposal is None or proposal.digest != data.get("digest"):
+    proposal_seq = activated.proposal
+    proposal = None if proposal_seq is None else recorded.find_proposal(facts, proposal_seq)
+    if proposal is None or proposal.digest != activated.digest:
         yield AuditFinding(
             seq,
             "activation",
             f"the activation cites proposal {proposal_seq}, which did not propose policy "
-            f"{str(data.get('digest'))[:12]}…",
+            f"{activated.digest[:12]}…",
         )
         return
     try:
         second_person(people, rules, proposal, actor)
     except ChangeproofError as e:
         yield AuditFinding(seq, "activation", f"the second person does not count: {e.message}")
-
-
-def _list(value: JsonValue) -> list[JsonValue]:
-    return value if isinstance(value, list) else []

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import Connection
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     CHANGE_APPROVED,
     CHANGE_OPENED,
@@ -21,23 +21,43 @@ from changeproof.domain.changes import (
     CHANGE_REJECTED,
     MIGRATION_GLOBS,
     ApprovalRecord,
-    ApprovalRule,
     ChangeFact,
     ChangeState,
+    change_id,
     change_parties,
-    content_digest,
 )
+from changeproof.domain.decisions import Classification, ControlStatus
 from changeproof.domain.errors import IntegrityError, NotFoundError, operation
 from changeproof.domain.events import parse_time
+from changeproof.domain.records import DecisionRecord, VerdictRecord
 from changeproof.domain.releases import Commit, ReleaseRef
+from changeproof.domain.rfc import (
+    RFC_SCHEMA_VERSION,
+    ApprovalRule,
+    CommitRange,
+    FailedControl,
+    GateSummary,
+    Rfc,
+    RfcArtifact,
+    RfcCommit,
+    RfcDecision,
+    RfcEvidence,
+    RfcPath,
+    RfcTicket,
+    Risk,
+    RiskLevel,
+    Schedule,
+    What,
+    Why,
+)
 from changeproof.policy.controls.change_approval import CHANGE_APPROVAL, ChangeApproval
 from changeproof.policy.globs import matches
 from changeproof.policy.loader import LoadedPolicy
 from changeproof.store import changes as change_queries
 from changeproof.store import releases as queries
-from changeproof.store.changes import VerdictRow
-from changeproof.store.decisions import DecisionRow, decisions_for
+from changeproof.store.decisions import decisions_for
 from changeproof.store.entry_check import ACTOR, EntryCheck
+from changeproof.store.releases import ReleaseRow
 
 __all__ = [
     "PlanTexts",
@@ -63,22 +83,15 @@ class PlanTexts:
     window_end: str | None = None
 
     @classmethod
-    def of(cls, rfc: Mapping[str, JsonValue]) -> PlanTexts:
-        schedule = rfc.get("schedule")
-        start = end = None
-        if isinstance(schedule, dict):
-            start, end = _text(schedule.get("start")), _text(schedule.get("end"))
+    def of(cls, rfc: Rfc) -> PlanTexts:
+        schedule = rfc.schedule
         return cls(
-            _text(rfc.get("plan")),
-            _text(rfc.get("rollback")),
-            _text(rfc.get("dry_run_output")),
-            start,
-            end,
+            rfc.plan,
+            rfc.rollback,
+            rfc.dry_run_output,
+            None if schedule is None else schedule.start,
+            None if schedule is None else schedule.end,
         )
-
-
-def _text(value: JsonValue) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def approval_params(policy: LoadedPolicy | None, environment: str) -> ChangeApproval | None:
@@ -105,103 +118,103 @@ def build_rfc(
     urgent: bool,
     urgent_reason: str | None,
     requested_by: str,
-    requested_at: str,
+    requested_at: datetime,
     ticket_links: Mapping[str, str],
-) -> tuple[dict[str, JsonValue], str]:
+) -> tuple[Rfc, str]:
     """The RFC of putting `ref` into `environment`, as of ledger position `as_of`, and its
     content digest."""
     release = queries.find_release(conn, ref)
     if release is None or release.seq >= as_of:
         raise NotFoundError(f"no release {ref}", hint=f"run {operation('release create')}")
     commits = queries.release_commits_of(conn, ref)
-    evidence = queries.evidence_as_of(conn, ref, as_of)
-    artifacts = [a for a in queries.release_artifacts(conn, ref) if a.seq < as_of]
     decisions = decisions_for(conn, str(ref), environment, limit=_GATE_DECISIONS)
-    decisions = [d for d in decisions if d.seq < as_of]
-    areas = policy.policy.high_risk if policy is not None else ()
-    paths = _paths(commits, [(a.name, a.paths) for a in areas])
-    migrations = [p["path"] for p in paths if p["migration"]]
-    touched = sorted({name for p in paths for name in _names(p["high_risk"])})
-    params = approval_params(policy, environment)
-    rule: ApprovalRule | None = None
-    if params is not None:
-        rule = (params.urgent if urgent else params.normal).rule()
-    classification = "urgent" if urgent else _classification(decisions)
-    rfc: dict[str, JsonValue] = {
-        "schema_version": 1,
-        "title": f"Deploy {ref} to {environment}",
-        "release": str(ref),
-        "environment": environment,
-        "classification": classification,
-        "urgent": urgent,
-        "urgent_reason": urgent_reason,
-        "requested_by": requested_by,
-        "requested_at": requested_at,
-        "as_of_seq": as_of,
-        "risk": _risk(commits, paths, migrations, touched, decisions),
-        "why": _why(commits, ticket_links),
-        "what": {
-            "range": {
-                "from": release.from_sha,
-                "to": release.to_sha,
-                "repository": release.repository,
-            },
-            "commits": [_commit(c) for c in commits],
-            "paths": list(paths),
-            "migrations": list(migrations),
-            "high_risk_areas": list(touched),
-            "artifacts": [
-                {"seq": a.seq, "name": a.name, "size": a.size, "sha256": a.sha256}
-                for a in artifacts
-            ],
-        },
-        "evidence": [
-            {
-                "seq": e.seq,
-                "kind": e.kind,
-                "format": e.format,
-                "sha256": e.sha256,
-                "summary": e.summary,
-            }
-            for e in evidence
-        ],
-        "gate": {
-            "policy_digest": policy.digest if policy is not None else None,
-            "decisions": [_decision(d) for d in decisions],
-        },
-        "approval_rule": rule.to_data() if rule is not None else None,
-        "plan": texts.plan,
-        "rollback": texts.rollback,
-        "dry_run_output": texts.dry_run_output,
-        "schedule": (
-            {"start": texts.window_start, "end": texts.window_end}
-            if texts.window_start is not None
+    gate = GateSummary(
+        policy.digest if policy is not None else None,
+        tuple(_decision(d) for d in decisions if d.seq < as_of),
+    )
+    what = _what(conn, release, commits, as_of, policy)
+    rfc = Rfc(
+        schema_version=RFC_SCHEMA_VERSION,
+        title=f"Deploy {ref} to {environment}",
+        release=str(ref),
+        environment=environment,
+        classification=Classification.URGENT if urgent else _classification(gate),
+        urgent=urgent,
+        urgent_reason=urgent_reason,
+        requested_by=requested_by,
+        requested_at=requested_at,
+        as_of_seq=as_of,
+        risk=_risk(len(commits), what, gate),
+        why=_why(commits, ticket_links),
+        what=what,
+        evidence=tuple(
+            RfcEvidence(e.seq, e.kind, e.format, e.sha256, e.summary)
+            for e in queries.evidence_as_of(conn, ref, as_of)
+        ),
+        gate=gate,
+        approval_rule=_rule(policy, environment, urgent=urgent),
+        plan=texts.plan,
+        rollback=texts.rollback,
+        dry_run_output=texts.dry_run_output,
+        schedule=(
+            Schedule(texts.window_start, texts.window_end)
+            if texts.window_start is not None and texts.window_end is not None
             else None
         ),
-    }
-    return rfc, content_digest(rfc)
+    )
+    return rfc, rfc.content_digest()
 
 
-def _classification(decisions: Sequence[DecisionRow]) -> str:
+def _what(
+    conn: Connection,
+    release: ReleaseRow,
+    commits: Sequence[Commit],
+    as_of: int,
+    policy: LoadedPolicy | None,
+) -> What:
+    areas = policy.policy.high_risk if policy is not None else ()
+    paths = _paths(commits, [(a.name, a.paths) for a in areas])
+    return What(
+        range=CommitRange(release.from_sha, release.to_sha, release.repository),
+        commits=tuple(_commit(c) for c in commits),
+        paths=paths,
+        migrations=tuple(p.path for p in paths if p.migration),
+        high_risk_areas=tuple(sorted({name for p in paths for name in p.high_risk})),
+        artifacts=tuple(
+            RfcArtifact(a.seq, a.name, a.size, a.sha256)
+            for a in queries.release_artifacts(conn, release.ref)
+            if a.seq < as_of
+        ),
+    )
+
+
+def _rule(policy: LoadedPolicy | None, environment: str, *, urgent: bool) -> ApprovalRule | None:
+    params = approval_params(policy, environment)
+    if params is None:
+        return None
+    return (params.urgent if urgent else params.normal).rule()
+
+
+def _classification(gate: GateSummary) -> Classification:
     # The gate classifies; without a decision yet the change is normal until shown otherwise.
-    return decisions[0].classification if decisions else "normal"
+    return gate.decisions[0].classification if gate.decisions else Classification.NORMAL
 
 
-def _commit(commit: Commit) -> dict[str, JsonValue]:
-    return {
-        "sha": commit.sha,
-        "subject": commit.subject,
-        "author": commit.author.email,
-        "committer": commit.committer.email,
-        "co_authors": [a.email for a in commit.co_authors],
-        "merge": commit.merge,
-        "tickets": [t.key for t in commit.tickets],
-    }
+def _commit(commit: Commit) -> RfcCommit:
+    return RfcCommit(
+        sha=commit.sha,
+        subject=commit.subject,
+        author=commit.author.email,
+        committer=commit.committer.email,
+        co_authors=tuple(a.email for a in commit.co_authors),
+        merge=commit.merge,
+        tickets=tuple(t.key for t in commit.tickets),
+    )
 
 
 def _paths(
     commits: Sequence[Commit], areas: Sequence[tuple[str, Sequence[str]]]
-) -> list[dict[str, JsonValue]]:
+) -> tuple[RfcPath, ...]:
     """Each changed path once, with its line counts summed, high-risk areas and migrations."""
     totals: dict[str, tuple[int | None, int | None]] = {}
     for commit in commits:
@@ -211,42 +224,32 @@ def _paths(
                 None if added is None or change.added is None else added + change.added,
                 None if deleted is None or change.deleted is None else deleted + change.deleted,
             )
-    found: list[dict[str, JsonValue]] = []
-    for path in sorted(totals):
-        added, deleted = totals[path]
-        risky: list[JsonValue] = [
-            name for name, globs in areas if any(matches(g, path) for g in globs)
-        ]
-        found.append(
-            {
-                "path": path,
-                "added": added,
-                "deleted": deleted,
-                "high_risk": risky,
-                "migration": any(matches(g, path) for g in MIGRATION_GLOBS),
-            }
+    return tuple(
+        RfcPath(
+            path=path,
+            added=totals[path][0],
+            deleted=totals[path][1],
+            high_risk=tuple(name for name, globs in areas if any(matches(g, path) for g in globs)),
+            migration=any(matches(g, path) for g in MIGRATION_GLOBS),
         )
-    return found
+        for path in sorted(totals)
+    )
 
 
-def _names(value: JsonValue) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _why(commits: Sequence[Commit], links: Mapping[str, str]) -> dict[str, JsonValue]:
-    by_key: dict[tuple[str, str], list[JsonValue]] = {}
+def _why(commits: Sequence[Commit], links: Mapping[str, str]) -> Why:
+    by_key: dict[tuple[str, str], list[str]] = {}
     for commit in commits:
         for ticket in commit.tickets:
             shas = by_key.setdefault((ticket.system, ticket.key), [])
             if commit.sha not in shas:
                 shas.append(commit.sha)
-    return {
-        "tickets": [
-            {"key": key, "system": system, "url": _link(links, system, key), "commits": shas}
+    return Why(
+        tickets=tuple(
+            RfcTicket(key, system, _link(links, system, key), tuple(shas))
             for (system, key), shas in sorted(by_key.items(), key=lambda item: item[0][1])
-        ],
-        "untracked_commits": [c.sha for c in commits if not c.tickets],
-    }
+        ),
+        untracked_commits=tuple(c.sha for c in commits if not c.tickets),
+    )
 
 
 def _link(links: Mapping[str, str], system: str, key: str) -> str | None:
@@ -259,54 +262,39 @@ def _link(links: Mapping[str, str], system: str, key: str) -> str | None:
     return template.replace("{key}", key).replace("{number}", number.group(0) if number else key)
 
 
-def _risk(
-    commits: Sequence[Commit],
-    paths: Sequence[Mapping[str, JsonValue]],
-    migrations: Sequence[JsonValue],
-    areas: Sequence[str],
-    decisions: Sequence[DecisionRow],
-) -> dict[str, JsonValue]:
+def _risk(commits: int, what: What, gate: GateSummary) -> Risk:
     """High for database or high-risk changes and failing controls; medium for large ones."""
-    high: list[JsonValue] = []
-    medium: list[JsonValue] = []
-    if migrations:
-        high.append(f"{len(migrations)} schema migration file(s) change")
-    if areas:
-        high.append(f"high-risk areas change: {', '.join(areas)}")
-    if decisions:
-        failing = sorted(
-            str(c.get("id"))
-            for c in _controls(decisions[0].document)
-            if c.get("status") == "fail" and c.get("id") != CHANGE_APPROVAL
-        )
+    high: list[str] = []
+    medium: list[str] = []
+    if what.migrations:
+        high.append(f"{len(what.migrations)} schema migration file(s) change")
+    if what.high_risk_areas:
+        high.append(f"high-risk areas change: {', '.join(what.high_risk_areas)}")
+    if gate.decisions:
+        failing = sorted(f.id for f in gate.decisions[0].failed if f.id != CHANGE_APPROVAL)
         if failing:
             high.append(f"the newest gate decision fails: {', '.join(failing)}")
-    lines = sum(v for p in paths for v in (p.get("added"), p.get("deleted")) if isinstance(v, int))
-    if len(commits) > 50:
-        medium.append(f"{len(commits)} commits")
+    lines = sum(v for p in what.paths for v in (p.added, p.deleted) if v is not None)
+    if commits > 50:
+        medium.append(f"{commits} commits")
     if lines > 1000:
         medium.append(f"{lines} changed lines")
-    level = "high" if high else "medium" if medium else "low"
-    return {"level": level, "reasons": high + medium or ["small change, no high-risk path"]}
+    level = RiskLevel.HIGH if high else RiskLevel.MEDIUM if medium else RiskLevel.LOW
+    return Risk(level, tuple(high + medium or ["small change, no high-risk path"]))
 
 
-def _controls(document: Mapping[str, JsonValue]) -> list[dict[str, JsonValue]]:
-    controls = document.get("controls")
-    return [c for c in controls if isinstance(c, dict)] if isinstance(controls, list) else []
-
-
-def _decision(decision: DecisionRow) -> dict[str, JsonValue]:
-    return {
-        "seq": decision.seq,
-        "allowed": decision.allowed,
-        "classification": decision.classification,
-        "policy_digest": decision.policy_digest,
-        "failed": [
-            {"id": c.get("id"), "reason": c.get("reason")}
-            for c in _controls(decision.document)
-            if c.get("status") == "fail"
-        ],
-    }
+def _decision(decision: DecisionRecord) -> RfcDecision:
+    return RfcDecision(
+        seq=decision.seq,
+        allowed=decision.allowed,
+        classification=Classification(decision.classification),
+        policy_digest=decision.policy_digest,
+        failed=tuple(
+            FailedControl(c.id, c.reason)
+            for c in decision.document.controls
+            if c.status is ControlStatus.FAIL
+        ),
+    )
 
 
 def change_fact(
@@ -329,23 +317,21 @@ def change_fact(
     if check is not None:
         expect_change(check, seq, release, environment, revision_seq, digest, rfc, verdicts)
     rejected = next((v for v in verdicts if v.verdict == "rejected"), None)
-    what = rfc.get("what")
-    what = what if isinstance(what, dict) else {}
     return ChangeFact(
-        id=f"CHG-{seq}",
+        id=change_id(seq),
         state=ChangeState.REJECTED if rejected is not None else ChangeState.OPEN,
-        urgent=rfc.get("urgent") is True,
+        urgent=rfc.urgent,
         digest=digest,
         approvals=tuple(
             approval_record(v.seq, v.actor, v.digest, v.decided_at, v.comment)
             for v in verdicts
             if v.verdict == "approved"
         ),
-        commits=tuple(_field(c, "sha") for c in _list(what.get("commits"))),
-        evidence=tuple(int(_field(e, "seq")) for e in _list(rfc.get("evidence"))),
-        artifacts=tuple(int(_field(a, "seq")) for a in _list(what.get("artifacts"))),
-        migrations=bool(_list(what.get("migrations"))),
-        high_risk=bool(_list(what.get("high_risk_areas"))),
+        commits=tuple(c.sha for c in rfc.what.commits),
+        evidence=tuple(e.seq for e in rfc.evidence),
+        artifacts=tuple(a.seq for a in rfc.what.artifacts),
+        migrations=bool(rfc.what.migrations),
+        high_risk=bool(rfc.what.high_risk_areas),
         rejected_by=rejected.actor if rejected is not None else None,
         rejected_reason=rejected.comment if rejected is not None else None,
         parties=change_parties(rfc),
@@ -359,8 +345,8 @@ def expect_change(
     environment: str,
     revision_seq: int,
     digest: str,
-    rfc: Mapping[str, JsonValue],
-    verdicts: Sequence[VerdictRow],
+    rfc: Rfc,
+    verdicts: Sequence[VerdictRecord],
 ) -> None:
     """The change, its RFC and its verdicts, held to their entries. The RFC is held through
     its digest: the entry binds the digest, and the digest binds every word of the RFC."""
@@ -371,7 +357,7 @@ def expect_change(
         check.expect(
             "change_revisions", revision_seq, CHANGE_REFRESHED, {"change": seq, "digest": digest}
         )
-    if content_digest(rfc) != digest:
+    if rfc.content_digest() != digest:
         raise IntegrityError(
             f"table change_revisions row for entry {revision_seq} holds an RFC whose digest is "
             f"not its recorded {digest}: the store was altered behind the ledger",
@@ -391,11 +377,3 @@ def approval_record(
     seq: int, actor: str, digest: str, decided_at: str, comment: str | None
 ) -> ApprovalRecord:
     return ApprovalRecord(seq, actor, digest, parse_time(decided_at), comment)
-
-
-def _list(value: JsonValue) -> list[JsonValue]:
-    return value if isinstance(value, list) else []
-
-
-def _field(item: JsonValue, key: str) -> str:
-    return str(item.get(key)) if isinstance(item, dict) else ""

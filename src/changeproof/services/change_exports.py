@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 
-from changeproof.domain.changes import CHANGE_EXPORTED, change_id
+from changeproof.domain.changes import ChangeExported, change_id
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError, NotFoundError
-from changeproof.domain.events import ActorId, Event
+from changeproof.domain.events import Event
 from changeproof.services.changes import ChangeService, ChangeView
 from changeproof.services.ticketing import RemoteTicket, export_change, load_ticketing_config
 from changeproof.store import changes as queries
@@ -80,19 +80,13 @@ class ChangeExportService:
             row = queries.find_change(uow.conn, view.row.seq)
             if row is None:  # changes are never removed; the store was altered
                 raise NotFoundError(f"no change {change_id(view.row.seq)}")
-            uow.record(
-                Event(
-                    CHANGE_EXPORTED,
-                    ActorId(by),
-                    self._clock.now(),
-                    {
-                        "change": row.seq,
-                        "system": system,
-                        "remote_id": ticket.remote_id,
-                        "key": ticket.key or None,
-                        "url": ticket.url or None,
-                        "digest": row.digest,
-                    },
-                )
+            exported = ChangeExported(
+                change=row.seq,
+                system=system,
+                remote_id=ticket.remote_id,
+                key=ticket.key or None,
+                url=ticket.url or None,
+                digest=row.digest,
             )
+            uow.record(Event.of(exported, by, self._clock.now()))
         return self._changes.show(str(row.seq)), ticket

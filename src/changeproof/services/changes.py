@@ -19,13 +19,13 @@ from sqlalchemy import Connection
 from changeproof.domain.actors import Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
-    CHANGE_APPROVED,
     CHANGE_OPENED,
-    CHANGE_REFRESHED,
-    CHANGE_REJECTED,
-    CHANGE_REVIEWED,
-    ApprovalRule,
     ApprovalStatus,
+    ChangeApproved,
+    ChangeOpened,
+    ChangeRefreshed,
+    ChangeRejected,
+    ChangeReviewed,
     ChangeState,
     ReviewOutcome,
     add_business_days,
@@ -45,9 +45,18 @@ from changeproof.domain.errors import (
     UsageError,
     operation,
 )
-from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.events import Event, format_time
 from changeproof.domain.identity import Sameness
+from changeproof.domain.records import ChangeRecord, ExportRecord, VerdictRecord
 from changeproof.domain.releases import ReleaseRef
+from changeproof.domain.rfc import (
+    ApprovalRule,
+    ApprovalSummary,
+    RfcApproval,
+    RfcDocument,
+    RfcExport,
+    RfcReview,
+)
 from changeproof.policy.loader import LoadedPolicy
 from changeproof.services.change_documents import (
     PlanTexts,
@@ -62,7 +71,6 @@ from changeproof.services.separation import entitled, independent
 from changeproof.store import changes as queries
 from changeproof.store import ledger
 from changeproof.store.actors import checked_directory, directory
-from changeproof.store.changes import ChangeRow, ExportRow, VerdictRow
 from changeproof.store.database import Database
 from changeproof.store.entry_check import ACTOR, EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
@@ -85,9 +93,9 @@ class OpenRequest:
 class ChangeView:
     """A change as its RFC says, with its verdicts and what its approvals add up to now."""
 
-    row: ChangeRow
-    verdicts: tuple[VerdictRow, ...]
-    exports: tuple[ExportRow, ...]
+    row: ChangeRecord
+    verdicts: tuple[VerdictRecord, ...]
+    exports: tuple[ExportRecord, ...]
     status: ApprovalStatus | None  # None when the policy asks no approval of it
     rule: ApprovalRule | None
     now: datetime
@@ -110,49 +118,51 @@ class ChangeView:
 
     def document(self) -> dict[str, JsonValue]:
         """The RFC with who approved it, where it stands, and its review: the JSON form."""
-        rfc: dict[str, JsonValue] = {"id": self.id, **self.row.document}
-        rfc["digest"] = self.row.digest
-        rfc["state"] = self.state
-        rfc["approvals"] = [
-            {
-                "seq": v.seq,
-                "actor": v.actor,
-                "verdict": v.verdict,
-                "digest": v.digest,
-                "comment": v.comment,
-                "at": v.decided_at,
-                "counts": self.status is not None
-                and any(a.seq == v.seq for a in self.status.counted),
-            }
-            for v in self.verdicts
-        ]
-        rfc["approval_status"] = (
-            None
-            if self.status is None
-            else {
-                "satisfied": self.status.satisfied,
-                "missing": list(self.status.missing),
-                "stale": sorted(a.actor for a in self.status.stale),
-                "expired": sorted(a.actor for a in self.status.expired),
-            }
-        )
-        rfc["review"] = (
-            None
+        return self.rfc_document().to_data()
+
+    def rfc_document(self) -> RfcDocument:
+        """The RFC with who approved it, where it stands, and its review."""
+        status = self.status
+        counted = set() if status is None else {a.seq for a in status.counted}
+        return RfcDocument.of(
+            self.row.document,
+            id=self.id,
+            digest=self.row.digest,
+            state=self.state,
+            approvals=tuple(
+                RfcApproval(
+                    v.seq,
+                    v.actor,
+                    v.verdict,
+                    v.digest,
+                    v.comment,
+                    v.decided_at,
+                    status is not None and v.seq in counted,
+                )
+                for v in self.verdicts
+            ),
+            approval_status=None
+            if status is None
+            else ApprovalSummary(
+                status.satisfied,
+                status.missing,
+                tuple(sorted(a.actor for a in status.stale)),
+                tuple(sorted(a.actor for a in status.expired)),
+            ),
+            review=None
             if not self.row.urgent
-            else {
-                "due": self.row.review_due,
-                "overdue": self.overdue,
-                "outcome": self.row.review_outcome,
-                "reviewed_by": self.row.reviewed_by,
-                "reviewed_at": self.row.reviewed_at,
-                "notes": self.row.review_notes,
-            }
+            else RfcReview(
+                self.row.review_due,
+                self.overdue,
+                self.row.review_outcome,
+                self.row.reviewed_by,
+                self.row.reviewed_at,
+                self.row.review_notes,
+            ),
+            exports=tuple(
+                RfcExport(e.system, e.remote_id, e.remote_key, e.url) for e in self.exports
+            ),
         )
-        rfc["exports"] = [
-            {"system": e.system, "remote_id": e.remote_id, "key": e.remote_key, "url": e.url}
-            for e in self.exports
-        ]
-        return rfc
 
     @property
     def state(self) -> str:
@@ -204,30 +214,24 @@ class ChangeService:
                 urgent=request.urgent,
                 urgent_reason=request.reason,
                 requested_by=by,
-                requested_at=format_time(now),
+                requested_at=now,
                 ticket_links=self._links,
             )
-            review_due = None
+            review_due: datetime | None = None
             if request.urgent:
                 params = approval_params(policy, request.environment)
                 days = params.urgent_review_business_days if params is not None else 2
-                review_due = format_time(add_business_days(now, days))
-            uow.record(
-                Event(
-                    CHANGE_OPENED,
-                    ActorId(by),
-                    now,
-                    {
-                        "release": str(request.release),
-                        "environment": request.environment,
-                        "urgent": request.urgent,
-                        "urgent_reason": request.reason,
-                        "review_due": review_due,
-                        "digest": digest,
-                        "rfc": rfc,
-                    },
-                )
+                review_due = add_business_days(now, days)
+            opened = ChangeOpened(
+                release=str(request.release),
+                environment=request.environment,
+                urgent=request.urgent,
+                urgent_reason=request.reason,
+                review_due=review_due,
+                digest=digest,
+                rfc=rfc,
             )
+            uow.record(Event.of(opened, by, now))
         return self.show(str(uow.recorded[0].seq))
 
     def show(self, ident: str) -> ChangeView:
@@ -258,8 +262,8 @@ class ChangeService:
                 texts=PlanTexts.of(row.document),
                 urgent=row.urgent,
                 urgent_reason=row.urgent_reason,
-                requested_by=str(row.document.get("requested_by")),
-                requested_at=str(row.document.get("requested_at")),
+                requested_by=row.document.requested_by,
+                requested_at=row.document.requested_at,
                 ticket_links=self._links,
             )
             if digest == row.digest:
@@ -267,19 +271,7 @@ class ChangeService:
             voided = sorted(
                 {v.actor for v in queries.verdicts_of(uow.conn, row.seq) if v.verdict == "approved"}
             )
-            uow.record(
-                Event(
-                    CHANGE_REFRESHED,
-                    ActorId(by),
-                    now,
-                    {
-                        "change": row.seq,
-                        "previous_digest": row.digest,
-                        "digest": digest,
-                        "rfc": rfc,
-                    },
-                )
-            )
+            uow.record(Event.of(ChangeRefreshed(row.seq, row.digest, digest, rfc), by, now))
         view = self.show(str(row.seq))
         return replace(view, voided=tuple(voided))
 
@@ -305,14 +297,8 @@ class ChangeService:
             ]
             if already:  # counted once, however often asked
                 return self._view(uow.conn, row.seq, now, recorded=False)
-            uow.record(
-                Event(
-                    CHANGE_APPROVED,
-                    ActorId(actor.name),
-                    now,
-                    {"change": row.seq, "digest": row.digest, "comment": _optional(comment)},
-                )
-            )
+            approved = ChangeApproved(row.seq, row.digest, _optional(comment))
+            uow.record(Event.of(approved, actor.name, now))
         return self.show(str(row.seq))
 
     def reject(self, ident: str, *, by: str, reason: str) -> ChangeView:
@@ -323,14 +309,8 @@ class ChangeService:
         with self._unit_of_work() as uow:
             row = _open_change(uow.conn, _seq(ident))
             actor = entitled(self._checked(uow.conn, row), by, row, "reject")
-            uow.record(
-                Event(
-                    CHANGE_REJECTED,
-                    ActorId(actor.name),
-                    now,
-                    {"change": row.seq, "digest": row.digest, "reason": reason.strip()},
-                )
-            )
+            rejected = ChangeRejected(row.seq, row.digest, reason.strip())
+            uow.record(Event.of(rejected, actor.name, now))
         return self.show(str(row.seq))
 
     def review(self, ident: str, *, by: str, outcome: str, notes: str) -> ChangeView:
@@ -357,17 +337,11 @@ class ChangeService:
                     f"({row.review_outcome}, entry {row.reviewed_seq})"
                 )
             actor = independent(self._checked(uow.conn, row), by, row, "review")
-            uow.record(
-                Event(
-                    CHANGE_REVIEWED,
-                    ActorId(actor.name),
-                    now,
-                    {"change": row.seq, "outcome": result.value, "notes": notes.strip()},
-                )
-            )
+            reviewed = ChangeReviewed(row.seq, result, notes.strip())
+            uow.record(Event.of(reviewed, actor.name, now))
         return self.show(str(row.seq))
 
-    def _checked(self, conn: Connection, row: ChangeRow) -> Directory:
+    def _checked(self, conn: Connection, row: ChangeRecord) -> Directory:
         """The directory, with the change and its current RFC, held to their ledger entries
         before anyone's separation of duties is judged from them."""
         check = self._checks(conn)
@@ -398,12 +372,10 @@ class ChangeService:
     ) -> ChangeView:
         row = _change(conn, seq)
         verdicts = tuple(queries.verdicts_of(conn, seq))
-        rule_data = row.document.get("approval_rule")
-        rule = ApprovalRule.from_data(rule_data) if isinstance(rule_data, dict) else None
+        rule = row.document.approval_rule
         status = None
         if rule is not None:
-            what = row.document.get("what")
-            what = what if isinstance(what, dict) else {}
+            what = row.document.what
             status = approval_status(
                 rule,
                 [
@@ -414,8 +386,8 @@ class ChangeService:
                 digest=row.digest,
                 now=now,
                 directory=directory(conn),
-                migrations=bool(what.get("migrations")),
-                high_risk=bool(what.get("high_risk_areas")),
+                migrations=bool(what.migrations),
+                high_risk=bool(what.high_risk_areas),
                 parties=change_parties(row.document, row.opened_by),
             )
         exports = tuple(queries.exports_of(conn, seq))
@@ -429,7 +401,7 @@ def _seq(ident: str) -> int:
     return seq
 
 
-def _change(conn: Connection, seq: int) -> ChangeRow:
+def _change(conn: Connection, seq: int) -> ChangeRecord:
     row = queries.find_change(conn, seq)
     if row is None:
         raise NotFoundError(
@@ -438,7 +410,7 @@ def _change(conn: Connection, seq: int) -> ChangeRow:
     return row
 
 
-def _open_change(conn: Connection, seq: int) -> ChangeRow:
+def _open_change(conn: Connection, seq: int) -> ChangeRecord:
     row = _change(conn, seq)
     if row.state == ChangeState.REJECTED:
         rejection = next(v for v in queries.verdicts_of(conn, seq) if v.verdict == "rejected")
@@ -472,7 +444,7 @@ def _refuse_while_overdue(
         groups = me.actor.groups
         team += [people.who_of(a) for a in people.actors.values() if a.groups & groups]
     for row in queries.list_changes(conn, overdue_at=format_time(now)):
-        requester = str(row.document.get("requested_by") or row.opened_by)
+        requester = row.document.requested_by or row.opened_by
         theirs = people.who_acting(requester)
         # The engine decides who is who; "cannot tell" counts as the same (fail closed).
         if any(theirs.same_as(who) is not Sameness.DIFFERENT for who in team):

@@ -38,6 +38,12 @@ from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import Field, InputError, NotFoundError, UsageError, operation
 from changeproof.domain.events import Event, format_time
 from changeproof.domain.identity import Sameness, unknown_because
+from changeproof.domain.records import (
+    CheckRecord,
+    DecisionRecord,
+    DeploymentRecord,
+    DeploymentUpdateRecord,
+)
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.environments import require_known_environment
 from changeproof.services.gate import checked_commits, recorded_policy
@@ -46,9 +52,8 @@ from changeproof.store import changes as queries
 from changeproof.store import decisions as recorded
 from changeproof.store import releases as release_queries
 from changeproof.store.actors import checked_directory
-from changeproof.store.changes import CheckRow, DeploymentRow, UpdateRow
 from changeproof.store.database import Database
-from changeproof.store.decisions import DecisionRow, decisions_for, expect_decision
+from changeproof.store.decisions import decisions_for, expect_decision
 from changeproof.store.entry_check import EntryCheck, EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
 
@@ -70,9 +75,9 @@ class RecordRequest:
 
 @dataclass(frozen=True, slots=True)
 class DeploymentView:
-    row: DeploymentRow
-    updates: tuple[UpdateRow, ...]
-    checks: tuple[CheckRow, ...]
+    row: DeploymentRecord
+    updates: tuple[DeploymentUpdateRecord, ...]
+    checks: tuple[CheckRecord, ...]
 
     @property
     def id(self) -> str:
@@ -229,7 +234,7 @@ class DeploymentService:
             return [_view(conn, row) for row in rows]
 
     @staticmethod
-    def _find(conn: Connection, ident: str) -> DeploymentRow:
+    def _find(conn: Connection, ident: str) -> DeploymentRecord:
         seq = parse_deployment_id(ident)
         if seq is None:
             raise UsageError(f"{ident!r} is not a deployment id (DEP-<number>)")
@@ -241,7 +246,7 @@ class DeploymentService:
         return row
 
 
-def _view(conn: Connection, row: DeploymentRow) -> DeploymentView:
+def _view(conn: Connection, row: DeploymentRecord) -> DeploymentView:
     return DeploymentView(
         row, tuple(queries.updates_of(conn, row.seq)), tuple(queries.checks_of(conn, row.seq))
     )
@@ -316,7 +321,7 @@ def _authorize(
 def why_not_authorized(
     conn: Connection,
     check: EntryCheck | None,
-    decision: DecisionRow,
+    decision: DecisionRecord,
     artifact: str,
     deployer: Actor | None,
     by: str,
@@ -341,7 +346,7 @@ def why_not_authorized(
     if named is not None and (deployer is None or deployer.name != named):
         return f"it was asked for deployer {named}, not {by}"
     policy = recorded_policy(conn, decision.policy_digest, f"of decision {decision.seq}")
-    environment = policy.policy.environments.get(str(decision.document.get("environment")))
+    environment = policy.policy.environments.get(decision.document.environment)
     if environment is None:
         return "its policy has no such environment"
     controls = {ref.id for ref in environment.controls}
@@ -361,14 +366,11 @@ def why_not_authorized(
 
 
 def _names_artifact(
-    conn: Connection, check: EntryCheck | None, decision: DecisionRow, artifact: str
+    conn: Connection, check: EntryCheck | None, decision: DecisionRecord, artifact: str
 ) -> bool:
     """A decision asked without --artifact covers the artifacts recorded for the release
     before it decided."""
-    release = str(decision.document.get("release"))
-    as_of = decision.document.get("as_of_seq")
-    if not isinstance(as_of, int):
-        return False
+    release, as_of = decision.document.release, decision.document.as_of_seq
     found = [
         a
         for a in release_queries.release_artifacts(conn, ReleaseRef.parse(release))
@@ -386,11 +388,11 @@ def _names_artifact(
 def _wrote(
     conn: Connection,
     check: EntryCheck | None,
-    decision: DecisionRow,
+    decision: DecisionRecord,
     deployer: Actor,
     people: Directory,
 ) -> str | None:
-    release = ReleaseRef.parse(str(decision.document.get("release")))
+    release = ReleaseRef.parse(decision.document.release)
     commits = (
         release_queries.release_commits_of(conn, release)
         if check is None
@@ -413,14 +415,10 @@ def _wrote(
     return None
 
 
-def _change_of(decision: DecisionRow) -> int | None:
+def _change_of(decision: DecisionRecord) -> int | None:
     """The change the decision's change-approval control counted approvals of, if any."""
-    controls = decision.document.get("controls")
-    for control in controls if isinstance(controls, list) else []:
-        if not isinstance(control, dict) or control.get("id") != "change-approval":
-            continue
-        refs = control.get("evidence")
-        for ref in refs if isinstance(refs, list) else []:
-            if isinstance(ref, dict) and ref.get("kind") == "change":
-                return parse_change_id(str(ref.get("ref")))
-    return None
+    control = decision.document.control("change-approval")
+    change = (
+        None if control is None else next((r for r in control.evidence if r.kind == "change"), None)
+    )
+    return None if change is None else parse_change_id(change.ref)

@@ -17,26 +17,25 @@ is recorded (the summary names its ledger entry); nothing is written when the ga
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection
 
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
+from changeproof.domain.artifacts import ARTIFACT_RECORDED, ArtifactRecorded
 from changeproof.domain.canonical import CanonicalObject, JsonValue, canonical_json
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import (
     GATE_DECIDED,
     POLICY_ACTIVATED,
-    POLICY_RECORDED,
     Classification,
     Decision,
+    GateDecided,
 )
 from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.errors import (
@@ -51,12 +50,13 @@ from changeproof.domain.errors import (
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.evidence import EVIDENCE_RECORDED, Subject
 from changeproof.domain.evidence_documents import EvidenceRecorded
+from changeproof.domain.policies import PolicyRecorded
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
     Commit,
+    CommitRecorded,
     ReleaseRef,
-    commit_from_data,
 )
 from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE
 from changeproof.ingest.signatures import pae
@@ -84,7 +84,6 @@ __all__ = [
     "active_policy",
     "active_policy_or_none",
     "checked_commits",
-    "decision_data",
     "facts_as_of",
     "recorded_policy",
     "recorded_request",
@@ -122,18 +121,23 @@ class GateResult:
 @dataclass(frozen=True, slots=True)
 class Replay:
     seq: int
-    recorded: dict[str, JsonValue]
+    recorded: GateDecided
     replayed: Decision
+
+    def again(self) -> GateDecided:
+        """The replayed decision as it would be recorded, asked what the recorded one was."""
+        recorded = self.recorded
+        return GateDecided.of(
+            self.replayed,
+            recorded.as_of_seq,
+            recorded.deployer_identity,
+            declared=recorded.declared,
+            now=recorded.now,
+        )
 
     @property
     def same(self) -> bool:
-        identity = self.recorded.get("deployer_identity")
-        again = decision_data(
-            self.replayed,
-            int(str(self.recorded["as_of_seq"])),
-            None if identity is None else str(identity),
-        )
-        return again == self.recorded
+        return self.again().verdict() == self.recorded.verdict()
 
 
 class GateService:
@@ -222,24 +226,21 @@ class GateService:
             if loaded.digest not in self._recorded_policies and not recorded.policy_recorded(
                 conn, loaded.digest
             ):
+                policy = loaded.policy.model_dump(mode="json")
                 uow.record(
-                    Event(
-                        POLICY_RECORDED,
-                        ActorId(actor),
-                        now,
-                        {
-                            "digest": loaded.digest,
-                            "policy": loaded.policy.model_dump(mode="json"),
-                            "source": loaded.source,
-                        },
-                    )
+                    Event.of(PolicyRecorded(loaded.digest, policy, loaded.source), actor, now)
                 )
-            data = decision_data(decision, as_of, request.deployer)
-            data["declared"] = None if request.declared is None else str(request.declared)
-            data["now"] = now.isoformat()
+            decided = GateDecided.of(
+                decision,
+                as_of,
+                request.deployer,
+                declared=request.declared,
+                now=now.isoformat(),
+            )
             # Encoded once, for the ledger entry and the projection alike: at thousands of
             # commits a decision carries 1,500 evidence references.
-            uow.record(Event(GATE_DECIDED, ActorId(actor), now, CanonicalObject(data)))
+            data = CanonicalObject(decided.to_data())
+            uow.record(Event(GATE_DECIDED, ActorId(actor), now, data))
         self._recorded_policies.add(loaded.digest)
         return (
             GateResult(decision, uow.recorded[-1].seq, as_of, None, active_digest),
@@ -273,36 +274,13 @@ class GateService:
             check = self._checks(conn)
             check.expect("decisions", seq, GATE_DECIDED)
             # The decision as its entry says, whatever its projection row says now.
-            document = dict(check.confirm()[seq].data)
-            digest = str(document["policy_digest"])
+            decided = check.confirm()[seq].as_(GateDecided)
+            digest = decided.policy_digest
             loaded = recorded_policy(conn, digest, f"that decided entry {seq}")
-            request, now, declared = recorded_request(document)
-            as_of = int(str(document["as_of_seq"]))
-            facts = facts_as_of(conn, request, loaded, as_of, now, check)
-        replayed = evaluate(loaded.policy, digest, facts, declared=declared)
-        comparable = {k: v for k, v in document.items() if k not in ("declared", "now")}
-        return Replay(seq, comparable, replayed)
-
-
-def decision_data(
-    decision: Decision, as_of: int, deployer_identity: str | None
-) -> dict[str, JsonValue]:
-    return {
-        "release": decision.release,
-        "environment": decision.environment,
-        "allowed": decision.allowed,
-        "classification": str(decision.classification),
-        "classification_reason": decision.classification_reason,
-        "approval_required": decision.approval_required,
-        "controls": [c.to_data() for c in decision.controls],
-        "policy_digest": decision.policy_digest,
-        "deployer": decision.deployer,
-        "deployer_identity": deployer_identity,
-        "artifact": decision.artifact,
-        "urgent_reason": decision.urgent_reason,
-        "bypassed": list(decision.bypassed),
-        "as_of_seq": as_of,
-    }
+            request, now = recorded_request(decided)
+            facts = facts_as_of(conn, request, loaded, decided.as_of_seq, now, check)
+        replayed = evaluate(loaded.policy, digest, facts, declared=decided.declared)
+        return Replay(seq, decided, replayed)
 
 
 def active_policy(conn: Connection) -> LoadedPolicy:
@@ -348,23 +326,19 @@ def recorded_policy(conn: Connection, digest: str, role: str) -> LoadedPolicy:
     return loaded
 
 
-def recorded_request(
-    document: Mapping[str, JsonValue],
-) -> tuple[GateRequest, datetime, Classification | None]:
-    """What a recorded decision was asked, when, and the classification it was declared."""
-    deployer, artifact = document.get("deployer_identity"), document.get("artifact")
-    declared, reason = document.get("declared"), document.get("urgent_reason")
+def recorded_request(decided: GateDecided) -> tuple[GateRequest, datetime]:
+    """What a recorded decision was asked, and when."""
     request = GateRequest(
-        release=ReleaseRef.parse(str(document["release"])),
-        environment=str(document["environment"]),
+        release=ReleaseRef.parse(decided.release),
+        environment=decided.environment,
         policy_file=None,
-        deployer=None if deployer is None else str(deployer),
-        artifact=None if artifact is None else str(artifact),
-        urgent=document["classification"] == Classification.URGENT,
-        reason=None if reason is None else str(reason),
+        deployer=decided.deployer_identity,
+        artifact=decided.artifact,
+        urgent=decided.classification is Classification.URGENT,
+        reason=decided.urgent_reason,
+        declared=decided.declared,
     )
-    now = datetime.fromisoformat(str(document["now"]))
-    return request, now, None if declared is None else Classification(str(declared))
+    return request, datetime.fromisoformat(decided.now)
 
 
 def facts_as_of(
@@ -400,7 +374,7 @@ def facts_as_of(
         traced = [request.artifact] if request.artifact else [a[2] for a in artifacts]
         deployments = deployments_of_artifacts(conn, traced, as_of, check)
     if check is None:
-        commits = tuple(commit_from_data(json.loads(record)) for _, _, record in records)
+        commits = tuple(queries.stored_commit(sha, record) for sha, _, record in records)
         evidence_facts = tuple(
             EvidenceFact.decoded(e.seq, e.kind, e.format, e.sha256, e.summary, e.detail)
             for e in queries.evidence_as_of(conn, ref, as_of)
@@ -465,11 +439,11 @@ def _from_entries(
     for seq in artifacts:
         check.expect("artifacts", seq, ARTIFACT_RECORDED, {"release": release})
     entries = check.confirm()
-    commits = tuple(commit_from_data(entries[seq].data) for _, seq, _ in records)
+    commits = tuple(entries[seq].as_(CommitRecorded).commit for _, seq, _ in records)
     found = [EvidenceFact.recorded(seq, entries[seq].as_(EvidenceRecorded)) for seq in evidence]
     built = []
     for seq in artifacts:
-        artifact = artifact_from_data(dict(entries[seq].data))
+        artifact = entries[seq].as_(ArtifactRecorded)
         built.append(ArtifactFact(seq, artifact.name, artifact.sha256))
     return commits, tuple(found), tuple(built)
 

@@ -12,8 +12,8 @@ from sqlalchemy import inspect
 from changeproof.domain.actors import Role
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConfigError, Field, operation
-from changeproof.domain.events import ActorId, Event
-from changeproof.domain.instance import INSTANCE_INITIALIZED
+from changeproof.domain.events import Event
+from changeproof.domain.instance import InstanceInitialized
 from changeproof.services.actors import ActorService, check_first_actor
 from changeproof.services.instance import (
     CONFIG_FILE,
@@ -117,14 +117,8 @@ def initialize(
         migrate.upgrade(db)
         signer = load_signer(config)
         with UnitOfWork(db, signer, clock) as uow:
-            uow.record(
-                Event(
-                    INSTANCE_INITIALIZED,
-                    ActorId(actor),
-                    clock.now(),
-                    {"origin": config.origin, "verifier_key": signer.verifier.vkey()},
-                )
-            )
+            initialized = InstanceInitialized(config.origin, signer.verifier.vkey())
+            uow.record(Event.of(initialized, actor, clock.now()))
         if admin is not None:
             opened = db
 

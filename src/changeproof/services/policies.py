@@ -27,12 +27,7 @@ from sqlalchemy import Connection
 from changeproof.domain.actors import Directory, Role
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.clock import Clock
-from changeproof.domain.decisions import (
-    POLICY_ACTIVATED,
-    Classification,
-    ControlResult,
-    ControlStatus,
-)
+from changeproof.domain.decisions import Classification, ControlResult, GateDecided
 from changeproof.domain.errors import (
     ConflictError,
     Field,
@@ -42,16 +37,22 @@ from changeproof.domain.errors import (
     UsageError,
     operation,
 )
-from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.events import Event, format_time
 from changeproof.domain.identity import Sameness
 from changeproof.domain.policies import (
-    POLICY_GOVERNANCE_SET,
-    POLICY_PROPOSED,
-    POLICY_REJECTED,
     ActivationMode,
+    ChangedControl,
+    PolicyActivated,
+    PolicyGovernanceSet,
+    PolicyProposed,
+    PolicyRejected,
+    ProposalSimulation,
+    SimulatedVerdict,
+    Verdict,
     parse_proposal_id,
     proposal_id,
 )
+from changeproof.domain.records import GovernanceRecord, ProposalRecord
 from changeproof.policy.evaluation import evaluate
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
 from changeproof.policy.model import ROLE_NAMES
@@ -66,7 +67,6 @@ from changeproof.store.unit_of_work import UnitOfWork
 __all__ = [
     "DEFAULT_POLICY_FILE",
     "Activated",
-    "ChangedControl",
     "ChangedVerdict",
     "Governance",
     "PolicyService",
@@ -132,7 +132,7 @@ class Governance:
     approver_role: str
     one_person: bool  # configured; it applies only while the instance has a single admin
     admins: tuple[str, ...]
-    setting: recorded.GovernanceRow | None  # the entry that configured it, if any
+    setting: GovernanceRecord | None  # the entry that configured it, if any
 
     def describe(self) -> str:
         if self.mode is ActivationMode.SETUP:
@@ -163,23 +163,7 @@ class PolicyStatus:
     active: recorded.Activation | None
     activations: int  # how many times the active policy was changed
     governance: Governance
-    pending: tuple[recorded.ProposalRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ChangedControl:
-    id: str
-    old: ControlStatus | None  # None: the old policy did not require it
-    new: ControlStatus | None  # None: the proposed policy does not require it
-    reason: str  # the proposed policy's words (or the old ones when it no longer applies)
-
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "id": self.id,
-            "old": None if self.old is None else str(self.old),
-            "new": None if self.new is None else str(self.new),
-            "reason": self.reason,
-        }
+    pending: tuple[ProposalRecord, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,17 +179,21 @@ class ChangedVerdict:
     new_classification: Classification
     controls: tuple[ChangedControl, ...]
 
+    def simulated(self) -> SimulatedVerdict:
+        """As a proposal records it (and `policy simulate` reports it)."""
+        return SimulatedVerdict(
+            seq=self.seq,
+            decided_at=self.decided_at,
+            release=self.release,
+            environment=self.environment,
+            policy_digest=self.old_digest,
+            old=Verdict(self.old_allowed, self.old_classification),
+            new=Verdict(self.new_allowed, self.new_classification),
+            controls=self.controls,
+        )
+
     def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "seq": self.seq,
-            "decided_at": self.decided_at,
-            "release": self.release,
-            "environment": self.environment,
-            "policy_digest": self.old_digest,
-            "old": {"allowed": self.old_allowed, "classification": str(self.old_classification)},
-            "new": {"allowed": self.new_allowed, "classification": str(self.new_classification)},
-            "controls": [c.to_data() for c in self.controls],
-        }
+        return self.simulated().to_data()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,21 +250,10 @@ class PolicyService:
             mode = alone(rules, people, by)
             proposed = False
             if mode is not None:
-                uow.record(
-                    Event(
-                        POLICY_ACTIVATED,
-                        ActorId(by),
-                        now,
-                        {
-                            "digest": loaded.digest,
-                            "previous_digest": previous,
-                            "policy": policy,
-                            "source": loaded.source,
-                            "proposal": None,
-                            "mode": str(mode),
-                        },
-                    )
+                activated = PolicyActivated(
+                    loaded.digest, previous, policy, loaded.source, proposal=None, mode=mode
                 )
+                uow.record(Event.of(activated, by, now))
             else:
                 for pending in recorded.list_proposals(conn, state="pending"):
                     if (pending.digest, pending.previous_digest) == (loaded.digest, previous):
@@ -299,20 +276,9 @@ class PolicyService:
         evidence = None
         if simulate:
             evidence = _simulation_data(self._simulate(uow.conn, loaded, since, None))
-        uow.record(
-            Event(
-                POLICY_PROPOSED,
-                ActorId(by),
-                self._clock.now(),
-                {
-                    "digest": loaded.digest,
-                    "previous_digest": previous,
-                    "policy": loaded.policy.model_dump(mode="json"),
-                    "source": loaded.source,
-                    "simulation": evidence,
-                },
-            )
-        )
+        policy = loaded.policy.model_dump(mode="json")
+        proposed = PolicyProposed(loaded.digest, previous, policy, loaded.source, evidence)
+        uow.record(Event.of(proposed, by, self._clock.now()))
         return True
 
     def approve(self, ident: str, *, by: str, digest: str | None = None) -> Activated:
@@ -351,21 +317,15 @@ class PolicyService:
                 raise IntegrityError(
                     f"the policy {proposal.digest} of {proposal_id(proposal.seq)} is not recorded"
                 )
-            uow.record(
-                Event(
-                    POLICY_ACTIVATED,
-                    ActorId(approver),
-                    now,
-                    {
-                        "digest": proposal.digest,
-                        "previous_digest": previous,
-                        "policy": document,
-                        "source": proposal.source,
-                        "proposal": proposal.seq,
-                        "mode": str(ActivationMode.TWO_PERSON),
-                    },
-                )
+            activated = PolicyActivated(
+                proposal.digest,
+                previous,
+                document,
+                proposal.source,
+                proposal=proposal.seq,
+                mode=ActivationMode.TWO_PERSON,
             )
+            uow.record(Event.of(activated, approver, now))
         return Activated(
             proposal.digest,
             previous,
@@ -375,7 +335,7 @@ class PolicyService:
             ActivationMode.TWO_PERSON,
         )
 
-    def reject(self, ident: str, *, by: str, reason: str) -> recorded.ProposalRow:
+    def reject(self, ident: str, *, by: str, reason: str) -> ProposalRecord:
         """Turn a proposal down (a holder of the approver role) or withdraw it (its proposer)."""
         by = acting(by)
         if not reason.strip():
@@ -393,17 +353,11 @@ class PolicyService:
                     f"{by} cannot reject {proposal_id(proposal.seq)}: only its proposer or an "
                     f"actor holding role {rules.approver_role} may"
                 )
-            uow.record(
-                Event(
-                    POLICY_REJECTED,
-                    ActorId(me.name if me is not None else by),
-                    now,
-                    {"proposal": proposal.seq, "reason": reason.strip()},
-                )
-            )
+            rejected = PolicyRejected(proposal.seq, reason.strip())
+            uow.record(Event.of(rejected, me.name if me is not None else by, now))
         return self.proposal(str(proposal.seq))
 
-    def proposal(self, ident: str) -> recorded.ProposalRow:
+    def proposal(self, ident: str) -> ProposalRecord:
         with self._db.read() as conn:
             return _proposal(conn, ident)
 
@@ -435,14 +389,7 @@ class PolicyService:
                 before.setting is not None
             ):
                 return before
-            uow.record(
-                Event(
-                    POLICY_GOVERNANCE_SET,
-                    ActorId(by),
-                    now,
-                    {"one_person": one_person, "approver_role": role},
-                )
-            )
+            uow.record(Event.of(PolicyGovernanceSet(one_person, role), by, now))
         with self._db.read() as conn:
             return governance_as_of(conn, directory(conn))
 
@@ -484,12 +431,11 @@ class PolicyService:
         for entry in recorded.decisions_since(conn, after, environment):
             examined += 1
             document = entry.document
-            request, now, declared = recorded_request(document)
-            as_of = int(str(document["as_of_seq"]))
-            facts = facts_as_of(conn, request, proposed, as_of, now)
-            new = evaluate(proposed.policy, proposed.digest, facts, declared=declared)
-            old_allowed = document["allowed"] is True
-            old_class = Classification(str(document["classification"]))
+            request, now = recorded_request(document)
+            facts = facts_as_of(conn, request, proposed, document.as_of_seq, now)
+            new = evaluate(proposed.policy, proposed.digest, facts, declared=document.declared)
+            old_allowed = document.allowed
+            old_class = document.classification
             if new.allowed == old_allowed and new.classification is old_class:
                 continue
             changed.append(
@@ -498,7 +444,7 @@ class PolicyService:
                     decided_at=entry.decided_at,
                     release=str(request.release),
                     environment=request.environment,
-                    old_digest=str(document["policy_digest"]),
+                    old_digest=document.policy_digest,
                     old_allowed=old_allowed,
                     new_allowed=new.allowed,
                     old_classification=old_class,
@@ -530,16 +476,15 @@ def governance_as_of(
 _MAX_ATTACHED: Final = 200  # changed verdicts a proposal carries; the count says how many more
 
 
-def _simulation_data(simulation: Simulation) -> dict[str, JsonValue]:
+def _simulation_data(simulation: Simulation) -> ProposalSimulation:
     """The simulation attached to a proposal: what it examined and what would change."""
-    changed = [c.to_data() for c in simulation.changed]
-    return {
-        "since": None if simulation.since is None else format_time(simulation.since),
-        "environment": simulation.environment,
-        "examined": simulation.examined,
-        "changed_count": len(changed),
-        "changed": changed[:_MAX_ATTACHED],
-    }
+    return ProposalSimulation(
+        since=None if simulation.since is None else format_time(simulation.since),
+        environment=simulation.environment,
+        examined=simulation.examined,
+        changed_count=len(simulation.changed),
+        changed=tuple(c.simulated() for c in simulation.changed[:_MAX_ATTACHED]),
+    )
 
 
 def alone(rules: Governance, people: Directory, by: str) -> ActivationMode | None:
@@ -553,7 +498,7 @@ def alone(rules: Governance, people: Directory, by: str) -> ActivationMode | Non
     return None
 
 
-def _proposal(conn: Connection, ident: str) -> recorded.ProposalRow:
+def _proposal(conn: Connection, ident: str) -> ProposalRecord:
     seq = parse_proposal_id(ident)
     if seq is None:
         raise UsageError(f"{ident!r} is not a policy proposal id (POL-<number>)")
@@ -566,7 +511,7 @@ def _proposal(conn: Connection, ident: str) -> recorded.ProposalRow:
     return found
 
 
-def _pending(conn: Connection, ident: str) -> recorded.ProposalRow:
+def _pending(conn: Connection, ident: str) -> ProposalRecord:
     proposal = _proposal(conn, ident)
     if proposal.state != "pending":
         raise ConflictError(
@@ -585,7 +530,7 @@ def _same(people: Directory, one: str, other: str) -> bool:
 def second_person(
     people: Directory,
     rules: Governance,
-    proposal: recorded.ProposalRow,
+    proposal: ProposalRecord,
     by: str,
 ) -> str:
     """The name of the actor `by` is, refused unless they may approve `proposal`."""
@@ -620,14 +565,10 @@ def second_person(
 
 
 def _changed_controls(
-    document: dict[str, JsonValue], new: tuple[ControlResult, ...]
+    document: GateDecided, new: tuple[ControlResult, ...]
 ) -> tuple[ChangedControl, ...]:
     """Controls whose status differs, or that only one of the two policies requires."""
-    old: dict[str, tuple[ControlStatus, str]] = {}
-    controls = document.get("controls")
-    for c in controls if isinstance(controls, list) else []:
-        if isinstance(c, dict):
-            old[str(c["id"])] = (ControlStatus(str(c["status"])), str(c["reason"]))
+    old = {c.id: (c.status, c.reason) for c in document.controls}
     result: list[ChangedControl] = []
     for control in new:
         before = old.pop(control.id, None)

@@ -17,11 +17,11 @@ from changeproof.domain.errors import ConflictError, Field, NotFoundError, Usage
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
 from changeproof.domain.releases import (
-    COMMIT_RECORDED,
-    RELEASE_CREATED,
     Commit,
+    CommitRecorded,
+    RangeStart,
+    ReleaseCreated,
     ReleaseRef,
-    record_digest,
 )
 from changeproof.ingest.git import RangeEnds, open_repository, read_commits, resolve_range
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
@@ -111,14 +111,14 @@ class ReleaseService:
         with self._db.read() as conn:
             existing = queries.find_release(conn, ref)
             previous = queries.last_release(conn, ref.service)
-        start, from_source = from_ref, "given"
+        start, from_source = from_ref, RangeStart.GIVEN
         if from_ref is None:
-            start, from_source = None, "root"
+            start, from_source = None, RangeStart.ROOT
             if existing is not None and not from_root:
                 # Asking again for a release that exists means the range it was made from.
-                start, from_source = existing.from_sha, existing.from_source
+                start, from_source = existing.from_sha, RangeStart(existing.from_source)
             elif previous is not None and not from_root:
-                start, from_source = previous.to_sha, "last-created"
+                start, from_source = previous.to_sha, RangeStart.LAST_CREATED
         ends = resolve_range(repo, to_ref, start)
         if existing is not None:
             return self._existing(existing, ends)
@@ -139,25 +139,19 @@ class ReleaseService:
             with self._unit_of_work() as uow:
                 _stop_if_created(uow, ref)
                 _record_commits(uow, batch, who, now)
-                uow.record(
-                    Event(
-                        RELEASE_CREATED,
-                        who,
-                        now,
-                        {
-                            "service": ref.service,
-                            "name": ref.name,
-                            "repository": _remote(repo),
-                            "from_ref": from_ref if from_ref is not None else start,
-                            "to_ref": to_ref,
-                            "from_sha": ends.from_sha,
-                            "to_sha": ends.to_sha,
-                            "from_source": from_source,
-                            "ancestor": ends.ancestor,
-                            "commits": [c.sha for c in commits],
-                        },
-                    )
+                created = ReleaseCreated(
+                    service=ref.service,
+                    name=ref.name,
+                    repository=_remote(repo),
+                    from_ref=from_ref if from_ref is not None else start,
+                    to_ref=to_ref,
+                    from_sha=ends.from_sha,
+                    to_sha=ends.to_sha,
+                    from_source=from_source,
+                    ancestor=ends.ancestor,
+                    commits=tuple(c.sha for c in commits),
                 )
+                uow.record(Event.of(created, who, now))
         except _CreatedMeanwhile as meanwhile:
             # Another run recorded this release while this one read git: the same range is
             # the same release (idempotent, as a rerun is), another range a conflict.
@@ -240,10 +234,10 @@ def _record_commits(uow: UnitOfWork, batch: list[Commit], who: ActorId, now: dat
         return
     recorded = queries.recorded_commit_digests(uow.conn, [c.sha for c in batch])
     for commit in batch:
-        data = commit.to_data()
+        payload = CommitRecorded.of(commit)
         digest = recorded.get(commit.sha)
-        if digest is None or digest != record_digest(data):
-            uow.record(Event(COMMIT_RECORDED, who, now, data))
+        if digest is None or digest != payload.record_digest():
+            uow.record(Event.of(payload, who, now))
 
 
 def _remote(repo: object) -> str | None:

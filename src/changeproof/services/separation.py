@@ -7,19 +7,17 @@ role the change's approval rule names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import change_id, change_parties, made_by_party
 from changeproof.domain.errors import PermissionDeniedError, operation
 from changeproof.domain.identity import Sameness, Who, same, unknown_because
-from changeproof.store.changes import ChangeRow
+from changeproof.domain.records import ChangeRecord
 
 __all__ = ["entitled", "independent", "is_actor"]
 
 
-def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
+def independent(people: Directory, by: str, row: ChangeRecord, verb: str) -> Actor:
     """The known actor `by` is, who neither requested the change nor wrote any of it.
 
     "Is this the same person" is the identity engine's question (`domain.identity`): an
@@ -33,13 +31,13 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
         )
     me = people.who_of(actor)
     action = f"{verb} {change_id(row.seq)}"
-    for requester in sorted({row.opened_by, str(row.document.get("requested_by"))}):
+    for requester in sorted({row.opened_by, row.document.requested_by}):
         _refuse_unless_apart(
             me, people.who_acting(requester), action, ("they requested it", "its requester"),
             hint="separation of duties: someone else must",
         )  # fmt: skip
-    for commit in _commits(row.document):
-        sha = str(commit.get("sha"))[:12]
+    for commit in row.document.what.commits:
+        sha = commit.sha[:12]
         # The reason names the address the commit used: "as ada+ci@corp.test" says which
         # alias matched when it is not the one the actor registered.
         writers = [
@@ -47,16 +45,15 @@ def independent(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
                 (f"they are the {role} of commit {sha} (as {email})", f"the {role} of {sha}"),
                 email,
             )
-            for role in ("author", "committer")
-            for email in [commit.get(role)]
+            for role, email in (("author", commit.author), ("committer", commit.committer))
         ]
         writers += [
             ((f"they co-authored commit {sha} (as {email})", f"a co-author of {sha}"), email)
-            for email in _list(commit.get("co_authors"))
+            for email in commit.co_authors
         ]
         for words, email in writers:
             _refuse_unless_apart(
-                me, people.who_email(email if isinstance(email, str) else ""), action, words,
+                me, people.who_email(email), action, words,
                 hint="separation of duties: nobody approves their own change",
             )  # fmt: skip
     return actor
@@ -81,21 +78,18 @@ def _refuse_unless_apart(
         )
 
 
-def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
+def entitled(people: Directory, by: str, row: ChangeRecord, verb: str) -> Actor:
     """An independent actor holding the role the change's approval rule asks for."""
     actor = independent(people, by, row, verb)
-    rule = row.document.get("approval_rule")
-    role = rule.get("role") if isinstance(rule, dict) else None
-    if isinstance(role, str) and role not in actor.roles:
+    rule = row.document.approval_rule
+    role = rule.role if rule is not None else None
+    if role is not None and role not in actor.roles:
         raise PermissionDeniedError(
             f"{actor.name} cannot {verb} {change_id(row.seq)}: it needs role {role}, "
             f"and they hold {', '.join(sorted(actor.roles)) or 'no role'}",
             hint=f"an admin grants it: {operation('actor grant', actor.name, role=role)}",
         )
-    made = made_by_party(
-        people, actor, role if isinstance(role, str) else None,
-        change_parties(row.document, row.opened_by),
-    )  # fmt: skip
+    made = made_by_party(people, actor, role, change_parties(row.document, row.opened_by))
     if made is not None:
         raise PermissionDeniedError(
             f"{actor.name} cannot {verb} {change_id(row.seq)}: {made}, so they are not "
@@ -109,13 +103,3 @@ def entitled(people: Directory, by: str, row: ChangeRow, verb: str) -> Actor:
 def is_actor(people: Directory, actor: Actor, email: JsonValue) -> Sameness:
     """Whether `email` (a git email) is `actor`'s, is not, or cannot be told."""
     return same(people.who_of(actor), people.who_email(email if isinstance(email, str) else ""))
-
-
-def _list(value: JsonValue) -> list[JsonValue]:
-    return value if isinstance(value, list) else []
-
-
-def _commits(rfc: Mapping[str, JsonValue]) -> list[dict[str, JsonValue]]:
-    what = rfc.get("what")
-    commits = what.get("commits") if isinstance(what, dict) else None
-    return [c for c in commits if isinstance(c, dict)] if isinstance(commits, list) else []

@@ -34,16 +34,16 @@ from changeproof.domain.errors import (
     UsageError,
     operation,
 )
-from changeproof.domain.events import ActorId, Event, format_time
+from changeproof.domain.events import Event, format_time
 from changeproof.domain.tokens import (
     DEFAULT_LIFETIME,
     ID_BYTES,
     SECRET_BYTES,
     TOKEN_CREATED,
-    TOKEN_REVOKED,
     IssuedToken,
     Token,
     TokenId,
+    TokenRevoked,
     expiry,
     issue,
     present,
@@ -129,7 +129,7 @@ class TokenService:
             _require_own_or_pipeline(by, owner, directory)
             issued = self._issue(uow)
             token = Token(issued.id, actor, issued.sha256, expires_at, label)
-            uow.record(Event(TOKEN_CREATED, ActorId(by), now, token.to_data()))
+            uow.record(Event.of(token, by, now))
         return CreatedToken(self._find(issued.id), issued.text)
 
     def revoke(self, token: str, *, by: str) -> TokenRecord:
@@ -150,7 +150,7 @@ class TokenService:
                     f"token {ident} was already revoked in entry {record.revoked_seq} "
                     f"by {record.revoked_by}"
                 )
-            uow.record(Event(TOKEN_REVOKED, ActorId(by), now, {"id": ident, "actor": owner}))
+            uow.record(Event.of(TokenRevoked(ident, owner), by, now))
         return self._find(ident)
 
     def list(self, actor: str | None = None) -> tuple[TokenView, ...]:
@@ -213,17 +213,7 @@ class TokenService:
             # created the token, so a token row a database administrator planted or pointed
             # at another actor does not authenticate anyone.
             check = self._checks(conn)
-            check.expect(
-                "tokens",
-                record.seq,
-                TOKEN_CREATED,
-                {
-                    "id": record.token.id,
-                    "actor": record.token.actor,
-                    "sha256": record.token.sha256,
-                    "expires_at": format_time(record.token.expires_at),
-                },
-            )
+            check.expect("tokens", record.seq, TOKEN_CREATED, record.token.to_data())
             check.confirm()
         owner = record.token.actor
         if record.revoked_seq is not None:

@@ -23,9 +23,9 @@ from changeproof.domain.actors import (
     ACTOR_GROUP_REVOKED,
     ACTOR_ROLE_GRANTED,
     ACTOR_ROLE_REVOKED,
-    actor_from_data,
-    aliases_from_data,
-    grant_from_data,
+    GRANT_PAYLOADS,
+    ActorAdded,
+    ActorAliasAdded,
 )
 from changeproof.domain.events import RecordedEvent, format_time
 from changeproof.store.projections import projects
@@ -39,7 +39,7 @@ def _actors_added(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     actor_rows: list[dict[str, object]] = []
     alias_rows: list[dict[str, object]] = []
     for event in events:
-        actor = actor_from_data(event.data)
+        actor = event.as_(ActorAdded).actor()
         if actor.roles or actor.groups:
             # Each grant is its own entry (its seq is the grant's key and what a revoke names).
             raise ValueError(
@@ -71,7 +71,7 @@ def _actors_added(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 def _aliases_added(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     rows: list[dict[str, object]] = []
     for event in events:
-        added = aliases_from_data(event.data)
+        added = event.as_(ActorAliasAdded).aliases()
         aliases = [("email", email) for email in sorted(added.emails)]
         aliases += [
             (kind, login)
@@ -94,7 +94,7 @@ def _alias_rows(name: str, aliases: Sequence[tuple[str, str]], seq: int) -> list
 def _granted(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     rows = []
     for event in events:
-        grant = grant_from_data(event.type, event.data)
+        grant = event.as_(GRANT_PAYLOADS[event.type]).grant()
         rows.append(
             {
                 "seq": event.seq,
@@ -112,7 +112,7 @@ def _granted(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 @projects(ACTOR_GROUP_REVOKED)
 def _revoked(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        grant = grant_from_data(event.type, event.data)
+        grant = event.as_(GRANT_PAYLOADS[event.type]).grant()
         conn.execute(
             update(actor_grants)
             .where(

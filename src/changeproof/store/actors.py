@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, RowMapping, or_, select
 
 from changeproof.domain.actors import (
-    ACTOR_ADDED,
-    ACTOR_ALIAS_ADDED,
     Actor,
+    ActorAdded,
+    ActorAliasAdded,
     ActorKind,
+    Aliases,
     Directory,
     Grant,
     GrantKind,
     Origin,
 )
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.identity import DEFAULT_RULES, IdentityRules
 from changeproof.store.database import IDENTITY_OPTION
 from changeproof.store.entry_check import ACTOR, EntryCheck
@@ -63,17 +63,17 @@ class ActorRecord:
     def name(self) -> str:
         return self.actor.name
 
-    def aliases_by_entry(self) -> dict[int, dict[str, JsonValue]]:
-        """The aliases each entry recorded, as that entry's data holds them."""
-        found: dict[int, dict[str, JsonValue]] = {}
+    def aliases_by_entry(self) -> dict[int, Aliases]:
+        """The aliases each entry recorded."""
+        found: dict[int, Aliases] = {}
         for seq, kind, value in sorted(self.aliases):
-            data = found.setdefault(seq, {"emails": [], "github": None, "gitlab": None})
+            held = found.get(seq, Aliases(self.name))
             if kind == "email":
-                emails = data["emails"]
-                assert isinstance(emails, list)
-                emails.append(value)
+                found[seq] = replace(held, emails=held.emails | {value})
+            elif kind == "github":
+                found[seq] = replace(held, github=value)
             else:
-                data[kind] = value
+                found[seq] = replace(held, gitlab=value)
         return found
 
     def grant_of(self, kind: GrantKind, value: str) -> GrantRecord | None:
@@ -107,26 +107,21 @@ def checked_directory(
     for record in records:
         a = record.actor
         by_entry = record.aliases_by_entry()
-        added = by_entry.pop(record.seq, {"emails": [], "github": None, "gitlab": None})
-        check.expect(
-            "actors",
-            record.seq,
-            ACTOR_ADDED,
-            {
-                "name": a.name,
-                **added,
-                "kind": None if a.kind is ActorKind.PERSON else a.kind.value,
-                ACTOR: record.added_by,
-            },
-        )
+        added = by_entry.pop(record.seq, Aliases(a.name))
+        bare = Actor(a.name, added.emails, added.github, added.gitlab, kind=a.kind)
+        # The entry is what recording this actor with these aliases wrote; a person's
+        # entry has no kind (a missing key reads as None).
+        kind = None if a.kind is ActorKind.PERSON else a.kind.value
+        added_data = {**ActorAdded.of(bare).to_data(), "kind": kind, ACTOR: record.added_by}
+        check.expect("actors", record.seq, ActorAdded.TYPE, added_data)
         for seq, later in by_entry.items():
-            check.expect("actor_aliases", seq, ACTOR_ALIAS_ADDED, {"name": a.name, **later})
-        for g in record.grants:
             check.expect(
-                "actor_grants",
-                g.seq,
-                Grant(a.name, g.kind, g.value).event_type(granted=True),
-                {"name": a.name, g.kind: g.value, ACTOR: g.granted_by},
+                "actor_aliases", seq, ActorAliasAdded.TYPE, ActorAliasAdded.of(later).to_data()
+            )
+        for g in record.grants:
+            granted = Grant(a.name, g.kind, g.value).payload(granted=True)
+            check.expect(
+                "actor_grants", g.seq, granted.TYPE, {**granted.to_data(), ACTOR: g.granted_by}
             )
     return _directory(conn, records)
 

@@ -14,6 +14,12 @@ from changeproof.domain.changes import (
     CHANGE_REFRESHED,
     CHANGE_REJECTED,
     CHANGE_REVIEWED,
+    ChangeApproved,
+    ChangeExported,
+    ChangeOpened,
+    ChangeRefreshed,
+    ChangeRejected,
+    ChangeReviewed,
     ChangeState,
 )
 from changeproof.domain.deployments import (
@@ -43,44 +49,43 @@ __all__: list[str] = []
 @projects(CHANGE_OPENED)
 def _opened(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
+        opened = event.as_(ChangeOpened)
+        document = json_text(opened.rfc.to_data())
         conn.execute(
             changes.insert().values(
                 seq=event.seq,
-                release=data["release"],
-                environment=data["environment"],
-                urgent=data["urgent"],
-                urgent_reason=data.get("urgent_reason"),
+                release=opened.release,
+                environment=opened.environment,
+                urgent=opened.urgent,
+                urgent_reason=opened.urgent_reason,
                 state=ChangeState.OPEN.value,
-                digest=data["digest"],
-                document=json_text(data["rfc"]),
+                digest=opened.digest,
+                document=document,
                 opened_by=event.actor,
                 opened_at=format_time(event.time),
-                review_due=data.get("review_due"),
+                review_due=None if opened.review_due is None else format_time(opened.review_due),
             )
         )
-        _revision(conn, event, event.seq)
+        _revision(conn, event.seq, event.seq, opened.digest, document)
 
 
 @projects(CHANGE_REFRESHED)
 def _refreshed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        change = int(str(event.data["change"]))
+        refreshed = event.as_(ChangeRefreshed)
+        document = json_text(refreshed.rfc.to_data())
         conn.execute(
             update(changes)
-            .where(changes.c.seq == change)
-            .values(digest=event.data["digest"], document=json_text(event.data["rfc"]))
+            .where(changes.c.seq == refreshed.change)
+            .values(digest=refreshed.digest, document=document)
         )
-        _revision(conn, event, change)
+        _revision(conn, event.seq, refreshed.change, refreshed.digest, document)
 
 
-def _revision(conn: Connection, event: RecordedEvent, change: int) -> None:
+def _revision(conn: Connection, seq: int, change: int, digest: str, document: str) -> None:
     conn.execute(
         change_revisions.insert().values(
-            seq=event.seq,
-            change_seq=change,
-            digest=event.data["digest"],
-            document=json_text(event.data["rfc"]),
+            seq=seq, change_seq=change, digest=digest, document=document
         )
     )
 
@@ -88,28 +93,37 @@ def _revision(conn: Connection, event: RecordedEvent, change: int) -> None:
 @projects(CHANGE_APPROVED)
 def _approved(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        _verdict(conn, event, "approved", event.data.get("comment"))
+        approved = event.as_(ChangeApproved)
+        _verdict(conn, event, approved.change, "approved", approved.digest, approved.comment)
 
 
 @projects(CHANGE_REJECTED)
 def _rejected(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        _verdict(conn, event, "rejected", event.data.get("reason"))
+        rejected = event.as_(ChangeRejected)
+        _verdict(conn, event, rejected.change, "rejected", rejected.digest, rejected.reason)
         conn.execute(
             update(changes)
-            .where(changes.c.seq == int(str(event.data["change"])))
+            .where(changes.c.seq == rejected.change)
             .values(state=ChangeState.REJECTED.value)
         )
 
 
-def _verdict(conn: Connection, event: RecordedEvent, verdict: str, comment: object) -> None:
+def _verdict(
+    conn: Connection,
+    event: RecordedEvent,
+    change: int,
+    verdict: str,
+    digest: str,
+    comment: str | None,
+) -> None:
     conn.execute(
         change_verdicts.insert().values(
             seq=event.seq,
-            change_seq=int(str(event.data["change"])),
+            change_seq=change,
             verdict=verdict,
             actor=event.actor,
-            digest=event.data["digest"],
+            digest=digest,
             comment=comment,
             decided_at=format_time(event.time),
         )
@@ -119,15 +133,16 @@ def _verdict(conn: Connection, event: RecordedEvent, verdict: str, comment: obje
 @projects(CHANGE_REVIEWED)
 def _reviewed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
+        reviewed = event.as_(ChangeReviewed)
         conn.execute(
             update(changes)
-            .where(changes.c.seq == int(str(event.data["change"])))
+            .where(changes.c.seq == reviewed.change)
             .values(
                 reviewed_seq=event.seq,
-                review_outcome=event.data["outcome"],
+                review_outcome=reviewed.outcome.value,
                 reviewed_by=event.actor,
                 reviewed_at=format_time(event.time),
-                review_notes=event.data["notes"],
+                review_notes=reviewed.notes,
             )
         )
 
@@ -135,16 +150,16 @@ def _reviewed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 @projects(CHANGE_EXPORTED)
 def _exported(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
+        exported = event.as_(ChangeExported)
         conn.execute(
             change_exports.insert().values(
                 seq=event.seq,
-                change_seq=int(str(data["change"])),
-                system=data["system"],
-                remote_id=data["remote_id"],
-                remote_key=data.get("key"),
-                url=data.get("url"),
-                digest=data["digest"],
+                change_seq=exported.change,
+                system=exported.system,
+                remote_id=exported.remote_id,
+                remote_key=exported.key,
+                url=exported.url,
+                digest=exported.digest,
                 exported_at=format_time(event.time),
             )
         )
@@ -171,8 +186,8 @@ def _deployed(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 urgent=deployed.urgent,
                 recorded_at=at,
                 updated_at=at,
-                policy_digest=deployed.policy_digest,
-                policy_active=deployed.policy_active,
+                policy_digest=deployed.under_policy[0],
+                policy_active=deployed.under_policy[1],
             )
         )
         _update(conn, event, event.seq, deployed.status)

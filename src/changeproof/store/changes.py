@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from changeproof.domain.canonical import JsonValue
+from changeproof.domain.records import (
+    ChangeRecord,
+    CheckRecord,
+    DeploymentRecord,
+    DeploymentUpdateRecord,
+    ExportRecord,
+    VerdictRecord,
+)
+from changeproof.domain.rfc import Rfc
 from changeproof.store.schema import (
     change_exports,
     change_revisions,
@@ -19,12 +26,6 @@ from changeproof.store.schema import (
 )
 
 __all__ = [
-    "ChangeRow",
-    "CheckRow",
-    "DeploymentRow",
-    "ExportRow",
-    "UpdateRow",
-    "VerdictRow",
     "changes_for",
     "checks_of",
     "exports_of",
@@ -39,59 +40,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeRow:
-    seq: int
-    release: str
-    environment: str
-    urgent: bool
-    urgent_reason: str | None
-    state: str
-    digest: str
-    document: dict[str, JsonValue]
-    opened_by: str
-    opened_at: str
-    review_due: str | None
-    reviewed_seq: int | None
-    review_outcome: str | None
-    reviewed_by: str | None
-    reviewed_at: str | None
-    review_notes: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictRow:
-    seq: int
-    verdict: str  # approved or rejected
-    actor: str
-    digest: str
-    comment: str | None
-    decided_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    seq: int
-    system: str
-    remote_id: str
-    remote_key: str | None
-    url: str | None
-    digest: str
-    exported_at: str
-
-
-def _change(row: object) -> ChangeRow:
+def _change(row: object) -> ChangeRecord:
     r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
-    reviewed = r["reviewed_seq"]
-    return ChangeRow(
-        seq=int(r["seq"]),
+    reviewed, seq = r["reviewed_seq"], int(r["seq"])
+    return ChangeRecord(
+        seq=seq,
         release=r["release"],
         environment=r["environment"],
         urgent=bool(r["urgent"]),
         urgent_reason=r["urgent_reason"],
         state=r["state"],
         digest=r["digest"],
-        document=dict(json.loads(r["document"])),
+        document=_rfc(r["document"], f"table changes row {seq}"),
         opened_by=r["opened_by"],
         opened_at=r["opened_at"],
         review_due=r["review_due"],
@@ -103,7 +63,7 @@ def _change(row: object) -> ChangeRow:
     )
 
 
-def find_change(conn: Connection, seq: int) -> ChangeRow | None:
+def find_change(conn: Connection, seq: int) -> ChangeRecord | None:
     row = conn.execute(select(changes).where(changes.c.seq == seq)).first()
     return None if row is None else _change(row)
 
@@ -113,7 +73,7 @@ def list_changes(
     *,
     environment: str | None = None,
     overdue_at: str | None = None,
-) -> list[ChangeRow]:
+) -> list[ChangeRecord]:
     """Changes, oldest first; `overdue_at` (a `format_time` text) keeps the urgent changes
     whose after-the-fact review was due before it and is still missing."""
     c = changes.c
@@ -125,7 +85,7 @@ def list_changes(
     return [_change(row) for row in conn.execute(query)]
 
 
-def changes_for(conn: Connection, release: str, environment: str) -> list[ChangeRow]:
+def changes_for(conn: Connection, release: str, environment: str) -> list[ChangeRecord]:
     c = changes.c
     rows = conn.execute(
         select(changes).where(c.release == release, c.environment == environment).order_by(c.seq)
@@ -146,9 +106,13 @@ def newest_change_before(
     ).scalar_one_or_none()
 
 
+def _rfc(text: str, where: str) -> Rfc:
+    return Rfc.from_data(json.loads(text), where=where)
+
+
 def revision_before(
     conn: Connection, change_seq: int, before_seq: int
-) -> tuple[int, str, dict[str, JsonValue]] | None:
+) -> tuple[int, str, Rfc] | None:
     """(seq, digest, RFC) of the change's newest revision recorded before `before_seq`."""
     r = change_revisions.c
     row = conn.execute(
@@ -157,55 +121,40 @@ def revision_before(
         .order_by(r.seq.desc())
         .limit(1)
     ).first()
-    return None if row is None else (int(row.seq), str(row.digest), dict(json.loads(row.document)))
+    if row is None:
+        return None
+    seq = int(row.seq)
+    return seq, str(row.digest), _rfc(row.document, f"table change_revisions row {seq}")
 
 
 def verdicts_of(
     conn: Connection, change_seq: int, before_seq: int | None = None
-) -> list[VerdictRow]:
+) -> list[VerdictRecord]:
     v = change_verdicts.c
     query = select(change_verdicts).where(v.change_seq == change_seq).order_by(v.seq)
     if before_seq is not None:
         query = query.where(v.seq < before_seq)
     return [
-        VerdictRow(int(r.seq), r.verdict, r.actor, r.digest, r.comment, r.decided_at)
+        VerdictRecord(int(r.seq), r.verdict, r.actor, r.digest, r.comment, r.decided_at)
         for r in conn.execute(query)
     ]
 
 
-def exports_of(conn: Connection, change_seq: int) -> list[ExportRow]:
+def exports_of(conn: Connection, change_seq: int) -> list[ExportRecord]:
     e = change_exports.c
     rows = conn.execute(select(change_exports).where(e.change_seq == change_seq).order_by(e.seq))
     return [
-        ExportRow(int(r.seq), r.system, r.remote_id, r.remote_key, r.url, r.digest, r.exported_at)
+        ExportRecord(
+            int(r.seq), r.system, r.remote_id, r.remote_key, r.url, r.digest, r.exported_at
+        )
         for r in rows
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class DeploymentRow:
-    seq: int
-    release: str
-    environment: str
-    artifact: str
-    actor: str
-    status: str
-    pipeline_run: str | None
-    authorized: bool
-    reason: str
-    decision_seq: int | None
-    change_seq: int | None
-    urgent: bool
-    recorded_at: str
-    updated_at: str
-    policy_digest: str | None = None  # the authorizing decision's policy
-    policy_active: bool | None = None  # whether that policy was the active one then
-
-
-def _deployment(row: object) -> DeploymentRow:
+def _deployment(row: object) -> DeploymentRecord:
     r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
     decision, change = r["decision_seq"], r["change_seq"]
-    return DeploymentRow(
+    return DeploymentRecord(
         seq=int(r["seq"]),
         release=r["release"],
         environment=r["environment"],
@@ -225,14 +174,14 @@ def _deployment(row: object) -> DeploymentRow:
     )
 
 
-def find_deployment(conn: Connection, seq: int) -> DeploymentRow | None:
+def find_deployment(conn: Connection, seq: int) -> DeploymentRecord | None:
     row = conn.execute(select(deployments).where(deployments.c.seq == seq)).first()
     return None if row is None else _deployment(row)
 
 
 def list_deployments(
     conn: Connection, *, environment: str | None, since: str | None, until: str | None = None
-) -> list[DeploymentRow]:
+) -> list[DeploymentRecord]:
     """Deployments oldest first; `since` and `until` are `format_time` texts (recorded at or
     after `since`, and before `until`)."""
     d = deployments.c
@@ -246,38 +195,20 @@ def list_deployments(
     return [_deployment(row) for row in conn.execute(query)]
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateRow:
-    seq: int
-    status: str
-    actor: str
-    updated_at: str
-
-
-def updates_of(conn: Connection, deployment_seq: int) -> list[UpdateRow]:
+def updates_of(conn: Connection, deployment_seq: int) -> list[DeploymentUpdateRecord]:
     u = deployment_updates.c
     rows = conn.execute(
         select(deployment_updates).where(u.deployment_seq == deployment_seq).order_by(u.seq)
     )
-    return [UpdateRow(int(r.seq), r.status, r.actor, r.updated_at) for r in rows]
+    return [DeploymentUpdateRecord(int(r.seq), r.status, r.actor, r.updated_at) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class CheckRow:
-    seq: int
-    name: str
-    status: str
-    details_sha256: str | None
-    actor: str
-    checked_at: str
-
-
-def checks_of(conn: Connection, deployment_seq: int) -> list[CheckRow]:
+def checks_of(conn: Connection, deployment_seq: int) -> list[CheckRecord]:
     c = deployment_checks.c
     rows = conn.execute(
         select(deployment_checks).where(c.deployment_seq == deployment_seq).order_by(c.seq)
     )
     return [
-        CheckRow(int(r.seq), r.name, r.status, r.details_sha256, r.actor, r.checked_at)
+        CheckRecord(int(r.seq), r.name, r.status, r.details_sha256, r.actor, r.checked_at)
         for r in rows
     ]

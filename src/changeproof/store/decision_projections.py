@@ -8,9 +8,24 @@ from typing import Final
 from sqlalchemy import Connection, select, update
 
 from changeproof.domain.canonical import json_text
-from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, POLICY_RECORDED
+from changeproof.domain.decisions import (
+    GATE_DECIDED,
+    POLICY_ACTIVATED,
+    POLICY_RECORDED,
+    Classification,
+    GateDecided,
+)
 from changeproof.domain.events import RecordedEvent, format_time
-from changeproof.domain.policies import POLICY_GOVERNANCE_SET, POLICY_PROPOSED, POLICY_REJECTED
+from changeproof.domain.policies import (
+    POLICY_GOVERNANCE_SET,
+    POLICY_PROPOSED,
+    POLICY_REJECTED,
+    PolicyActivated,
+    PolicyGovernanceSet,
+    PolicyProposed,
+    PolicyRecorded,
+    PolicyRejected,
+)
 from changeproof.store.driver import DriverCursor
 from changeproof.store.projections import projects
 from changeproof.store.schema import (
@@ -26,22 +41,23 @@ __all__: list[str] = []
 @projects(POLICY_RECORDED)
 def _policies(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        _policy(conn, event)
+        _policy(conn, event, event.as_(PolicyRecorded))
 
 
-def _policy(conn: Connection, event: RecordedEvent) -> None:
+def _policy(
+    conn: Connection,
+    event: RecordedEvent,
+    held: PolicyRecorded | PolicyActivated | PolicyProposed,
+) -> None:
     """Keep a policy by its digest (once: the first entry that held it)."""
-    data = event.data
-    known = conn.execute(
-        select(policies.c.digest).where(policies.c.digest == data["digest"])
-    ).first()
+    known = conn.execute(select(policies.c.digest).where(policies.c.digest == held.digest)).first()
     if known is None:
         conn.execute(
             policies.insert().values(
-                digest=data["digest"],
+                digest=held.digest,
                 seq=event.seq,
-                document=json_text(data["policy"]),
-                source=data.get("source"),
+                document=json_text(held.policy),
+                source=held.source,
             )
         )
 
@@ -50,35 +66,36 @@ def _policy(conn: Connection, event: RecordedEvent) -> None:
 def _activations(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     """An activation carries its policy, so decisions under it replay from `policies`."""
     for event in events:
-        _policy(conn, event)
+        activated = event.as_(PolicyActivated)
+        _policy(conn, event, activated)
         conn.execute(
             policy_activations.insert().values(
                 seq=event.seq,
-                digest=event.data["digest"],
-                previous_digest=event.data.get("previous_digest"),
-                source=event.data.get("source"),
+                digest=activated.digest,
+                previous_digest=activated.previous_digest,
+                source=activated.source,
                 actor=event.actor,
                 activated_at=format_time(event.time),
             )
         )
-        proposal = event.data.get("proposal")
-        if isinstance(proposal, int):
-            _decide(conn, proposal, "activated", event, None)
+        if activated.proposal is not None:
+            _decide(conn, activated.proposal, "activated", event, None)
 
 
 @projects(POLICY_PROPOSED)
 def _proposals(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     """A proposal carries its policy too: a simulation or a diff reads it before activation."""
     for event in events:
-        _policy(conn, event)
-        simulation = event.data.get("simulation")
+        proposed = event.as_(PolicyProposed)
+        _policy(conn, event, proposed)
+        simulation = proposed.simulation
         conn.execute(
             policy_proposals.insert().values(
                 seq=event.seq,
-                digest=event.data["digest"],
-                previous_digest=event.data.get("previous_digest"),
-                source=event.data.get("source"),
-                simulation=None if simulation is None else json_text(simulation),
+                digest=proposed.digest,
+                previous_digest=proposed.previous_digest,
+                source=proposed.source,
+                simulation=None if simulation is None else json_text(simulation.to_data()),
                 actor=event.actor,
                 proposed_at=format_time(event.time),
                 state="pending",
@@ -89,14 +106,8 @@ def _proposals(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 @projects(POLICY_REJECTED)
 def _rejections(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        reason = event.data.get("reason")
-        _decide(
-            conn,
-            int(str(event.data["proposal"])),
-            "rejected",
-            event,
-            reason if isinstance(reason, str) else None,
-        )
+        rejected = event.as_(PolicyRejected)
+        _decide(conn, rejected.proposal, "rejected", event, rejected.reason)
 
 
 def _decide(
@@ -118,11 +129,12 @@ def _decide(
 @projects(POLICY_GOVERNANCE_SET)
 def _governance(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
+        governance = event.as_(PolicyGovernanceSet)
         conn.execute(
             policy_governance.insert().values(
                 seq=event.seq,
-                one_person=event.data["one_person"] is True,
-                approver_role=str(event.data["approver_role"]),
+                one_person=governance.one_person,
+                approver_role=governance.approver_role,
                 actor=event.actor,
                 set_at=format_time(event.time),
             )
@@ -143,19 +155,19 @@ def _decisions(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         [
             (
                 event.seq,
-                event.data["release"],
-                event.data["environment"],
-                bool(event.data["allowed"]),
-                event.data["classification"],
-                event.data["policy_digest"],
-                event.data.get("deployer"),
-                event.data.get("artifact"),
-                event.data["classification"] == "urgent",
-                event.data["as_of_seq"],
+                decided.release,
+                decided.environment,
+                decided.allowed,
+                str(decided.classification),
+                decided.policy_digest,
+                decided.deployer,
+                decided.artifact,
+                decided.classification is Classification.URGENT,
+                decided.as_of_seq,
                 event.actor,
                 format_time(event.time),
                 json_text(event.data),
             )
-            for event in events
+            for event, decided in ((e, e.as_(GateDecided)) for e in events)
         ],
     )

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from changeproof.domain.canonical import JsonValue
-from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED
+from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, GateDecided
+from changeproof.domain.errors import InputError, IntegrityError, operation
+from changeproof.domain.records import DecisionRecord, GovernanceRecord, ProposalRecord
 from changeproof.store.entry_check import EntryCheck
 from changeproof.store.schema import (
     decisions,
@@ -21,10 +23,7 @@ from changeproof.store.schema import (
 
 __all__ = [
     "Activation",
-    "DecisionRow",
     "DecisionSummary",
-    "GovernanceRow",
-    "ProposalRow",
     "RecordedDecision",
     "active_digest_before",
     "active_policy",
@@ -58,7 +57,17 @@ class Activation:
 class RecordedDecision:
     seq: int
     decided_at: str
-    document: dict[str, JsonValue]
+    document: GateDecided
+
+
+def _decided(text: str, seq: int) -> GateDecided:
+    """A decisions row's document, decoded; a row that no longer decodes was edited."""
+    try:
+        return GateDecided.from_data(json.loads(text), where=f"the decisions row of entry {seq}")
+    except (InputError, ValueError) as e:
+        raise IntegrityError(
+            f"{e}", first_bad_seq=seq, hint=f"run {operation('ledger verify')}"
+        ) from e
 
 
 def policy_document(conn: Connection, digest: str) -> dict[str, JsonValue] | None:
@@ -102,7 +111,7 @@ def decisions_since(
     if environment is not None:
         query = query.where(d.environment == environment)
     for row in conn.execute(query):
-        yield RecordedDecision(int(row.seq), row.decided_at, dict(json.loads(row.document)))
+        yield RecordedDecision(int(row.seq), row.decided_at, _decided(row.document, int(row.seq)))
 
 
 def active_digest_before(conn: Connection, seq: int, check: EntryCheck | None = None) -> str | None:
@@ -119,9 +128,9 @@ def active_digest_before(conn: Connection, seq: int, check: EntryCheck | None = 
     return str(row.digest)
 
 
-def expect_decision(check: EntryCheck, decision: DecisionRow) -> None:
+def expect_decision(check: EntryCheck, decision: DecisionRecord) -> None:
     """The decision's row and document are to be held to its `gate.decided` entry."""
-    document = decision.document
+    document = decision.document.to_data()
     columns: dict[str, JsonValue] = {
         "allowed": decision.allowed,
         "classification": decision.classification,
@@ -135,30 +144,14 @@ def expect_decision(check: EntryCheck, decision: DecisionRow) -> None:
     check.expect("decisions", decision.seq, GATE_DECIDED, {k: document.get(k) for k in read})
 
 
-@dataclass(frozen=True, slots=True)
-class ProposalRow:
-    seq: int
-    digest: str
-    previous_digest: str | None
-    source: str | None
-    simulation: dict[str, JsonValue] | None
-    actor: str
-    proposed_at: str
-    state: str  # pending | activated | rejected
-    decided_seq: int | None
-    decided_by: str | None
-    decided_at: str | None
-    reason: str | None
-
-
-def find_proposal(conn: Connection, seq: int) -> ProposalRow | None:
+def find_proposal(conn: Connection, seq: int) -> ProposalRecord | None:
     found = list_proposals(conn, seq=seq)
     return found[0] if found else None
 
 
 def list_proposals(
     conn: Connection, *, state: str | None = None, seq: int | None = None
-) -> list[ProposalRow]:
+) -> list[ProposalRecord]:
     """Proposals, oldest first."""
     p = policy_proposals.c
     query = select(policy_proposals).order_by(p.seq)
@@ -167,7 +160,7 @@ def list_proposals(
     if seq is not None:
         query = query.where(p.seq == seq)
     return [
-        ProposalRow(
+        ProposalRecord(
             int(r.seq),
             r.digest,
             r.previous_digest,
@@ -185,16 +178,7 @@ def list_proposals(
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class GovernanceRow:
-    seq: int
-    one_person: bool
-    approver_role: str
-    actor: str
-    set_at: str
-
-
-def governance(conn: Connection, before_seq: int | None = None) -> GovernanceRow | None:
+def governance(conn: Connection, before_seq: int | None = None) -> GovernanceRecord | None:
     """The newest governance setting (recorded before `before_seq`), or None when none was."""
     g = policy_governance.c
     query = select(policy_governance).order_by(g.seq.desc()).limit(1)
@@ -203,24 +187,13 @@ def governance(conn: Connection, before_seq: int | None = None) -> GovernanceRow
     row = conn.execute(query).first()
     if row is None:
         return None
-    return GovernanceRow(
+    return GovernanceRecord(
         int(row.seq), bool(row.one_person), row.approver_role, row.actor, row.set_at
     )
 
 
 def count_activations(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(policy_activations)).scalar_one())
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionRow:
-    seq: int
-    allowed: bool
-    classification: str
-    artifact: str | None
-    deployer: str | None
-    policy_digest: str
-    document: dict[str, JsonValue]
 
 
 def decisions_for(
@@ -230,7 +203,7 @@ def decisions_for(
     *,
     allowed_only: bool = False,
     limit: int | None = None,
-) -> list[DecisionRow]:
+) -> list[DecisionRecord]:
     """The gate's decisions for the release and environment, newest first."""
     d = decisions.c
     query = (
@@ -243,14 +216,14 @@ def decisions_for(
     if allowed_only:
         query = query.where(d.allowed)
     return [
-        DecisionRow(
+        DecisionRecord(
             int(r.seq),
             bool(r.allowed),
             r.classification,
             r.artifact,
             r.deployer,
             r.policy_digest,
-            dict(json.loads(r.document)),
+            _decided(r.document, int(r.seq)),
         )
         for r in conn.execute(query)
     ]

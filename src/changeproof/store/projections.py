@@ -16,7 +16,7 @@ from typing import Final
 
 from sqlalchemy import Connection, Table, create_engine, delete, func, select
 
-from changeproof.domain.artifacts import ARTIFACT_RECORDED, artifact_from_data
+from changeproof.domain.artifacts import ARTIFACT_RECORDED, ArtifactRecorded
 from changeproof.domain.canonical import json_text
 from changeproof.domain.events import RecordedEvent, decode_body, format_time
 from changeproof.domain.evidence import EVIDENCE_RECORDED
@@ -24,7 +24,8 @@ from changeproof.domain.evidence_documents import EvidenceRecorded
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
-    commit_from_data,
+    CommitRecorded,
+    ReleaseCreated,
 )
 from changeproof.store.driver import DriverCursor, chunks, placeholders
 from changeproof.store.ledger import SqlLogSource, read_head
@@ -79,8 +80,7 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     # The busiest projection: tuples straight to the driver, as the ledger insert does.
     rows = []
     for event in events:
-        a = artifact_from_data(dict(event.data))
-        release = event.data.get("release")
+        a = event.as_(ArtifactRecorded)
         rows.append(
             (
                 event.seq,
@@ -91,7 +91,7 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 a.sha256,
                 event.actor,
                 format_time(event.time),
-                release if isinstance(release, str) else None,
+                a.bound_release,
             )
         )
     DriverCursor(conn).executemany(
@@ -104,25 +104,25 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     """A commit recorded again (other ticket patterns) replaces its earlier rows, and the
     version it replaces moves to `commit_history`."""
-    latest = {str(e.data["sha"]): e for e in events}
+    recorded = [(e, e.as_(CommitRecorded)) for e in events]
+    latest = {commit.sha: (e, commit) for e, commit in recorded}
     # Most commits are new: only those already in the table have rows to replace.
     known = _known_commits(conn, list(latest))
-    _keep_superseded(conn, known, [e for e in events if latest[str(e.data["sha"])] is not e])
+    _keep_superseded(conn, known, [(e, c) for e, c in recorded if latest[c.sha][0] is not e])
     for table in (commits, commit_tickets, commit_paths):
         for chunk in chunks(known):
             conn.execute(delete(table).where(table.c.sha.in_(chunk)))
     commit_rows: list[tuple[object, ...]] = []
     ticket_rows: list[tuple[object, ...]] = []
     path_rows: list[tuple[object, ...]] = []
-    for sha, event in latest.items():
-        record = json_text(event.data)  # the data encoded once, for the row and its digest
-        commit = commit_from_data(event.data)  # at once when the data is Commit.to_data()'s
+    for sha, (event, commit) in latest.items():
+        record = commit.record_json()  # encoded once, for the row and its digest
         author, committer = commit.author, commit.committer
         commit_rows.append(
             (
                 sha,
                 event.seq,
-                hashlib.sha256(record.encode("utf-8")).hexdigest(),  # record_digest(data)
+                hashlib.sha256(record.encode("utf-8")).hexdigest(),  # commit.record_digest()
                 author.name,
                 author.email,
                 author.time,
@@ -147,7 +147,9 @@ def _commits(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 
 
 def _keep_superseded(
-    conn: Connection, known: Sequence[str], replaced: Sequence[RecordedEvent]
+    conn: Connection,
+    known: Sequence[str],
+    replaced: Sequence[tuple[RecordedEvent, CommitRecorded]],
 ) -> None:
     """Archive the recorded versions of `known` and the batch's own earlier versions."""
     for chunk in chunks(known):
@@ -159,7 +161,7 @@ def _keep_superseded(
     if replaced:
         conn.exec_driver_sql(
             _insert_all_columns(conn, commit_history),
-            [(str(e.data["sha"]), e.seq, json_text(e.data)) for e in replaced],
+            [(c.sha, e.seq, c.record_json()) for e, c in replaced],
         )
 
 
@@ -185,32 +187,30 @@ def _insert_all_columns(conn: Connection, table: Table) -> str:
 @projects(RELEASE_CREATED)
 def _releases(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
-        shas = data["commits"]
-        assert isinstance(shas, list)
+        created = event.as_(ReleaseCreated)
         conn.execute(
             releases.insert().values(
-                service=data["service"],
-                name=data["name"],
+                service=created.service,
+                name=created.name,
                 seq=event.seq,
-                from_ref=data["from_ref"],
-                to_ref=data["to_ref"],
-                from_sha=data["from_sha"],
-                to_sha=data["to_sha"],
-                from_source=data["from_source"],
-                ancestor=data["ancestor"],
-                repository=data["repository"],
-                commit_count=len(shas),
+                from_ref=created.from_ref,
+                to_ref=created.to_ref,
+                from_sha=created.from_sha,
+                to_sha=created.to_sha,
+                from_source=created.from_source.value,
+                ancestor=created.ancestor,
+                repository=created.repository,
+                commit_count=len(created.commits),
                 actor=event.actor,
                 created_at=format_time(event.time),
             )
         )
-        if shas:
+        if created.commits:
             conn.execute(
                 release_commits.insert(),
                 [
-                    {"service": data["service"], "release": data["name"], "position": n, "sha": sha}
-                    for n, sha in enumerate(shas)
+                    {"service": created.service, "release": created.name, "position": n, "sha": sha}
+                    for n, sha in enumerate(created.commits)
                 ],
             )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from changeproof.domain.canonical import JsonValue
-from changeproof.domain.releases import Commit, ReleaseRef, commit_from_data
+from changeproof.domain.releases import Commit, CommitRecorded, ReleaseRef
 from changeproof.store.driver import chunks, placeholders
 from changeproof.store.schema import (
     artifacts,
@@ -40,6 +40,7 @@ __all__ = [
     "release_commit_records",
     "release_commit_shas",
     "release_commits_of",
+    "stored_commit",
 ]
 
 
@@ -137,9 +138,12 @@ def release_commit_shas(conn: Connection, ref: ReleaseRef) -> list[str]:
 def release_commits_of(conn: Connection, ref: ReleaseRef) -> list[Commit]:
     """The release's commits, each as recorded when the release was created: a commit that a
     later release recorded again (other ticket patterns) is read from `commit_history`."""
-    return [
-        commit_from_data(json.loads(record)) for _, _, record in release_commit_records(conn, ref)
-    ]
+    return [stored_commit(sha, record) for sha, _, record in release_commit_records(conn, ref)]
+
+
+def stored_commit(sha: str, record: str) -> Commit:
+    """The commit a `commits` or `commit_history` row's record holds (its entry's data)."""
+    return CommitRecorded.from_data(json.loads(record), where=f"the record of commit {sha}").commit
 
 
 def release_commit_records(conn: Connection, ref: ReleaseRef) -> list[tuple[str, int, str]]:

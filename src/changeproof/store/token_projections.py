@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, update
 
 from changeproof.domain.events import RecordedEvent, format_time
-from changeproof.domain.tokens import TOKEN_CREATED, TOKEN_REVOKED, token_from_data
+from changeproof.domain.tokens import TOKEN_CREATED, TOKEN_REVOKED, Token, TokenRevoked
 from changeproof.store.projections import projects
 from changeproof.store.schema import tokens
 
@@ -24,7 +24,7 @@ __all__: list[str] = []
 def _created(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     rows = []
     for event in events:
-        token = token_from_data(event.data)
+        token = event.as_(Token)
         rows.append(
             {
                 "id": token.id,
@@ -46,10 +46,11 @@ def _created(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 @projects(TOKEN_REVOKED)
 def _revoked(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
+        revoked = event.as_(TokenRevoked)
         conn.execute(
             update(tokens)
             .where(
-                tokens.c.id == str(event.data["id"]),
+                tokens.c.id == revoked.id,
                 tokens.c.seq < event.seq,
                 tokens.c.revoked_seq.is_(None),
             )

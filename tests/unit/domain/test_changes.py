@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -12,18 +13,17 @@ from changeproof.domain.actors import Actor, Directory, Origin
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import (
     ApprovalRecord,
-    ApprovalRule,
-    GroupRequirement,
     add_business_days,
     approval_status,
     change_id,
     change_parties,
-    content_digest,
     made_by_party,
     parse_change_id,
 )
 from changeproof.domain.environments import environment_name
 from changeproof.domain.errors import UsageError
+from changeproof.domain.rfc import ApprovalRule, GroupRequirement, content_digest
+from tests.unit.domain.rfc_samples import commit, sample_rfc
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 PEOPLE = Directory.of(
@@ -154,11 +154,10 @@ def test_an_approver_the_requester_or_a_writer_made_does_not_count() -> None:
             "alan": Origin("root", {("role", "approver"): "root"}),
         },
     )
-    rfc: dict[str, JsonValue] = {
-        "requested_by": "carl",
-        "what": {"commits": [{"sha": "ab" * 20, "author": "12345+ada-gh@users.noreply.github.com",
-                              "committer": "ada@corp.test", "co_authors": []}]},
-    }  # fmt: skip
+    rfc = sample_rfc(requested_by="carl")
+    rfc = replace(rfc, what=replace(rfc.what, commits=(
+        commit("ab" * 20, "12345+ada-gh@users.noreply.github.com", committer="ada@corp.test"),
+    )))  # fmt: skip
     approvals = [_approval(1, "ada-alt"), _approval(2, "bea"), _approval(3, "alan")]
     status = approval_status(
         RULE, approvals, digest="d1", now=NOW, directory=people, migrations=False,

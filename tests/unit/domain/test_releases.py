@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from changeproof.domain.canonical import canonical_json, json_text
 from changeproof.domain.releases import (
     Commit,
+    CommitRecorded,
     Identity,
     PathChange,
     Person,
     TicketRef,
     TicketSource,
-    commit_from_data,
 )
 
 # Any text but lone surrogates (no UTF-8 form): quotes, controls, astral characters included.
@@ -46,12 +46,15 @@ _commits = st.builds(
 
 @given(_commits)
 def test_a_commit_s_data_encodes_as_the_generic_encoders_do(commit: Commit) -> None:
-    data = commit.to_data()
-    plain = dict(data)
+    recorded = CommitRecorded.of(commit)
+    data = recorded.to_data()
+    plain = dict(data)  # what the payload's adapter dumps
     assert data.text == json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert data.canonical == canonical_json(data) == rfc8785.dumps(plain)
-    assert json_text(data) == data.text
-    assert commit_from_data(plain) == commit_from_data(data) == commit
+    assert json_text(data) == recorded.record_json() == data.text
+    assert CommitRecorded.from_data(plain) == CommitRecorded.from_data(data) == recorded
+    assert recorded.commit == commit
+    assert plain["merge"] is commit.merge
 
 
 @pytest.mark.parametrize(
@@ -74,4 +77,4 @@ def test_a_commit_s_data_encodes_as_the_generic_encoders_do(commit: Commit) -> N
 )
 def test_a_commit_s_data_refuses_what_canonical_json_refuses(commit: Commit) -> None:
     with pytest.raises(ValueError, match=r"surrogate|I-JSON"):
-        commit.to_data()
+        CommitRecorded.of(commit).to_data()

@@ -11,15 +11,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.errors import InputError
 from changeproof.domain.events import format_time, parse_time
 from changeproof.domain.tokens import (
     MAX_LIFETIME,
     Token,
     TokenId,
+    TokenRevoked,
     expiry,
     issue,
     present,
-    token_from_data,
     token_id,
 )
 
@@ -76,16 +77,22 @@ def test_near_misses_are_not_tokens_or_ids(text: str) -> None:
 
 def test_token_data_round_trips_and_rejects_what_it_cannot_read() -> None:
     token = Token(TokenId("0123456789abcdef"), "alice", "e" * 64, NOW, "ci")
-    assert token_from_data(token.to_data()) == token
-    assert token_from_data({**token.to_data(), "label": None}).label is None
+    assert token.to_data()["expires_at"] == "2026-11-25T12:00:00.000000Z"
+    assert Token.from_data(token.to_data()) == token
+    assert Token.from_data({**token.to_data(), "label": None}).label is None
     cases: list[tuple[dict[str, JsonValue], str]] = [
-        ({"id": "XYZ"}, "id of 16 lower-case hex digits"),
-        ({"actor": 7}, "string actor"),
-        ({"label": 7}, "label must be a string"),
+        ({"id": "XYZ"}, "field 'id': String should match pattern"),
+        ({"id": "0123456789ABCDEF"}, "field 'id': String should match pattern"),
+        ({"actor": 7}, "field 'actor': Input should be a valid string"),
+        ({"label": 7}, "field 'label': Input should be a valid string"),
+        ({"expires_at": "2026-11-25"}, "field 'expires_at': .*not a changeproof timestamp"),
     ]
     for bad, words in cases:
-        with pytest.raises(ValueError, match=words):
-            token_from_data({**token.to_data(), **bad})
+        with pytest.raises(InputError, match=words):
+            Token.from_data({**token.to_data(), **bad})
+    revoked = TokenRevoked(TokenId("0123456789abcdef"), "alice")
+    assert revoked.to_data() == {"id": "0123456789abcdef", "actor": "alice"}
+    assert TokenRevoked.from_data(revoked.to_data()) == revoked
 
 
 @given(nows, st.integers(min_value=1, max_value=10_000), st.sampled_from(sorted(UNITS)))

@@ -14,15 +14,9 @@ from typing import Final, Literal
 
 from pydantic import Field
 
-from changeproof.domain.changes import (
-    ApprovalRecord,
-    ApprovalRule,
-    ChangeFact,
-    ChangeState,
-    GroupRequirement,
-    approval_status,
-)
+from changeproof.domain.changes import ApprovalRecord, ChangeFact, ChangeState, approval_status
 from changeproof.domain.decisions import Classification, ControlResult, ControlStatus, EvidenceRef
+from changeproof.domain.rfc import ApprovalRule, GroupRequirement
 from changeproof.policy.facts import Facts
 from changeproof.policy.model import RoleName
 from changeproof.policy.registry import Params, control
