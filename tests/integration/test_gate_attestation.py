@@ -58,7 +58,7 @@ def test_a_passing_decision_writes_a_vsa_that_verifies_with_the_instance_key(
     reading = read_provenance(
         data, str(out), public_keys=[_public_key(scenario)], require_signature=True
     )
-    assert reading.summary["signature_verified"] is True
+    assert reading.summary.to_data()["signature_verified"] is True
     assert reading.artifact_digests == (digest,)
 
     envelope = json.loads(data)

@@ -58,20 +58,20 @@ def test_junit_file_matches_its_ground_truth(truth: dict[str, Any]) -> None:
 
     reading = read_test_results([(name, data)])
 
-    summary = reading.summary
+    summary = reading.summary.to_data()
     assert summary["tests"] == truth["testcases"]
     assert summary["failures"] == truth["failed"]
     assert summary["errors"] == truth["errored"]
     assert summary["skipped"] == truth["skipped"]
     assert summary["passed"] == truth["passed"]
     assert summary["suites"] == truth["testsuite_elements"]
-    assert reading.detail["failed"] == truth["failed_tests"]
-    assert reading.detail["errored"] == truth["errored_tests"]
-    assert reading.detail["skipped"] == truth["skipped_tests"]
+    assert reading.detail.to_data()["failed"] == truth["failed_tests"]
+    assert reading.detail.to_data()["errored"] == truth["errored_tests"]
+    assert reading.detail.to_data()["skipped"] == truth["skipped_tests"]
     assert isinstance(summary["time_ms"], int)
     assert reading.format == f"junit/{summary['dialect']}"
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 def test_junit_files_merge_into_one_run() -> None:
@@ -84,9 +84,11 @@ def test_junit_files_merge_into_one_run() -> None:
         ("errors", "errored"),
         ("skipped", "skipped"),
     ]:
-        assert reading.summary[key] == sum(e[truth_key] for e in readable)
-    assert reading.summary["dialect"] == "mixed"
-    assert reading.detail["failed"] == [name for e in readable for name in e["failed_tests"]]
+        assert reading.summary.to_data()[key] == sum(e[truth_key] for e in readable)
+    assert reading.summary.to_data()["dialect"] == "mixed"
+    assert reading.detail.to_data()["failed"] == [
+        name for e in readable for name in e["failed_tests"]
+    ]
 
 
 PULSAR = "dorny-test-reporter__external_java_TEST-org.apache.pulsar.AddMissingPatchVersionTest.xml"
@@ -106,7 +108,9 @@ def test_junit_dialects_recognised_in_the_corpus() -> None:
         "dorny-test-reporter__external_java_junit4-complete.xml": "junit",
     }
     found = {
-        name: read_test_results([(name, (CORPUS / "junit" / name).read_bytes())]).summary["dialect"]
+        name: read_test_results([(name, (CORPUS / "junit" / name).read_bytes())]).summary.to_data()[
+            "dialect"
+        ]
         for name in expected
     }
     assert found == expected
@@ -135,11 +139,13 @@ def test_sarif_file_matches_its_ground_truth(truth: dict[str, Any]) -> None:
 
     reading = read_scan(data, name)
 
-    runs = reading.detail["runs"]
-    findings = reading.detail["findings"]
+    runs = reading.detail.to_data()["runs"]
+    findings = reading.detail.to_data()["findings"]
     assert isinstance(runs, list)
     assert isinstance(findings, list)
-    assert reading.summary["truncated"] is False  # the corpus is small: every finding is here
+    assert (
+        reading.summary.to_data()["truncated"] is False
+    )  # the corpus is small: every finding is here
     assert len(runs) == len(truth["runs"])
     for index, (run, expected) in enumerate(zip(runs, truth["runs"], strict=True)):
         assert isinstance(run, dict)
@@ -159,19 +165,19 @@ def test_sarif_file_matches_its_ground_truth(truth: dict[str, Any]) -> None:
         f"{r['tool']} {r['tool_version']}" if r["tool_version"] else r["tool"]
         for r in truth["runs"]
     ]
-    assert reading.summary["tool"] == ", ".join(dict.fromkeys(tools))
-    assert reading.summary["results"] == sum(r["results"] for r in truth["runs"])
-    assert reading.summary["suppressed"] == sum(
+    assert reading.summary.to_data()["tool"] == ", ".join(dict.fromkeys(tools))
+    assert reading.summary.to_data()["results"] == sum(r["results"] for r in truth["runs"])
+    assert reading.summary.to_data()["suppressed"] == sum(
         r["results_with_suppressions"] for r in truth["runs"]
     )
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 def test_bandit_corpus_findings_point_where_the_manifest_says() -> None:
     name = "bandit-1.9.4-itsdangerous-2.2.0.sarif"
     reading = read_scan((CORPUS / "sarif" / name).read_bytes(), name)
-    findings = reading.detail["findings"]
+    findings = reading.detail.to_data()["findings"]
     assert isinstance(findings, list)
     b324 = next(f for f in findings if isinstance(f, dict) and f["rule"] == "B324")
     assert b324["level"] == "error"

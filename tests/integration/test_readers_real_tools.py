@@ -138,7 +138,7 @@ def test_pytest_junit_xml_with_each_outcome(tmp_path: Path) -> None:
 
     reading = read_test_results([("junit.xml", out.read_bytes())])
 
-    summary = reading.summary
+    summary = reading.summary.to_data()
     assert (summary["tests"], summary["failures"], summary["errors"], summary["skipped"]) == (
         4,
         1,
@@ -148,9 +148,9 @@ def test_pytest_junit_xml_with_each_outcome(tmp_path: Path) -> None:
     assert summary["passed"] == 1
     assert summary["dialect"] == "pytest"
     assert reading.format == "junit/pytest"
-    assert reading.detail["failed"] == ["test_sample::test_fails"]
-    assert reading.detail["errored"] == ["test_sample::test_errors"]
-    assert reading.detail["skipped"] == ["test_sample::test_skipped"]
+    assert reading.detail.to_data()["failed"] == ["test_sample::test_fails"]
+    assert reading.detail.to_data()["errored"] == ["test_sample::test_errors"]
+    assert reading.detail.to_data()["skipped"] == ["test_sample::test_skipped"]
     assert isinstance(summary["time_ms"], int)
 
 
@@ -182,7 +182,7 @@ def test_pytest_json_report_with_each_outcome(tmp_path: Path) -> None:
     assert batch.reader.name == "pytest-json"
     reading = read_pytest_json([("report.json", data)])
 
-    summary = reading.summary
+    summary = reading.summary.to_data()
     assert reading.format == "pytest-json"
     assert summary["dialect"] == "pytest-json"
     # 11 tests: test_passes, the xpass, test_param[1] and the grouped test pass; the
@@ -196,20 +196,20 @@ def test_pytest_json_report_with_each_outcome(tmp_path: Path) -> None:
     )
     assert summary["skipped"] == 2
     assert (summary["suites"], summary["suite_names"]) == (1, ["test_sample.py"])
-    assert reading.detail["failed"] == [
+    assert reading.detail.to_data()["failed"] == [
         "test_sample.py::test_fails",
         "test_sample.py::test_strictly_fixed",
         "test_sample.py::test_param[2]",
     ]
-    assert reading.detail["errored"] == [
+    assert reading.detail.to_data()["errored"] == [
         "test_sample.py::test_errors",
         "test_sample.py::test_teardown_breaks",
     ]
-    assert reading.detail["skipped"] == [
+    assert reading.detail.to_data()["skipped"] == [
         "test_sample.py::test_skipped",
         "test_sample.py::test_known_bug",
     ]
-    detail: dict[str, Any] = json.loads(canonical_json(reading.detail))
+    detail: dict[str, Any] = json.loads(canonical_json(reading.detail.to_data()))
     messages = {m["test"]: m for m in detail["messages"]}
     assert messages["test_sample.py::test_fails"] == {
         "test": "test_sample.py::test_fails",
@@ -238,9 +238,9 @@ def test_pytest_json_report_of_a_module_that_does_not_import(tmp_path: Path) -> 
     reading = read_pytest_json([("report.json", data)])
 
     # pytest ran nothing: the broken module is the one errored test, and the run fails.
-    assert (reading.summary["tests"], reading.summary["errors"]) == (1, 1)
-    assert reading.detail["errored"] == ["test_broken.py"]
-    detail: dict[str, Any] = json.loads(canonical_json(reading.detail))
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["errors"]) == (1, 1)
+    assert reading.detail.to_data()["errored"] == ["test_broken.py"]
+    detail: dict[str, Any] = json.loads(canonical_json(reading.detail.to_data()))
     (message,) = detail["messages"]
     assert message["stage"] == "collect"
     assert "no_such_module_here" in message["message"]
@@ -264,13 +264,13 @@ def test_bandit_sarif_finding_rule_level_and_place(tmp_path: Path) -> None:
 
     reading = read_scan((tmp_path / "out.sarif").read_bytes(), "out.sarif")
 
-    tool = reading.summary["tool"]
+    tool = reading.summary.to_data()["tool"]
     assert isinstance(tool, str)
     assert tool.startswith("Bandit ")
-    assert reading.summary["by_rule"] == {"B324": 1, "B110": 1}
-    assert reading.summary["by_level"] == {"error": 1, "warning": 0, "note": 1, "none": 0}
-    assert reading.summary["suppressed"] == 0
-    found = reading.detail["findings"]
+    assert reading.summary.to_data()["by_rule"] == {"B324": 1, "B110": 1}
+    assert reading.summary.to_data()["by_level"] == {"error": 1, "warning": 0, "note": 1, "none": 0}
+    assert reading.summary.to_data()["suppressed"] == 0
+    found = reading.detail.to_data()["findings"]
     assert isinstance(found, list)
     by_rule = {f["rule"]: f for f in found if isinstance(f, dict)}
     md5 = by_rule["B324"]

@@ -51,7 +51,7 @@ def test_pull_request_review_reads_as_ground_truth_says(truth: dict[str, Any]) -
     reading = read_review(_read(name), name)
 
     assert reading.kind is EvidenceKind.REVIEW
-    summary = reading.summary
+    summary = reading.summary.to_data()
     assert summary["platform"] == "github"
     assert summary["reviewer"] == truth["reviewer"]
     assert summary["state"] == truth["review_state"]
@@ -61,19 +61,21 @@ def test_pull_request_review_reads_as_ground_truth_says(truth: dict[str, Any]) -
     assert summary["submitted_at"] == truth["review_submitted_at"]
     assert summary["repository"] == truth["repository"]
     assert summary["change_id"] == f"{truth['repository']}#{truth['pr_number']}"
-    assert reading.detail["head_sha"] == truth["head_sha"]
-    assert reading.detail["action"] == truth["action"]
+    assert reading.detail.to_data()["head_sha"] == truth["head_sha"]
+    assert reading.detail.to_data()["action"] == truth["action"]
     assert reading.commits == (truth["review_commit_id"],)
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 def test_trap_self_review_is_a_comment_by_the_author_and_says_so() -> None:
     name = "pull_request_review.submitted.1.json"
     reading = read_review(_read(name), name)
 
-    assert reading.summary["reviewer"] == reading.summary["author"] == "Codertocat"
-    assert reading.summary["state"] == "commented"
+    assert (
+        reading.summary.to_data()["reviewer"] == reading.summary.to_data()["author"] == "Codertocat"
+    )
+    assert reading.summary.to_data()["state"] == "commented"
     assert reading.notes[0].startswith("self-review: Codertocat")
 
 
@@ -81,21 +83,21 @@ def test_trap_dismissed_review_reads_as_dismissed() -> None:
     name = "pull_request_review.dismissed.1.json"
     reading = read_review(_read(name), name)
 
-    assert reading.summary["state"] == "dismissed"
-    assert reading.detail["action"] == "dismissed"
+    assert reading.summary.to_data()["state"] == "dismissed"
+    assert reading.detail.to_data()["action"] == "dismissed"
 
 
 def test_trap_legacy_approved_review_without_commit_id_binds_to_the_head() -> None:
     reading = read_review(_read(LEGACY), LEGACY)
 
-    assert reading.summary["reviewer"] == "baxterthehacker"
-    assert reading.summary["author"] == "skalnik"
-    assert reading.summary["state"] == "approved"
-    assert reading.summary["change_id"] == "baxterthehacker/public-repo#8"
-    sha = reading.summary["reviewed_sha"]
+    assert reading.summary.to_data()["reviewer"] == "baxterthehacker"
+    assert reading.summary.to_data()["author"] == "skalnik"
+    assert reading.summary.to_data()["state"] == "approved"
+    assert reading.summary.to_data()["change_id"] == "baxterthehacker/public-repo#8"
+    sha = reading.summary.to_data()["reviewed_sha"]
     assert isinstance(sha, str)
     assert sha.startswith("b7a1f9c2")
-    assert reading.summary["reviewed_sha_source"] == "pull_request.head.sha"
+    assert reading.summary.to_data()["reviewed_sha_source"] == "pull_request.head.sha"
     assert reading.commits == (sha,)
     assert any("no review.commit_id" in note for note in reading.notes)
     assert not any(note.startswith("self-review") for note in reading.notes)

@@ -60,7 +60,7 @@ def environment_sbom(tmp_path_factory: pytest.TempPathFactory) -> Reading:
 def test_cyclonedx_py_environment_lists_installed_distributions(
     environment_sbom: Reading, distribution: str
 ) -> None:
-    by_name = {c["name"].lower(): c for c in plain(environment_sbom.detail)["components"]}
+    by_name = {c["name"].lower(): c for c in plain(environment_sbom.detail.to_data())["components"]}
     component = by_name[distribution.lower()]
     version = importlib.metadata.version(distribution)
     assert component["version"] == version
@@ -71,11 +71,11 @@ def test_cyclonedx_py_environment_lists_installed_distributions(
 
 @pytest.mark.slow
 def test_cyclonedx_py_environment_summary(environment_sbom: Reading) -> None:
-    summary = plain(environment_sbom.summary)
+    summary = plain(environment_sbom.summary.to_data())
     assert environment_sbom.kind is EvidenceKind.SBOM
     assert summary["format"] == "CycloneDX"
     assert summary["spec_version"] == "1.6"
-    assert summary["components"] == len(plain(environment_sbom.detail)["components"])
+    assert summary["components"] == len(plain(environment_sbom.detail.to_data())["components"])
     assert summary["components"] >= 20
     assert sum(summary["licenses"].values()) >= summary["components"] - summary["without_license"]
 
@@ -88,8 +88,8 @@ CDX_FILE = "cyclonedx-py-7.5.0-venv2-env.cdx.json"
 @needs_corpus
 def test_corpus_cyclonedx_file() -> None:
     reading = read_sbom((CORPUS / "sbom" / CDX_FILE).read_bytes(), CDX_FILE)
-    summary = plain(reading.summary)
-    components = plain(reading.detail)["components"]
+    summary = plain(reading.summary.to_data())
+    components = plain(reading.detail.to_data())["components"]
     assert summary["format"] == "CycloneDX"
     assert summary["spec_version"] == "1.6"
     assert summary["components"] == 58 == len(components)
@@ -118,8 +118,8 @@ def test_corpus_cyclonedx_file() -> None:
         "licenses": ["MIT"],
         "type": "library",
     }
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 # --- the corpus: slsa/ -----------------------------------------------------------------------
@@ -152,8 +152,8 @@ def _expected_source(truth: dict[str, Any]) -> tuple[str | None, str | None]:
 @pytest.mark.parametrize("entry", ground_truth("slsa"), ids=lambda e: e["file"])
 def test_corpus_slsa_file_matches_ground_truth(entry: dict[str, Any]) -> None:
     reading = read_provenance((CORPUS / "slsa" / entry["file"]).read_bytes(), entry["file"])
-    summary = plain(reading.summary)
-    envelopes = plain(reading.detail)["envelopes"]
+    summary = plain(reading.summary.to_data())
+    envelopes = plain(reading.detail.to_data())["envelopes"]
     truths = entry["envelopes"]
     assert reading.kind is EvidenceKind.PROVENANCE
     assert summary["statements"] == len(truths) == len(envelopes)
@@ -188,8 +188,8 @@ def test_corpus_slsa_file_matches_ground_truth(entry: dict[str, Any]) -> None:
     assert summary["source_commit"] == expected_commit
     assert reading.commits == (expected_commit,)
     assert summary["signature_verified"] is None  # no key given
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 def _leaf_keys(doc: JsonValue) -> list[bytes]:
@@ -235,7 +235,9 @@ def test_corpus_sigstore_signatures_verify_with_their_certificate_keys(
     data = (CORPUS / "slsa" / entry["file"]).read_bytes()
     keys = _leaf_keys(json.loads(data))
     assert keys, "each file carries at least one signing certificate"
-    envelopes = plain(read_provenance(data, entry["file"], public_keys=keys).detail)["envelopes"]
+    envelopes = plain(read_provenance(data, entry["file"], public_keys=keys).detail.to_data())[
+        "envelopes"
+    ]
     # npm's first attestation is signed by the registry's key, which the file only hints at.
     expected = [
         not e["predicateType"].startswith("https://github.com/npm/") for e in entry["envelopes"]
@@ -265,8 +267,8 @@ def test_corpus_sigstore_signatures_verify_with_their_certificate_keys(
 def test_corpus_link_matches_ground_truth(entry: dict[str, Any]) -> None:
     (truth,) = entry["envelopes"]
     reading = read_provenance((CORPUS / "intoto" / entry["file"]).read_bytes(), entry["file"])
-    summary = plain(reading.summary)
-    (envelope,) = plain(reading.detail)["envelopes"]
+    summary = plain(reading.summary.to_data())
+    (envelope,) = plain(reading.detail.to_data())["envelopes"]
     assert reading.format == "in-toto-link"
     assert envelope["container"] == truth["container"]
     assert summary["envelope"] == "in-toto-link"
@@ -295,9 +297,9 @@ def test_corpus_link_verifies_with_the_corpus_key() -> None:
     key = (CORPUS / "intoto" / "corpus-ed25519.pub.pem").read_bytes()
     data = (CORPUS / "intoto" / LINK).read_bytes()
     reading = read_provenance(data, LINK, public_keys=[key], require_signature=True)
-    assert reading.summary["signature_verified"] is True
+    assert reading.summary.to_data()["signature_verified"] is True
     # The key id we compute for the PEM key is the one in-toto wrote into the link.
-    assert plain(reading.summary)["verified_key_ids"] == [
+    assert plain(reading.summary.to_data())["verified_key_ids"] == [
         "f3287106b592de04152b6d40ff07e0902bdeab502e9d9e9b13f101d4824f58eb"
     ]
 
@@ -306,7 +308,7 @@ def test_corpus_link_verifies_with_the_corpus_key() -> None:
 def test_corpus_link_with_any_one_byte_altered_does_not_verify() -> None:
     key = (CORPUS / "intoto" / "corpus-ed25519.pub.pem").read_bytes()
     data = (CORPUS / "intoto" / LINK).read_bytes()
-    original = plain(read_provenance(data, LINK).summary)
+    original = plain(read_provenance(data, LINK).summary.to_data())
     signed_from = data.index(b'"signed"')
     refused_in_signed = 0
     for position in range(len(data)):
@@ -321,7 +323,7 @@ def test_corpus_link_with_any_one_byte_altered_does_not_verify() -> None:
             continue
         # Accepted only when the change is outside what was signed (e.g. the keyid's name).
         assert position < signed_from, f"byte {position} altered, yet the signature verified"
-        summary = plain(reading.summary)
+        summary = plain(reading.summary.to_data())
         assert summary["subjects"] == original["subjects"]
         assert summary["link_name"] == original["link_name"]
     assert refused_in_signed == len(data) - signed_from

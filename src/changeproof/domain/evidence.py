@@ -2,8 +2,9 @@
 
 Every reading reduces a file to a small summary (what a control decides on) plus the
 detail needed to explain a verdict later (which test failed, which finding where, which
-reviewer approved which SHA). Values are canonical-JSON friendly: no floats (durations
-are integer milliseconds).
+reviewer approved which SHA): typed documents, one pair per kind, in
+`changeproof.domain.evidence_documents`. Values are canonical-JSON friendly: no floats
+(durations are integer milliseconds).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from changeproof.domain.canonical import JsonValue
+# The documents import pydantic; the reader registry imports this module and must not.
+if TYPE_CHECKING:
+    from changeproof.domain.evidence_documents import EvidenceDetail, EvidenceSummary
 
 __all__ = [
     "EVIDENCE_RECORDED",
@@ -94,6 +97,8 @@ class Scan:
 
 @dataclass(frozen=True, slots=True)
 class Component:
+    """A component an SBOM lists, as its detail records it (`SbomDetail`)."""
+
     name: str
     version: str | None
     purl: str | None
@@ -112,12 +117,16 @@ class Sbom:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
+    """What a statement is about: a name and its digests (as `ProvenanceSummary` records it)."""
+
     name: str
     digest: Mapping[str, str]  # algorithm -> lowercase hex
 
 
 @dataclass(frozen=True, slots=True)
 class Material:
+    """What a build consumed: a URI and its digests (as `ProvenanceDetail` records it)."""
+
     uri: str
     digest: Mapping[str, str]
 
@@ -164,12 +173,19 @@ class Review:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What a reader made of one or more files: the summary, the detail, and what it is about."""
+    """What a reader made of one or more files: the summary, the detail, and what it is about.
+
+    The summary and detail are of the types `kind` names (`EVIDENCE_DOCUMENTS`)."""
 
     kind: EvidenceKind
     format: str
-    summary: Mapping[str, JsonValue]
-    detail: Mapping[str, JsonValue]
+    summary: EvidenceSummary
+    detail: EvidenceDetail
     commits: tuple[str, ...] = ()
     artifact_digests: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what the reader wants a person to know
+
+    def __post_init__(self) -> None:
+        from changeproof.domain.evidence_documents import check_documents
+
+        check_documents(self.kind, self.summary, self.detail)

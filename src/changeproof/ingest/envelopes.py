@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import Provenance
 from changeproof.ingest.attestation_json import (
     Location,
@@ -33,7 +32,12 @@ from changeproof.ingest.signatures import (
     securesystemslib_json,
     verified_key_ids,
 )
-from changeproof.ingest.statements import STATEMENT_TYPES, read_link, read_statement
+from changeproof.ingest.statements import (
+    STATEMENT_TYPES,
+    StatementFields,
+    read_link,
+    read_statement,
+)
 
 __all__ = ["IN_TOTO_PAYLOAD_TYPE", "Envelope", "read_envelopes"]
 
@@ -57,7 +61,7 @@ class Envelope:
     source_uri: str | None = None
     source_ref: str | None = None
     payload_type: str | None = None
-    extra: Mapping[str, JsonValue] = field(default_factory=dict)
+    extra: StatementFields = field(default_factory=StatementFields)
     verified_by: tuple[str, ...] = ()
 
 

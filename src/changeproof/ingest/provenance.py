@@ -33,15 +33,16 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from changeproof.domain.canonical import JsonValue, canonical_json
+from changeproof.domain.canonical import canonical_json
 from changeproof.domain.evidence import EvidenceKind, Material, Provenance, Reading, Subject
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import load_json
 from changeproof.ingest.registry import Option, ReadOptions, Source, reader
 
-# Envelopes and signatures load cryptography: imported where a file is read, so registering
-# this reader (the CLI listing its commands) costs nothing.
+# Envelopes and signatures load cryptography, the documents pydantic: imported where a file is
+# read, so registering this reader (the CLI listing its commands) costs nothing.
 if TYPE_CHECKING:
+    from changeproof.domain.evidence_documents import ProvenanceEnvelope
     from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE, Envelope
     from changeproof.ingest.signatures import VerifyingKey, pae
     from changeproof.ingest.statements import (
@@ -172,15 +173,15 @@ def _documents(data: bytes, source: str) -> list[tuple[int | None, object]]:
 # --- the reading ------------------------------------------------------------------------------
 
 
-def _subject_json(subject: Subject) -> dict[str, JsonValue]:
-    return {"name": subject.name, "digest": dict(subject.digest)}
-
-
-def _material_json(material: Material) -> dict[str, JsonValue]:
-    return {"uri": material.uri, "digest": dict(material.digest)}
-
-
 def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: str) -> Reading:
+    from pydantic import MISSING
+
+    from changeproof.domain.evidence_documents import (
+        ProvenanceDetail,
+        ProvenanceSummary,
+        present,
+    )
+
     provs = [f.provenance for f in found]
     primary_index = next(
         (i for i, p in enumerate(provs) if p.builder is not None or p.link_name is not None), 0
@@ -218,35 +219,36 @@ def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: st
         key_ids=key_ids,
         link_name=main.link_name,
     )
-    summary: dict[str, JsonValue] = {
-        "envelope": merged.envelope,
-        "statement_type": merged.statement_type,
-        "predicate_type": merged.predicate_type,
-        "predicate_types": list(dict.fromkeys(p.predicate_type for p in provs if p.predicate_type)),
-        "statements": len(found),
-        "subjects": [_subject_json(s) for s in merged.subjects],
-        "builder": merged.builder,
-        "build_type": merged.build_type,
-        "source_repository": merged.source_repository,
-        "source_uri": primary.source_uri,
-        "source_ref": primary.source_ref,
-        "source_commit": merged.source_commit,
-        "materials": len(merged.materials),
-        "signatures": merged.signatures,
-        "signature_verified": merged.signature_verified,
-        "key_ids": list(merged.key_ids),
-        "verified_key_ids": list(verified_by),
-    }
-    if merged.link_name is not None:
-        summary["link_name"] = merged.link_name
-        summary["return_value"] = primary.extra.get("return_value")
-    detail: dict[str, JsonValue] = {
-        "materials": [_material_json(m) for m in merged.materials],
-        "envelopes": [_envelope_json(f) for f in found],
-    }
+    returned = primary.extra.return_value
+    summary = ProvenanceSummary(
+        envelope=merged.envelope,
+        statement_type=merged.statement_type,
+        predicate_type=merged.predicate_type,
+        predicate_types=tuple(dict.fromkeys(p.predicate_type for p in provs if p.predicate_type)),
+        statements=len(found),
+        subjects=merged.subjects,
+        builder=merged.builder,
+        build_type=merged.build_type,
+        source_repository=merged.source_repository,
+        source_uri=primary.source_uri,
+        source_ref=primary.source_ref,
+        source_commit=merged.source_commit,
+        materials=len(merged.materials),
+        signatures=merged.signatures,
+        signature_verified=merged.signature_verified,
+        key_ids=merged.key_ids,
+        verified_key_ids=tuple(verified_by),
+        link_name=present(merged.link_name),
+        return_value=MISSING
+        if merged.link_name is None
+        else (None if returned is MISSING else returned),
+    )
+    detail = ProvenanceDetail(
+        materials=merged.materials, envelopes=tuple(_envelope(f) for f in found)
+    )
     try:
-        canonical_json(summary)
-        canonical_json(detail)
+        canonical_json(summary.to_data())
+        canonical_json(detail.to_data())
     except (TypeError, ValueError) as e:
         raise ReadError(source, f"holds a value that cannot be recorded: {e}") from e
 
@@ -280,28 +282,32 @@ def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: st
     )
 
 
-def _envelope_json(found: Envelope) -> dict[str, JsonValue]:
-    p = found.provenance
-    out: dict[str, JsonValue] = {
-        "where": found.label or None,
-        "container": found.container,
-        "payload_type": found.payload_type,
-        "statement_type": p.statement_type,
-        "predicate_type": p.predicate_type,
-        "subjects": [_subject_json(s) for s in p.subjects],
-        "builder": p.builder,
-        "build_type": p.build_type,
-        "source_repository": p.source_repository,
-        "source_uri": found.source_uri,
-        "source_ref": found.source_ref,
-        "source_commit": p.source_commit,
-        "materials": len(p.materials),
-        "signatures": p.signatures,
-        "key_ids": list(p.key_ids),
-        "signature_verified": p.signature_verified,
-        "verified_key_ids": list(found.verified_by),
-    }
-    if p.link_name is not None:
-        out["link_name"] = p.link_name
-    out.update(found.extra)
-    return out
+def _envelope(found: Envelope) -> ProvenanceEnvelope:
+    from changeproof.domain.evidence_documents import ProvenanceEnvelope, present
+
+    p, fields = found.provenance, found.extra
+    return ProvenanceEnvelope(
+        where=found.label or None,
+        container=found.container,
+        payload_type=found.payload_type,
+        statement_type=p.statement_type,
+        predicate_type=p.predicate_type,
+        subjects=p.subjects,
+        builder=p.builder,
+        build_type=p.build_type,
+        source_repository=p.source_repository,
+        source_uri=found.source_uri,
+        source_ref=found.source_ref,
+        source_commit=p.source_commit,
+        materials=len(p.materials),
+        signatures=p.signatures,
+        key_ids=p.key_ids,
+        signature_verified=p.signature_verified,
+        verified_key_ids=found.verified_by,
+        link_name=present(p.link_name),
+        entry_point=fields.entry_point,
+        invocation_id=fields.invocation_id,
+        return_value=fields.return_value,
+        command=fields.command,
+        stdout_last_line=fields.stdout_last_line,
+    )

@@ -36,7 +36,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, Reading
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import MAX_SAFE_INT, clean, json_type, load_json, pointer
@@ -91,9 +90,7 @@ def read_pytest_json(files: Sequence[tuple[str, bytes]]) -> Reading:
     reports = [_read_file(source, data, notes) for source, data in files]
     tallies = [report.tally for report in reports]
     messages = [m for report in reports for m in report.messages][:MAX_NAMES]
-    return run_reading(
-        FORMAT, merge(tallies), tallies, notes.finish(), {"messages": list(messages)}
-    )
+    return run_reading(FORMAT, merge(tallies), tallies, notes.finish(), messages)
 
 
 @reader(
@@ -116,7 +113,8 @@ def pytest_json_reader(sources: Sequence[Source], options: ReadOptions) -> Readi
 @dataclass(slots=True)
 class _Report:
     tally: FileTally
-    messages: list[JsonValue] = field(default_factory=list)
+    # (test, stage, message) of each test that went wrong: the detail's `messages`
+    messages: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     stage_ms: int = 0
 
 
@@ -264,7 +262,7 @@ def _count_test(
         tally.errors += 1
         tally.errored.append(name)
     went_wrong, message = (None, None) if wrong is None else wrong
-    report.messages.append({"test": name, "stage": went_wrong, "message": message})
+    report.messages.append((name, went_wrong, message))
 
 
 def _count_collector(
@@ -286,7 +284,7 @@ def _count_collector(
     tally.errors += 1
     tally.errored.append(name)
     message = _last_line(doc.optional_string(collector, "longrepr", path))
-    report.messages.append({"test": name, "stage": "collect", "message": message})
+    report.messages.append((name, "collect", message))
 
 
 def _check_declared(doc: _Doc, top: Mapping[str, object], tally: FileTally, notes: Notes) -> None:
@@ -318,9 +316,7 @@ def _check_session(exitcode: int, report: _Report, notes: Notes) -> None:
     tally.tests += 1
     tally.errors += 1
     tally.errored.append(SESSION)
-    report.messages.append(
-        {"test": SESSION, "stage": None, "message": f"exit code {exitcode}: {meaning}"}
-    )
+    report.messages.append((SESSION, None, f"exit code {exitcode}: {meaning}"))
 
 
 def _last_line(text: str | None) -> str | None:

@@ -6,9 +6,11 @@ form (all described in `changeproof.ingest.reviews`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Final, Literal
 
 from pydantic import (
+    MISSING,
     AfterValidator,
     BaseModel,
     ConfigDict,
@@ -17,8 +19,8 @@ from pydantic import (
     ValidationError,
 )
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, Reading, Review, ReviewState
+from changeproof.domain.evidence_documents import ReviewDetail, ReviewSummary, present
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import pointer
 from changeproof.ingest.review_json import COMMIT_SHA, Node, parse_time, safe_int
@@ -108,19 +110,8 @@ def github_review(root: Node) -> Reading:
     change_id = f"{repository}#{number}" if repository is not None else f"#{number}"
     submitted_at = review.get("submitted_at").timestamp()
 
-    extra: dict[str, JsonValue] = {
-        "event": "pull_request_review",
-        "action": action,
-        "review_state": raw_state,
-        "head_sha": head_sha,
-        "pull_request_number": number,
-    }
     review_id = safe_int(review.mapping().get("id"))
-    if review_id is not None:
-        extra["review_id"] = review_id
     association = review.get("author_association").optional_text()
-    if association is not None:
-        extra["author_association"] = association
     result = Review(
         platform="github",
         reviewer=reviewer,
@@ -133,7 +124,17 @@ def github_review(root: Node) -> Reading:
         submitted_at=submitted_at,
         base_sha=base_sha,
     )
-    return _reading(result, "github/pull_request_review", extra, notes)
+    detail = replace(
+        _detail(result),
+        event="pull_request_review",
+        action=action,
+        review_state=raw_state,
+        head_sha=head_sha,
+        pull_request_number=number,
+        review_id=present(review_id),
+        author_association=present(association),
+    )
+    return _reading(result, "github/pull_request_review", detail, notes)
 
 
 # --- GitLab -------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ def gitlab_review(root: Node) -> Reading:
     action_node = attributes.get("action")
     action = action_node.optional_text()
     state = _GITLAB_ACTIONS.get(action or "")
-    if state is None:
+    if action is None or state is None:
         what = f"{action[:60]!r} event" if action is not None else "event with no action"
         raise action_node.error(
             f"a GitLab merge request {what}, not an approval",
@@ -168,16 +169,9 @@ def gitlab_review(root: Node) -> Reading:
     project = root.get("project")
     repository = project.get("path_with_namespace").text()
 
-    extra: dict[str, JsonValue] = {
-        "event": "merge_request",
-        "action": action,
-        "merge_request_iid": iid,
-    }
     author: str | None = None
     author_id = safe_int(attributes.mapping().get("author_id"))
     user_id = safe_int(user.mapping().get("id"))
-    if author_id is not None:
-        extra["author_id"] = author_id
     if author_id is not None and author_id == user_id:
         author = reviewer  # the hook names the approver in full, and the author is the approver
     else:
@@ -186,10 +180,10 @@ def gitlab_review(root: Node) -> Reading:
             + (f" ({author_id})" if author_id is not None else "")
             + ": the author's username is not known from this file"
         )
+    system: bool | MISSING = MISSING
+    system_action: str | MISSING | None = MISSING
     if attributes.mapping().get("system") is True:  # GitLab 18.6+: GitLab acted, not a person
-        system_action = attributes.get("system_action").optional_text()
-        extra["system"] = True
-        extra["system_action"] = system_action
+        system, system_action = True, attributes.get("system_action").optional_text()
         if state is ReviewState.DISMISSED:
             notes.append(
                 "GitLab itself withdrew approval"
@@ -197,8 +191,6 @@ def gitlab_review(root: Node) -> Reading:
                 + ": every earlier approval of this merge request is void"
             )
     updated_at = attributes.get("updated_at").optional_text()
-    if updated_at is not None:
-        extra["merge_request_updated_at"] = updated_at
     result = Review(
         platform="gitlab",
         reviewer=reviewer,
@@ -209,7 +201,17 @@ def gitlab_review(root: Node) -> Reading:
         change_id=f"{repository}!{iid}",
         repository=repository,
     )
-    return _reading(result, "gitlab/merge_request", extra, notes)
+    detail = replace(
+        _detail(result),
+        event="merge_request",
+        action=action,
+        merge_request_iid=iid,
+        author_id=present(author_id),
+        system=system,
+        system_action=system_action,
+        merge_request_updated_at=present(updated_at),
+    )
+    return _reading(result, "gitlab/merge_request", detail, notes)
 
 
 # --- generic ------------------------------------------------------------------------------
@@ -274,7 +276,7 @@ def generic_review(doc: Mapping[str, object], source: str) -> Reading:
         commits=commits,
         base_sha=form.base_sha,
     )
-    return _reading(result, "generic/review", {}, notes)
+    return _reading(result, "generic/review", _detail(result), notes)
 
 
 def _pydantic_error(error: ValidationError, source: str) -> ReadError:
@@ -298,29 +300,42 @@ def _pydantic_error(error: ValidationError, source: str) -> ReadError:
 # --- the reading --------------------------------------------------------------------------
 
 
-def _reading(
-    review: Review, format_: str, extra: Mapping[str, JsonValue], notes: list[str]
-) -> Reading:
+def _detail(review: Review) -> ReviewDetail:
+    """The review's detail, with none of its platform's own keys."""
+    return ReviewDetail(
+        platform=review.platform,
+        reviewer=review.reviewer,
+        state=review.state,
+        reviewed_sha=review.reviewed_sha,
+        reviewed_sha_source=review.reviewed_sha_source,
+        author=review.author,
+        change_id=review.change_id,
+        repository=review.repository,
+        submitted_at=review.submitted_at,
+        base_sha=present(review.base_sha),
+        commits=review.commits,
+    )
+
+
+def _reading(review: Review, format_: str, detail: ReviewDetail, notes: list[str]) -> Reading:
     if review.author is not None and review.reviewer.casefold() == review.author.casefold():
         notes.insert(
             0,
             f"self-review: {review.reviewer} reviewed their own change; an independent-review "
             "control must not count it",
         )
-    summary: dict[str, JsonValue] = {
-        "platform": review.platform,
-        "reviewer": review.reviewer,
-        "state": review.state.value,
-        "reviewed_sha": review.reviewed_sha,
-        "reviewed_sha_source": review.reviewed_sha_source,
-        "author": review.author,
-        "change_id": review.change_id,
-        "repository": review.repository,
-        "submitted_at": review.submitted_at,
-    }
-    if review.base_sha is not None:
-        summary["base_sha"] = review.base_sha
-    detail: dict[str, JsonValue] = {**summary, "commits": list(review.commits), **extra}
+    summary = ReviewSummary(
+        platform=review.platform,
+        reviewer=review.reviewer,
+        state=review.state,
+        reviewed_sha=review.reviewed_sha,
+        reviewed_sha_source=review.reviewed_sha_source,
+        author=review.author,
+        change_id=review.change_id,
+        repository=review.repository,
+        submitted_at=review.submitted_at,
+        base_sha=present(review.base_sha),
+    )
     commits = tuple(dict.fromkeys((*filter(None, [review.reviewed_sha]), *review.commits)))
     return Reading(
         kind=EvidenceKind.REVIEW,

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, Reading, TestRun
+
+# The documents load pydantic: imported where a reading is made, so registering the readers
+# (the CLI listing its commands) loads no parser.
+if TYPE_CHECKING:
+    from changeproof.domain.evidence_documents import TestFileCounts
 
 __all__ = [
     "MAX_NAMES",
@@ -55,17 +59,19 @@ class FileTally:
     skipped_tests: list[str] = field(default_factory=list)
     suite_names: list[str] = field(default_factory=list)
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "file": self.source,
-            "dialect": self.dialect,
-            "suites": self.suites,
-            "tests": self.tests,
-            "failures": self.failures,
-            "errors": self.errors,
-            "skipped": self.skipped,
-            "time_ms": self.time_ms,
-        }
+    def counts(self) -> TestFileCounts:
+        from changeproof.domain.evidence_documents import TestFileCounts
+
+        return TestFileCounts(
+            file=self.source,
+            dialect=self.dialect,
+            suites=self.suites,
+            tests=self.tests,
+            failures=self.failures,
+            errors=self.errors,
+            skipped=self.skipped,
+            time_ms=self.time_ms,
+        )
 
 
 class Notes:
@@ -114,33 +120,44 @@ def run_reading(
     run: TestRun,
     tallies: Sequence[FileTally],
     notes: Sequence[str],
-    extra_detail: dict[str, JsonValue] | None = None,
+    messages: Sequence[tuple[str, str | None, str | None]] | None = None,
 ) -> Reading:
-    """The reading of a merged run: the summary a control decides on, the names as detail."""
-    truncated: dict[str, JsonValue] = {}
-    detail: dict[str, JsonValue] = {"truncated": truncated}
-    for key, names in (
-        ("failed", run.failed),
-        ("errored", run.errored),
-        ("skipped", run.skipped_tests),
-    ):
-        detail[key] = list(names[:MAX_NAMES])
-        truncated[key] = len(names) > MAX_NAMES
-    detail["files"] = [tally.to_data() for tally in tallies]
-    detail.update(extra_detail or {})
-    summary: dict[str, JsonValue] = {
-        "dialect": run.dialect,
-        "files": len(tallies),
-        "suites": run.suites,
-        "tests": run.tests,
-        "passed": run.passed,
-        "failures": run.failures,
-        "errors": run.errors,
-        "skipped": run.skipped,
-        "time_ms": run.time_ms,
+    """The reading of a merged run: the summary a control decides on, the names as detail;
+    `messages` (test, stage, message) for readers that know why a test went wrong."""
+    from pydantic import MISSING
+
+    from changeproof.domain.evidence_documents import (
+        TestMessage,
+        TestNamesCut,
+        TestRunDetail,
+        TestRunSummary,
+    )
+
+    summary = TestRunSummary(
+        dialect=run.dialect,
+        files=len(tallies),
+        suites=run.suites,
+        tests=run.tests,
+        passed=run.passed,
+        failures=run.failures,
+        errors=run.errors,
+        skipped=run.skipped,
+        time_ms=run.time_ms,
         # What the run was of, so a later run of the same suites supersedes it.
-        "suite_names": sorted({n for t in tallies for n in t.suite_names})[:MAX_SUITE_NAMES],
-    }
+        suite_names=tuple(sorted({n for t in tallies for n in t.suite_names})[:MAX_SUITE_NAMES]),
+    )
+    detail = TestRunDetail(
+        truncated=TestNamesCut(
+            failed=len(run.failed) > MAX_NAMES,
+            errored=len(run.errored) > MAX_NAMES,
+            skipped=len(run.skipped_tests) > MAX_NAMES,
+        ),
+        failed=run.failed[:MAX_NAMES],
+        errored=run.errored[:MAX_NAMES],
+        skipped=run.skipped_tests[:MAX_NAMES],
+        files=tuple(tally.counts() for tally in tallies),
+        messages=MISSING if messages is None else tuple(TestMessage(*m) for m in messages),
+    )
     return Reading(
         kind=EvidenceKind.TEST_RUN,
         format=format,

@@ -20,14 +20,18 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.evidence import EvidenceKind, Finding, Reading, Scan
 from changeproof.ingest.jsondoc import load_json
 from changeproof.ingest.registry import ReadOptions, Source, reader
 from changeproof.ingest.sarif_json import LEVELS, Obj, Path, SarifDoc, clean, json_kind
 from changeproof.ingest.sarif_rules import Rule, RuleTable
+
+# The documents load pydantic: imported where a reading is made, so registering this reader
+# (the CLI listing its commands) loads no parser.
+if TYPE_CHECKING:
+    from changeproof.domain.evidence_documents import ScanRunTally
 
 __all__ = ["LEVELS", "MAX_FINDINGS", "SARIF_VERSION", "parse_scan", "read_scan", "sarif_reader"]
 
@@ -44,36 +48,38 @@ _ARGUMENT: Final = re.compile(r"\{\{|\}\}|\{(\d{1,4})\}")
 
 def read_scan(data: bytes, source: str) -> Reading:
     """Read one SARIF 2.1.0 log into a scan reading."""
+    from changeproof.domain.evidence_documents import ScanDetail, ScanFinding, ScanSummary
+
     log = _read(data, source)
     scan = log.scan
-    summary: dict[str, JsonValue] = {
-        "sarif_version": scan.sarif_version,
-        "tool": ", ".join(dict.fromkeys(scan.tools)),
-        "tools": list(scan.tools),
-        "runs": len(scan.tools),
-        "results": scan.results,
-        "by_level": dict(scan.by_level),
-        "suppressed": scan.suppressed,
-        "by_rule": dict(scan.by_rule),
-        "truncated": scan.truncated,
-    }
-    detail: dict[str, JsonValue] = {
-        "runs": [run.to_data() for run in log.runs],
-        "findings": [
-            {
-                "run": run_index,
-                "tool": finding.tool,
-                "rule": finding.rule_id,
-                "level": finding.level,
-                "file": finding.file,
-                "line": finding.line,
-                "message": finding.message,
-                "suppressed": finding.suppressed,
-            }
+    summary = ScanSummary(
+        sarif_version=scan.sarif_version,
+        tool=", ".join(dict.fromkeys(scan.tools)),
+        tools=scan.tools,
+        runs=len(scan.tools),
+        results=scan.results,
+        by_level=dict(scan.by_level),
+        suppressed=scan.suppressed,
+        by_rule=dict(scan.by_rule),
+        truncated=scan.truncated,
+    )
+    detail = ScanDetail(
+        runs=tuple(run.tally() for run in log.runs),
+        findings=tuple(
+            ScanFinding(
+                run=run_index,
+                tool=finding.tool,
+                rule=finding.rule_id,
+                level=finding.level,
+                file=finding.file,
+                line=finding.line,
+                message=finding.message,
+                suppressed=finding.suppressed,
+            )
             for run_index, finding in log.kept
-        ],
-        "truncated": scan.truncated,
-    }
+        ),
+        truncated=scan.truncated,
+    )
     return Reading(
         kind=EvidenceKind.SCAN,
         format=f"sarif/{scan.sarif_version}",
@@ -113,16 +119,18 @@ class _Run:
     by_rule: dict[str, int]
     commits: tuple[str, ...]
 
-    def to_data(self) -> dict[str, JsonValue]:
-        return {
-            "tool": self.name,
-            "version": self.version,
-            "results": self.results,
-            "suppressed": self.suppressed,
-            "by_level": dict(self.by_level),
-            "by_rule": dict(self.by_rule),
-            "commits": list(self.commits),
-        }
+    def tally(self) -> ScanRunTally:
+        from changeproof.domain.evidence_documents import ScanRunTally
+
+        return ScanRunTally(
+            tool=self.name,
+            version=self.version,
+            results=self.results,
+            suppressed=self.suppressed,
+            by_level=dict(self.by_level),
+            by_rule=dict(self.by_rule),
+            commits=self.commits,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from changeproof.domain.canonical import JsonValue, canonical_json
+from changeproof.domain.canonical import canonical_json
 from changeproof.domain.evidence import Component, EvidenceKind, Reading, Sbom
 from changeproof.ingest.errors import ReadError
 from changeproof.ingest.jsondoc import load_json, pointer
@@ -284,6 +284,9 @@ def _spdx_component(pkg: Mapping[str, object], path: _Path, source: str) -> Comp
 
 
 def _reading(sbom: Sbom, license_names: frozenset[str], source: str) -> Reading:
+    # The documents load pydantic: imported here, so registering this reader loads no parser.
+    from changeproof.domain.evidence_documents import SbomDetail, SbomSummary
+
     licenses: Counter[str] = Counter()
     for component in sbom.components:
         licenses.update(component.licenses)
@@ -293,34 +296,23 @@ def _reading(sbom: Sbom, license_names: frozenset[str], source: str) -> Reading:
     without_license = sum(1 for c in sbom.components if not c.licenses)
     without_purl = sum(1 for c in sbom.components if c.purl is None)
     without_version = sum(1 for c in sbom.components if c.version is None)
-    summary: dict[str, JsonValue] = {
-        "format": sbom.format,
-        "spec_version": sbom.spec_version,
-        "subject": sbom.subject,
-        "components": len(sbom.components),
-        "licenses": dict(sorted(licenses.items())),
-        "without_license": without_license,
-        "without_purl": without_purl,
-        "without_version": without_version,
+    summary = SbomSummary(
+        format=sbom.format,
+        spec_version=sbom.spec_version,
+        subject=sbom.subject,
+        components=len(sbom.components),
+        licenses=dict(sorted(licenses.items())),
+        without_license=without_license,
+        without_purl=without_purl,
+        without_version=without_version,
         # Licenses given as free text (CycloneDX license.name, SPDX LicenseRef-…), not SPDX ids.
-        "license_names": sorted(license_names),
-        "license_name_only": name_only,
-    }
-    detail: dict[str, JsonValue] = {
-        "components": [
-            {
-                "name": c.name,
-                "version": c.version,
-                "purl": c.purl,
-                "licenses": list(c.licenses),
-                "type": c.type,
-            }
-            for c in sbom.components
-        ]
-    }
+        license_names=tuple(sorted(license_names)),
+        license_name_only=name_only,
+    )
+    detail = SbomDetail(components=sbom.components)
     try:
-        canonical_json(summary)
-        canonical_json(detail)
+        canonical_json(summary.to_data())
+        canonical_json(detail.to_data())
     except (TypeError, ValueError) as e:
         raise ReadError(source, f"holds text that cannot be recorded: {e}") from e
     notes: list[str] = []

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from changeproof.domain.canonical import JsonValue
+from pydantic import MISSING
+
 from changeproof.domain.evidence import Material, Provenance, Subject
 from changeproof.ingest.attestation_json import (
     Location,
@@ -31,6 +32,7 @@ __all__ = [
     "STATEMENT_V01",
     "STATEMENT_V1",
     "StatementExtras",
+    "StatementFields",
     "read_link",
     "read_statement",
 ]
@@ -56,13 +58,25 @@ _COMMIT: Final = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
+class StatementFields:
+    """What a statement's kind adds to its envelope's detail (`ProvenanceEnvelope`): MISSING
+    where the kind has no such field, None where it has one without a value."""
+
+    entry_point: str | MISSING | None = MISSING  # SLSA v0.2
+    invocation_id: str | MISSING | None = MISSING  # SLSA v0.2 and v1
+    return_value: int | MISSING | None = MISSING  # links
+    command: tuple[str, ...] | MISSING = MISSING  # links
+    stdout_last_line: str | MISSING | None = MISSING  # links
+
+
+@dataclass(frozen=True, slots=True)
 class StatementExtras:
     """What a statement or link says besides its `Provenance`: where its source came from, and
     fields for the envelope's detail."""
 
     source_uri: str | None = None
     source_ref: str | None = None
-    fields: Mapping[str, JsonValue] = field(default_factory=dict)
+    fields: StatementFields = field(default_factory=StatementFields)
 
 
 def _digest(value: object, at: Location) -> dict[str, str]:
@@ -147,10 +161,10 @@ def _slsa_v02(
     digest = _digest(config["digest"], config_at / "digest") if "digest" in config else {}
     repository, ref = _repository(uri)
     metadata = optional_object(predicate, "metadata", at)
-    fields: dict[str, JsonValue] = {
-        "entry_point": optional_string(config, "entryPoint", config_at),
-        "invocation_id": optional_string(metadata, "buildInvocationID", at / "metadata"),
-    }
+    fields = StatementFields(
+        entry_point=optional_string(config, "entryPoint", config_at),
+        invocation_id=optional_string(metadata, "buildInvocationID", at / "metadata"),
+    )
     provenance = replace(
         provenance,
         builder=optional_string(builder, "id", at / "builder"),
@@ -207,9 +221,9 @@ def _slsa_v1(
                 break
     if uri is not None and ref is None:
         ref = _repository(uri)[1]
-    fields: dict[str, JsonValue] = {
-        "invocation_id": optional_string(run_metadata, "invocationId", at / "runDetails"),
-    }
+    fields = StatementFields(
+        invocation_id=optional_string(run_metadata, "invocationId", at / "runDetails"),
+    )
     provenance = replace(
         provenance,
         builder=optional_string(builder, "id", at / "runDetails" / "builder"),
@@ -254,18 +268,18 @@ def read_link(
     materials = artifacts("materials")
     byproducts = optional_object(signed, "byproducts", at)
     returned = byproducts.get("return-value")
-    command: list[JsonValue] = []
+    command: list[str] = []
     for i, part in enumerate(optional_list(signed, "command", at)):
         if not isinstance(part, str):
             raise (at / "command" / i).error("not a string")
         command.append(part)
     stdout = byproducts.get("stdout")
     last_line = stdout.rstrip("\n").rpartition("\n")[2] if isinstance(stdout, str) else None
-    fields: dict[str, JsonValue] = {
-        "return_value": returned if type(returned) is int else None,  # not a bool
-        "command": command,
-        "stdout_last_line": last_line,
-    }
+    fields = StatementFields(
+        return_value=returned if type(returned) is int else None,  # not a bool
+        command=tuple(command),
+        stdout_last_line=last_line,
+    )
     provenance = Provenance(
         envelope=envelope,
         statement_type=None,

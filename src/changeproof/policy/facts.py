@@ -2,7 +2,8 @@
 
 Services build Facts from the store (as of a ledger position, so a decision can be
 replayed); controls only read them. Evidence keeps the summary and detail its reader
-recorded; the typed accessors below turn them into what controls reason about.
+recorded, decoded once into their kind's types when the facts are built; the accessors
+below hand each kind's records to controls with those types.
 """
 
 from __future__ import annotations
@@ -11,13 +12,33 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Final, TypeVar, cast
+from typing import Generic, cast
+
+from pydantic import MISSING
+from typing_extensions import TypeVar
 
 from changeproof.domain.actors import Actor, Directory
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.changes import ChangeFact
 from changeproof.domain.deployments import DeploymentFact
 from changeproof.domain.evidence import EvidenceKind, ReviewState
+from changeproof.domain.evidence_documents import (
+    EvidenceDetail,
+    EvidenceRecorded,
+    EvidenceSummary,
+    ProvenanceDetail,
+    ProvenanceSummary,
+    ReviewDetail,
+    ReviewSummary,
+    SbomDetail,
+    SbomSummary,
+    ScanDetail,
+    ScanSummary,
+    TestRunDetail,
+    TestRunSummary,
+    check_documents,
+    decode_documents,
+)
 from changeproof.domain.history import CommitGraph, Inherited
 from changeproof.domain.releases import Commit
 from changeproof.policy.model import Policy
@@ -26,18 +47,45 @@ from changeproof.policy.superseding import superseded
 __all__ = ["ArtifactFact", "EvidenceFact", "Facts", "ReviewFact", "expert_groups"]
 
 _T = TypeVar("_T")
-# ReviewState(value) looks the value up through the Enum machinery, a microsecond a review.
-_STATES: Final = {state.value: state for state in ReviewState}
+S = TypeVar("S", bound=EvidenceSummary, default=EvidenceSummary, covariant=True)
+D = TypeVar("D", bound=EvidenceDetail, default=EvidenceDetail, covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
-class EvidenceFact:
+class EvidenceFact(Generic[S, D]):
+    """A piece of evidence as controls see it: its summary and detail of its kind's types."""
+
     seq: int
     kind: EvidenceKind
     format: str
     sha256: str
-    summary: Mapping[str, JsonValue]
-    detail: Mapping[str, JsonValue]
+    summary: S
+    detail: D
+
+    def __post_init__(self) -> None:
+        check_documents(self.kind, self.summary, self.detail)
+
+    @classmethod
+    def recorded(cls, seq: int, payload: EvidenceRecorded) -> EvidenceFact:
+        """The evidence an `evidence.recorded` entry at `seq` records."""
+        p = payload
+        return EvidenceFact(seq, p.kind, p.format, p.sha256, p.summary, p.detail)
+
+    @classmethod
+    def decoded(
+        cls,
+        seq: int,
+        kind: str,
+        format: str,
+        sha256: str,
+        summary: Mapping[str, JsonValue],
+        detail: Mapping[str, JsonValue],
+    ) -> EvidenceFact:
+        """The evidence a projection row keeps, its summary and detail decoded (InputError
+        naming the entry when they are not its kind's)."""
+        known = EvidenceKind(kind)
+        documents = decode_documents(known, summary, detail, where=f"evidence {seq}")
+        return EvidenceFact(seq, known, format, sha256, *documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +135,28 @@ class Facts:
         """The records of `kind` that stand: superseded ones left out (see `superseding`)."""
         return self._by_kind.get(kind, ())
 
+    # Each kind's standing records with its documents' types: an EvidenceFact holds its
+    # kind's types (it checks when built), so the casts below only tell the type checker.
+    def test_runs(self) -> tuple[EvidenceFact[TestRunSummary, TestRunDetail], ...]:
+        found = self.of_kind(EvidenceKind.TEST_RUN)
+        return cast(tuple[EvidenceFact[TestRunSummary, TestRunDetail], ...], found)
+
+    def scans(self) -> tuple[EvidenceFact[ScanSummary, ScanDetail], ...]:
+        found = self.of_kind(EvidenceKind.SCAN)
+        return cast(tuple[EvidenceFact[ScanSummary, ScanDetail], ...], found)
+
+    def sboms(self) -> tuple[EvidenceFact[SbomSummary, SbomDetail], ...]:
+        found = self.of_kind(EvidenceKind.SBOM)
+        return cast(tuple[EvidenceFact[SbomSummary, SbomDetail], ...], found)
+
+    def provenance(self) -> tuple[EvidenceFact[ProvenanceSummary, ProvenanceDetail], ...]:
+        found = self.of_kind(EvidenceKind.PROVENANCE)
+        return cast(tuple[EvidenceFact[ProvenanceSummary, ProvenanceDetail], ...], found)
+
+    def review_records(self) -> tuple[EvidenceFact[ReviewSummary, ReviewDetail], ...]:
+        found = self.of_kind(EvidenceKind.REVIEW)
+        return cast(tuple[EvidenceFact[ReviewSummary, ReviewDetail], ...], found)
+
     @cached_property
     def superseded(self) -> Mapping[int, int]:
         """Each superseded record's seq, with the seq of the newer one superseding it."""
@@ -107,31 +177,21 @@ class Facts:
     @cached_property
     def _reviews(self) -> tuple[ReviewFact, ...]:
         found = []
-        for e in self.of_kind(EvidenceKind.REVIEW):
-            summary = e.summary
-            sha = summary.get("reviewed_sha")
-            reviewer = summary.get("reviewer")
-            if not isinstance(sha, str) or not isinstance(reviewer, str):
-                continue
-            author = summary.get("author")
-            base = summary.get("base_sha")
-            change = summary.get("change_id")
-            listed = e.detail.get("commits")
-            platform = summary["platform"] if "platform" in summary else e.format.split("/")[0]
-            state = str(summary.get("state"))
+        for e in self.review_records():
+            s = e.summary
+            if s.reviewed_sha is None:
+                continue  # about no commit: it approves nothing
             found.append(
                 ReviewFact(
                     seq=e.seq,
-                    platform=str(platform),
-                    reviewer=reviewer,
-                    state=_STATES.get(state) or ReviewState(state),
-                    reviewed_sha=sha,
-                    author=author if isinstance(author, str) else None,
-                    base_sha=base if isinstance(base, str) else None,
-                    commits=tuple(c for c in listed if isinstance(c, str))
-                    if isinstance(listed, list)
-                    else (),
-                    change_id=change if isinstance(change, str) else None,
+                    platform=s.platform,
+                    reviewer=s.reviewer,
+                    state=s.state,
+                    reviewed_sha=s.reviewed_sha,
+                    author=s.author,
+                    base_sha=None if s.base_sha is MISSING else s.base_sha,
+                    commits=e.detail.commits,
+                    change_id=s.change_id,
                 )
             )
         return tuple(found)

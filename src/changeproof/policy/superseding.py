@@ -20,11 +20,19 @@ record when it is sure a newer one is about the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Final, Protocol
 
-from changeproof.domain.canonical import JsonValue
+from pydantic import MISSING
+
 from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.evidence_documents import (
+    EvidenceDetail,
+    EvidenceSummary,
+    ProvenanceSummary,
+    ScanDetail,
+    TestRunSummary,
+)
 
 __all__ = ["SUPERSEDABLE", "Record", "sameness_key", "superseded"]
 
@@ -37,9 +45,9 @@ class Record(Protocol):
     @property
     def kind(self) -> EvidenceKind: ...
     @property
-    def summary(self) -> Mapping[str, JsonValue]: ...
+    def summary(self) -> EvidenceSummary: ...
     @property
-    def detail(self) -> Mapping[str, JsonValue]: ...
+    def detail(self) -> EvidenceDetail: ...
 
 
 SUPERSEDABLE: Final = frozenset({EvidenceKind.SCAN, EvidenceKind.TEST_RUN, EvidenceKind.PROVENANCE})
@@ -47,58 +55,34 @@ SUPERSEDABLE: Final = frozenset({EvidenceKind.SCAN, EvidenceKind.TEST_RUN, Evide
 _Key = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
-def _texts(values: Iterable[JsonValue]) -> tuple[str, ...] | None:
-    found = []
-    for value in values:
-        if not isinstance(value, str) or not value:
-            return None
-        found.append(value)
-    return tuple(found)
-
-
-def _list(value: JsonValue | None) -> list[JsonValue] | None:
-    return value if isinstance(value, list) else None
-
-
-def _scan(detail: Mapping[str, JsonValue]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    runs = _list(detail.get("runs"))
-    if not runs:
+def _scan(detail: ScanDetail) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    if not detail.runs:
         return None
     tools: set[str] = set()
     commits: set[str] = set()
-    for run in runs:
-        if not isinstance(run, dict):
+    for run in detail.runs:
+        if not run.tool or not all(run.commits):
             return None
-        tool = run.get("tool")
-        listed = _texts(_list(run.get("commits")) or [])
-        if not isinstance(tool, str) or not tool or listed is None:
-            return None
-        tools.add(tool.casefold())
-        commits.update(c.lower() for c in listed)
+        tools.add(run.tool.casefold())
+        commits.update(c.lower() for c in run.commits)
     return tuple(sorted(tools)), tuple(sorted(commits))
 
 
-def _test_run(summary: Mapping[str, JsonValue]) -> tuple[str, ...] | None:
-    dialect = summary.get("dialect")
-    names = _list(summary.get("suite_names"))
-    suites = _texts(names) if names else None
-    if not isinstance(dialect, str) or not suites:
-        return None
-    return (dialect, *sorted(suites))
+def _test_run(summary: TestRunSummary) -> tuple[str, ...] | None:
+    suites = summary.suite_names
+    if suites is MISSING or not suites or not all(suites):
+        return None  # recorded before suite names were, or of no named suite
+    return (summary.dialect, *sorted(suites))
 
 
-def _provenance(
-    summary: Mapping[str, JsonValue],
-) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    builder = summary.get("builder")
-    subjects = _list(summary.get("subjects"))
-    if not isinstance(builder, str) or not builder or not subjects:
+def _provenance(summary: ProvenanceSummary) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    builder = summary.builder
+    if not builder or not summary.subjects:
         return None
     digests = []
-    for subject in subjects:
-        digest = subject.get("digest") if isinstance(subject, dict) else None
-        sha = digest.get("sha256") if isinstance(digest, dict) else None
-        if not isinstance(sha, str) or not sha:
+    for subject in summary.subjects:
+        sha = subject.digest.get("sha256")  # a subject may be digested by another algorithm
+        if not sha:
             return None
         digests.append(sha.lower())
     return (builder,), tuple(sorted(set(digests)))
@@ -107,13 +91,13 @@ def _provenance(
 def sameness_key(e: Record) -> _Key | None:
     """What makes two records of `e`'s kind about the same thing from the same tool; None
     when `e` is never superseded (a kind that is not, or a field that cannot be told)."""
-    if e.kind is EvidenceKind.SCAN:
+    if isinstance(e.detail, ScanDetail):
         scan = _scan(e.detail)
         return None if scan is None else (e.kind.value, scan[0], scan[1], ())
-    if e.kind is EvidenceKind.TEST_RUN:
+    if isinstance(e.summary, TestRunSummary):
         run = _test_run(e.summary)
         return None if run is None else (e.kind.value, run, (), ())
-    if e.kind is EvidenceKind.PROVENANCE:
+    if isinstance(e.summary, ProvenanceSummary):
         made = _provenance(e.summary)
         return None if made is None else (e.kind.value, made[0], (), made[1])
     return None

@@ -19,8 +19,14 @@ from pathlib import Path
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import InputError, NotFoundError, UsageError, operation
-from changeproof.domain.events import ActorId, Event
-from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Reading
+from changeproof.domain.events import Event
+from changeproof.domain.evidence import EvidenceKind, Reading
+from changeproof.domain.evidence_documents import (
+    EvidenceFileRef,
+    EvidenceRecorded,
+    ReviewSummary,
+    WebhookSignature,
+)
 from changeproof.domain.releases import ReleaseRef
 from changeproof.ingest.readers import Batch, Option, ReaderSpec, ReadOptions, Source, plan
 from changeproof.ingest.webhooks import verify_github_signature
@@ -53,9 +59,9 @@ class EvidenceFile:
     size: int
     data: bytes
 
-    def to_data(self) -> dict[str, JsonValue]:
+    def ref(self) -> EvidenceFileRef:
         # The base name: where the file sat on the pipeline's disk means nothing later.
-        return {"name": Path(self.name).name, "sha256": self.sha256, "size": self.size}
+        return EvidenceFileRef(Path(self.name).name, self.sha256, self.size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +147,7 @@ class EvidenceService:
         with self._unit_of_work() as uow:
             for group, reading in readings:
                 digest = _digest(group)
-                files = [f.to_data() for f in group]
+                refs = tuple(f.ref() for f in group)
                 existing = queries.find_evidence(uow.conn, release, reading.kind, digest)
                 # Already recorded: report the record, not this second reading of the file.
                 result = Attested(
@@ -150,25 +156,25 @@ class EvidenceService:
                     seq=-1 if existing is None else existing.seq,
                     recorded=existing is None,
                     format=reading.format if existing is None else existing.format,
-                    files=files if existing is None else existing.files,
-                    summary=dict(reading.summary if existing is None else existing.summary),
+                    files=[r.to_data() for r in refs] if existing is None else existing.files,
+                    summary=reading.summary.to_data() if existing is None else existing.summary,
                     notes=list(reading.notes) if existing is None else [],
                 )
                 if existing is None:
-                    data: dict[str, JsonValue] = {
-                        "release": str(release),
-                        "kind": reading.kind,
-                        "format": reading.format,
-                        "sha256": digest,
-                        "files": files,
-                        "summary": dict(reading.summary),
-                        "detail": dict(reading.detail),
-                        "commits": list(reading.commits),
-                        "artifact_digests": list(reading.artifact_digests),
-                        "notes": list(reading.notes),
-                    }
+                    recorded = EvidenceRecorded(
+                        release=str(release),
+                        kind=reading.kind,
+                        format=reading.format,
+                        sha256=digest,
+                        files=refs,
+                        summary=reading.summary,
+                        detail=reading.detail,
+                        commits=reading.commits,
+                        artifact_digests=reading.artifact_digests,
+                        notes=reading.notes,
+                    )
                     try:
-                        uow.record(Event(EVIDENCE_RECORDED, ActorId(actor), now, data))
+                        uow.record(Event.of(recorded, actor, now))
                     except (TypeError, ValueError) as e:  # not representable as canonical JSON
                         names = ", ".join(f.name for f in group)
                         raise InputError(
@@ -216,10 +222,11 @@ def _reading(
 ) -> tuple[list[EvidenceFile], Reading]:
     spec = batch.reader
     reading = spec.read([sources[n] for n in batch.indexes], options)
-    if Option.WEBHOOK_SIGNATURE in spec.options:
+    if Option.WEBHOOK_SIGNATURE in spec.options and isinstance(reading.summary, ReviewSummary):
         # Whoever reads the record later must see whether the payload was authenticated.
-        checked = "verified" if review_signature is not None else "not checked"
-        reading = replace(reading, summary={**reading.summary, "webhook_signature": checked})
+        verified = review_signature is not None
+        checked = WebhookSignature.VERIFIED if verified else WebhookSignature.NOT_CHECKED
+        reading = replace(reading, summary=replace(reading.summary, webhook_signature=checked))
     return [files[n] for n in batch.indexes], reading
 
 
@@ -233,11 +240,11 @@ def _digest(group: list[EvidenceFile]) -> str:
 def _check_commits(
     reading: Reading, group: list[EvidenceFile], in_release: set[str], release: ReleaseRef
 ) -> None:
-    if reading.kind is EvidenceKind.REVIEW:
+    if isinstance(reading.summary, ReviewSummary):
         # A review is about the SHA it approved; the change's other commits may predate
         # the release range.
-        reviewed = reading.summary.get("reviewed_sha")
-        about = [reviewed] if isinstance(reviewed, str) else []
+        reviewed = reading.summary.reviewed_sha
+        about = [] if reviewed is None else [reviewed]
     else:
         about = list(reading.commits)
     outside = [sha for sha in about if sha not in in_release]

@@ -20,7 +20,7 @@ import base64
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +48,8 @@ from changeproof.domain.errors import (
     operation,
 )
 from changeproof.domain.events import ActorId, Event
-from changeproof.domain.evidence import EVIDENCE_RECORDED, EvidenceKind, Subject
+from changeproof.domain.evidence import EVIDENCE_RECORDED, Subject
+from changeproof.domain.evidence_documents import EvidenceRecorded
 from changeproof.domain.policies import PolicyRecorded
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
@@ -375,7 +376,7 @@ def facts_as_of(
     if check is None:
         commits = tuple(queries.stored_commit(sha, record) for sha, _, record in records)
         evidence_facts = tuple(
-            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
+            EvidenceFact.decoded(e.seq, e.kind, e.format, e.sha256, e.summary, e.detail)
             for e in queries.evidence_as_of(conn, ref, as_of)
         )
         artifact_facts = tuple(ArtifactFact(seq, name, digest) for seq, name, digest in artifacts)
@@ -439,19 +440,7 @@ def _from_entries(
         check.expect("artifacts", seq, ARTIFACT_RECORDED, {"release": release})
     entries = check.confirm()
     commits = tuple(entries[seq].as_(CommitRecorded).commit for _, seq, _ in records)
-    found = []
-    for seq in evidence:
-        data = entries[seq].data
-        found.append(
-            EvidenceFact(
-                seq,
-                EvidenceKind(str(data["kind"])),
-                str(data["format"]),
-                str(data["sha256"]),
-                _mapping(data.get("summary")),
-                _mapping(data.get("detail")),
-            )
-        )
+    found = [EvidenceFact.recorded(seq, entries[seq].as_(EvidenceRecorded)) for seq in evidence]
     built = []
     for seq in artifacts:
         artifact = entries[seq].as_(ArtifactRecorded)
@@ -466,10 +455,6 @@ def checked_commits(conn: Connection, check: EntryCheck, ref: ReleaseRef) -> tup
         raise NotFoundError(f"no release {ref}", hint=f"run {operation('release create')}")
     records = queries.release_commit_records(conn, ref)
     return _from_entries(check, release.seq, ref, records, (), ())[0]
-
-
-def _mapping(value: JsonValue) -> Mapping[str, JsonValue]:
-    return value if isinstance(value, dict) else {}
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")

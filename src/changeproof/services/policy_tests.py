@@ -17,7 +17,8 @@ from typing import Final
 from changeproof.domain.clock import Clock
 from changeproof.domain.decisions import Decision
 from changeproof.domain.errors import InputError, UsageError, operation
-from changeproof.domain.evidence import EvidenceKind, Reading
+from changeproof.domain.evidence import Reading
+from changeproof.domain.evidence_documents import ReviewSummary, WebhookSignature
 from changeproof.ingest.readers import ReadOptions, Source, plan
 from changeproof.ingest.tickets import TicketMatcher, parse_ticket_spec
 from changeproof.policy.cases import (
@@ -123,11 +124,10 @@ class PolicyTestService:
             except InputError as e:
                 problems.append(file.problem(key, e.message))
                 continue
-            if reading.kind is EvidenceKind.REVIEW:
+            if isinstance(reading.summary, ReviewSummary):
                 # As attest records it: nobody checked a webhook signature here.
-                reading = replace(
-                    reading, summary={**reading.summary, "webhook_signature": "not checked"}
-                )
+                checked = replace(reading.summary, webhook_signature=WebhookSignature.NOT_CHECKED)
+                reading = replace(reading, summary=checked)
             outside = [sha for sha in _about(reading) if sha not in shas]
             if outside:
                 problems.append(
@@ -171,9 +171,9 @@ def _source_key(entry: EvidenceCase) -> str:
 
 def _about(reading: Reading) -> Sequence[str]:
     """The commits a reading is about, as attest checks them against the release."""
-    if reading.kind is EvidenceKind.REVIEW:
-        reviewed = reading.summary.get("reviewed_sha")
-        return [reviewed] if isinstance(reviewed, str) else []
+    if isinstance(reading.summary, ReviewSummary):
+        reviewed = reading.summary.reviewed_sha
+        return [] if reviewed is None else [reviewed]
     return reading.commits
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import Connection
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConflictError, Field, NotFoundError, UsageError, operation
 from changeproof.domain.events import ActorId, Event
-from changeproof.domain.evidence import EvidenceKind
 from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
 from changeproof.domain.releases import (
     Commit,
@@ -218,10 +217,7 @@ def _superseded(conn: Connection, ref: ReleaseRef) -> dict[int, int]:
     """Which of the release's evidence newer evidence supersedes, as the gate reads it."""
     rows = queries.evidence_as_of(conn, ref, _END)
     return superseded(
-        [
-            EvidenceFact(e.seq, EvidenceKind(e.kind), e.format, e.sha256, e.summary, e.detail)
-            for e in rows
-        ]
+        [EvidenceFact.decoded(e.seq, e.kind, e.format, e.sha256, e.summary, e.detail) for e in rows]
     )
 
 

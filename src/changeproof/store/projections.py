@@ -20,6 +20,7 @@ from changeproof.domain.artifacts import ARTIFACT_RECORDED, ArtifactRecorded
 from changeproof.domain.canonical import json_text
 from changeproof.domain.events import RecordedEvent, decode_body, format_time
 from changeproof.domain.evidence import EVIDENCE_RECORDED
+from changeproof.domain.evidence_documents import EvidenceRecorded
 from changeproof.domain.releases import (
     COMMIT_RECORDED,
     RELEASE_CREATED,
@@ -217,26 +218,25 @@ def _releases(conn: Connection, events: Sequence[RecordedEvent]) -> None:
 @projects(EVIDENCE_RECORDED)
 def _evidence(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     for event in events:
-        data = event.data
+        p = event.as_(EvidenceRecorded)
         conn.execute(
             evidence.insert().values(
                 seq=event.seq,
-                release=data["release"],
-                kind=data["kind"],
-                format=data["format"],
-                sha256=data["sha256"],
-                files=json_text(data["files"]),
-                summary=json_text(data["summary"]),
-                detail=json_text(data["detail"]),
+                release=p.release,
+                kind=p.kind.value,
+                format=p.format,
+                sha256=p.sha256,
+                files=json_text([f.to_data() for f in p.files]),
+                summary=json_text(p.summary.to_data()),
+                detail=json_text(p.detail.to_data()),
                 actor=event.actor,
                 recorded_at=format_time(event.time),
             )
         )
-        subjects = data.get("commits"), data.get("artifact_digests")
+        subjects = p.commits, p.artifact_digests
         bindings = [
-            {"seq": event.seq, "subject_type": kind, "subject": str(value)}
+            {"seq": event.seq, "subject_type": kind, "subject": value}
             for kind, values in zip(("commit", "artifact"), subjects, strict=True)
-            if isinstance(values, list)
             for value in dict.fromkeys(values)
         ]
         if bindings:

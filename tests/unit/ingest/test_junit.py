@@ -43,23 +43,29 @@ MIXED_SUITE = """<?xml version="1.0" encoding="utf-8"?>
 def test_counts_each_outcome_from_the_testcase_elements() -> None:
     reading = read(MIXED_SUITE)
     assert reading.kind is EvidenceKind.TEST_RUN
-    assert {k: reading.summary[k] for k in ("tests", "failures", "errors", "skipped")} == {
+    assert {
+        k: reading.summary.to_data()[k] for k in ("tests", "failures", "errors", "skipped")
+    } == {
         "tests": 4,
         "failures": 1,
         "errors": 1,
         "skipped": 1,
     }
-    assert reading.summary["passed"] == 1
-    assert reading.summary["suites"] == 1
-    assert reading.detail["failed"] == ["pkg.mod::test_bad"]
-    assert reading.detail["errored"] == ["pkg.mod::test_boom"]
-    assert reading.detail["skipped"] == ["pkg.mod::test_later"]
-    assert reading.detail["truncated"] == {"failed": False, "errored": False, "skipped": False}
+    assert reading.summary.to_data()["passed"] == 1
+    assert reading.summary.to_data()["suites"] == 1
+    assert reading.detail.to_data()["failed"] == ["pkg.mod::test_bad"]
+    assert reading.detail.to_data()["errored"] == ["pkg.mod::test_boom"]
+    assert reading.detail.to_data()["skipped"] == ["pkg.mod::test_later"]
+    assert reading.detail.to_data()["truncated"] == {
+        "failed": False,
+        "errored": False,
+        "skipped": False,
+    }
 
 
 def test_a_testsuite_root_reads_like_a_testsuites_root() -> None:
     inner = MIXED_SUITE.split("<testsuites>")[1].split("</testsuites>")[0]
-    assert read(inner).summary == read(MIXED_SUITE).summary
+    assert read(inner).summary.to_data() == read(MIXED_SUITE).summary.to_data()
 
 
 def test_declared_totals_are_ignored_and_a_disagreement_is_noted() -> None:
@@ -67,15 +73,15 @@ def test_declared_totals_are_ignored_and_a_disagreement_is_noted() -> None:
       <testcase classname="c" name="a"/><testcase classname="c" name="b"><failure/></testcase>
     </testsuite>"""
     reading = read(xml)
-    assert (reading.summary["tests"], reading.summary["failures"]) == (2, 1)
-    assert reading.summary["errors"] == 0
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["failures"]) == (2, 1)
+    assert reading.summary.to_data()["errors"] == 0
     assert any("declares 15 tests but holds 2" in note for note in reading.notes)
 
 
 def test_a_root_without_totals_is_counted_from_its_testcases() -> None:
     xml = '<testsuites><testsuite name="s"><testcase name="a"/></testsuite></testsuites>'
     reading = read(xml)
-    assert reading.summary["tests"] == 1
+    assert reading.summary.to_data()["tests"] == 1
     assert reading.notes == ()
 
 
@@ -92,11 +98,13 @@ def test_nested_suites_are_not_double_counted() -> None:
       </testsuite>
     </testsuites>"""
     reading = read(xml)
-    assert reading.summary["tests"] == 3
-    assert reading.summary["failures"] == 1
-    assert reading.summary["suites"] == 3
-    assert reading.detail["failed"] == ["::top.phpt"]  # no classname: the name stands alone
-    assert reading.summary["dialect"] == "phpunit"
+    assert reading.summary.to_data()["tests"] == 3
+    assert reading.summary.to_data()["failures"] == 1
+    assert reading.summary.to_data()["suites"] == 3
+    assert reading.detail.to_data()["failed"] == [
+        "::top.phpt"
+    ]  # no classname: the name stands alone
+    assert reading.summary.to_data()["dialect"] == "phpunit"
 
 
 def test_names_keep_document_order_through_nested_suites() -> None:
@@ -107,20 +115,20 @@ def test_names_keep_document_order_through_nested_suites() -> None:
       </testsuite>
       <testcase classname="o" name="third"><failure/></testcase>
     </testsuite>"""
-    assert read(xml).detail["failed"] == ["o::first", "i::second", "o::third"]
+    assert read(xml).detail.to_data()["failed"] == ["o::first", "i::second", "o::third"]
 
 
 def test_one_outcome_per_testcase_failure_before_error_and_noted() -> None:
     xml = '<testsuite><testcase classname="c" name="t"><failure/><error/></testcase></testsuite>'
     reading = read(xml)
-    assert (reading.summary["failures"], reading.summary["errors"]) == (1, 0)
-    assert reading.summary["passed"] == 0
+    assert (reading.summary.to_data()["failures"], reading.summary.to_data()["errors"]) == (1, 0)
+    assert reading.summary.to_data()["passed"] == 0
     assert any("both <failure> and <error>" in note for note in reading.notes)
 
 
 def test_error_before_skipped() -> None:
     xml = '<testsuite><testcase classname="c" name="t"><error/><skipped/></testcase></testsuite>'
-    assert (read(xml).summary["errors"], read(xml).summary["skipped"]) == (1, 0)
+    assert (read(xml).summary.to_data()["errors"], read(xml).summary.to_data()["skipped"]) == (1, 0)
 
 
 def test_the_same_test_reported_twice_counts_twice() -> None:
@@ -129,8 +137,8 @@ def test_the_same_test_reported_twice_counts_twice() -> None:
       <testcase classname="c" name="t"><failure/></testcase>
     </testsuite>"""
     reading = read(xml)
-    assert reading.summary["tests"] == 2
-    assert reading.detail["failed"] == reading.detail["skipped"] == ["c::t"]
+    assert reading.summary.to_data()["tests"] == 2
+    assert reading.detail.to_data()["failed"] == reading.detail.to_data()["skipped"] == ["c::t"]
 
 
 def test_a_not_run_status_without_an_element_is_skipped() -> None:
@@ -139,21 +147,21 @@ def test_a_not_run_status_without_an_element_is_skipped() -> None:
       <testcase classname="c" name="on" status="run"/>
     </testsuite>"""
     reading = read(xml)
-    assert reading.summary["skipped"] == 1
-    assert reading.detail["skipped"] == ["c::off"]
+    assert reading.summary.to_data()["skipped"] == 1
+    assert reading.detail.to_data()["skipped"] == ["c::off"]
 
 
 def test_an_empty_suite_is_zero_tests_not_an_error() -> None:
     reading = read('<testsuites><testsuite name="empty" tests="0"></testsuite></testsuites>')
-    assert reading.summary["tests"] == 0
-    assert reading.summary["passed"] == 0
+    assert reading.summary.to_data()["tests"] == 0
+    assert reading.summary.to_data()["passed"] == 0
 
 
 def test_namespaced_elements_are_recognised() -> None:
     xml = """<j:testsuite xmlns:j="urn:example" name="s">
       <j:testcase classname="c" name="t"><j:failure/></j:testcase>
     </j:testsuite>"""
-    assert read(xml).summary["failures"] == 1
+    assert read(xml).summary.to_data()["failures"] == 1
 
 
 def test_testcases_under_unknown_elements_are_not_counted() -> None:
@@ -161,12 +169,12 @@ def test_testcases_under_unknown_elements_are_not_counted() -> None:
       <testcase classname="c" name="t"/>
       <properties><testcase classname="c" name="not-a-test"/></properties>
     </testsuite>"""
-    assert read(xml).summary["tests"] == 1
+    assert read(xml).summary.to_data()["tests"] == 1
 
 
 def test_the_summary_holds_the_required_keys_and_is_canonical_json() -> None:
     reading = read(MIXED_SUITE)
-    assert set(reading.summary) >= {
+    assert set(reading.summary.to_data()) >= {
         "tests",
         "failures",
         "errors",
@@ -175,8 +183,8 @@ def test_the_summary_holds_the_required_keys_and_is_canonical_json() -> None:
         "time_ms",
         "dialect",
     }
-    assert canonical_json(reading.summary)
-    assert canonical_json(reading.detail)
+    assert canonical_json(reading.summary.to_data())
+    assert canonical_json(reading.detail.to_data())
 
 
 def test_parse_test_run_returns_the_domain_object() -> None:
@@ -195,12 +203,16 @@ def test_each_name_list_is_capped_with_a_truncated_flag() -> None:
     reading = read(
         f'<testsuite name="s">{cases}<testcase name="x"><skipped/></testcase></testsuite>'
     )
-    failed = reading.detail["failed"]
+    failed = reading.detail.to_data()["failed"]
     assert isinstance(failed, list)
     assert len(failed) == MAX_NAMES
     assert failed[0] == "c::t0"
-    assert reading.summary["failures"] == MAX_NAMES + 5
-    assert reading.detail["truncated"] == {"failed": True, "errored": False, "skipped": False}
+    assert reading.summary.to_data()["failures"] == MAX_NAMES + 5
+    assert reading.detail.to_data()["truncated"] == {
+        "failed": True,
+        "errored": False,
+        "skipped": False,
+    }
     # the domain object keeps every name; only the reading caps them
     assert len(parse_test_run([("r.xml", reading_bytes(cases))]).failed) == MAX_NAMES + 5
 
@@ -213,7 +225,7 @@ def test_an_enormous_name_is_shortened() -> None:
     reading = read(
         f'<testsuite name="s"><testcase name="{"n" * 5000}"><failure/></testcase></testsuite>'
     )
-    failed = reading.detail["failed"]
+    failed = reading.detail.to_data()["failed"]
     assert isinstance(failed, list)
     assert isinstance(failed[0], str)
     assert len(failed[0]) == 1000
@@ -250,20 +262,20 @@ def test_an_enormous_name_is_shortened() -> None:
     ],
 )
 def test_time_is_integer_milliseconds(xml: str, ms: int) -> None:
-    time_ms = read(xml).summary["time_ms"]
+    time_ms = read(xml).summary.to_data()["time_ms"]
     assert type(time_ms) is int
     assert time_ms == ms
 
 
 def test_nested_suite_times_are_not_added_to_their_parent() -> None:
     xml = '<testsuites><testsuite time="3"><testsuite time="2"/></testsuite></testsuites>'
-    assert read(xml).summary["time_ms"] == 3000
+    assert read(xml).summary.to_data()["time_ms"] == 3000
 
 
 @pytest.mark.parametrize("bad", ["abc", "-1", "NaN", "inf", "1e400", "sNaN", ""])
 def test_an_unusable_time_is_ignored_and_noted(bad: str) -> None:
     reading = read(f'<testsuite name="s" time="{bad}"><testcase name="a" time="0.5"/></testsuite>')
-    assert reading.summary["time_ms"] == 500
+    assert reading.summary.to_data()["time_ms"] == 500
     assert any("not a duration" in note for note in reading.notes)
 
 
@@ -286,13 +298,13 @@ def test_several_files_merge_into_one_run() -> None:
     pytest_file = pytest_report('<testcase classname="a" name="t"><failure/></testcase>', "1")
     other = pytest_report('<testcase classname="b" name="u"/>', "2")
     reading = read_test_results([("one.xml", pytest_file), ("two.xml", other)])
-    assert reading.summary["tests"] == 2
-    assert reading.summary["suites"] == 2
-    assert reading.summary["files"] == 2
-    assert reading.summary["time_ms"] == 3000
-    assert reading.summary["dialect"] == "pytest"
-    assert reading.detail["failed"] == ["a::t"]
-    files = reading.detail["files"]
+    assert reading.summary.to_data()["tests"] == 2
+    assert reading.summary.to_data()["suites"] == 2
+    assert reading.summary.to_data()["files"] == 2
+    assert reading.summary.to_data()["time_ms"] == 3000
+    assert reading.summary.to_data()["dialect"] == "pytest"
+    assert reading.detail.to_data()["failed"] == ["a::t"]
+    files = reading.detail.to_data()["files"]
     assert isinstance(files, list)
     assert [f["file"] for f in files if isinstance(f, dict)] == ["one.xml", "two.xml"]
 
@@ -301,7 +313,7 @@ def test_files_from_different_tools_are_a_mixed_run() -> None:
     pytest_file = pytest_report("", "0")
     go_file = DIALECT_SAMPLES["go-junit-report"].encode()
     reading = read_test_results([("py.xml", pytest_file), ("go.xml", go_file)])
-    assert reading.summary["dialect"] == "mixed"
+    assert reading.summary.to_data()["dialect"] == "mixed"
     assert reading.format == "junit/mixed"
 
 
@@ -368,18 +380,18 @@ DIALECT_SAMPLES = {
 @pytest.mark.parametrize("dialect", sorted(DIALECT_SAMPLES))
 def test_the_dialect_is_recognised_from_the_content(dialect: str) -> None:
     reading = read(DIALECT_SAMPLES[dialect])
-    assert reading.summary["dialect"] == dialect
+    assert reading.summary.to_data()["dialect"] == dialect
     assert reading.format == f"junit/{dialect}"
 
 
 def test_jest_junit_default_root_name_is_enough() -> None:
     xml = '<testsuites name="jest tests"><testsuite name="x"/></testsuites>'
-    assert read(xml).summary["dialect"] == "jest-junit"
+    assert read(xml).summary.to_data()["dialect"] == "jest-junit"
 
 
 def test_a_forced_dialect_wins_over_recognition() -> None:
     reading = read(DIALECT_SAMPLES["pytest"], dialect="gradle")
-    assert reading.summary["dialect"] == "gradle"
+    assert reading.summary.to_data()["dialect"] == "gradle"
     assert reading.format == "junit/gradle"
 
 
@@ -493,8 +505,8 @@ def test_deep_nesting_neither_recurses_nor_crashes() -> None:
     depth = 20_000
     xml = '<testsuite name="s">' * depth + '<testcase name="t"/>' + "</testsuite>" * depth
     reading = read(xml)
-    assert reading.summary["tests"] == 1
-    assert reading.summary["suites"] == depth
+    assert reading.summary.to_data()["tests"] == 1
+    assert reading.summary.to_data()["suites"] == depth
 
 
 # --- fuzzing -------------------------------------------------------------------------------
@@ -507,13 +519,13 @@ def read_or_refuse(files: list[tuple[str, bytes]]) -> Reading | None:
     except ReadError:
         return None
     assert isinstance(reading, Reading)
-    counts = {k: v for k, v in reading.summary.items() if isinstance(v, int)}
+    counts = {k: v for k, v in reading.summary.to_data().items() if isinstance(v, int)}
     parts = ("failures", "errors", "skipped", "passed")
     assert set(counts) >= {"tests", "time_ms", "suites", *parts}
     assert counts["tests"] == sum(counts[k] for k in parts)
     assert min(counts.values()) >= 0
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
     return reading
 
 

@@ -174,7 +174,7 @@ def test_bare_statement_with_slsa_v02() -> None:
     reading = read(statement_v02())
     assert reading.kind is EvidenceKind.PROVENANCE
     assert reading.format == "in-toto"
-    s = reading.summary
+    s = reading.summary.to_data()
     assert s["envelope"] == "bare"
     assert s["statement_type"] == "https://in-toto.io/Statement/v0.1"
     assert s["predicate_type"] == "https://slsa.dev/provenance/v0.2"
@@ -194,7 +194,7 @@ def test_bare_statement_with_slsa_v02() -> None:
 
 
 def test_slsa_v02_materials_are_in_the_detail() -> None:
-    materials = read(statement_v02()).detail["materials"]
+    materials = read(statement_v02()).detail.to_data()["materials"]
     assert materials == [
         {"uri": "git+https://github.com/acme/shop@refs/tags/v1.2.0", "digest": {"sha1": COMMIT}},
         {
@@ -206,7 +206,7 @@ def test_slsa_v02_materials_are_in_the_detail() -> None:
 
 def test_slsa_v1_source_is_the_workflow_repository_and_its_resolved_commit() -> None:
     reading = read(statement_v1())
-    s = reading.summary
+    s = reading.summary.to_data()
     assert s["statement_type"] == "https://in-toto.io/Statement/v1"
     assert s["predicate_type"] == "https://slsa.dev/provenance/v1"
     assert s["builder"] == "https://github.com/actions/runner/github-hosted"
@@ -229,14 +229,14 @@ def test_slsa_v1_source_parameter_names_the_source() -> None:
             "digest": {"sha1": COMMIT},
         }
     }
-    s = read(statement_v1(external)).summary
+    s = read(statement_v1(external)).summary.to_data()
     assert s["source_repository"] == "https://github.com/acme/shop"
     assert s["source_uri"] == "git+https://github.com/acme/shop@refs/heads/main"
     assert s["source_commit"] == COMMIT
 
 
 def test_slsa_v1_without_source_parameters_falls_back_to_the_first_git_dependency() -> None:
-    s = read(statement_v1({})).summary
+    s = read(statement_v1({})).summary.to_data()
     assert s["source_repository"] == "https://github.com/acme/tooling"
     assert s["source_commit"] == "f" * 40
 
@@ -248,7 +248,7 @@ def test_other_predicates_give_subjects_without_a_builder() -> None:
         "subject": [{"name": "pkg:npm/shop@1.2.0", "digest": {"sha512": "cd" * 64}}],
         "predicate": {"name": "shop", "version": "1.2.0"},
     }
-    s = read(doc).summary
+    s = read(doc).summary.to_data()
     assert s["builder"] is None
     assert s["source_commit"] is None
     assert s["subjects"] == [{"name": "pkg:npm/shop@1.2.0", "digest": {"sha512": "cd" * 64}}]
@@ -259,7 +259,7 @@ def test_repository_urls_keep_ssh_users_and_drop_dot_git() -> None:
     doc["predicate"]["invocation"]["configSource"]["uri"] = (
         "git+ssh://git@example.com/acme/shop.git@v1"
     )
-    s = read(doc).summary
+    s = read(doc).summary.to_data()
     assert s["source_repository"] == "ssh://git@example.com/acme/shop"
     assert s["source_ref"] == "v1"
 
@@ -305,13 +305,13 @@ def test_errors_inside_a_payload_name_the_payload_and_the_path_in_it() -> None:
 
 def test_dsse_envelope(key: Ed25519PrivateKey) -> None:
     reading = read(dsse(statement_v02(), key))
-    s = reading.summary
+    s = reading.summary.to_data()
     assert s["envelope"] == "dsse"
     assert s["signatures"] == 1
     assert s["key_ids"] == ["key-0"]
     assert s["signature_verified"] is None
     assert "signatures not checked: no public key was given" in reading.notes
-    envelope = plain(reading.detail)["envelopes"][0]
+    envelope = plain(reading.detail.to_data())["envelopes"][0]
     assert envelope["container"] == "dsse"
     assert envelope["payload_type"] == PAYLOAD_TYPE
 
@@ -331,9 +331,9 @@ def test_sigstore_bundles(media_type: str, key: Ed25519PrivateKey) -> None:
         "dsseEnvelope": dsse(statement_v02(), key),
     }
     reading = read(bundle, keys=[pem(key)], require=True)
-    assert reading.summary["envelope"] == "sigstore-bundle"
-    assert reading.summary["signature_verified"] is True
-    envelope = plain(reading.detail)["envelopes"][0]
+    assert reading.summary.to_data()["envelope"] == "sigstore-bundle"
+    assert reading.summary.to_data()["signature_verified"] is True
+    envelope = plain(reading.detail.to_data())["envelopes"][0]
     assert envelope["container"] == f"sigstore-bundle:{media_type}"
     assert any("transparency-log" in note for note in reading.notes)
 
@@ -363,11 +363,11 @@ def test_json_lines_merge_the_statements() -> None:
     second = dsse(statement_v02(("b", "2" * 64), ("c", "3" * 64)))
     data = (json.dumps(first) + "\n\n" + json.dumps(second) + "\n").encode()
     reading = read(data, source="prov.intoto.jsonl")
-    assert reading.summary["statements"] == 2
-    assert [s["name"] for s in plain(reading.summary)["subjects"]] == ["a", "b", "c"]
+    assert reading.summary.to_data()["statements"] == 2
+    assert [s["name"] for s in plain(reading.summary.to_data())["subjects"]] == ["a", "b", "c"]
     assert reading.artifact_digests == ("1" * 64, "2" * 64, "3" * 64)
-    assert reading.summary["signatures"] == 0
-    wheres = [e["where"] for e in plain(reading.detail)["envelopes"]]
+    assert reading.summary.to_data()["signatures"] == 0
+    wheres = [e["where"] for e in plain(reading.detail.to_data())["envelopes"]]
     assert wheres == ["line 1", "line 3"]
 
 
@@ -415,7 +415,7 @@ def test_npm_wrapper_with_two_bundles(key: Ed25519PrivateKey) -> None:
         ]
     }
     reading = read(doc, keys=[pem(key)])
-    s = reading.summary
+    s = reading.summary.to_data()
     assert s["statements"] == 2
     assert s["builder"] == "https://github.com/actions/runner/github-hosted"  # from the SLSA one
     assert s["predicate_type"] == "https://slsa.dev/provenance/v1"
@@ -470,7 +470,7 @@ def test_url_safe_unpadded_base64_is_accepted() -> None:
         encoded = base64.urlsafe_b64encode(payload + b" " * extra).decode()
         assert "-" in encoded or "_" in encoded
         envelope = {"payloadType": PAYLOAD_TYPE, "payload": encoded.rstrip("="), "signatures": []}
-        assert read(envelope).summary["subjects"] == [
+        assert read(envelope).summary.to_data()["subjects"] == [
             {"name": "???>>>~~~", "digest": {"sha256": DIGEST}}
         ]
 
@@ -500,28 +500,28 @@ def test_pae_matches_the_dsse_specification() -> None:
 
 def test_signed_dsse_verifies_with_the_signing_key(key: Ed25519PrivateKey) -> None:
     reading = read(dsse(statement_v02(), key), keys=[pem(key)], require=True)
-    assert reading.summary["signature_verified"] is True
-    assert reading.summary["verified_key_ids"] == [ed25519_keyid(key)]
+    assert reading.summary.to_data()["signature_verified"] is True
+    assert reading.summary.to_data()["verified_key_ids"] == [ed25519_keyid(key)]
     assert not any("no signature" in note for note in reading.notes)
 
 
 def test_one_good_signature_among_others_is_enough(key: Ed25519PrivateKey) -> None:
     other = Ed25519PrivateKey.generate()
     reading = read(dsse(statement_v02(), other, key), keys=[pem(key)], require=True)
-    assert reading.summary["signature_verified"] is True
-    assert reading.summary["signatures"] == 2
+    assert reading.summary.to_data()["signature_verified"] is True
+    assert reading.summary.to_data()["signatures"] == 2
 
 
 def test_any_given_key_may_verify(key: Ed25519PrivateKey) -> None:
     other = Ed25519PrivateKey.generate()
     reading = read(dsse(statement_v02(), key), keys=[pem(other), pem(key)], require=True)
-    assert reading.summary["signature_verified"] is True
+    assert reading.summary.to_data()["signature_verified"] is True
 
 
 def test_wrong_key_does_not_verify(key: Ed25519PrivateKey) -> None:
     wrong = pem(Ed25519PrivateKey.generate())
     reading = read(dsse(statement_v02(), key), keys=[wrong])
-    assert reading.summary["signature_verified"] is False
+    assert reading.summary.to_data()["signature_verified"] is False
     assert "no signature by the given key on the envelope" in reading.notes
     with pytest.raises(ReadError, match="no signature by the given key"):
         read(dsse(statement_v02(), key), keys=[wrong], require=True)
@@ -532,7 +532,7 @@ def test_altered_payload_does_not_verify(key: Ed25519PrivateKey) -> None:
     altered = statement_v02()
     altered["subject"][0]["digest"]["sha256"] = "cd" * 32
     envelope["payload"] = b64(json.dumps(altered).encode())
-    assert read(envelope, keys=[pem(key)]).summary["signature_verified"] is False
+    assert read(envelope, keys=[pem(key)]).summary.to_data()["signature_verified"] is False
     with pytest.raises(ReadError, match="no signature by the given key"):
         read(envelope, keys=[pem(key)], require=True)
 
@@ -552,7 +552,7 @@ def test_unsigned_envelope_with_require_signature_is_refused(key: Ed25519Private
 def test_bare_statement_with_require_signature_is_refused(key: Ed25519PrivateKey) -> None:
     with pytest.raises(ReadError, match="a bare statement is not signed"):
         read(statement_v02(), keys=[pem(key)], require=True)
-    assert read(statement_v02(), keys=[pem(key)]).summary["signature_verified"] is False
+    assert read(statement_v02(), keys=[pem(key)]).summary.to_data()["signature_verified"] is False
 
 
 def test_require_signature_without_a_key_is_refused(key: Ed25519PrivateKey) -> None:
@@ -564,10 +564,11 @@ def test_require_signature_without_a_key_is_refused(key: Ed25519PrivateKey) -> N
 def test_ecdsa_p256_keys_verify() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     reading = read(dsse(statement_v02(), key), keys=[pem(key)], require=True)
-    assert reading.summary["signature_verified"] is True
+    assert reading.summary.to_data()["signature_verified"] is True
     other = ec.generate_private_key(ec.SECP256R1())
     assert (
-        read(dsse(statement_v02(), key), keys=[pem(other)]).summary["signature_verified"] is False
+        read(dsse(statement_v02(), key), keys=[pem(other)]).summary.to_data()["signature_verified"]
+        is False
     )
 
 
@@ -575,7 +576,7 @@ def test_a_signature_that_is_not_der_does_not_verify_with_ecdsa() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     envelope = dsse(statement_v02())
     envelope["signatures"] = [{"sig": b64(b"\x00" * 64)}]
-    assert read(envelope, keys=[pem(key)]).summary["signature_verified"] is False
+    assert read(envelope, keys=[pem(key)]).summary.to_data()["signature_verified"] is False
 
 
 @pytest.mark.parametrize(
@@ -602,7 +603,7 @@ def test_unusable_public_keys_are_refused(key_pem: bytes, words: str) -> None:
 
 def test_link_fields(key: Ed25519PrivateKey) -> None:
     reading = read(link(key), source="test.abcd.link")
-    s = reading.summary
+    s = reading.summary.to_data()
     assert reading.format == "in-toto-link"
     assert s["envelope"] == "in-toto-link"
     assert s["link_name"] == "test"
@@ -612,7 +613,7 @@ def test_link_fields(key: Ed25519PrivateKey) -> None:
     assert s["materials"] == 2
     assert s["key_ids"] == [ed25519_keyid(key)]
     assert reading.artifact_digests == (DIGEST,)
-    envelope = plain(reading.detail)["envelopes"][0]
+    envelope = plain(reading.detail.to_data())["envelopes"][0]
     assert envelope["container"] == "in-toto-link-v0.9"
     assert envelope["command"] == ["pytest", "-q"]
     assert envelope["stdout_last_line"] == "ok; 2 passed in 0.01s"
@@ -621,17 +622,19 @@ def test_link_fields(key: Ed25519PrivateKey) -> None:
 def test_link_signature_verifies_over_canonical_json(key: Ed25519PrivateKey) -> None:
     doc = link(key)
     reading = read(doc, keys=[pem(key)], require=True)
-    assert reading.summary["signature_verified"] is True
-    assert reading.summary["verified_key_ids"] == [ed25519_keyid(key)]
+    assert reading.summary.to_data()["signature_verified"] is True
+    assert reading.summary.to_data()["verified_key_ids"] == [ed25519_keyid(key)]
     # Whitespace and key order outside the canonical form do not matter.
     pretty = json.dumps({"signed": doc["signed"], "signatures": doc["signatures"]}, indent=3)
-    assert read(pretty.encode(), keys=[pem(key)], require=True).summary["signature_verified"]
+    assert read(pretty.encode(), keys=[pem(key)], require=True).summary.to_data()[
+        "signature_verified"
+    ]
 
 
 def test_link_with_one_altered_digest_does_not_verify(key: Ed25519PrivateKey) -> None:
     doc = link(key)
     doc["signed"]["materials"]["src/app.py"]["sha256"] = "0" + "1" * 63
-    assert read(doc, keys=[pem(key)]).summary["signature_verified"] is False
+    assert read(doc, keys=[pem(key)]).summary.to_data()["signature_verified"] is False
     with pytest.raises(ReadError, match="no signature by the given key"):
         read(doc, keys=[pem(key)], require=True)
 
@@ -652,13 +655,13 @@ def test_link_canonical_form_is_securesystemslib_s(key: Ed25519PrivateKey) -> No
         '"name":"test","products":{"report.xml":{"sha256":"' + DIGEST + '"}}}'
     )
     doc = {"signed": signed, "signatures": [{"keyid": "k", "sig": key.sign(text.encode()).hex()}]}
-    assert read(doc, keys=[pem(key)], require=True).summary["signature_verified"] is True
+    assert read(doc, keys=[pem(key)], require=True).summary.to_data()["signature_verified"] is True
 
 
 def test_link_with_a_float_cannot_verify(key: Ed25519PrivateKey) -> None:
     doc = link(key)
     doc["signed"]["environment"] = {"load": 0.5}
-    assert read(doc, keys=[pem(key)]).summary["signature_verified"] is False
+    assert read(doc, keys=[pem(key)]).summary.to_data()["signature_verified"] is False
 
 
 def test_unsigned_link_with_require_signature_is_refused(key: Ed25519PrivateKey) -> None:
@@ -686,9 +689,9 @@ def test_malformed_links_are_refused(mutate: Any, words: str) -> None:
 
 def test_a_link_inside_dsse_is_read_as_a_link(key: Ed25519PrivateKey) -> None:
     reading = read(dsse(link()["signed"], key), keys=[pem(key)], require=True)
-    assert reading.summary["envelope"] == "dsse"
-    assert reading.summary["link_name"] == "test"
-    assert reading.summary["signature_verified"] is True
+    assert reading.summary.to_data()["envelope"] == "dsse"
+    assert reading.summary.to_data()["link_name"] == "test"
+    assert reading.summary.to_data()["signature_verified"] is True
 
 
 def test_values_that_cannot_be_recorded_are_refused() -> None:
@@ -723,8 +726,8 @@ def _try(data: bytes, *, keys: Sequence[bytes] = (), require: bool = False) -> R
         reading = read_provenance(data, "fuzz", public_keys=keys, require_signature=require)
     except ReadError:
         return None
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
     return reading
 
 
@@ -747,10 +750,10 @@ def test_fuzz_mutated_bytes_never_forge_a_signature(
         data[position % len(data)] = value
     reading = _try(bytes(data), keys=[FUZZ_PEM], require=True)
     if reading is not None:  # it verified: what it says is what was signed
-        assert reading.summary["signature_verified"] is True
-        assert reading.summary["subjects"] == original.summary["subjects"]
-        assert reading.summary["builder"] == original.summary["builder"]
-        assert reading.detail["materials"] == original.detail["materials"]
+        assert reading.summary.to_data()["signature_verified"] is True
+        assert reading.summary.to_data()["subjects"] == original.summary.to_data()["subjects"]
+        assert reading.summary.to_data()["builder"] == original.summary.to_data()["builder"]
+        assert reading.detail.to_data()["materials"] == original.detail.to_data()["materials"]
 
 
 def _paths(value: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:

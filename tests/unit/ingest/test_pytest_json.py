@@ -83,7 +83,7 @@ def test_every_outcome_is_counted_as_junit_counts_it() -> None:
     reading = read(EVERY_OUTCOME)
     assert reading.kind is EvidenceKind.TEST_RUN
     assert reading.format == FORMAT == "pytest-json"
-    assert dict(reading.summary) == {
+    assert dict(reading.summary.to_data()) == {
         "dialect": "pytest-json",
         "files": 1,
         "suites": 2,
@@ -95,13 +95,13 @@ def test_every_outcome_is_counted_as_junit_counts_it() -> None:
         "time_ms": 250,
         "suite_names": ["tests/test_a.py", "tests/test_b.py"],
     }
-    assert reading.detail["failed"] == ["tests/test_a.py::test_b"]
-    assert reading.detail["errored"] == ["tests/test_a.py::test_c"]
-    assert reading.detail["skipped"] == [
+    assert reading.detail.to_data()["failed"] == ["tests/test_a.py::test_b"]
+    assert reading.detail.to_data()["errored"] == ["tests/test_a.py::test_c"]
+    assert reading.detail.to_data()["skipped"] == [
         "tests/test_b.py::test_skip",
         "tests/test_b.py::TestK::test_xfail",
     ]
-    assert reading.detail["messages"] == [
+    assert reading.detail.to_data()["messages"] == [
         {"test": "tests/test_a.py::test_b", "stage": "call", "message": "assert 1 == 2"},
         {
             "test": "tests/test_a.py::test_c",
@@ -116,9 +116,9 @@ def test_the_summary_has_the_junit_readings_shape() -> None:
     """tests-passed and superseding read one shape, whichever reader made it."""
     junit = read_test_results([("j.xml", b'<testsuite name="s"><testcase name="t"/></testsuite>')])
     ours = read(EVERY_OUTCOME)
-    assert list(ours.summary) == list(junit.summary)
-    assert set(ours.detail) == {*junit.detail, "messages"}
-    assert ours.detail["files"] == [
+    assert list(ours.summary.to_data()) == list(junit.summary.to_data())
+    assert set(ours.detail.to_data()) == {*junit.detail.to_data(), "messages"}
+    assert ours.detail.to_data()["files"] == [
         {
             "file": "report.json",
             "dialect": "pytest-json",
@@ -140,10 +140,10 @@ def test_a_collection_error_counts_as_an_errored_test() -> None:
         "longrepr": "ImportError while importing test module\nE   ModuleNotFoundError: no x",
     }
     reading = read(report(exitcode=2, collectors=[broken]))
-    assert (reading.summary["tests"], reading.summary["errors"]) == (1, 1)
-    assert reading.detail["errored"] == ["tests/test_broken.py"]
-    assert reading.summary["suite_names"] == ["tests/test_broken.py"]
-    assert reading.detail["messages"] == [
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["errors"]) == (1, 1)
+    assert reading.detail.to_data()["errored"] == ["tests/test_broken.py"]
+    assert reading.summary.to_data()["suite_names"] == ["tests/test_broken.py"]
+    assert reading.detail.to_data()["messages"] == [
         {
             "test": "tests/test_broken.py",
             "stage": "collect",
@@ -161,8 +161,8 @@ def test_a_session_that_ended_badly_with_nothing_failed_counts_one_error(
     exitcode: int, meaning: str
 ) -> None:
     reading = read(report(_test("t.py::test_ok", "passed"), exitcode=exitcode))
-    assert (reading.summary["tests"], reading.summary["errors"]) == (2, 1)
-    assert reading.detail["errored"] == [SESSION]
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["errors"]) == (2, 1)
+    assert reading.detail.to_data()["errored"] == [SESSION]
     assert meaning in reading.notes[0]
     assert "counted as one errored test" in reading.notes[0]
 
@@ -170,13 +170,13 @@ def test_a_session_that_ended_badly_with_nothing_failed_counts_one_error(
 @pytest.mark.parametrize("exitcode", [0, 5])
 def test_a_session_that_passed_or_collected_nothing_adds_nothing(exitcode: int) -> None:
     reading = read(report(exitcode=exitcode))
-    assert (reading.summary["tests"], reading.summary["errors"]) == (0, 0)
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["errors"]) == (0, 0)
     assert reading.notes == ()
 
 
 def test_an_outcome_the_reader_cannot_judge_is_errored_with_a_note() -> None:
     reading = read(report(_test("t.py::test_flaky", "rerun"), exitcode=0))
-    assert reading.detail["errored"] == ["t.py::test_flaky"]
+    assert reading.detail.to_data()["errored"] == ["t.py::test_flaky"]
     assert reading.notes == (
         "report.json: t.py::test_flaky has the outcome 'rerun', which this reader cannot judge;"
         " counted as errored",
@@ -186,7 +186,7 @@ def test_an_outcome_the_reader_cannot_judge_is_errored_with_a_note() -> None:
 def test_the_summary_is_not_trusted_and_a_disagreement_is_noted() -> None:
     doc = report(_test("t.py::test_a", "failed"), summary={"passed": 3, "total": 3})
     reading = read(doc)
-    assert (reading.summary["tests"], reading.summary["failures"]) == (1, 1)
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["failures"]) == (1, 1)
     assert reading.notes == (
         "report.json: the summary declares 3 tests but the report lists 1; counted the list",
     )
@@ -194,9 +194,9 @@ def test_the_summary_is_not_trusted_and_a_disagreement_is_noted() -> None:
 
 def test_without_a_session_duration_the_stages_are_added_up() -> None:
     test = _test("t.py::test_a", "passed", setup=_stage(), call={"duration": 1.5}, teardown={})
-    assert read(report(test, duration=None)).summary["time_ms"] == 1_501
+    assert read(report(test, duration=None)).summary.to_data()["time_ms"] == 1_501
     bad = read(report(test, duration=-4))
-    assert bad.summary["time_ms"] == 1_501
+    assert bad.summary.to_data()["time_ms"] == 1_501
     assert bad.notes == ("report.json: duration is not a duration in seconds; ignored",)
 
 
@@ -204,11 +204,11 @@ def test_several_reports_of_one_call_merge() -> None:
     shard = json.dumps(report(_test("tests/test_a.py::test_1", "passed"))).encode()
     other = json.dumps(report(_test("tests/test_b.py::test_2", "failed"), exitcode=1)).encode()
     reading = read_pytest_json([("shard-1.json", shard), ("shard-2.json", other)])
-    assert reading.summary["files"] == 2
-    assert (reading.summary["tests"], reading.summary["failures"]) == (2, 1)
-    assert reading.summary["suite_names"] == ["tests/test_a.py", "tests/test_b.py"]
-    assert reading.summary["time_ms"] == 500
-    detail: dict[str, Any] = json.loads(canonical_json(reading.detail))
+    assert reading.summary.to_data()["files"] == 2
+    assert (reading.summary.to_data()["tests"], reading.summary.to_data()["failures"]) == (2, 1)
+    assert reading.summary.to_data()["suite_names"] == ["tests/test_a.py", "tests/test_b.py"]
+    assert reading.summary.to_data()["time_ms"] == 500
+    detail: dict[str, Any] = json.loads(canonical_json(reading.detail.to_data()))
     assert [f["file"] for f in detail["files"]] == ["shard-1.json", "shard-2.json"]
 
 
@@ -219,21 +219,25 @@ def test_names_and_lists_are_bounded() -> None:
     long_name = "t.py::test_" + "x" * 5_000
     many = [_test(f"t.py::test_{n}", "failed") for n in range(MAX_NAMES + 5)]
     reading = read(report(_test(long_name, "failed"), *many, exitcode=1))
-    failed = reading.detail["failed"]
+    failed = reading.detail.to_data()["failed"]
     assert isinstance(failed, list)
     assert len(failed) == MAX_NAMES
     assert len(str(failed[0])) == 1_000
     assert str(failed[0]).endswith("…")
-    assert reading.summary["failures"] == MAX_NAMES + 6
-    assert reading.detail["truncated"] == {"failed": True, "errored": False, "skipped": False}
-    assert len(reading.detail["messages"]) == MAX_NAMES  # type: ignore[arg-type]
+    assert reading.summary.to_data()["failures"] == MAX_NAMES + 6
+    assert reading.detail.to_data()["truncated"] == {
+        "failed": True,
+        "errored": False,
+        "skipped": False,
+    }
+    assert len(reading.detail.to_data()["messages"]) == MAX_NAMES  # type: ignore[arg-type]
 
 
 def test_a_lone_surrogate_is_replaced_so_the_reading_can_be_recorded() -> None:
     data = json.dumps(report(_test("t.py::test_\ud800", "failed"), exitcode=1)).encode()
     reading = read_pytest_json([("report.json", data)])
-    assert reading.detail["failed"] == ["t.py::test_?"]
-    canonical_json(reading.detail)
+    assert reading.detail.to_data()["failed"] == ["t.py::test_?"]
+    canonical_json(reading.detail.to_data())
 
 
 # --- refusals ------------------------------------------------------------------------------
@@ -334,12 +338,12 @@ def read_or_refuse(files: list[tuple[str, bytes]]) -> Reading | None:
         reading = read_pytest_json(files)
     except InputError:
         return None
-    counts = {k: v for k, v in reading.summary.items() if isinstance(v, int)}
+    counts = {k: v for k, v in reading.summary.to_data().items() if isinstance(v, int)}
     parts = ("failures", "errors", "skipped", "passed")
     assert counts["tests"] == sum(counts[k] for k in parts)
     assert min(counts.values()) >= 0
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
     return reading
 
 

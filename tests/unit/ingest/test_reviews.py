@@ -101,8 +101,8 @@ def refused(payload: object, *, flavour: str | None = None) -> ReadError:
 
 
 def assert_canonical(reading: Reading) -> None:
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 # --- GitHub pull_request_review -----------------------------------------------------------
@@ -113,7 +113,7 @@ def test_github_approved_review_names_reviewer_commit_and_author() -> None:
 
     assert reading.kind is EvidenceKind.REVIEW
     assert reading.format == "github/pull_request_review"
-    assert dict(reading.summary) == {
+    assert dict(reading.summary.to_data()) == {
         "platform": "github",
         "reviewer": "alice",
         "state": "approved",
@@ -127,9 +127,9 @@ def test_github_approved_review_names_reviewer_commit_and_author() -> None:
     }
     assert reading.commits == (HEAD,)
     assert reading.notes == ()
-    assert reading.detail["action"] == "submitted"
-    assert reading.detail["review_id"] == 80
-    assert reading.detail["head_sha"] == HEAD
+    assert reading.detail.to_data()["action"] == "submitted"
+    assert reading.detail.to_data()["review_id"] == 80
+    assert reading.detail.to_data()["head_sha"] == HEAD
     assert_canonical(reading)
 
 
@@ -149,8 +149,8 @@ def test_github_approved_review_names_reviewer_commit_and_author() -> None:
 )
 def test_github_states_in_webhook_and_rest_api_spelling(raw: str, state: ReviewState) -> None:
     reading = read(github_review(state=raw))
-    assert reading.summary["state"] == state.value
-    assert reading.detail["review_state"] == raw
+    assert reading.summary.to_data()["state"] == state.value
+    assert reading.detail.to_data()["review_state"] == raw
 
 
 def test_github_dismissed_action_voids_an_approval_whatever_the_state_says() -> None:
@@ -159,14 +159,14 @@ def test_github_dismissed_action_voids_an_approval_whatever_the_state_says() -> 
 
     reading = read(payload)
 
-    assert reading.summary["state"] == "dismissed"
+    assert reading.summary.to_data()["state"] == "dismissed"
     assert any("action is 'dismissed'" in note for note in reading.notes)
 
 
 def test_github_edited_review_keeps_its_state() -> None:
     payload = github_review(state="changes_requested")
     payload["action"] = "edited"
-    assert read(payload).summary["state"] == "changes_requested"
+    assert read(payload).summary.to_data()["state"] == "changes_requested"
 
 
 @pytest.mark.parametrize("commit_id", [_DROP, None], ids=["absent", "null"])
@@ -179,15 +179,15 @@ def test_github_review_without_commit_id_falls_back_to_head_and_says_so(commit_i
 
     reading = read(payload)
 
-    assert reading.summary["reviewed_sha"] == HEAD
-    assert reading.summary["reviewed_sha_source"] == "pull_request.head.sha"
+    assert reading.summary.to_data()["reviewed_sha"] == HEAD
+    assert reading.summary.to_data()["reviewed_sha_source"] == "pull_request.head.sha"
     assert any("no review.commit_id" in note for note in reading.notes)
 
 
 def test_github_review_on_an_older_commit_binds_to_that_commit_not_the_head() -> None:
     reading = read(github_review(commit_id=OLDER))
 
-    assert reading.summary["reviewed_sha"] == OLDER
+    assert reading.summary.to_data()["reviewed_sha"] == OLDER
     assert reading.commits == (OLDER,)
     assert any(OLDER in note and HEAD in note for note in reading.notes)
 
@@ -196,9 +196,9 @@ def test_github_review_on_an_older_commit_binds_to_that_commit_not_the_head() ->
 def test_github_self_review_is_read_faithfully_with_a_note(reviewer: str) -> None:
     reading = read(github_review(user={"login": reviewer}))
 
-    assert reading.summary["reviewer"] == reviewer
-    assert reading.summary["author"] == "bob"
-    assert reading.summary["state"] == "approved"
+    assert reading.summary.to_data()["reviewer"] == reviewer
+    assert reading.summary.to_data()["author"] == "bob"
+    assert reading.summary.to_data()["state"] == "approved"
     assert reading.notes[0].startswith("self-review:")
 
 
@@ -208,14 +208,14 @@ def test_github_pull_request_without_author_reads_with_author_unknown() -> None:
 
     reading = read(payload)
 
-    assert reading.summary["author"] is None
+    assert reading.summary.to_data()["author"] is None
     assert any("no author" in note for note in reading.notes)
 
 
 def test_github_pending_review_has_no_submission_time() -> None:
     reading = read(github_review(state="pending", submitted_at=None))
-    assert reading.summary["state"] == "pending"
-    assert reading.summary["submitted_at"] is None
+    assert reading.summary.to_data()["state"] == "pending"
+    assert reading.summary.to_data()["submitted_at"] is None
 
 
 def test_github_payload_without_repository_still_names_the_pull_request() -> None:
@@ -224,8 +224,8 @@ def test_github_payload_without_repository_still_names_the_pull_request() -> Non
 
     reading = read(payload)
 
-    assert reading.summary["change_id"] == "#12"
-    assert reading.summary["repository"] is None
+    assert reading.summary.to_data()["change_id"] == "#12"
+    assert reading.summary.to_data()["repository"] is None
 
 
 @pytest.mark.parametrize(
@@ -373,7 +373,7 @@ def test_gitlab_approval_names_approver_and_commit_but_not_author() -> None:
     reading = read(gitlab_hook("approval"))
 
     assert reading.format == "gitlab/merge_request"
-    assert dict(reading.summary) == {
+    assert dict(reading.summary.to_data()) == {
         "platform": "gitlab",
         "reviewer": "carol",
         "state": "approved",
@@ -385,8 +385,8 @@ def test_gitlab_approval_names_approver_and_commit_but_not_author() -> None:
         "submitted_at": None,
     }
     assert reading.commits == (HEAD,)
-    assert reading.detail["author_id"] == 51
-    assert reading.detail["action"] == "approval"
+    assert reading.detail.to_data()["author_id"] == 51
+    assert reading.detail.to_data()["action"] == "approval"
     assert any("author by user id only (51)" in note for note in reading.notes)
     assert_canonical(reading)
 
@@ -401,28 +401,28 @@ def test_gitlab_approval_names_approver_and_commit_but_not_author() -> None:
     ],
 )
 def test_gitlab_approval_actions(action: str, state: ReviewState) -> None:
-    assert read(gitlab_hook(action)).summary["state"] == state.value
+    assert read(gitlab_hook(action)).summary.to_data()["state"] == state.value
 
 
 def test_gitlab_self_approval_is_recognised_from_the_user_id() -> None:
     reading = read(gitlab_hook("approved", author_id=7))
 
-    assert reading.summary["author"] == "carol"
-    assert reading.summary["state"] == "approved"
+    assert reading.summary.to_data()["author"] == "carol"
+    assert reading.summary.to_data()["state"] == "approved"
     assert reading.notes[0].startswith("self-review:")
 
 
 def test_gitlab_system_reset_of_approvals_is_a_dismissal_with_its_reason() -> None:
     reading = read(gitlab_hook("unapproved", system=True, system_action="approvals_reset_on_push"))
 
-    assert reading.summary["state"] == "dismissed"
-    assert reading.detail["system_action"] == "approvals_reset_on_push"
+    assert reading.summary.to_data()["state"] == "dismissed"
+    assert reading.detail.to_data()["system_action"] == "approvals_reset_on_push"
     assert any("approvals_reset_on_push" in note for note in reading.notes)
 
 
 def test_gitlab_system_flag_without_an_action_name_is_kept() -> None:
     reading = read(gitlab_hook("unapproved", system=True))
-    assert reading.detail["system_action"] is None
+    assert reading.detail.to_data()["system_action"] is None
     assert any(note.startswith("GitLab itself withdrew approval:") for note in reading.notes)
 
 
@@ -488,7 +488,7 @@ def test_generic_review_reads_every_field() -> None:
     reading = read(generic())
 
     assert reading.format == "generic/review"
-    assert dict(reading.summary) == {
+    assert dict(reading.summary.to_data()) == {
         "platform": "generic",
         "reviewer": "alice@example.com",
         "state": "approved",
@@ -499,7 +499,7 @@ def test_generic_review_reads_every_field() -> None:
         "repository": "acme/payments",
         "submitted_at": "2026-11-25T10:00:00+01:00",
     }
-    assert reading.detail["commits"] == [OLDER, HEAD]
+    assert reading.detail.to_data()["commits"] == [OLDER, HEAD]
     assert reading.commits == (HEAD, OLDER)
     assert reading.notes == ()
     assert_canonical(reading)
@@ -508,7 +508,7 @@ def test_generic_review_reads_every_field() -> None:
 def test_generic_minimal_review_notes_the_missing_author() -> None:
     reading = read({"reviewer": "alice", "state": "commented", "reviewed_sha": HEAD})
 
-    assert reading.summary["author"] is None
+    assert reading.summary.to_data()["author"] is None
     assert reading.commits == (HEAD,)
     assert reading.notes == ("the review does not name the change's author",)
 
@@ -615,7 +615,7 @@ def test_invalid_json_names_line_and_column() -> None:
 
 def test_utf8_bom_is_tolerated() -> None:
     reading = read_review(b"\xef\xbb\xbf" + json.dumps(generic()).encode(), "r.json")
-    assert reading.summary["reviewer"] == "alice@example.com"
+    assert reading.summary.to_data()["reviewer"] == "alice@example.com"
 
 
 # --- fuzz: a Reading or a ReadError, nothing else -----------------------------------------
@@ -634,12 +634,12 @@ def _check_outcome(data: bytes) -> None:
         assert reading.source == "fuzz.json"
         return
     assert reading.kind is EvidenceKind.REVIEW
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
     assert reading.commits
     assert all(len(c) == 40 and set(c) <= set("0123456789abcdef") for c in reading.commits)
-    assert reading.summary["reviewed_sha"] == reading.commits[0]
-    assert reading.summary["state"] in {s.value for s in ReviewState}
+    assert reading.summary.to_data()["reviewed_sha"] == reading.commits[0]
+    assert reading.summary.to_data()["state"] in {s.value for s in ReviewState}
 
 
 @given(st.binary(max_size=300))

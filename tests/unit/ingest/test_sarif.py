@@ -61,7 +61,7 @@ def refused(doc: Doc | bytes) -> ReadError:
 
 
 def findings(reading: Reading) -> list[dict[str, Any]]:
-    found = reading.detail["findings"]
+    found = reading.detail.to_data()["findings"]
     assert isinstance(found, list)
     return [dict(f) for f in found if isinstance(f, dict)]
 
@@ -84,11 +84,11 @@ def test_a_small_log_reads_into_a_scan() -> None:
     reading = read(doc)
     assert reading.kind is EvidenceKind.SCAN
     assert reading.format == "sarif/2.1.0"
-    assert reading.summary["tool"] == "Scanner 1.0"
-    assert reading.summary["results"] == 3
-    assert reading.summary["by_level"] == {"error": 1, "warning": 0, "note": 2, "none": 0}
-    assert reading.summary["by_rule"] == {"B324": 1, "B110": 2}
-    assert reading.summary["suppressed"] == 0
+    assert reading.summary.to_data()["tool"] == "Scanner 1.0"
+    assert reading.summary.to_data()["results"] == 3
+    assert reading.summary.to_data()["by_level"] == {"error": 1, "warning": 0, "note": 2, "none": 0}
+    assert reading.summary.to_data()["by_rule"] == {"B324": 1, "B110": 2}
+    assert reading.summary.to_data()["suppressed"] == 0
     assert findings(reading)[0] == {
         "run": 0,
         "tool": "Scanner 1.0",
@@ -99,14 +99,14 @@ def test_a_small_log_reads_into_a_scan() -> None:
         "message": "about B324",
         "suppressed": False,
     }
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 def test_by_level_always_carries_the_four_levels() -> None:
     reading = read(log(run()))
-    assert reading.summary["by_level"] == {"error": 0, "warning": 0, "note": 0, "none": 0}
-    assert reading.summary["results"] == 0
+    assert reading.summary.to_data()["by_level"] == {"error": 0, "warning": 0, "note": 0, "none": 0}
+    assert reading.summary.to_data()["results"] == 0
 
 
 def test_the_tool_version_falls_back_to_semantic_version_then_to_nothing() -> None:
@@ -114,20 +114,20 @@ def test_the_tool_version_falls_back_to_semantic_version_then_to_nothing() -> No
     semantic["tool"]["driver"] = {"name": "Semgrep", "semanticVersion": "1.50.0"}
     bare = run()
     bare["tool"]["driver"] = {"name": "CodeScanner"}
-    assert read(log(semantic)).summary["tool"] == "Semgrep 1.50.0"
-    assert read(log(bare)).summary["tool"] == "CodeScanner"
+    assert read(log(semantic)).summary.to_data()["tool"] == "Semgrep 1.50.0"
+    assert read(log(bare)).summary.to_data()["tool"] == "CodeScanner"
 
 
 def test_several_runs_are_all_read_and_their_tools_joined() -> None:
     second = run(result("X", "error"))
     second["tool"]["driver"] = {"name": "Trivy", "version": "0.50.1"}
     reading = read(log(run(result("R1", "warning")), second))
-    assert reading.summary["tool"] == "Scanner 1.0, Trivy 0.50.1"
-    assert reading.summary["tools"] == ["Scanner 1.0", "Trivy 0.50.1"]
-    assert reading.summary["results"] == 2
-    assert reading.summary["by_level"] == {"error": 1, "warning": 1, "note": 0, "none": 0}
+    assert reading.summary.to_data()["tool"] == "Scanner 1.0, Trivy 0.50.1"
+    assert reading.summary.to_data()["tools"] == ["Scanner 1.0", "Trivy 0.50.1"]
+    assert reading.summary.to_data()["results"] == 2
+    assert reading.summary.to_data()["by_level"] == {"error": 1, "warning": 1, "note": 0, "none": 0}
     assert [f["run"] for f in findings(reading)] == [0, 1]
-    runs = reading.detail["runs"]
+    runs = reading.detail.to_data()["runs"]
     assert isinstance(runs, list)
     assert [r["tool"] for r in runs if isinstance(r, dict)] == ["Scanner", "Trivy"]
 
@@ -174,7 +174,7 @@ def test_the_rule_is_found_by_rule_id() -> None:
 def test_a_hierarchical_rule_id_finds_its_rule() -> None:
     reading = read(log(run(result("CA5350/md5"), rules=RULES)))
     assert findings(reading)[0]["level"] == "note"
-    assert reading.summary["by_rule"] == {"CA5350/md5": 1}
+    assert reading.summary.to_data()["by_rule"] == {"CA5350/md5": 1}
 
 
 def test_the_rule_reference_object_is_read_too() -> None:
@@ -278,7 +278,7 @@ def test_suppressed_is_a_non_empty_list_of_accepted_suppressions(
 ) -> None:
     reading = read(log(run(result("R1", "error", suppressions=suppressions))))
     assert findings(reading)[0]["suppressed"] is suppressed
-    assert reading.summary["suppressed"] == int(suppressed)
+    assert reading.summary.to_data()["suppressed"] == int(suppressed)
 
 
 def test_suppressed_results_are_counted_apart_and_listed_last() -> None:
@@ -289,10 +289,10 @@ def test_suppressed_results_are_counted_apart_and_listed_last() -> None:
         )
     )
     reading = read(doc)
-    assert reading.summary["results"] == 2
-    assert reading.summary["suppressed"] == 1
-    assert reading.summary["by_level"] == {"error": 0, "warning": 0, "note": 1, "none": 0}
-    assert reading.summary["by_rule"] == {"SHOWN": 1}
+    assert reading.summary.to_data()["results"] == 2
+    assert reading.summary.to_data()["suppressed"] == 1
+    assert reading.summary.to_data()["by_level"] == {"error": 0, "warning": 0, "note": 1, "none": 0}
+    assert reading.summary.to_data()["by_rule"] == {"SHOWN": 1}
     assert [(f["rule"], f["suppressed"]) for f in findings(reading)] == [
         ("SHOWN", False),
         ("HIDDEN", True),
@@ -363,8 +363,8 @@ def test_a_lone_surrogate_is_replaced_so_the_reading_stays_canonical() -> None:
     )
     reading = read(data)
     assert findings(reading)[0]["rule"] == "R?"
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
 
 
 # --- commits and the cap -------------------------------------------------------------------
@@ -387,10 +387,10 @@ def test_findings_are_capped_with_a_truncated_flag_suppressed_ones_first_to_go()
     kept = findings(reading)
     assert len(kept) == MAX_FINDINGS
     assert not any(f["suppressed"] for f in kept)
-    assert reading.summary["truncated"] is True
-    assert reading.detail["truncated"] is True
-    assert reading.summary["results"] == MAX_FINDINGS + 11
-    assert reading.summary["by_level"] == {
+    assert reading.summary.to_data()["truncated"] is True
+    assert reading.detail.to_data()["truncated"] is True
+    assert reading.summary.to_data()["results"] == MAX_FINDINGS + 11
+    assert reading.summary.to_data()["by_level"] == {
         "error": 0,
         "warning": MAX_FINDINGS + 10,
         "note": 0,
@@ -430,7 +430,7 @@ def test_a_json_schema_is_named_for_what_it_is() -> None:
 
 def test_a_utf8_bom_is_allowed() -> None:
     data = b"\xef\xbb\xbf" + json.dumps(log(run(result("R1", "error")))).encode()
-    assert read(data).summary["results"] == 1
+    assert read(data).summary.to_data()["results"] == 1
 
 
 def test_malformed_json_names_line_and_column() -> None:
@@ -536,9 +536,9 @@ def test_a_top_level_that_is_not_an_object_is_refused() -> None:
 
 
 def test_null_runs_and_null_results_read_as_nothing_with_a_note() -> None:
-    assert read(log(version="2.1.0") | {"runs": None}).summary["results"] == 0
+    assert read(log(version="2.1.0") | {"runs": None}).summary.to_data()["results"] == 0
     reading = read(log(run(results=None)))
-    assert reading.summary["results"] == 0
+    assert reading.summary.to_data()["results"] == 0
     assert any("no results" in note for note in reading.notes)
 
 
@@ -552,11 +552,11 @@ def read_or_refuse(data: bytes) -> Reading | None:
     except ReadError:
         return None
     assert isinstance(reading, Reading)
-    by_level = reading.summary["by_level"]
+    by_level = reading.summary.to_data()["by_level"]
     assert isinstance(by_level, dict)
     assert set(by_level) == {"error", "warning", "note", "none"}
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
     return reading
 
 

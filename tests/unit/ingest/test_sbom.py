@@ -133,7 +133,9 @@ def _read(doc: object) -> Reading:
 
 
 def _components(reading: Reading) -> list[dict[str, Any]]:
-    components: list[dict[str, Any]] = json.loads(json.dumps(reading.detail))["components"]
+    components: list[dict[str, Any]] = json.loads(json.dumps(reading.detail.to_data()))[
+        "components"
+    ]
     return components
 
 
@@ -145,9 +147,9 @@ def test_cyclonedx_versions_are_read(version: str) -> None:
     reading = _read(_cdx(version))
     assert reading.kind is EvidenceKind.SBOM
     assert reading.format == "CycloneDX"
-    assert reading.summary["format"] == "CycloneDX"
-    assert reading.summary["spec_version"] == version
-    assert reading.summary["components"] == 5
+    assert reading.summary.to_data()["format"] == "CycloneDX"
+    assert reading.summary.to_data()["spec_version"] == version
+    assert reading.summary.to_data()["components"] == 5
 
 
 def test_cyclonedx_nested_components_are_flattened_parents_first() -> None:
@@ -178,7 +180,7 @@ def test_cyclonedx_component_fields() -> None:
 
 
 def test_cyclonedx_license_summary_counts_by_license() -> None:
-    summary = _read(_cdx()).summary
+    summary = _read(_cdx()).summary.to_data()
     assert summary["licenses"] == {
         "Apache-2.0": 1,
         "MIT": 1,
@@ -194,7 +196,7 @@ def test_cyclonedx_license_summary_counts_by_license() -> None:
 
 def test_cyclonedx_subject_and_its_sha256() -> None:
     reading = _read(_cdx())
-    assert reading.summary["subject"] == "shop"
+    assert reading.summary.to_data()["subject"] == "shop"
     assert reading.artifact_digests == ("a" * 64,)  # lowercased; SHA-1 ignored
 
 
@@ -202,7 +204,7 @@ def test_cyclonedx_without_metadata_component_says_so() -> None:
     doc = _cdx()
     del doc["metadata"]
     reading = _read(doc)
-    assert reading.summary["subject"] is None
+    assert reading.summary.to_data()["subject"] is None
     assert reading.artifact_digests == ()
     assert "the SBOM does not name the software it describes" in reading.notes
 
@@ -211,8 +213,8 @@ def test_cyclonedx_with_no_components_is_empty_not_an_error() -> None:
     doc = _cdx()
     del doc["components"]
     reading = _read(doc)
-    assert reading.summary["components"] == 0
-    assert reading.summary["licenses"] == {}
+    assert reading.summary.to_data()["components"] == 0
+    assert reading.summary.to_data()["licenses"] == {}
 
 
 @pytest.mark.parametrize("version", ["1.0", "1.2", "1.3", "1.7", "2.0"])
@@ -288,7 +290,7 @@ def test_deeply_nested_components_do_not_exhaust_the_stack() -> None:
         + "]}" * depth
         + "]}"
     )
-    assert read_sbom(text.encode(), "deep.json").summary["components"] == depth
+    assert read_sbom(text.encode(), "deep.json").summary.to_data()["components"] == depth
 
 
 # --- SPDX ------------------------------------------------------------------------------------
@@ -297,9 +299,9 @@ def test_deeply_nested_components_do_not_exhaust_the_stack() -> None:
 def test_spdx_packages_become_components() -> None:
     reading = _read(_spdx())
     assert reading.format == "SPDX"
-    assert reading.summary["format"] == "SPDX"
-    assert reading.summary["spec_version"] == "2.3"
-    assert reading.summary["components"] == 4
+    assert reading.summary.to_data()["format"] == "SPDX"
+    assert reading.summary.to_data()["spec_version"] == "2.3"
+    assert reading.summary.to_data()["components"] == 4
     shop, requests, mystery, inhouse = _components(reading)
     assert shop == {
         "name": "shop",
@@ -316,7 +318,7 @@ def test_spdx_packages_become_components() -> None:
 
 
 def test_spdx_license_summary() -> None:
-    summary = _read(_spdx()).summary
+    summary = _read(_spdx()).summary.to_data()
     assert summary["licenses"] == {"Apache-2.0": 2, "LicenseRef-Inhouse": 1}
     assert summary["without_license"] == 1
     assert summary["license_names"] == ["LicenseRef-Inhouse"]
@@ -324,7 +326,7 @@ def test_spdx_license_summary() -> None:
 
 def test_spdx_described_package_is_the_subject_with_its_sha256() -> None:
     reading = _read(_spdx())
-    assert reading.summary["subject"] == "shop"
+    assert reading.summary.to_data()["subject"] == "shop"
     assert reading.artifact_digests == ("a" * 64,)
 
 
@@ -344,13 +346,13 @@ def test_spdx_describes_relationship_names_the_subject() -> None:
         },
     ]
     reading = _read(doc)
-    assert reading.summary["subject"] == "requests"
+    assert reading.summary.to_data()["subject"] == "requests"
     assert reading.artifact_digests == ()  # requests carries no checksum
 
 
 def test_spdx_subject_that_is_not_a_package_keeps_its_id() -> None:
     reading = _read(_spdx(documentDescribes=["SPDXRef-File-setup.py"]))
-    assert reading.summary["subject"] == "SPDXRef-File-setup.py"
+    assert reading.summary.to_data()["subject"] == "SPDXRef-File-setup.py"
     assert reading.artifact_digests == ()
 
 
@@ -408,7 +410,7 @@ def test_what_is_not_an_sbom_is_refused_in_words(data: bytes, words: str) -> Non
 
 def test_a_byte_order_mark_is_tolerated() -> None:
     reading = read_sbom(b"\xef\xbb\xbf" + json.dumps(_cdx()).encode(), "bom.json")
-    assert reading.summary["components"] == 5
+    assert reading.summary.to_data()["components"] == 5
 
 
 def test_lone_surrogates_cannot_be_recorded() -> None:
@@ -428,9 +430,9 @@ _json = st.recursive(
 
 
 def _assert_recordable(reading: Reading) -> None:
-    canonical_json(reading.summary)
-    canonical_json(reading.detail)
-    assert isinstance(reading.summary["components"], int)
+    canonical_json(reading.summary.to_data())
+    canonical_json(reading.detail.to_data())
+    assert isinstance(reading.summary.to_data()["components"], int)
 
 
 def _try(data: bytes) -> None:

@@ -25,12 +25,14 @@ def test_test_runs_without_suite_names_never_supersede() -> None:
 def test_suite_names_and_dialect_make_a_test_run_the_same() -> None:
     first, second = junit(3, failed=["t::a"]), junit(3)
     named = [
-        dataclasses.replace(e, summary={**e.summary, "dialect": "pytest", "suite_names": ["unit"]})
+        dataclasses.replace(
+            e, summary=dataclasses.replace(e.summary, dialect="pytest", suite_names=("unit",))
+        )
         for e in (first, second)
     ]
     assert facts((), named).superseded == {10: 11}
     other = dataclasses.replace(
-        named[1], summary={**named[1].summary, "suite_names": ["integration"]}
+        named[1], summary=dataclasses.replace(named[1].summary, suite_names=("integration",))
     )
     assert facts((), [named[0], other]).superseded == {}
 

@@ -10,7 +10,6 @@ that names no builder vouches for nothing (who built it is the point of provenan
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from pydantic import Field
@@ -18,6 +17,7 @@ from pydantic import Field
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
 from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.evidence_documents import ProvenanceDetail, ProvenanceSummary
 from changeproof.policy.controls.wording import counted, listing
 from changeproof.policy.facts import EvidenceFact, Facts
 from changeproof.policy.registry import Params, control
@@ -25,6 +25,8 @@ from changeproof.policy.registry import Params, control
 __all__ = ["ID", "ArtifactIntegrity", "artifact_integrity"]
 
 ID: Final = "artifact-integrity"
+
+_Provenance = EvidenceFact[ProvenanceSummary, ProvenanceDetail]
 
 
 class ArtifactIntegrity(Params):
@@ -42,28 +44,20 @@ def _digest(text: str) -> str:
     return lowered.removeprefix("sha256:")
 
 
-def _subjects(e: EvidenceFact) -> set[str]:
-    subjects = e.summary.get("subjects")
-    if not isinstance(subjects, list):
-        return set()
-    found = set()
-    for subject in subjects:
-        digest = subject.get("digest") if isinstance(subject, Mapping) else None
-        sha = digest.get("sha256") if isinstance(digest, Mapping) else None
-        if isinstance(sha, str):
-            found.add(_digest(sha))
-    return found
+def _subjects(e: _Provenance) -> set[str]:
+    # A subject may be digested by other algorithms only: it names no sha256.
+    return {_digest(s.digest["sha256"]) for s in e.summary.subjects if "sha256" in s.digest}
 
 
-def _builder(e: EvidenceFact) -> str | None:
+def _builder(e: _Provenance) -> str | None:
     """The builder id a provenance names; None when it names none (or only blanks)."""
-    builder = e.summary.get("builder")
-    return builder if isinstance(builder, str) and builder.strip() else None
+    builder = e.summary.builder
+    return builder if builder is not None and builder.strip() else None
 
 
 def _provenance_problem(
-    digest: str, provenance: tuple[EvidenceFact, ...], trusted: list[str]
-) -> tuple[str, EvidenceFact | None]:
+    digest: str, provenance: tuple[_Provenance, ...], trusted: list[str]
+) -> tuple[str, _Provenance | None]:
     """Why no provenance vouches for `digest` (empty when one does), and which one does."""
     naming = [e for e in provenance if digest in _subjects(e)]
     if not naming:
@@ -71,7 +65,7 @@ def _provenance_problem(
     why: list[str] = []
     for e in naming:
         builder = _builder(e)
-        if e.summary.get("signature_verified") is False:
+        if e.summary.signature_verified is False:
             why.append(f"provenance {e.seq}'s signature did not verify")
         elif builder is None:
             why.append(f"provenance {e.seq} names no builder")
@@ -92,11 +86,11 @@ def artifact_integrity(facts: Facts, params: ArtifactIntegrity) -> ControlResult
     """Each artifact to deploy is recorded for the release and, when required, vouched for."""
     recorded = {_digest(a.sha256): a for a in facts.artifacts}
     wanted = [_digest(facts.artifact)] if facts.artifact is not None else list(recorded)
-    provenance = facts.of_kind(EvidenceKind.PROVENANCE)
+    provenance = facts.provenance()
     trusted = [t.strip() for t in params.trusted_builders if t.strip()]
     problems: list[str] = []
     vouched: list[str] = []
-    vouching: list[EvidenceFact] = []
+    vouching: list[_Provenance] = []
     refs: list[EvidenceRef] = []
     for digest in wanted:
         artifact = recorded.get(digest)
@@ -124,7 +118,7 @@ def artifact_integrity(facts: Facts, params: ArtifactIntegrity) -> ControlResult
         "provenance": len(provenance),
         # True when every provenance vouching for an artifact had its signature checked.
         "signature_verified": bool(vouching)
-        and all(e.summary.get("signature_verified") is True for e in vouching),
+        and all(e.summary.signature_verified is True for e in vouching),
     }
     if not wanted:
         problems.append("no artifact is recorded for this release")

@@ -14,14 +14,13 @@ Components without a license are not denied; the reason counts them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Final
 
 from pydantic import Field
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
-from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.evidence import Component, EvidenceKind
 from changeproof.policy.controls.wording import capped, counted, listing
 from changeproof.policy.facts import Facts
 from changeproof.policy.registry import NoParams, Params, control
@@ -41,26 +40,15 @@ class LicenseAllowed(Params):
     )
 
 
-def _text(value: JsonValue | None, otherwise: str) -> str:
-    return value if isinstance(value, str) and value else otherwise
-
-
-def _components_count(value: JsonValue | None) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return counted(value, "component")
-    return "components not counted"
-
-
 def _sbom_refs(facts: Facts) -> tuple[EvidenceRef, ...]:
     return tuple(
         EvidenceRef(
             EvidenceKind.SBOM.value,
             str(e.seq),
-            f"{_text(e.summary.get('format'), 'SBOM')} "
-            f"{_text(e.summary.get('spec_version'), '(version not given)')}: "
-            f"{_components_count(e.summary.get('components'))}",
+            f"{e.summary.format or 'SBOM'} {e.summary.spec_version or '(version not given)'}: "
+            f"{counted(e.summary.components, 'component')}",
         )
-        for e in facts.of_kind(EvidenceKind.SBOM)
+        for e in facts.sboms()
     )
 
 
@@ -137,19 +125,13 @@ class _Denied:
         return denied, tokens
 
 
-def _components(facts: Facts) -> list[tuple[int, Mapping[str, JsonValue]]]:
-    found: list[tuple[int, Mapping[str, JsonValue]]] = []
-    for e in facts.of_kind(EvidenceKind.SBOM):
-        components = e.detail.get("components")
-        if isinstance(components, list):
-            found.extend((e.seq, c) for c in components if isinstance(c, Mapping))
-    return found
+def _components(facts: Facts) -> list[tuple[int, Component]]:
+    return [(e.seq, c) for e in facts.sboms() for c in e.detail.components]
 
 
-def _label(component: Mapping[str, JsonValue]) -> str:
-    version = component.get("version")
-    name = str(component.get("name"))
-    return f"{name} {version}" if isinstance(version, str) and version else name
+def _label(component: Component) -> str:
+    version = component.version
+    return f"{component.name} {version}" if version else component.name
 
 
 @control(
@@ -165,8 +147,7 @@ def license_allowed(facts: Facts, params: LicenseAllowed) -> ControlResult:
     offenders: list[tuple[int, str, list[str]]] = []
     unlicensed = 0
     for seq, component in components:
-        raw = component.get("licenses")
-        licenses = [str(x) for x in raw] if isinstance(raw, list) else []
+        licenses = component.licenses
         if not licenses:
             unlicensed += 1
             continue

@@ -19,6 +19,7 @@ from pydantic import Field
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
 from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.evidence_documents import ScanDetail, ScanFinding, ScanSummary
 from changeproof.policy.controls.wording import counted, listing
 from changeproof.policy.facts import EvidenceFact, Facts
 from changeproof.policy.registry import Params, control
@@ -28,6 +29,8 @@ __all__ = ["ID", "ScanClean", "scan_clean"]
 ID: Final = "scan-clean"
 
 _RANK: Final = {"error": 3, "warning": 2, "note": 1, "none": 0}
+
+_Scan = EvidenceFact[ScanSummary, ScanDetail]
 
 
 class ScanClean(Params):
@@ -43,38 +46,21 @@ class ScanClean(Params):
 
 @dataclass(frozen=True, slots=True)
 class _Run:
-    evidence: EvidenceFact
+    evidence: _Scan
     index: int
     tool: str
     by_level: Mapping[str, int]
     suppressed: int
 
 
-def _int(value: JsonValue | None) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _runs(e: EvidenceFact) -> list[_Run] | None:
-    """Each SARIF run of a scan evidence with its tally; None when the detail is unreadable."""
-    runs = e.detail.get("runs")
-    if not isinstance(runs, list) or not runs:
+def _runs(e: _Scan) -> list[_Run] | None:
+    """Each SARIF run of a scan evidence with its tally; None when it records no run."""
+    if not e.detail.runs:
         return None
-    found = []
-    for i, run in enumerate(runs):
-        if not isinstance(run, Mapping) or not isinstance(run.get("by_level"), Mapping):
-            return None
-        levels = run["by_level"]
-        assert isinstance(levels, Mapping)
-        found.append(
-            _Run(
-                e,
-                i,
-                str(run.get("tool") or "unnamed tool"),
-                {str(k): _int(v) for k, v in levels.items()},
-                _int(run.get("suppressed")),
-            )
-        )
-    return found
+    return [
+        _Run(e, i, run.tool or "unnamed tool", run.by_level, run.suppressed)
+        for i, run in enumerate(e.detail.runs)
+    ]
 
 
 def _by(run: _Run, tool: str) -> bool:
@@ -82,29 +68,18 @@ def _by(run: _Run, tool: str) -> bool:
     return run.tool.lower().startswith(tool.lower())
 
 
-def _finding(f: Mapping[str, JsonValue]) -> str:
-    rule = f.get("rule") or "a result without a rule id"
-    where = f.get("file") or "no location"
-    line = f.get("line")
-    at = f"{where}:{line}" if isinstance(line, int) and f.get("file") else str(where)
-    level, tool = f.get("level"), f.get("tool")
-    return (
-        f"{rule} at {at} ({level if isinstance(level, str) else 'level not given'}, "
-        f"{tool if isinstance(tool, str) and tool else 'tool not named'})"
-    )
+def _finding(f: ScanFinding) -> str:
+    rule = f.rule or "a result without a rule id"
+    where = f.file or "no location"
+    at = f"{where}:{f.line}" if f.line is not None and f.file else where
+    return f"{rule} at {at} ({f.level}, {f.tool or 'tool not named'})"
 
 
 def _named(run: _Run, floor: int) -> list[str]:
-    findings = run.evidence.detail.get("findings")
-    if not isinstance(findings, list):
-        return []
     return [
         _finding(f)
-        for f in findings
-        if isinstance(f, Mapping)
-        and f.get("run") == run.index
-        and f.get("suppressed") is not True
-        and _RANK.get(str(f.get("level")), 0) >= floor
+        for f in run.evidence.detail.findings
+        if f.run == run.index and not f.suppressed and _RANK.get(f.level, 0) >= floor
     ]
 
 
@@ -117,7 +92,7 @@ def _named(run: _Run, floor: int) -> list[str]:
 def scan_clean(facts: Facts, params: ScanClean) -> ControlResult:
     """No unsuppressed scan result at or above `level`, from scans that exist."""
     floor = _RANK[params.level]
-    scans = facts.of_kind(EvidenceKind.SCAN)
+    scans = facts.scans()
     unreadable = []
     runs: list[_Run] = []
     for e in scans:
@@ -138,7 +113,7 @@ def scan_clean(facts: Facts, params: ScanClean) -> ControlResult:
         EvidenceRef(
             EvidenceKind.SCAN.value,
             str(e.seq),
-            f"{e.format}: {e.summary.get('tool') or 'no tool named'}",
+            f"{e.format}: {e.summary.tool or 'no tool named'}",
         )
         for e in scans
     )

@@ -17,6 +17,7 @@ from pydantic import Field
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.decisions import ControlResult, ControlStatus, EvidenceRef
 from changeproof.domain.evidence import EvidenceKind
+from changeproof.domain.evidence_documents import TestRunDetail, TestRunSummary
 from changeproof.policy.controls.wording import counted, listing
 from changeproof.policy.facts import EvidenceFact, Facts
 from changeproof.policy.registry import Params, control
@@ -24,6 +25,8 @@ from changeproof.policy.registry import Params, control
 __all__ = ["ID", "TestsPassed", "tests_passed"]
 
 ID: Final = "tests-passed"
+
+_TestRun = EvidenceFact[TestRunSummary, TestRunDetail]
 
 
 class TestsPassed(Params):
@@ -34,7 +37,7 @@ class TestsPassed(Params):
 
 @dataclass(frozen=True, slots=True)
 class _Run:
-    evidence: EvidenceFact
+    evidence: _TestRun
     tests: int
     failures: int
     errors: int
@@ -47,30 +50,12 @@ class _Run:
         return max(self.tests - self.skipped, 0)
 
 
-def _count(summary: object, key: str) -> int | None:
-    value = summary.get(key) if isinstance(summary, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _names(value: JsonValue | None) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
-def _run(e: EvidenceFact) -> _Run | None:
-    summary = dict(e.summary)
-    counts = [_count(summary, k) for k in ("tests", "failures", "errors", "skipped")]
-    tests, failures, errors, skipped = counts
-    if tests is None or failures is None or errors is None:
-        return None
-    return _Run(
-        e,
-        tests,
-        failures,
-        errors,
-        skipped or 0,
-        _names(e.detail.get("failed")),
-        _names(e.detail.get("errored")),
-    )
+def _run(e: _TestRun) -> _Run | None:
+    s = e.summary
+    if min(s.tests, s.failures, s.errors) < 0:
+        return None  # no count a reader makes: nothing to judge by
+    d = e.detail
+    return _Run(e, s.tests, s.failures, s.errors, max(s.skipped, 0), d.failed, d.errored)
 
 
 def _failing(run: _Run) -> str:
@@ -91,7 +76,7 @@ def _failing(run: _Run) -> str:
 )
 def tests_passed(facts: Facts, params: TestsPassed) -> ControlResult:
     """Every test run passed, and together they ran at least `min_tests` tests."""
-    recorded = facts.of_kind(EvidenceKind.TEST_RUN)
+    recorded = facts.test_runs()
     runs = [(e, _run(e)) for e in recorded]
     unreadable = [e for e, run in runs if run is None]
     good = [run for _, run in runs if run is not None]

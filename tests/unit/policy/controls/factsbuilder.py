@@ -10,10 +10,29 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import MISSING
 
 from changeproof.domain.actors import Actor, Directory
-from changeproof.domain.canonical import JsonValue
-from changeproof.domain.evidence import EvidenceKind, ReviewState
+from changeproof.domain.evidence import Component, EvidenceKind, ReviewState, Subject
+from changeproof.domain.evidence_documents import (
+    EvidenceDetail,
+    EvidenceSummary,
+    ProvenanceDetail,
+    ProvenanceSummary,
+    ReviewDetail,
+    ReviewSummary,
+    SbomDetail,
+    SbomSummary,
+    ScanDetail,
+    ScanFinding,
+    ScanRunTally,
+    ScanSummary,
+    TestNamesCut,
+    TestRunDetail,
+    TestRunSummary,
+)
 from changeproof.domain.releases import (
     Commit,
     Identity,
@@ -23,6 +42,9 @@ from changeproof.domain.releases import (
     TicketSource,
 )
 from changeproof.policy.facts import ArtifactFact, EvidenceFact, Facts
+
+S = TypeVar("S", bound=EvidenceSummary)
+D = TypeVar("D", bound=EvidenceDetail)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -79,13 +101,8 @@ def commit(
     )
 
 
-def _evidence(
-    kind: EvidenceKind,
-    fmt: str,
-    summary: Mapping[str, JsonValue],
-    detail: Mapping[str, JsonValue] | None = None,
-) -> EvidenceFact:
-    return EvidenceFact(0, kind, fmt, digest(repr(summary)), summary, detail or {})
+def _evidence(kind: EvidenceKind, fmt: str, summary: S, detail: D) -> EvidenceFact[S, D]:
+    return EvidenceFact(0, kind, fmt, digest(repr(summary)), summary, detail)
 
 
 def review(
@@ -98,21 +115,36 @@ def review(
     base: str | None = START,
     change_id: str | None = None,
     commits: Sequence[str] = (),
-) -> EvidenceFact:
+) -> EvidenceFact[ReviewSummary, ReviewDetail]:
     """A review of the commit labelled `reviewed` (see `commit`), of a change whose base is
     the commit labelled `base` (by default, the one the release starts from: the review covers
     every commit up to `reviewed`); `base=None` for a review that names no base."""
-    summary: dict[str, JsonValue] = {
-        "platform": platform,
-        "reviewer": reviewer,
-        "state": state.value,
-        "reviewed_sha": sha(reviewed),
-        "author": author,
-        "change_id": change_id,
-    }
-    if base is not None:
-        summary["base_sha"] = sha(base)
-    return _evidence(EvidenceKind.REVIEW, platform, summary, {"commits": [sha(c) for c in commits]})
+    summary = ReviewSummary(
+        platform=platform,
+        reviewer=reviewer,
+        state=state,
+        reviewed_sha=sha(reviewed),
+        reviewed_sha_source="review.commit_id",
+        author=author,
+        change_id=change_id,
+        repository=None,
+        submitted_at=None,
+        base_sha=MISSING if base is None else sha(base),
+    )
+    detail = ReviewDetail(
+        platform=platform,
+        reviewer=reviewer,
+        state=state,
+        reviewed_sha=summary.reviewed_sha,
+        reviewed_sha_source=summary.reviewed_sha_source,
+        author=author,
+        change_id=change_id,
+        repository=None,
+        submitted_at=None,
+        base_sha=summary.base_sha,
+        commits=tuple(sha(c) for c in commits),
+    )
+    return _evidence(EvidenceKind.REVIEW, platform, summary, detail)
 
 
 def junit(
@@ -121,25 +153,36 @@ def junit(
     failed: Sequence[str] = (),
     errored: Sequence[str] = (),
     skipped: int = 0,
-) -> EvidenceFact:
+) -> EvidenceFact[TestRunSummary, TestRunDetail]:
+    """A run of one file, naming no suites (so no other run supersedes it)."""
     return _evidence(
         EvidenceKind.TEST_RUN,
         "junit/pytest",
-        {
-            "tests": tests,
-            "failures": len(failed),
-            "errors": len(errored),
-            "skipped": skipped,
-            "passed": tests - len(failed) - len(errored) - skipped,
-        },
-        {"failed": list(failed), "errored": list(errored), "skipped": []},
+        TestRunSummary(
+            dialect="pytest",
+            files=1,
+            suites=1,
+            tests=tests,
+            passed=tests - len(failed) - len(errored) - skipped,
+            failures=len(failed),
+            errors=len(errored),
+            skipped=skipped,
+            time_ms=0,
+        ),
+        TestRunDetail(
+            truncated=TestNamesCut(failed=False, errored=False, skipped=False),
+            failed=tuple(failed),
+            errored=tuple(errored),
+            skipped=(),
+            files=(),
+        ),
     )
 
 
 Finding = tuple[str, str, str, int, bool]  # level, rule, file, line, suppressed
 
 
-def scan(tool: str, findings: Iterable[Finding] = ()) -> EvidenceFact:
+def scan(tool: str, findings: Iterable[Finding] = ()) -> EvidenceFact[ScanSummary, ScanDetail]:
     """One SARIF run of `tool` with these findings."""
     kept = list(findings)
     by_level = dict.fromkeys(("error", "warning", "note", "none"), 0)
@@ -147,67 +190,102 @@ def scan(tool: str, findings: Iterable[Finding] = ()) -> EvidenceFact:
         if not suppressed:
             by_level[level] += 1
     suppressed_count = sum(1 for f in kept if f[4])
-    run: dict[str, JsonValue] = {
-        "tool": tool,
-        "version": "1.0",
-        "results": len(kept),
-        "suppressed": suppressed_count,
-        "by_level": dict(by_level),
-        "by_rule": {},
-        "commits": [],
-    }
+    run = ScanRunTally(
+        tool=tool,
+        version="1.0",
+        results=len(kept),
+        suppressed=suppressed_count,
+        by_level=dict(by_level),
+        by_rule={},
+        commits=(),
+    )
     return _evidence(
         EvidenceKind.SCAN,
         "sarif/2.1.0",
-        {"tool": tool, "tools": [f"{tool} 1.0"], "by_level": dict(by_level)},
-        {
-            "runs": [run],
-            "findings": [
-                {
-                    "run": 0,
-                    "tool": tool,
-                    "rule": rule,
-                    "level": level,
-                    "file": file,
-                    "line": line,
-                    "message": "found",
-                    "suppressed": suppressed,
-                }
+        ScanSummary(
+            sarif_version="2.1.0",
+            tool=tool,
+            tools=(f"{tool} 1.0",),
+            runs=1,
+            results=len(kept),
+            by_level=dict(by_level),
+            suppressed=suppressed_count,
+            by_rule={},
+            truncated=False,
+        ),
+        ScanDetail(
+            runs=(run,),
+            findings=tuple(
+                ScanFinding(
+                    run=0,
+                    tool=tool,
+                    rule=rule,
+                    level=level,
+                    file=file,
+                    line=line,
+                    message="found",
+                    suppressed=suppressed,
+                )
                 for level, rule, file, line, suppressed in kept
-            ],
-            "truncated": False,
-        },
+            ),
+            truncated=False,
+        ),
     )
 
 
-def sbom(*components: tuple[str, str, Sequence[str]]) -> EvidenceFact:
+def sbom(*components: tuple[str, str, Sequence[str]]) -> EvidenceFact[SbomSummary, SbomDetail]:
     """(name, version, licenses) per component."""
     return _evidence(
         EvidenceKind.SBOM,
         "CycloneDX",
-        {"format": "CycloneDX", "spec_version": "1.6", "components": len(components)},
-        {
-            "components": [
-                {"name": n, "version": v, "purl": None, "licenses": list(lic), "type": "library"}
-                for n, v, lic in components
-            ]
-        },
+        SbomSummary(
+            format="CycloneDX",
+            spec_version="1.6",
+            subject=None,
+            components=len(components),
+            licenses={},
+            without_license=0,
+            without_purl=len(components),
+            without_version=0,
+            license_names=(),
+            license_name_only=0,
+        ),
+        SbomDetail(
+            components=tuple(
+                Component(n, v, None, tuple(lic), "library") for n, v, lic in components
+            )
+        ),
     )
 
 
 def provenance(
     *subjects: str,
-    builder: str = "https://github.com/actions/runner/github-hosted",
+    builder: str | None = "https://github.com/actions/runner/github-hosted",
     signature_verified: bool | None = True,
-) -> EvidenceFact:
+) -> EvidenceFact[ProvenanceSummary, ProvenanceDetail]:
     return _evidence(
         EvidenceKind.PROVENANCE,
         "in-toto",
-        {
-            "subjects": [{"name": "app.tar.gz", "digest": {"sha256": s}} for s in subjects],
-            "builder": builder,
-            "signature_verified": signature_verified,
-        },
+        ProvenanceSummary(
+            envelope="bare",
+            statement_type="https://in-toto.io/Statement/v1",
+            predicate_type="https://slsa.dev/provenance/v1",
+            predicate_types=("https://slsa.dev/provenance/v1",),
+            statements=1,
+            subjects=tuple(Subject("app.tar.gz", {"sha256": s}) for s in subjects),
+            builder=builder,
+            build_type=None,
+            source_repository=None,
+            source_uri=None,
+            source_ref=None,
+            source_commit=None,
+            materials=0,
+            signatures=1,
+            signature_verified=signature_verified,
+            key_ids=(),
+            verified_key_ids=(),
+        ),
+        ProvenanceDetail(materials=(), envelopes=()),
     )
 
 

@@ -82,7 +82,9 @@ def test_no_artifact_at_all_fails_closed() -> None:
 def test_provenance_naming_no_builder_does_not_count() -> None:
     for builder in (None, "", "  "):
         made = provenance(APP)
-        named = dataclasses.replace(made, summary={**made.summary, "builder": builder})
+        named = dataclasses.replace(
+            made, summary=dataclasses.replace(made.summary, builder=builder)
+        )
         result = artifact_integrity(
             facts(artifacts=[artifact("app.tar.gz", APP)], evidence=[named]), ArtifactIntegrity()
         )

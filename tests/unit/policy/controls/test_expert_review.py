@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from changeproof.domain.decisions import ControlResult, ControlStatus
 from changeproof.domain.evidence import ReviewState
@@ -20,7 +20,7 @@ MIGRATE = commit("c2", "Add the refunds table", paths=[MIGRATION])
 
 def check(
     commits: list[Commit],
-    evidence: list[EvidenceFact],
+    evidence: Sequence[EvidenceFact],
     areas: Mapping[str, tuple[str, ...]] | None = None,
 ) -> ControlResult:
     return expert_review(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from changeproof.domain.actors import Actor
 from changeproof.domain.decisions import ControlResult, ControlStatus
@@ -19,7 +19,7 @@ C2 = commit("c2", "Validate refund amounts")
 
 def check(
     commits: list[Commit],
-    evidence: list[EvidenceFact],
+    evidence: Sequence[EvidenceFact],
     min_approvals: int = 1,
     actors: Iterable[Actor] = PEOPLE,
 ) -> ControlResult:
@@ -234,6 +234,6 @@ def test_approvals_after_a_request_for_changes_keep_the_widest_coverage() -> Non
 def test_a_review_naming_an_abbreviated_sha_covers_its_commit() -> None:
     approval = review("bob", "c2")
     short_form = dataclasses.replace(
-        approval, summary={**approval.summary, "reviewed_sha": sha("c2")[:12]}
+        approval, summary=dataclasses.replace(approval.summary, reviewed_sha=sha("c2")[:12])
     )
     assert check([C1, C2], [short_form]).status is ControlStatus.PASS

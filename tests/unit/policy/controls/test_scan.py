@@ -71,7 +71,8 @@ def test_named_tools_judge_only_their_own_runs() -> None:
 
 
 def test_a_scan_without_run_tallies_fails_closed() -> None:
-    broken = dataclasses.replace(scan("Bandit"), detail={"findings": []})
+    recorded = scan("Bandit")
+    broken = dataclasses.replace(recorded, detail=dataclasses.replace(recorded.detail, runs=()))
     result = scan_clean(facts([C1], [broken]), ScanClean())
     assert result.status is ControlStatus.FAIL
     assert result.reason == "scan 10 (sarif/2.1.0) has no readable run tallies"

@@ -59,7 +59,8 @@ def test_too_few_tests_fail_counting_over_every_run() -> None:
 
 
 def test_unreadable_counts_fail_closed() -> None:
-    broken = dataclasses.replace(junit(5), summary={"tests": "five"})
+    recorded = junit(5)
+    broken = dataclasses.replace(recorded, summary=dataclasses.replace(recorded.summary, tests=-5))
     result = check(facts([C1], [broken]), TestsPassed())
     assert result.status is ControlStatus.FAIL
     assert result.reason.startswith("test run 10 (junit/pytest) has no readable counts")
