@@ -20,9 +20,9 @@ from changeproof.cli.options import (
 from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.history import Inherited
+from changeproof.domain.records import ReleaseRecord
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.releases import ReleaseView
-from changeproof.store.releases import ReleaseRow
 
 app = typer.Typer(help="Releases: a service's commit range and its evidence.", no_args_is_help=True)
 
@@ -111,7 +111,7 @@ def list_(
     out.print(table)
 
 
-def release_summary(r: ReleaseRow) -> dict[str, JsonValue]:
+def release_summary(r: ReleaseRecord) -> dict[str, JsonValue]:
     """One release as `release list --output json` prints it: `release show` without the
     commits and evidence."""
     return {

@@ -1,7 +1,8 @@
 """What the projections hold, as services hand it to every interface: the current state of
-changes and their approvals and exports, deployments and their checks, policy proposals and
-governance, and gate decisions. Each record's `seq` is the ledger entry that made it; the store
-builds them from its rows, so no interface depends on a table's shape.
+releases, their evidence and artifacts, changes and their approvals and exports, deployments
+and their checks, policy proposals and governance, and gate decisions. Each record's `seq` is
+the ledger entry that made it; the store builds them from its rows, so no interface depends on
+a table's shape.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.decisions import GateDecided
+from changeproof.domain.releases import ReleaseRef
 from changeproof.domain.rfc import Rfc
 
 __all__ = [
@@ -18,9 +20,12 @@ __all__ = [
     "DecisionRecord",
     "DeploymentRecord",
     "DeploymentUpdateRecord",
+    "EvidenceRecord",
     "ExportRecord",
     "GovernanceRecord",
     "ProposalRecord",
+    "ReleaseArtifactRecord",
+    "ReleaseRecord",
     "VerdictRecord",
 ]
 
@@ -138,3 +143,42 @@ class DecisionRecord:
     deployer: str | None
     policy_digest: str
     document: GateDecided
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRecord:
+    ref: ReleaseRef
+    seq: int
+    from_ref: str | None
+    to_ref: str
+    from_sha: str | None
+    to_sha: str
+    from_source: str
+    ancestor: bool
+    repository: str | None
+    commit_count: int
+    actor: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    seq: int
+    release: str
+    kind: str
+    format: str
+    sha256: str
+    files: list[dict[str, JsonValue]]
+    summary: dict[str, JsonValue]
+    actor: str
+    recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseArtifactRecord:
+    seq: int
+    name: str
+    size: int
+    sha256: str
+    actor: str
+    recorded_at: str

@@ -29,7 +29,7 @@ from changeproof.domain.changes import (
 from changeproof.domain.decisions import Classification, ControlStatus
 from changeproof.domain.errors import IntegrityError, NotFoundError, operation
 from changeproof.domain.events import parse_time
-from changeproof.domain.records import DecisionRecord, VerdictRecord
+from changeproof.domain.records import DecisionRecord, ReleaseRecord, VerdictRecord
 from changeproof.domain.releases import Commit, ReleaseRef
 from changeproof.domain.rfc import (
     RFC_SCHEMA_VERSION,
@@ -57,7 +57,6 @@ from changeproof.store import changes as change_queries
 from changeproof.store import releases as queries
 from changeproof.store.decisions import decisions_for
 from changeproof.store.entry_check import ACTOR, EntryCheck
-from changeproof.store.releases import ReleaseRow
 
 __all__ = [
     "PlanTexts",
@@ -167,7 +166,7 @@ def build_rfc(
 
 def _what(
     conn: Connection,
-    release: ReleaseRow,
+    release: ReleaseRecord,
     commits: Sequence[Commit],
     as_of: int,
     policy: LoadedPolicy | None,

@@ -17,6 +17,7 @@ from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ConflictError, Field, NotFoundError, UsageError, operation
 from changeproof.domain.events import ActorId, Event
 from changeproof.domain.history import CommitGraph, Inherited, inherits_tickets
+from changeproof.domain.records import EvidenceRecord, ReleaseArtifactRecord, ReleaseRecord
 from changeproof.domain.releases import (
     Commit,
     CommitRecorded,
@@ -30,7 +31,6 @@ from changeproof.policy.facts import EvidenceFact
 from changeproof.policy.superseding import superseded
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
-from changeproof.store.releases import EvidenceRow, ReleaseArtifactRow, ReleaseRow
 from changeproof.store.unit_of_work import UnitOfWork
 
 __all__ = ["COMMITS_PER_UNIT", "ReleaseService", "ReleaseView"]
@@ -42,10 +42,10 @@ _END: Final = 2**62  # a ledger position past every entry
 
 @dataclass(frozen=True)
 class ReleaseView:
-    release: ReleaseRow
+    release: ReleaseRecord
     commits: list[Commit]
-    evidence: list[EvidenceRow]
-    artifacts: list[ReleaseArtifactRow]
+    evidence: list[EvidenceRecord]
+    artifacts: list[ReleaseArtifactRecord]
     created: bool = False  # False when `create` found the same release already recorded
     inherit_tickets: bool = True  # commits without tickets inherit their merges' (ticket spec)
     # Each superseded evidence record's seq, with the seq of the newer one superseding it.
@@ -182,7 +182,7 @@ class ReleaseService:
             uow.record(Event.of(created, who, now))
         return commits
 
-    def list(self, *, service: str | None = None) -> list[ReleaseRow]:
+    def list(self, *, service: str | None = None) -> list[ReleaseRecord]:
         """Every release, oldest first; of one service when `service` is given."""
         with self._db.read() as conn:
             return queries.list_releases(conn, service=service)
@@ -203,7 +203,7 @@ class ReleaseService:
                 superseded=_superseded(conn, ref),
             )
 
-    def _existing(self, existing: ReleaseRow, found: RangeEnds) -> ReleaseView:
+    def _existing(self, existing: ReleaseRecord, found: RangeEnds) -> ReleaseView:
         if (existing.to_sha, existing.from_sha) != (found.to_sha, found.from_sha):
             raise ConflictError(
                 f"release {existing.ref} already exists for "
@@ -224,7 +224,7 @@ def _superseded(conn: Connection, ref: ReleaseRef) -> dict[int, int]:
 class _CreatedMeanwhile(Exception):
     """The release was recorded by another run since this one looked: nothing more to do."""
 
-    def __init__(self, release: ReleaseRow) -> None:
+    def __init__(self, release: ReleaseRecord) -> None:
         super().__init__(f"release {release.ref} was created meanwhile")
         self.release = release
 
@@ -271,8 +271,8 @@ def _remote(repo: object) -> str | None:
 def _range_start(
     from_ref: str | None,
     from_root: bool,
-    existing: ReleaseRow | None,
-    previous: ReleaseRow | None,
+    existing: ReleaseRecord | None,
+    previous: ReleaseRecord | None,
 ) -> tuple[str | None, RangeStart]:
     """Where the range starts and why: as given, else where an existing release of this name
     started (asking again means the range it was made from), else the service's previous

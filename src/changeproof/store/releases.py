@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from changeproof.domain.canonical import JsonValue
+from changeproof.domain.records import EvidenceRecord, ReleaseArtifactRecord, ReleaseRecord
 from changeproof.domain.releases import Commit, CommitRecorded, ReleaseRef
 from changeproof.store.driver import chunks, placeholders
 from changeproof.store.schema import (
@@ -23,9 +24,6 @@ from changeproof.store.schema import (
 __all__ = [
     "ArtifactRow",
     "EvidenceDetailRow",
-    "EvidenceRow",
-    "ReleaseArtifactRow",
-    "ReleaseRow",
     "artifacts_with_digests",
     "evidence_as_of",
     "evidence_for",
@@ -44,38 +42,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseRow:
-    ref: ReleaseRef
-    seq: int
-    from_ref: str | None
-    to_ref: str
-    from_sha: str | None
-    to_sha: str
-    from_source: str
-    ancestor: bool
-    repository: str | None
-    commit_count: int
-    actor: str
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceRow:
-    seq: int
-    release: str
-    kind: str
-    format: str
-    sha256: str
-    files: list[dict[str, JsonValue]]
-    summary: dict[str, JsonValue]
-    actor: str
-    recorded_at: str
-
-
-def _release(row: object) -> ReleaseRow:
+def _release(row: object) -> ReleaseRecord:
     r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
-    return ReleaseRow(
+    return ReleaseRecord(
         ref=ReleaseRef(r["service"], r["name"]),
         seq=int(r["seq"]),
         from_ref=r["from_ref"],
@@ -91,14 +60,14 @@ def _release(row: object) -> ReleaseRow:
     )
 
 
-def find_release(conn: Connection, ref: ReleaseRef) -> ReleaseRow | None:
+def find_release(conn: Connection, ref: ReleaseRef) -> ReleaseRecord | None:
     row = conn.execute(
         select(releases).where(releases.c.service == ref.service, releases.c.name == ref.name)
     ).first()
     return None if row is None else _release(row)
 
 
-def list_releases(conn: Connection, *, service: str | None = None) -> list[ReleaseRow]:
+def list_releases(conn: Connection, *, service: str | None = None) -> list[ReleaseRecord]:
     """Releases oldest first, of one service when `service` is given."""
     query = select(releases).order_by(releases.c.seq)
     if service is not None:
@@ -106,7 +75,7 @@ def list_releases(conn: Connection, *, service: str | None = None) -> list[Relea
     return [_release(row) for row in conn.execute(query)]
 
 
-def last_release(conn: Connection, service: str) -> ReleaseRow | None:
+def last_release(conn: Connection, service: str) -> ReleaseRecord | None:
     row = conn.execute(
         select(releases).where(releases.c.service == service).order_by(releases.c.seq.desc())
     ).first()
@@ -184,9 +153,9 @@ def _records_before(conn: Connection, shas: Sequence[str], seq: int) -> dict[str
     return found
 
 
-def _evidence(row: object) -> EvidenceRow:
+def _evidence(row: object) -> EvidenceRecord:
     r = row._mapping  # type: ignore[attr-defined]  # a SQLAlchemy Row
-    return EvidenceRow(
+    return EvidenceRecord(
         seq=int(r["seq"]),
         release=r["release"],
         kind=r["kind"],
@@ -199,14 +168,16 @@ def _evidence(row: object) -> EvidenceRow:
     )
 
 
-def evidence_for(conn: Connection, ref: ReleaseRef) -> list[EvidenceRow]:
+def evidence_for(conn: Connection, ref: ReleaseRef) -> list[EvidenceRecord]:
     rows = conn.execute(
         select(evidence).where(evidence.c.release == str(ref)).order_by(evidence.c.seq)
     )
     return [_evidence(row) for row in rows]
 
 
-def find_evidence(conn: Connection, ref: ReleaseRef, kind: str, sha256: str) -> EvidenceRow | None:
+def find_evidence(
+    conn: Connection, ref: ReleaseRef, kind: str, sha256: str
+) -> EvidenceRecord | None:
     row = conn.execute(
         select(evidence).where(
             evidence.c.release == str(ref), evidence.c.kind == kind, evidence.c.sha256 == sha256
@@ -287,17 +258,7 @@ def release_artifacts_as_of(
     return [(int(s), str(n), str(d)) for s, n, d in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseArtifactRow:
-    seq: int
-    name: str
-    size: int
-    sha256: str
-    actor: str
-    recorded_at: str
-
-
-def release_artifacts(conn: Connection, ref: ReleaseRef) -> list[ReleaseArtifactRow]:
+def release_artifacts(conn: Connection, ref: ReleaseRef) -> list[ReleaseArtifactRecord]:
     """The artifacts recorded for the release (`attest artifact --release`), oldest first."""
     c = artifacts.c
     rows = conn.execute(
@@ -306,6 +267,6 @@ def release_artifacts(conn: Connection, ref: ReleaseRef) -> list[ReleaseArtifact
         .order_by(c.seq)
     )
     return [
-        ReleaseArtifactRow(int(s), str(n), int(z), str(d), str(a), str(t))
+        ReleaseArtifactRecord(int(s), str(n), int(z), str(d), str(a), str(t))
         for s, n, z, d, a, t in rows
     ]
