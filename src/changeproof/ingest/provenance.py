@@ -42,7 +42,11 @@ from changeproof.ingest.registry import Option, ReadOptions, Source, reader
 # Envelopes and signatures load cryptography, the documents pydantic: imported where a file is
 # read, so registering this reader (the CLI listing its commands) costs nothing.
 if TYPE_CHECKING:
-    from changeproof.domain.evidence_documents import ProvenanceEnvelope
+    from changeproof.domain.evidence_documents import (
+        ProvenanceDetail,
+        ProvenanceEnvelope,
+        ProvenanceSummary,
+    )
     from changeproof.ingest.envelopes import IN_TOTO_PAYLOAD_TYPE, Envelope
     from changeproof.ingest.signatures import VerifyingKey, pae
     from changeproof.ingest.statements import (
@@ -174,37 +178,47 @@ def _documents(data: bytes, source: str) -> list[tuple[int | None, object]]:
 
 
 def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: str) -> Reading:
-    from pydantic import MISSING
-
-    from changeproof.domain.evidence_documents import (
-        ProvenanceDetail,
-        ProvenanceSummary,
-        present,
-    )
-
     provs = [f.provenance for f in found]
-    primary_index = next(
-        (i for i, p in enumerate(provs) if p.builder is not None or p.link_name is not None), 0
+    # The statement that names a builder (or a link step) speaks for the whole attestation.
+    primary = found[
+        next(
+            (i for i, p in enumerate(provs) if p.builder is not None or p.link_name is not None), 0
+        )
+    ]
+    merged = _merged(found, keys, primary.provenance)
+    summary, detail = _summary_and_detail(found, primary, merged)
+    try:
+        canonical_json(summary.to_data())
+        canonical_json(detail.to_data())
+    except (TypeError, ValueError) as e:
+        raise ReadError(source, f"holds a value that cannot be recorded: {e}") from e
+    return Reading(
+        kind=EvidenceKind.PROVENANCE,
+        format="in-toto-link" if merged.link_name is not None else "in-toto",
+        summary=summary,
+        detail=detail,
+        commits=tuple(dict.fromkeys(p.source_commit for p in provs if p.source_commit)),
+        artifact_digests=tuple(
+            dict.fromkeys(s.digest["sha256"] for s in merged.subjects if "sha256" in s.digest)
+        ),
+        notes=_notes(found, keys, merged),
     )
-    primary = found[primary_index]
-    main = primary.provenance
 
+
+def _merged(
+    found: Sequence[Envelope], keys: Sequence[VerifyingKey], main: Provenance
+) -> Provenance:
+    """Every statement's subjects, materials, signatures and key ids, under `main`'s builder."""
+    provs = [f.provenance for f in found]
     subjects: dict[tuple[str, tuple[tuple[str, str], ...]], Subject] = {}
+    materials: dict[tuple[str, tuple[tuple[str, str], ...]], Material] = {}
     for p in provs:
         for s in p.subjects:
             subjects.setdefault((s.name, tuple(sorted(s.digest.items()))), s)
-    materials: dict[tuple[str, tuple[tuple[str, str], ...]], Material] = {}
-    for p in provs:
         for m in p.materials:
             materials.setdefault((m.uri, tuple(sorted(m.digest.items()))), m)
     envelopes = list(dict.fromkeys(p.envelope for p in provs))
-    key_ids = tuple(dict.fromkeys(k for p in provs for k in p.key_ids))
-    verified_by = list(dict.fromkeys(k for f in found for k in f.verified_by))
-    verified = all(f.verified_by for f in found) if keys else None
-    builders = list(dict.fromkeys(p.builder for p in provs if p.builder is not None))
-    commits = list(dict.fromkeys(p.source_commit for p in provs if p.source_commit))
-
-    merged = Provenance(
+    return Provenance(
         envelope=envelopes[0] if len(envelopes) == 1 else "mixed",
         statement_type=main.statement_type,
         predicate_type=main.predicate_type,
@@ -215,16 +229,31 @@ def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: st
         source_repository=main.source_repository,
         source_commit=main.source_commit,
         signatures=sum(p.signatures for p in provs),
-        signature_verified=verified,
-        key_ids=key_ids,
+        signature_verified=all(f.verified_by for f in found) if keys else None,
+        key_ids=tuple(dict.fromkeys(k for p in provs for k in p.key_ids)),
         link_name=main.link_name,
     )
+
+
+def _summary_and_detail(
+    found: Sequence[Envelope], primary: Envelope, merged: Provenance
+) -> tuple[ProvenanceSummary, ProvenanceDetail]:
+    from pydantic import MISSING
+
+    from changeproof.domain.evidence_documents import (
+        ProvenanceDetail,
+        ProvenanceSummary,
+        present,
+    )
+
     returned = primary.extra.return_value
     summary = ProvenanceSummary(
         envelope=merged.envelope,
         statement_type=merged.statement_type,
         predicate_type=merged.predicate_type,
-        predicate_types=tuple(dict.fromkeys(p.predicate_type for p in provs if p.predicate_type)),
+        predicate_types=tuple(
+            dict.fromkeys(f.provenance.predicate_type for f in found if f.provenance.predicate_type)
+        ),
         statements=len(found),
         subjects=merged.subjects,
         builder=merged.builder,
@@ -237,7 +266,7 @@ def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: st
         signatures=merged.signatures,
         signature_verified=merged.signature_verified,
         key_ids=merged.key_ids,
-        verified_key_ids=tuple(verified_by),
+        verified_key_ids=tuple(dict.fromkeys(k for f in found for k in f.verified_by)),
         link_name=present(merged.link_name),
         return_value=MISSING
         if merged.link_name is None
@@ -246,12 +275,13 @@ def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: st
     detail = ProvenanceDetail(
         materials=merged.materials, envelopes=tuple(_envelope(f) for f in found)
     )
-    try:
-        canonical_json(summary.to_data())
-        canonical_json(detail.to_data())
-    except (TypeError, ValueError) as e:
-        raise ReadError(source, f"holds a value that cannot be recorded: {e}") from e
+    return summary, detail
 
+
+def _notes(
+    found: Sequence[Envelope], keys: Sequence[VerifyingKey], merged: Provenance
+) -> tuple[str, ...]:
+    """What a person should know about the signatures and builders."""
     notes: list[str] = []
     if merged.signatures == 0:
         notes.append("not signed: nothing binds this provenance to a builder")
@@ -267,19 +297,10 @@ def _reading(found: Sequence[Envelope], keys: Sequence[VerifyingKey], source: st
         notes.append(
             "the Sigstore certificate and transparency-log entries were not checked by this reader"
         )
+    builders = list(dict.fromkeys(f.provenance.builder for f in found if f.provenance.builder))
     if len(builders) > 1:
         notes.append(f"the statements name different builders: {', '.join(builders)}")
-    return Reading(
-        kind=EvidenceKind.PROVENANCE,
-        format="in-toto-link" if merged.link_name is not None else "in-toto",
-        summary=summary,
-        detail=detail,
-        commits=tuple(commits),
-        artifact_digests=tuple(
-            dict.fromkeys(s.digest["sha256"] for s in merged.subjects if "sha256" in s.digest)
-        ),
-        notes=tuple(notes),
-    )
+    return tuple(notes)
 
 
 def _envelope(found: Envelope) -> ProvenanceEnvelope:
