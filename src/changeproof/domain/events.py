@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, NewType, TypeVar
 
@@ -78,11 +78,14 @@ class Event:
     actor: ActorId
     time: datetime
     data: Mapping[str, JsonValue]
+    # The typed payload `data` was encoded from, when a service built it: the projections of
+    # the same unit of work read it instead of decoding `data` again.
+    payload: EventPayload | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, payload: EventPayload, actor: ActorId | str, time: datetime) -> Event:
         """The event recording `payload` under its type: the one way services build events."""
-        return cls(payload.TYPE, ActorId(actor), time, payload.to_data())
+        return cls(payload.TYPE, ActorId(actor), time, payload.to_data(), payload)
 
     def encode(self) -> EncodedEvent:
         before = (
@@ -125,9 +128,14 @@ class RecordedEvent:
     actor: ActorId
     time: datetime
     data: Mapping[str, JsonValue]
+    # Set only for an entry this process just recorded from a typed payload (`Event.payload`);
+    # an entry read back from the ledger is always decoded from its data.
+    known: EventPayload | None = field(default=None, compare=False, repr=False)
 
     def payload(self) -> Any:
         """The typed payload of this entry's data (narrow it with isinstance or `as_`)."""
+        if self.known is not None:
+            return self.known
         from changeproof.domain.payloads import decode_payload
 
         return decode_payload(self.type, self.data, where=f"ledger entry {self.seq}")
@@ -136,6 +144,8 @@ class RecordedEvent:
         """The data decoded as `kind`; InputError when the entry is of another type."""
         if self.type != kind.TYPE:
             raise InputError(f"ledger entry {self.seq} is {self.type}, not {kind.TYPE}")
+        if isinstance(self.known, kind):
+            return self.known
         return kind.from_data(self.data, where=f"ledger entry {self.seq}")
 
 

@@ -240,7 +240,7 @@ class GateService:
             # Encoded once, for the ledger entry and the projection alike: at thousands of
             # commits a decision carries 1,500 evidence references.
             data = CanonicalObject(decided.to_data())
-            uow.record(Event(GATE_DECIDED, ActorId(actor), now, data))
+            uow.record(Event(GATE_DECIDED, ActorId(actor), now, data, decided))
         self._recorded_policies.add(loaded.digest)
         return (
             GateResult(decision, uow.recorded[-1].seq, as_of, None, active_digest),

@@ -170,6 +170,7 @@ def _as_recorded(first: int, pending: list[tuple[Event, EncodedEvent]]) -> Itera
             actor=event.actor,
             time=event.time,
             data=event.data,
+            known=event.payload,
         )
 
 
