@@ -32,7 +32,10 @@ def read_input(path: Path, what: str, *, limit: int, hint: str | None = None) ->
         except OSError as e:
             raise InputError(f"cannot read {what} {path}: {e.strerror}") from e
     if len(data) > limit:
-        raise InputError(f"{path} is larger than the {limit:,}-byte limit for a {what}", hint=hint)
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise InputError(
+            f"{path} is larger than the {limit:,}-byte limit for {article} {what}", hint=hint
+        )
     return data
 
 
