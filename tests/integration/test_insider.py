@@ -410,3 +410,28 @@ def test_a_planted_activation_row_does_not_make_a_lax_policy_active(changes: Cha
     assert code == 4, err
     assert f"table policy_activations row for entry {planted}" in err
     assert size(s) == before
+
+
+def test_an_rfc_row_edited_out_of_shape_is_an_integrity_failure(changes: Changes) -> None:
+    """The DBA edits a change's RFC rows into a shape the code never wrote (a quorum as text,
+    or no JSON at all): approving, showing or gating on it says the store was altered (exit
+    4) and records nothing, as for an edit the digest catches."""
+    s = changes
+    release, _ = s.ready()
+    change = s.open(release)
+    seq = int(change.removeprefix("CHG-"))
+    for old, new in (('"quorum":2', '"quorum":"2"'), ("{", "{{")):
+        for table in ("changes", "change_revisions"):
+            column = "seq" if table == "changes" else "change_seq"
+            tamper(
+                s.home,
+                f"UPDATE {table} SET document = REPLACE(document, :old, :new) "
+                f"WHERE {column} = {seq}",
+                params={"old": old, "new": new},
+            )
+        before = size(s)
+        for argv in (("change", "approve", change, "--as", "alan"), ("change", "show", change)):
+            result = s.cli(*argv, "--home", s.home)
+            assert result.code == 4, result.out + result.err
+            assert "the store was altered behind the ledger" in result.err
+        assert size(s) == before

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import Connection, select
 
+from changeproof.domain.errors import InputError, IntegrityError, operation
 from changeproof.domain.records import (
     ChangeRecord,
     CheckRecord,
@@ -51,7 +52,7 @@ def _change(row: object) -> ChangeRecord:
         urgent_reason=r["urgent_reason"],
         state=r["state"],
         digest=r["digest"],
-        document=_rfc(r["document"], f"table changes row {seq}"),
+        document=_rfc(r["document"], f"table changes row {seq}", seq),
         opened_by=r["opened_by"],
         opened_at=r["opened_at"],
         review_due=r["review_due"],
@@ -106,8 +107,16 @@ def newest_change_before(
     ).scalar_one_or_none()
 
 
-def _rfc(text: str, where: str) -> Rfc:
-    return Rfc.from_data(json.loads(text), where=where)
+def _rfc(text: str, where: str, seq: int) -> Rfc:
+    """A row's RFC, decoded; a row that no longer decodes was edited behind the ledger."""
+    try:
+        return Rfc.from_data(json.loads(text), where=where)
+    except (InputError, ValueError) as e:
+        raise IntegrityError(
+            f"{e}: the store was altered behind the ledger",
+            first_bad_seq=seq,
+            hint=f"run {operation('ledger verify')}, then {operation('ledger rebuild')}",
+        ) from e
 
 
 def revision_before(
@@ -124,7 +133,7 @@ def revision_before(
     if row is None:
         return None
     seq = int(row.seq)
-    return seq, str(row.digest), _rfc(row.document, f"table change_revisions row {seq}")
+    return seq, str(row.digest), _rfc(row.document, f"table change_revisions row {seq}", seq)
 
 
 def verdicts_of(
