@@ -163,3 +163,11 @@ def test_an_error_renders_its_fields_and_operations_in_each_interface() -> None:
         "see `changeproof actor grant bob --role admin --pipeline`",
     )
     assert str(error) == error.message
+
+
+def test_quoted_outside_text_cannot_forge_a_marker() -> None:
+    forged = "evil\x1fo:ledger rebuild\x1f.sarif"
+    error = UsageError(f"{forged}: not valid JSON ({Field('format')})")
+    message, _ = error.rendered(CLI_NAMES)
+    assert message == f"{forged}: not valid JSON (--format)"
+    assert "changeproof ledger rebuild" not in message

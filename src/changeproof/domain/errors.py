@@ -14,6 +14,7 @@ ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final
@@ -42,9 +43,11 @@ __all__ = [
 # Services speak no interface's language: an error names the request field it is about and
 # the operation a person can run next as markers, which each interface renders its own way
 # (the CLI as `--flag` and `changeproof noun verb`, an HTTP API as a JSON pointer and an
-# endpoint). The marker is a unit separator, which no message of ours contains otherwise.
-_MARK: Final = "\x1f"
-_MARKER: Final = re.compile(f"{_MARK}([fo]):([^{_MARK}]*){_MARK}")
+# endpoint). A marker is a unit separator and a nonce drawn per process: a file name or payload
+# field quoted in a message may hold unit separators, never this process's nonce, so it cannot
+# forge a flag or a command and is shown as typed.
+_MARK: Final = f"\x1f{secrets.token_hex(8)}"
+_MARKER: Final = re.compile(f"{_MARK}([fo]):([^\x1f]*){_MARK}")
 
 
 @dataclass(frozen=True, slots=True)
