@@ -116,8 +116,9 @@ class GateDecided(EventPayload):
     urgent_reason: str | None
     bypassed: tuple[str, ...]
     as_of_seq: StrictInt
-    declared: Classification | None = None  # what the pipeline claimed the change was
-    now: str = ""  # the decision's clock, ISO 8601 with its offset (replay decides as of it)
+    # Every body since the gate's first writes both: required, so a body without is refused.
+    declared: Classification | None  # what the pipeline claimed the change was
+    now: str  # the decision's clock, ISO 8601 with its offset (replay decides as of it)
 
     @classmethod
     def of(

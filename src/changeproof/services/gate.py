@@ -338,7 +338,11 @@ def recorded_request(decided: GateDecided) -> tuple[GateRequest, datetime]:
         reason=decided.urgent_reason,
         declared=decided.declared,
     )
-    return request, datetime.fromisoformat(decided.now)
+    try:
+        now = datetime.fromisoformat(decided.now)
+    except ValueError:
+        raise InputError(f"the decision's time {decided.now!r} is not an ISO 8601 time") from None
+    return request, now
 
 
 def facts_as_of(
