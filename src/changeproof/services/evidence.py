@@ -222,8 +222,11 @@ def _reading(
 ) -> tuple[list[EvidenceFile], Reading]:
     spec = batch.reader
     reading = spec.read([sources[n] for n in batch.indexes], options)
-    if Option.WEBHOOK_SIGNATURE in spec.options and isinstance(reading.summary, ReviewSummary):
-        # Whoever reads the record later must see whether the payload was authenticated.
+    if reading.kind is EvidenceKind.REVIEW:
+        # Whoever reads the record later must see whether the payload was authenticated,
+        # whichever reader made it: a review without the state reads as one from before.
+        if not isinstance(reading.summary, ReviewSummary):
+            raise TypeError(f"the {spec.name} reader's review summary is no ReviewSummary")
         verified = review_signature is not None
         checked = WebhookSignature.VERIFIED if verified else WebhookSignature.NOT_CHECKED
         reading = replace(reading, summary=replace(reading.summary, webhook_signature=checked))
