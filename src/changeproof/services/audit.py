@@ -49,6 +49,7 @@ from changeproof.store import changes as change_queries
 from changeproof.store import decisions as recorded
 from changeproof.store.actors import directory
 from changeproof.store.database import Database
+from changeproof.store.driver import chunks
 from changeproof.store.projections import rebuilt
 from changeproof.store.schema import ledger_events, policy_activations
 
@@ -258,8 +259,7 @@ def _activations(
     """(seq, actor, payload) of every `policy.activated` entry, read from the verified ledger."""
     a = policy_activations.c
     seqs = [int(seq) for (seq,) in facts.execute(select(a.seq).order_by(a.seq))]
-    for start in range(0, len(seqs), 500):
-        chunk = seqs[start : start + 500]
+    for chunk in chunks(seqs):
         rows = ledger.execute(
             select(ledger_events.c.seq, ledger_events.c.body)
             .where(ledger_events.c.seq.in_(chunk))

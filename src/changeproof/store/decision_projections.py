@@ -26,7 +26,7 @@ from changeproof.domain.policies import (
     PolicyRecorded,
     PolicyRejected,
 )
-from changeproof.store.driver import DriverCursor
+from changeproof.store.driver import DriverCursor, placeholders
 from changeproof.store.projections import projects
 from changeproof.store.schema import (
     policies,
@@ -151,7 +151,7 @@ _DECISION_COLUMNS: Final = (
 def _decisions(conn: Connection, events: Sequence[RecordedEvent]) -> None:
     # A gate decision is the most frequent single write: straight to the driver.
     DriverCursor(conn).executemany(
-        f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES ({', '.join('?' * 13)})",  # noqa: S608
+        f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES ({placeholders(13)})",  # noqa: S608
         [
             (
                 event.seq,

@@ -95,7 +95,7 @@ def _artifacts(conn: Connection, events: Sequence[RecordedEvent]) -> None:
             )
         )
     DriverCursor(conn).executemany(
-        f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES ({', '.join('?' * 9)})",  # noqa: S608
+        f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES ({placeholders(9)})",  # noqa: S608
         rows,
     )
 

@@ -23,7 +23,10 @@ def current_revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table("alembic_version"):
         return None
     rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    return str(rows[0][0]) if len(rows) == 1 else None
+    if len(rows) > 1:  # Alembic writes one; several mean branches this code never made
+        found = ", ".join(sorted(str(r[0]) for r in rows))
+        raise ConfigError(f"the database's schema is at several revisions at once ({found})")
+    return str(rows[0][0]) if rows else None
 
 
 def require_current(conn: Connection) -> None:
