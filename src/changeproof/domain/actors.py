@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
-from typing import ClassVar, Final, Literal, Self
+from typing import ClassVar, Final, Literal, Self, TypeAlias
 
 from changeproof.domain.identity import (
     DEFAULT_RULES,
@@ -201,21 +201,8 @@ class ActorAliasAdded(EventPayload):
         return Aliases(self.name, frozenset(self.emails), self.github, self.gitlab)
 
 
-class GrantChange(EventPayload):
-    """The data of the four grant event types: an actor's name and the role or group."""
-
-    __slots__ = ()
-
-    @classmethod
-    def of(cls, grant: Grant) -> Self:
-        raise NotImplementedError
-
-    def grant(self) -> Grant:
-        raise NotImplementedError
-
-
 @dataclass(frozen=True, slots=True)
-class _RoleChange(GrantChange):
+class _RoleChange(EventPayload):
     name: str
     role: str
 
@@ -228,7 +215,7 @@ class _RoleChange(GrantChange):
 
 
 @dataclass(frozen=True, slots=True)
-class _GroupChange(GrantChange):
+class _GroupChange(EventPayload):
     name: str
     group: str
 
@@ -268,8 +255,11 @@ class GroupRevoked(_GroupChange):
     TYPE: ClassVar[str] = ACTOR_GROUP_REVOKED
 
 
+# The data of the four grant event types: an actor's name and the role or group.
+GrantChange: TypeAlias = _RoleChange | _GroupChange
+
 # Each grant event type's payload (GRANT_EVENTS says what each means).
-GRANT_PAYLOADS: Final[Mapping[str, type[GrantChange]]] = {
+GRANT_PAYLOADS: Final[Mapping[str, type[_RoleChange] | type[_GroupChange]]] = {
     ACTOR_ROLE_GRANTED: RoleGranted,
     ACTOR_ROLE_REVOKED: RoleRevoked,
     ACTOR_GROUP_GRANTED: GroupGranted,
