@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import Connection, select
 
-from changeproof.domain.errors import InputError, IntegrityError, operation
 from changeproof.domain.records import (
     ChangeRecord,
     CheckRecord,
@@ -16,6 +13,7 @@ from changeproof.domain.records import (
     VerdictRecord,
 )
 from changeproof.domain.rfc import Rfc
+from changeproof.store.entry_check import decoded_row
 from changeproof.store.schema import (
     change_exports,
     change_revisions,
@@ -108,15 +106,7 @@ def newest_change_before(
 
 
 def _rfc(text: str, where: str, seq: int) -> Rfc:
-    """A row's RFC, decoded; a row that no longer decodes was edited behind the ledger."""
-    try:
-        return Rfc.from_data(json.loads(text), where=where)
-    except (InputError, ValueError) as e:
-        raise IntegrityError(
-            f"{e}: the store was altered behind the ledger",
-            first_bad_seq=seq,
-            hint=f"run {operation('ledger verify')}, then {operation('ledger rebuild')}",
-        ) from e
+    return decoded_row(Rfc, text, where=where, seq=seq)
 
 
 def revision_before(

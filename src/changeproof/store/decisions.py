@@ -10,9 +10,8 @@ from sqlalchemy import Connection, func, select
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.decisions import GATE_DECIDED, POLICY_ACTIVATED, GateDecided
-from changeproof.domain.errors import InputError, IntegrityError, operation
 from changeproof.domain.records import DecisionRecord, GovernanceRecord, ProposalRecord
-from changeproof.store.entry_check import EntryCheck
+from changeproof.store.entry_check import EntryCheck, decoded_row
 from changeproof.store.schema import (
     decisions,
     policies,
@@ -61,13 +60,7 @@ class RecordedDecision:
 
 
 def _decided(text: str, seq: int) -> GateDecided:
-    """A decisions row's document, decoded; a row that no longer decodes was edited."""
-    try:
-        return GateDecided.from_data(json.loads(text), where=f"the decisions row of entry {seq}")
-    except (InputError, ValueError) as e:
-        raise IntegrityError(
-            f"{e}", first_bad_seq=seq, hint=f"run {operation('ledger verify')}"
-        ) from e
+    return decoded_row(GateDecided, text, where=f"the decisions row of entry {seq}", seq=seq)
 
 
 def policy_document(conn: Connection, digest: str) -> dict[str, JsonValue] | None:

@@ -24,20 +24,22 @@ audit` replays the ledger itself to find those.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from sqlalchemy import Connection
 
 from changeproof.domain.canonical import JsonValue, canonical_json
-from changeproof.domain.errors import ChangeproofError, IntegrityError, operation
+from changeproof.domain.errors import ChangeproofError, InputError, IntegrityError, operation
 from changeproof.domain.events import RecordedEvent, decode_body
+from changeproof.domain.payloads import Document
 from changeproof.ledger import Checkpoint, LedgerError, NoteVerifier, root_from_leaves
 from changeproof.store.driver import DriverCursor, chunks, placeholders
 from changeproof.store.ledger import SqlHashSource, newest_checkpoint
 
-__all__ = ["ACTOR", "EntryCheck", "EntryChecks", "entry_checks"]
+__all__ = ["ACTOR", "EntryCheck", "EntryChecks", "decoded_row", "entry_checks"]
 
 ACTOR: Final = "@actor"  # an expectation on the entry's actor rather than a data field
 _HINT: Final = (
@@ -254,3 +256,17 @@ def entry_checks(verifier: NoteVerifier, origin: str) -> EntryChecks:
         return EntryCheck(conn, verifier, origin)
 
     return check
+
+
+D = TypeVar("D", bound=Document)
+
+
+def decoded_row(kind: type[D], text: str, *, where: str, seq: int) -> D:
+    """A projection row's JSON document, decoded as `kind`: every row was written from an
+    entry in that shape, so one that no longer decodes was edited behind the ledger."""
+    try:
+        return kind.from_data(json.loads(text), where=where)
+    except (InputError, ValueError) as e:
+        raise IntegrityError(
+            f"{e}: the store was altered behind the ledger", first_bad_seq=seq, hint=_HINT
+        ) from e
