@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import MISSING
 from sqlalchemy import create_engine, inspect
 from sqlalchemy import text as sql
 
 from changeproof.bootstrap import open_instance
+from changeproof.domain.tokens import Scope, scopes_of
 from changeproof.domain.errors import ConflictError, PermissionDeniedError
 from changeproof.services.instance import load_signer
 from changeproof.services.tokens import TokenService
@@ -95,7 +98,9 @@ def test_a_token_acts_as_its_actor_until_revoked(
     assert created["seq"] == start
     ((kind, by, data),) = _events(home, start)
     assert (kind, by) == ("token.created", PLATFORM)
-    assert set(data) == {"id", "actor", "sha256", "expires_at", "label"}
+    assert set(data) == {"id", "actor", "sha256", "expires_at", "label", "scopes"}
+    assert data["scopes"] == ["admin", "approve", "govern", "read", "record"]  # a person's
+    assert created["scopes"] == data["scopes"]
     assert data["sha256"] != text
     assert data["expires_at"] == created["expires_at"]
 
@@ -313,6 +318,8 @@ def test_only_the_actor_or_an_admin_manages_its_tokens(home: Path, cli: Cli) -> 
         (["--expires", "99999w"], "--expires '99999w': more than 3653 days from now"),
         (["--name", "line\nbreak"], "--name must be 1-200 characters without control"),
         (["--name", "x" * 201], "--name must be 1-200 characters"),
+        (["--scope", "write"], "--scope: 'write' is not a valid Scope"),
+        (["--scope", "read", "--scope", "sudo"], "the scopes are read, record, approve"),
     ],
 )
 def test_bad_token_options_are_refused_naming_the_option(
@@ -344,6 +351,60 @@ def test_unknown_actors_and_tokens_are_refused(home: Path, cli: Cli) -> None:
     assert missing.code == 2
     assert "--actor" in missing.err
     assert query(home, "SELECT count(*) FROM tokens") == [(0,)]
+
+
+def test_a_pipeline_token_records_and_reads_but_never_approves(home: Path, cli: Cli) -> None:
+    _people(cli, home)
+    _json(cli, home, "actor", "add", "ci-bot", "--pipeline", "--actor", PLATFORM)
+    created = _json(cli, home, "token", "create", "--actor", "ci-bot", "--as", PLATFORM)
+    assert created["scopes"] == ["read", "record"]
+    for scope in ("approve", "govern", "admin"):
+        error = _refused(
+            cli,
+            home,
+            "token",
+            "create",
+            "--actor",
+            "ci-bot",
+            "--scope",
+            "read",
+            "--scope",
+            scope,
+            "--as",
+            PLATFORM,
+        )
+        assert f"ci-bot is a pipeline identity: its tokens may hold read, record, not {scope}" in (
+            error
+        )
+    narrow = _json(
+        cli, home, "token", "create", "--actor", "alice", "--scope", "read", "--as", "alice"
+    )
+    assert narrow["scopes"] == ["read"]
+    listed = json.loads(cli("token", "list", "--home", home, "-o", "json").out)
+    assert [t["scopes"] for t in listed] == [["read", "record"], ["read"]]
+
+
+def test_a_token_recorded_before_scopes_acts_with_every_scope_its_kind_allows(
+    home: Path, cli: Cli
+) -> None:
+    """An entry without `scopes` (written before they existed) still authenticates: a
+    person's token with every scope, an auditor's with read alone."""
+    _people(cli, home)
+    text = _create(cli, home, "alice", "--as", "alice")
+    with open_instance(home, FixedClock()) as instance:
+        recorded = instance.tokens.list("alice")[0].record
+        legacy = replace(recorded.token, scopes=MISSING)
+        assert "scopes" not in legacy.to_data()
+        assert scopes_of(legacy, pipeline=False) == frozenset(Scope)
+        assert scopes_of(legacy, pipeline=True) == {Scope.READ, Scope.RECORD}
+        principal = instance.tokens.principal(text)
+    assert (principal.actor, principal.scopes) == ("alice", frozenset(Scope))
+    assert (
+        cli("actor", "grant", "alice", "--role", "auditor", "--as", PLATFORM, "--home", home).code
+        == 0
+    )
+    with open_instance(home, FixedClock()) as instance:
+        assert instance.tokens.principal(text).scopes == {Scope.READ}
 
 
 def test_rebuild_reproduces_the_tokens_table(home: Path, cli: Cli) -> None:

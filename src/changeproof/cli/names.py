@@ -15,6 +15,7 @@ _FLAGS: Final = {
     "environment": "--env",
     "actor": "--actor",
     "home": "--home",
+    "scopes": "--scope",
 }
 
 

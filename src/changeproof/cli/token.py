@@ -19,7 +19,7 @@ from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.errors import Field
 from changeproof.domain.events import format_time
-from changeproof.services.tokens import TokenRecord, TokenView
+from changeproof.services.tokens import TokenState, TokenView, token_document
 
 app = typer.Typer(
     help="API tokens: set CHANGEPROOF_TOKEN and commands act as the token's actor.",
@@ -47,6 +47,17 @@ def create(
         str | None,
         typer.Option("--name", help="A label saying what the token is for.", show_default=False),
     ] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            metavar="SCOPE",
+            help="What the token may do through the server: read, record, approve, govern, "
+            "admin; repeat for several. Default: all for a person, read and record for a "
+            "pipeline (which never holds more).",
+            show_default=False,
+        ),
+    ] = None,
     as_: AsOption = None,
     home: HomeOption = None,
     output: OutputOption = Output.text,
@@ -54,11 +65,15 @@ def create(
     """Create a token for an actor and print it, once: it is stored only as a hash."""
     with instance_at(home) as instance:
         created = instance.tokens.create(
-            actor, expires=expires, label=name, by=acting_actor(instance, as_, option=Field("as"))
+            actor,
+            expires=expires,
+            label=name,
+            scopes=scope,
+            by=acting_actor(instance, as_, option=Field("as")),
         )
     record = created.record
     if output is Output.json:
-        emit_json({**token_document(record, "active"), "token": created.text})
+        emit_json({**token_document(record, TokenState.ACTIVE), "token": created.text})
         return
     # The token alone on stdout, so `$(changeproof token create …)` captures just it.
     err.print(
@@ -85,7 +100,7 @@ def revoke(
             token_id, by=acting_actor(instance, as_, option=Field("as"))
         )
     if output is Output.json:
-        emit_json(token_document(record, "revoked"))
+        emit_json(token_document(record, TokenState.REVOKED))
         return
     out.print(
         f"entry {record.revoked_seq}: revoked token {record.id} of {record.token.actor}",
@@ -113,7 +128,7 @@ def list_(
         return
     table = Table()
     table.add_column("id", no_wrap=True)  # what `token revoke` takes: never folded
-    for column in ("actor", "label", "state", "expires", "created by", "entry"):
+    for column in ("actor", "label", "scopes", "state", "expires", "created by", "entry"):
         table.add_column(column, overflow="fold")
     for view in views:
         r = view.record
@@ -121,6 +136,7 @@ def list_(
             safe(r.id),
             safe(r.token.actor),
             safe(r.token.label or ""),
+            " ".join(view.scopes),
             safe(view.state),
             format_time(r.token.expires_at),
             safe(r.created_by),
@@ -129,23 +145,5 @@ def list_(
     out.print(table)
 
 
-def token_document(record: TokenRecord, state: str) -> dict[str, JsonValue]:
-    """A token as `token list --output json` shows it: everything but its secret."""
-    token = record.token
-    return {
-        "id": token.id,
-        "actor": token.actor,
-        "label": token.label,
-        "state": state,
-        "expires_at": format_time(token.expires_at),
-        "seq": record.seq,
-        "created_by": record.created_by,
-        "created_at": record.created_at,
-        "revoked_seq": record.revoked_seq,
-        "revoked_by": record.revoked_by,
-        "revoked_at": record.revoked_at,
-    }
-
-
 def _view_document(view: TokenView) -> dict[str, JsonValue]:
-    return token_document(view.record, str(view.state))
+    return token_document(view.record, view.state, view.scopes)

@@ -6,6 +6,11 @@ digits, 256 random bits. Only the SHA-256 of the whole token text is ever record
 that much randomness a plain hash cannot be reversed or guessed, so no slow KDF is needed,
 and the hash can sit in the ledger an auditor exports.
 
+A token carries scopes: what its bearer may do through the server, whatever its actor's
+roles would allow (`Scope`). Roles still decide, in the services, whether the actor may do
+it at all; a scope only ever narrows. Tokens recorded before scopes existed carry none in
+their entry and act with every scope their actor's kind allows (`scopes_of`).
+
 Pure: the randomness and the current time arrive as arguments.
 """
 
@@ -15,9 +20,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from typing import Annotated, ClassVar, Final, NewType, TypeAlias
 
-from pydantic import StringConstraints
+from pydantic import MISSING, StringConstraints
 
 from changeproof.domain.events import format_time
 from changeproof.domain.payloads import EventPayload, Timestamp
@@ -26,18 +32,22 @@ __all__ = [
     "DEFAULT_LIFETIME",
     "ID_BYTES",
     "MAX_LIFETIME",
+    "PIPELINE_SCOPES",
     "SECRET_BYTES",
     "TOKEN_CREATED",
     "TOKEN_PREFIX",
     "TOKEN_REVOKED",
     "IssuedToken",
     "PresentedToken",
+    "Principal",
+    "Scope",
     "Token",
     "TokenId",
     "TokenRevoked",
     "expiry",
     "issue",
     "present",
+    "scopes_of",
     "token_id",
 ]
 
@@ -54,6 +64,20 @@ DEFAULT_LIFETIME: Final = timedelta(days=90)
 MAX_LIFETIME: Final = timedelta(days=3653)
 
 TokenId = NewType("TokenId", str)
+
+
+class Scope(StrEnum):
+    """What a token's bearer may do; each API route needs exactly one of these."""
+
+    READ = "read"  # everything an auditor may see: releases, evidence, decisions, the ledger
+    RECORD = "record"  # releases, evidence, gate decisions, changes opened, deployments, checks
+    APPROVE = "approve"  # approve, reject or review a change
+    GOVERN = "govern"  # propose, approve, activate or reject a policy
+    ADMIN = "admin"  # actors, roles and other people's tokens
+
+
+# A pipeline identity records and gates; approving and governing are a person's acts.
+PIPELINE_SCOPES: Final = frozenset({Scope.READ, Scope.RECORD})
 
 _ID: Final = re.compile(rf"[0-9a-f]{{{2 * ID_BYTES}}}")
 # A token id in an entry: 16 lower-case hex digits, and nothing else.
@@ -126,9 +150,31 @@ class Token(EventPayload):
     sha256: str  # of the whole token text
     expires_at: Timestamp
     label: str | None
+    # Sorted; absent from tokens recorded before scopes existed (see `scopes_of`).
+    scopes: tuple[Scope, ...] | MISSING = MISSING
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who presented a token, and what they may do with it."""
+
+    actor: str
+    token: TokenId
+    scopes: frozenset[Scope]
+
+    def may(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+def scopes_of(token: Token, *, pipeline: bool) -> frozenset[Scope]:
+    """What `token` lets its bearer do: the scopes it was created with, or, for a token
+    recorded before scopes existed, every scope its actor's kind may hold."""
+    if token.scopes is MISSING:
+        return PIPELINE_SCOPES if pipeline else frozenset(Scope)
+    return frozenset(token.scopes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ The rules, checked in the transaction that records, with the ledger's head locke
   anyone may do either (`services.authority`).
 - The token text is returned once, by `create`, and recorded nowhere: `token.created`
   holds its SHA-256. Errors name a token by its public id, never by its text.
+- A token carries scopes (`domain.tokens.Scope`): by default every scope for a person's token
+  and read + record for a pipeline's; a pipeline's token never approves, governs or
+  administers. Whoever holds the auditor role reads with any token of theirs and records
+  nothing, whatever scopes the token was created with (`principal`).
 - A token works from its creation until `expires_at` (default 90 days, at most ten years)
   or until `token.revoked`, whichever comes first. A revoked token stays revoked.
 """
@@ -18,13 +22,16 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from pydantic import MISSING
+
 from changeproof.domain.actors import Actor, ActorKind, Directory, Role
+from changeproof.domain.canonical import JsonValue
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
     ConflictError,
@@ -38,15 +45,19 @@ from changeproof.domain.events import Event, format_time
 from changeproof.domain.tokens import (
     DEFAULT_LIFETIME,
     ID_BYTES,
+    PIPELINE_SCOPES,
     SECRET_BYTES,
     TOKEN_CREATED,
     IssuedToken,
+    Principal,
+    Scope,
     Token,
     TokenId,
     TokenRevoked,
     expiry,
     issue,
     present,
+    scopes_of,
     token_id,
 )
 from changeproof.services.authority import acting, require_admin
@@ -57,7 +68,14 @@ from changeproof.store.entry_check import EntryChecks
 from changeproof.store.tokens import TokenRecord
 from changeproof.store.unit_of_work import UnitOfWork
 
-__all__ = ["CreatedToken", "TokenRecord", "TokenService", "TokenState", "TokenView"]
+__all__ = [
+    "CreatedToken",
+    "TokenRecord",
+    "TokenService",
+    "TokenState",
+    "TokenView",
+    "token_document",
+]
 
 _ACTOR: Final = Field("actor")
 _LABEL_LIMIT: Final = 200
@@ -80,6 +98,7 @@ class TokenView:
 
     record: TokenRecord
     state: TokenState
+    scopes: tuple[Scope, ...]  # what it lets its bearer do (before an auditor's narrowing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +125,20 @@ class TokenService:
         self._random_bytes = random_bytes
 
     def create(
-        self, actor: str, *, expires: str | None = None, label: str | None = None, by: str
+        self,
+        actor: str,
+        *,
+        expires: str | None = None,
+        label: str | None = None,
+        scopes: Sequence[str] | None = None,
+        by: str,
     ) -> CreatedToken:
-        """A new token for `actor`, valid until `expires` (see `domain.tokens.expiry`)."""
+        """A new token for `actor`, valid until `expires` (see `domain.tokens.expiry`),
+        with `scopes` (default: all a person's token may hold, read and record for a
+        pipeline's)."""
         by = acting(by)
         label = _label(label)
+        wanted = _scopes(scopes)
         now = self._clock.now()
         try:
             expires_at = now + DEFAULT_LIFETIME if expires is None else expiry(expires, now)
@@ -127,8 +155,9 @@ class TokenService:
             actor = owner.name
             _require_owner_or_admin(by, actor, uow, action=f"create a token for {actor}")
             _require_own_or_pipeline(by, owner, directory)
+            granted = _granted_scopes(owner, wanted)
             issued = self._issue(uow)
-            token = Token(issued.id, actor, issued.sha256, expires_at, label)
+            token = Token(issued.id, actor, issued.sha256, expires_at, label, granted)
             uow.record(Event.of(token, by, now))
         return CreatedToken(self._find(issued.id), issued.text)
 
@@ -165,12 +194,35 @@ class TokenService:
                     )
                 actor = owner.name
             records = queries.list_tokens(conn, actor)
-        return tuple(TokenView(r, _state(r, now)) for r in records)
+            pipelines = {
+                a.name
+                for a in actor_queries.directory(conn).actors.values()
+                if a.kind is ActorKind.PIPELINE
+            }
+        return tuple(
+            TokenView(r, _state(r, now), _sorted(r.token, r.token.actor in pipelines))
+            for r in records
+        )
 
     def authenticate(self, token: str) -> str:
         """The name of the actor whose valid token this is; PermissionDeniedError naming
         the token's id (never its text) when it is malformed, unknown, revoked or expired."""
         return self._authenticate(token).token.actor
+
+    def principal(self, token: str) -> Principal:
+        """Who presents this valid token and what it lets them do (errors as `authenticate`).
+
+        An auditor's token reads and nothing more: the role narrows every token its holder
+        presents, so no auditor can be handed, or mint, a token that records.
+        """
+        record = self._authenticate(token)
+        with self._db.read() as conn:
+            owner = actor_queries.directory(conn).by_name(record.token.actor)
+        pipeline = owner is not None and owner.kind is ActorKind.PIPELINE
+        scopes: frozenset[Scope] = scopes_of(record.token, pipeline=pipeline)
+        if owner is None or Role.AUDITOR in owner.roles:
+            scopes = scopes & {Scope.READ}
+        return Principal(record.token.actor, record.id, scopes)
 
     def act_as(self, token: str, claimed: str | None = None, *, claim: str | Field = _ACTOR) -> str:
         """The token's actor, refusing a `claimed` identity that is anyone else.
@@ -263,12 +315,69 @@ def _require_own_or_pipeline(by: str, owner: Actor, directory: Directory) -> Non
     )
 
 
+def _scopes(names: Sequence[str] | None) -> frozenset[Scope] | None:
+    if names is None:
+        return None
+    known = ", ".join(s.value for s in Scope)
+    try:
+        chosen = frozenset(Scope(name.strip()) for name in names)
+    except ValueError as e:
+        raise UsageError(f"{Field('scopes')}: {e}", hint=f"the scopes are {known}") from e
+    if not chosen:
+        raise UsageError(f"{Field('scopes')} is empty", hint=f"give one or more of {known}")
+    return chosen
+
+
+def _granted_scopes(owner: Actor, wanted: frozenset[Scope] | None) -> tuple[Scope, ...]:
+    """The scopes a new token of `owner` is recorded with, sorted; a pipeline identity's
+    token never holds more than read and record."""
+    allowed = PIPELINE_SCOPES if owner.kind is ActorKind.PIPELINE else frozenset(Scope)
+    chosen = allowed if wanted is None else wanted
+    beyond = sorted(chosen - allowed)
+    if beyond:
+        raise PermissionDeniedError(
+            f"{owner.name} is a pipeline identity: its tokens may hold "
+            f"{', '.join(sorted(allowed))}, not {', '.join(beyond)}",
+            hint="approving, governing policy and administering are a person's acts; "
+            "give the person their own token",
+        )
+    return tuple(sorted(chosen))
+
+
 def _require_owner_or_admin(by: str, owner: str, uow: UnitOfWork, *, action: str) -> None:
     directory = actor_queries.directory(uow.conn)
     me = directory.identify(by)
     if me is not None and me.name == owner:
         return
     require_admin(by, directory, action=action, who_else=owner)
+
+
+def token_document(
+    record: TokenRecord, state: TokenState, scopes: Sequence[Scope] | None = None
+) -> dict[str, JsonValue]:
+    """A token as every interface shows it: everything but its secret. `scopes` defaults to
+    those it was recorded with (None for a token recorded before scopes existed)."""
+    token = record.token
+    if scopes is None and token.scopes is not MISSING:
+        scopes = token.scopes
+    return {
+        "id": token.id,
+        "actor": token.actor,
+        "label": token.label,
+        "scopes": None if scopes is None else [s.value for s in scopes],
+        "state": state.value,
+        "expires_at": format_time(token.expires_at),
+        "seq": record.seq,
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "revoked_seq": record.revoked_seq,
+        "revoked_by": record.revoked_by,
+        "revoked_at": record.revoked_at,
+    }
+
+
+def _sorted(token: Token, pipeline: bool) -> tuple[Scope, ...]:
+    return tuple(sorted(scopes_of(token, pipeline=pipeline)))
 
 
 def _state(record: TokenRecord, now: datetime) -> TokenState:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import MISSING
 from sqlalchemy import Connection, update
 
 from changeproof.domain.events import RecordedEvent, format_time
@@ -38,6 +39,7 @@ def _created(conn: Connection, events: Sequence[RecordedEvent]) -> None:
                 "revoked_seq": None,
                 "revoked_by": None,
                 "revoked_at": None,
+                "scopes": None if token.scopes is MISSING else " ".join(token.scopes),
             }
         )
     conn.execute(tokens.insert(), rows)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import MISSING
 from sqlalchemy import Connection, RowMapping, select
 
 from changeproof.domain.events import parse_time
-from changeproof.domain.tokens import Token, TokenId
+from changeproof.domain.tokens import Scope, Token, TokenId
 from changeproof.store.schema import tokens
 
 __all__ = ["TokenRecord", "find_token", "list_tokens"]
@@ -50,6 +51,7 @@ def _record(row: RowMapping) -> TokenRecord:
         sha256=str(row["sha256"]),
         expires_at=parse_time(str(row["expires_at"])),
         label=row["label"],
+        scopes=MISSING if row["scopes"] is None else tuple(Scope(s) for s in row["scopes"].split()),
     )
     revoked = row["revoked_seq"]
     return TokenRecord(
