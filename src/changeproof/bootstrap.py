@@ -162,6 +162,12 @@ class Instance:
 
         return DeploymentService(self.db, self.unit_of_work, self.clock, self._checks)
 
+    def ready(self) -> None:
+        """Raise unless the database answers and its schema is the one this code expects
+        (UnavailableError, ConfigError): what a load balancer's readiness probe asks."""
+        with self.db.read() as conn:
+            require_current(conn)
+
     def close(self) -> None:
         self.db.dispose()
 

@@ -18,7 +18,13 @@ from changeproof.cli.options import (
 )
 from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
-from changeproof.services.actors import ROLES, ActorChange, ActorRecord, ActorReport, SyncReport
+from changeproof.services.actors import (
+    ROLES,
+    ActorChange,
+    ActorReport,
+    SyncReport,
+    actor_document,
+)
 
 app = typer.Typer(
     help="Actors: people and pipeline identities, their aliases, roles and groups.",
@@ -185,26 +191,6 @@ def sync(
     with instance_at(home) as instance:
         report = instance.actors.sync(file, by=acting_actor(instance, actor))
     _render_sync(report, output)
-
-
-def actor_document(record: ActorRecord) -> dict[str, JsonValue]:
-    a = record.actor
-    return {
-        "name": a.name,
-        "emails": sorted(a.emails),
-        "github": a.github,
-        "gitlab": a.gitlab,
-        "roles": sorted(a.roles),
-        "groups": sorted(a.groups),
-        "kind": a.kind.value,
-        "seq": record.seq,
-        "added_by": record.added_by,
-        "added_at": record.added_at,
-        "grants": [
-            {"seq": g.seq, "kind": g.kind, "value": g.value, "granted_by": g.granted_by}
-            for g in record.grants
-        ],
-    }
 
 
 def _change_document(change: ActorChange) -> dict[str, JsonValue]:

@@ -10,9 +10,8 @@ from rich.table import Table
 
 from changeproof.cli.options import HomeOption, Output, OutputOption, instance_at
 from changeproof.cli.render import emit_json, out
-from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import ReleaseRef
-from changeproof.services.decisions import DecisionSummary
+from changeproof.services.decisions import decision_document
 
 app = typer.Typer(help="Recorded gate decisions.", no_args_is_help=True)
 
@@ -69,7 +68,7 @@ def list_(
     with instance_at(home) as instance:
         rows = instance.decisions.list(release=ref, environment=env, allowed=allowed)
     if output is Output.json:
-        emit_json([_summary(d) for d in rows])
+        emit_json([decision_document(d) for d in rows])
         return
     table = Table("seq", "when", "release", "env", "verdict", "class", "policy", "by")
     for d in rows:
@@ -84,18 +83,3 @@ def list_(
             escape(d.actor),
         )
     out.print(table)
-
-
-def _summary(d: DecisionSummary) -> dict[str, JsonValue]:
-    return {
-        "seq": d.seq,
-        "decided_at": d.decided_at,
-        "release": d.release,
-        "environment": d.environment,
-        "allowed": d.allowed,
-        "classification": d.classification,
-        "policy_digest": d.policy_digest,
-        "deployer": d.deployer,
-        "artifact": d.artifact,
-        "actor": d.actor,
-    }

@@ -17,7 +17,7 @@ from changeproof.cli.options import (
     instance_at,
 )
 from changeproof.cli.render import emit_json, out, safe
-from changeproof.domain.decisions import Classification, ControlStatus, GateDecided
+from changeproof.domain.decisions import Classification, ControlStatus
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.gate import GateRequest, GateResult
 from changeproof.services.policies import policy_file_for
@@ -95,17 +95,7 @@ def gate(
 def _render(result: GateResult, request: GateRequest, output: Output) -> None:
     decision = result.decision
     if output is Output.json:
-        doc = GateDecided.of(decision, result.as_of_seq, request.deployer).verdict()
-        extra = {} if result.attestation is None else {"attestation": str(result.attestation)}
-        emit_json(
-            {
-                **doc,
-                "decision_seq": result.seq,
-                "dry_run": result.dry_run,
-                "active_policy_digest": result.active_digest,
-                **extra,
-            }
-        )
+        emit_json(result.document(request.deployer))
         return
     table = Table(
         "", "control", "reason", title=f"{safe(decision.release)} → {safe(decision.environment)}"

@@ -49,6 +49,7 @@ SUBCOMMANDS: Final = {
     "change": ("changeproof.cli.change", "app"),
     "deploy": ("changeproof.cli.deploy", "app"),
     "token": ("changeproof.cli.token", "app"),
+    "serve": ("changeproof.cli.serve", "serve"),
 }
 
 

@@ -50,6 +50,7 @@ from changeproof.domain.actors import (
     GrantKind,
     Role,
 )
+from changeproof.domain.canonical import JsonValue
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
     ConflictError,
@@ -78,6 +79,7 @@ __all__ = [
     "ActorReport",
     "ActorService",
     "SyncReport",
+    "actor_document",
     "check_first_actor",
 ]
 
@@ -618,3 +620,24 @@ def _changes(recorded: Iterable[RecordedEvent]) -> tuple[ActorChange, ...]:
 
 def _read(file: Path) -> bytes:
     return read_input(file, "people file", limit=_MAX_FILE_BYTES)
+
+
+def actor_document(record: ActorRecord) -> dict[str, JsonValue]:
+    """An actor as every interface shows it."""
+    a = record.actor
+    return {
+        "name": a.name,
+        "emails": sorted(a.emails),
+        "github": a.github,
+        "gitlab": a.gitlab,
+        "roles": sorted(a.roles),
+        "groups": sorted(a.groups),
+        "kind": a.kind.value,
+        "seq": record.seq,
+        "added_by": record.added_by,
+        "added_at": record.added_at,
+        "grants": [
+            {"seq": g.seq, "kind": g.kind, "value": g.value, "granted_by": g.granted_by}
+            for g in record.grants
+        ],
+    }

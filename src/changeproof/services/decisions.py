@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import ReleaseRef
 from changeproof.store import decisions as recorded
 from changeproof.store.database import Database
 from changeproof.store.decisions import DecisionSummary
 
-__all__ = ["DecisionService", "DecisionSummary"]
+__all__ = ["DecisionService", "DecisionSummary", "decision_document"]
 
 
 class DecisionService:
@@ -29,3 +30,19 @@ class DecisionService:
                 environment=environment,
                 allowed=allowed,
             )
+
+
+def decision_document(d: DecisionSummary) -> dict[str, JsonValue]:
+    """A decision as `decision list` and the API list it."""
+    return {
+        "seq": d.seq,
+        "decided_at": d.decided_at,
+        "release": d.release,
+        "environment": d.environment,
+        "allowed": d.allowed,
+        "classification": d.classification,
+        "policy_digest": d.policy_digest,
+        "deployer": d.deployer,
+        "artifact": d.artifact,
+        "actor": d.actor,
+    }

@@ -111,6 +111,18 @@ class GateResult:
     attestation: Path | None = None  # where the signed VSA was written
     active_digest: str | None = None  # the instance's active policy when it decided
 
+    def document(self, deployer: str | None) -> dict[str, JsonValue]:
+        """The decision as `gate --output json` prints it and the API returns it."""
+        doc = GateDecided.of(self.decision, self.as_of_seq, deployer).verdict()
+        extra = {} if self.attestation is None else {"attestation": str(self.attestation)}
+        return {
+            **doc,
+            "decision_seq": self.seq,
+            "dry_run": self.dry_run,
+            "active_policy_digest": self.active_digest,
+            **extra,
+        }
+
     @property
     def dry_run(self) -> bool:
         """Decided under a policy that is not the instance's active one: shown, never

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import Connection
 
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import InputError, IntegrityError, UsageError, operation
+from changeproof.domain.errors import Field, InputError, IntegrityError, UsageError, operation
 from changeproof.domain.events import format_time
 from changeproof.ledger import (
     Checkpoint,
@@ -132,40 +132,43 @@ class LedgerService:
                 )
         return note
 
-    def prove(self, seq: int, checkpoint_file: Path | None = None) -> InclusionProof:
+    def prove(self, seq: int, checkpoint: Path | str | None = None) -> InclusionProof:
+        """Entry `seq`'s inclusion proof against the newest checkpoint, or against
+        `checkpoint`: a checkpoint file, or a checkpoint's text as a client sent it."""
         with self._db.read() as conn:
-            if checkpoint_file is None:
-                note, checkpoint = self._newest(conn)
+            if checkpoint is None:
+                note, signed = self._newest(conn)
             else:
-                checkpoint = open_checkpoint_file(checkpoint_file, self._verifier, self.origin)
-                note = read_checkpoint_note(checkpoint_file)
-            if not 0 <= seq < checkpoint.size:
-                raise UsageError(f"entry {seq} is not in the tree of size {checkpoint.size}")
+                note, signed = self._brought(checkpoint, "checkpoint")
+            if not 0 <= seq < signed.size:
+                raise UsageError(f"entry {seq} is not in the tree of size {signed.size}")
             source = stored.SqlHashSource(conn)
-            self._require_tree(conn, checkpoint)
+            self._require_tree(conn, signed)
             body = self._entry_body(conn, seq)
             leaf = leaf_hash(body)
             try:
-                proof = inclusion_proof(source, seq, checkpoint.size)
-                verify_inclusion(leaf, seq, checkpoint.size, proof, checkpoint.root_hash)
+                proof = inclusion_proof(source, seq, signed.size)
+                verify_inclusion(leaf, seq, signed.size, proof, signed.root_hash)
             except MissingNodeError as e:
                 raise IntegrityError(f"cannot prove entry {seq}: {e}", first_bad_seq=seq) from e
             except ProofError as e:
                 raise IntegrityError(
-                    f"entry {seq} is not provably in the signed tree of size "
-                    f"{checkpoint.size}: {e}",
+                    f"entry {seq} is not provably in the signed tree of size {signed.size}: {e}",
                     first_bad_seq=seq,
                 ) from e
-        return InclusionProof(seq, checkpoint.size, leaf, body, checkpoint.root_hash, proof, note)
+        return InclusionProof(seq, signed.size, leaf, body, signed.root_hash, proof, note)
 
-    def consistency(self, old_file: Path, new_file: Path | None = None) -> ConsistencyProof:
-        old = open_checkpoint_file(old_file, self._verifier, self.origin)
+    def consistency(
+        self, old_file: Path | str, new_file: Path | str | None = None
+    ) -> ConsistencyProof:
+        """That the ledger only grew since `old_file` (a checkpoint file, or a checkpoint's
+        text as a client sent it): to the newest checkpoint, or to `new_file`."""
+        _, old = self._brought(old_file, "old checkpoint")
         with self._db.read() as conn:
             if new_file is None:
                 note, new = self._newest(conn)
             else:
-                new = open_checkpoint_file(new_file, self._verifier, self.origin)
-                note = read_checkpoint_note(new_file)
+                note, new = self._brought(new_file, "new checkpoint")
             if old.size > new.size:
                 if new_file is not None:
                     raise UsageError(
@@ -259,6 +262,28 @@ class LedgerService:
         with self._db.write() as conn:
             rebuild(conn)
         return []
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Entries `start`..`end - 1` (to the head when `end` is None) as JSON lines in the
+        export's form (`{"seq", "leaf_hash", "body"}`), read in batches as they are sent."""
+        with self._db.read() as conn:
+            size = stored.read_head(conn).tree_size
+            stop = size if end is None else end
+            if not 0 <= start <= stop <= size:
+                raise UsageError(
+                    f"entries {start}..{stop} are not in the ledger of {size} entries",
+                    hint=f"give 0 <= {Field('start')} <= {Field('end')} <= {size}",
+                )
+            for batch in stored.SqlLogSource(conn).entry_batches(start, stop):
+                for seq, leaf, body in batch:
+                    yield _line({"seq": seq, "leaf_hash": leaf.hex(), "body": body.decode()})
+
+    def _brought(self, checkpoint: Path | str, what: str) -> tuple[str, Checkpoint]:
+        """A checkpoint someone brought, as a file or as its text; opened and checked."""
+        if isinstance(checkpoint, Path):
+            note = read_checkpoint_note(checkpoint)
+            return note, open_checkpoint(note, self._verifier, self.origin, source=str(checkpoint))
+        return checkpoint, open_checkpoint(checkpoint, self._verifier, self.origin, source=what)
 
     def _newest(self, conn: Connection) -> tuple[str, Checkpoint]:
         newest = stored.newest_checkpoint(conn)

@@ -1,0 +1,85 @@
+"""The route table's one rule: every route declares the scope it needs.
+
+A handler takes its caller as one of the principal aliases below (`Reader`, `Recorder`,
+`Approver`, `Governor`, `Administrator`); the alias authenticates the bearer token and
+checks its scope, and the app publishes that scope as the operation's
+`x-changeproof-scope` in the OpenAPI document, from which the authorization matrix test
+is generated. Services get the instance through `Services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+
+from changeproof.api.auth import FailureLimiter, authenticate, require_scope
+from changeproof.bootstrap import Instance
+from changeproof.domain.tokens import Principal, Scope
+
+__all__ = [
+    "PUBLIC",
+    "Administrator",
+    "Approver",
+    "Governor",
+    "Reader",
+    "Recorder",
+    "Services",
+    "scope_of",
+]
+
+# Routes anyone may call: health probes and the API's own description.
+PUBLIC: Final = frozenset({"/api/v1/healthz", "/api/v1/readyz"})
+
+_SCOPE_ATTRIBUTE: Final = "changeproof_scope"
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+Services = Annotated[Instance, Depends(_instance)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _needs(scope: Scope) -> Callable[[Request], Principal]:
+    def principal(request: Request) -> Principal:
+        instance: Instance = request.app.state.instance
+        limiter: FailureLimiter = request.app.state.limiter
+        found = authenticate(
+            request.headers.get("authorization"),
+            client_address(request),
+            instance.tokens.principal,
+            limiter,
+        )
+        request.state.actor = found.actor  # for the request log
+        require_scope(found, scope)
+        return found
+
+    setattr(principal, _SCOPE_ATTRIBUTE, scope)
+    return principal
+
+
+Reader = Annotated[Principal, Depends(_needs(Scope.READ))]
+Recorder = Annotated[Principal, Depends(_needs(Scope.RECORD))]
+Approver = Annotated[Principal, Depends(_needs(Scope.APPROVE))]
+Governor = Annotated[Principal, Depends(_needs(Scope.GOVERN))]
+Administrator = Annotated[Principal, Depends(_needs(Scope.ADMIN))]
+
+
+def scope_of(route: APIRoute) -> Scope | None:
+    """The scope a route's principal dependency checks (None: it takes no principal)."""
+    found = {
+        getattr(dependency.call, _SCOPE_ATTRIBUTE)
+        for dependency in route.dependant.dependencies
+        if hasattr(dependency.call, _SCOPE_ATTRIBUTE)
+    }
+    if len(found) > 1:
+        raise RuntimeError(f"route {route.path} checks several scopes: {sorted(found)}")
+    return found.pop() if found else None
