@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy import text as sql
 
 from changeproof.bootstrap import open_instance
-from changeproof.domain.tokens import Scope, scopes_of
 from changeproof.domain.errors import ConflictError, PermissionDeniedError
+from changeproof.domain.tokens import Scope, scopes_of
 from changeproof.services.instance import load_signer
 from changeproof.services.tokens import TokenService
 from changeproof.store.entry_check import entry_checks

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from changeproof import __version__
@@ -27,6 +28,7 @@ from changeproof.api.middleware import ACCESS_LOG, BodyLimit, RequestLog
 from changeproof.api.routes import ROUTERS
 from changeproof.api.routing import PUBLIC, scope_of
 from changeproof.bootstrap import Instance, open_instance
+from changeproof.domain.tokens import Scope
 
 __all__ = ["API_PREFIX", "HOME_VARIABLE", "create_app", "from_environment"]
 
@@ -69,9 +71,34 @@ def create_app(
     )
     app.state.instance = instance
     app.state.limiter = limiter or FailureLimiter()
+    scopes = _scopes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    _require_scopes(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A changeproof token (cpt_…, from `token create`)",
+                }
+            }
+            for (path, method), scope in scopes.items():
+                operation = schema["paths"][path][method]
+                operation["x-changeproof-scope"] = scope.value
+                operation["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     install_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(RequestLog)
@@ -99,12 +126,17 @@ def _log_requests() -> None:
         access.propagate = False
 
 
-def _require_scopes(app: FastAPI) -> None:
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        scope = scope_of(route)
-        if scope is None and route.path not in PUBLIC:
-            raise RuntimeError(f"route {route.path} needs a scope or a place in PUBLIC")
-        if scope is not None:
-            route.openapi_extra = {**(route.openapi_extra or {}), "x-changeproof-scope": scope}
+def _scopes(routers: Sequence[APIRouter]) -> dict[tuple[str, str], Scope]:
+    """Each operation's scope, by its path and method; RuntimeError for a route without."""
+    found = {}
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                raise RuntimeError(f"{route!r} is not an API route: it would escape the scopes")
+            path = API_PREFIX + route.path
+            scope = scope_of(route)
+            if scope is None and path not in PUBLIC:
+                raise RuntimeError(f"route {path} needs a scope or a place in PUBLIC")
+            if scope is not None:
+                found.update({(path, m.lower()): scope for m in route.methods or ()})
+    return found

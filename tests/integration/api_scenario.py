@@ -1,0 +1,85 @@
+"""An instance with one actor per kind of caller and a token each, for the API tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from changeproof.api.app import create_app
+from changeproof.bootstrap import open_instance
+from tests.conftest import Cli
+
+# Who calls, and what their token may do: the rows of the authorization matrix.
+CALLERS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"read", "record", "approve", "govern", "admin"}),
+    "approver": frozenset({"read", "record", "approve", "govern", "admin"}),
+    "pipeline": frozenset({"read", "record"}),
+    "reader": frozenset({"read"}),  # the approver's own token, narrowed to read
+    "auditor": frozenset({"read"}),  # created with every scope; the role narrows it
+}
+
+
+@dataclass(frozen=True)
+class Callers:
+    tokens: dict[str, str]
+
+    def auth(self, caller: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[caller]}"}
+
+
+def _token(cli: Cli, home: Path, *args: str) -> str:
+    done = cli("token", "create", *args, "--home", home, "-o", "json")
+    assert done.code == 0, done.err
+    text = json.loads(done.out)["token"]
+    assert isinstance(text, str)
+    return text
+
+
+def add_callers(cli: Cli, home: Path) -> Callers:
+    for args in (
+        ["root", "--role", "admin", "--as", "setup"],
+        ["ana", "--role", "approver", "--email", "ana@example.com", "--as", "root"],
+        ["ci", "--pipeline", "--as", "root"],
+        ["audrey", "--role", "auditor", "--as", "root"],
+    ):
+        done = cli("actor", "add", *args, "--home", home)
+        assert done.code == 0, done.err
+    return Callers(
+        {
+            "admin": _token(cli, home, "--actor", "root", "--as", "root"),
+            "approver": _token(cli, home, "--actor", "ana", "--as", "ana"),
+            "pipeline": _token(cli, home, "--actor", "ci", "--as", "root"),
+            "reader": _token(cli, home, "--actor", "ana", "--scope", "read", "--as", "ana"),
+            "auditor": _token(cli, home, "--actor", "audrey", "--as", "audrey"),
+        }
+    )
+
+
+@contextmanager
+def client(home: Path) -> Iterator[httpx.Client]:
+    """The app over the instance at `home`, served by uvicorn on a loopback port of its
+    own (in a thread of this process), and an HTTP client for it."""
+    app = create_app(open_instance(home), close_instance=True)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            yield http
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
