@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from changeproof.api.app import create_app
 from changeproof.bootstrap import open_instance
@@ -64,10 +65,10 @@ def add_callers(cli: Cli, home: Path) -> Callers:
 
 
 @contextmanager
-def client(home: Path) -> Iterator[httpx.Client]:
-    """The app over the instance at `home`, served by uvicorn on a loopback port of its
-    own (in a thread of this process), and an HTTP client for it."""
-    app = create_app(open_instance(home), close_instance=True)
+def client(home: Path, *, app: FastAPI | None = None) -> Iterator[httpx.Client]:
+    """The app over the instance at `home` (or `app`), served by uvicorn on a loopback
+    port of its own (in a thread of this process), and an HTTP client for it."""
+    app = app or create_app(open_instance(home), close_instance=True)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,4 +1,4 @@
-"""Every route × every caller, generated from the OpenAPI document: a route answers a
+"""Every route by every caller, generated from the OpenAPI document: a route answers a
 caller without a token 401, a caller whose token lacks the route's scope 403, and a caller
 holding it anything but those (and never a 5xx). A route added without a scope stops the
 app from starting, so it cannot escape this table."""

@@ -17,7 +17,7 @@ from typing import Final
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from changeproof.api.problems import MEDIA_TYPE, PROBLEMS, Problem, ProblemError
+from changeproof.api.problems import MEDIA_TYPE, PROBLEMS, Problem
 
 __all__ = ["ACCESS_LOG", "REQUEST_ID_HEADER", "BodyLimit", "RequestLog"]
 
@@ -97,18 +97,32 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
+        refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    # Raised inside the app, whose handler answers it like any problem.
-                    raise ProblemError("too-large", self._detail())
+                    # Answer now, and tell the app the client went away: it stops reading,
+                    # and whatever it would answer after is dropped.
+                    refused = True
+                    await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, unless_refused)
+        except Exception:
+            if not refused:
+                raise
 
     def _detail(self) -> str:
         return f"the request body is over the server's {self.limit:,}-byte limit"
