@@ -173,7 +173,8 @@ def test_the_actor_is_the_authenticated_one_and_no_secret_is_shown(
         assert new["created_by"] == "ana"  # the token's actor, whatever the body could say
         listed = api.get("/api/v1/tokens", headers=callers.auth("reader")).text
         entries = api.get("/api/v1/ledger/entries", headers=callers.auth("reader")).text
-        assert new["token"] not in listed and new["token"] not in entries
+        assert new["token"] not in listed
+        assert new["token"] not in entries
         status = api.get("/api/v1/ledger", headers=callers.auth("reader")).json()
         assert "database" not in status
     secrets = [*callers.tokens.values(), new["token"]]
@@ -183,7 +184,8 @@ def test_the_actor_is_the_authenticated_one_and_no_secret_is_shown(
     assert any('"actor":"ci"' in line for line in lines)
     for secret in secrets:
         assert all(secret not in line and secret[21:] not in line for line in lines)
-        assert secret not in listed and secret not in entries
+        assert secret not in listed
+        assert secret not in entries
 
 
 def test_failed_authentications_are_rate_limited_per_address(home: Path, cli: Cli) -> None:

@@ -85,18 +85,6 @@ PROBLEMS: Final = _kinds(
     ProblemKind("not-acceptable", 406, "Not acceptable", "no representation the client accepts"),
     ProblemKind("conflict", 409, "Conflict", "the request conflicts with what is recorded"),
     ProblemKind(
-        "idempotency-key-in-use",
-        409,
-        "Idempotency key in use",
-        "a request with this Idempotency-Key is still being answered; retry after Retry-After",
-    ),
-    ProblemKind(
-        "idempotency-key-reused",
-        422,
-        "Idempotency key reused",
-        "this Idempotency-Key was sent before with another request",
-    ),
-    ProblemKind(
         "not-configured",
         409,
         "Not configured",
