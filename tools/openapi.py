@@ -34,7 +34,7 @@ def document() -> str:
 
 def main() -> int:
     GOLDEN.write_text(document(), encoding="utf-8")
-    print(f"wrote {GOLDEN}", file=sys.stderr)
+    sys.stderr.write(f"wrote {GOLDEN}\n")
     return 0
 
 
