@@ -46,7 +46,6 @@ __all__ = [
     "deployments",
     "evidence",
     "evidence_bindings",
-    "idempotency_keys",
     "ledger_checkpoints",
     "ledger_events",
     "ledger_head",
@@ -494,28 +493,4 @@ PROJECTION_TABLES = (
     deployments,
     deployment_updates,
     deployment_checks,
-)
-
-# Neither ledger nor projection: the server's memory of answers to requests sent with an
-# `Idempotency-Key`, so a retried request gets the first answer and records nothing twice.
-# Rows are per actor (one client's key never answers another's). `state` is `started` while
-# the first attempt runs (its `lease` owns the row until `lease_expires`), `recorded` once a
-# unit of work of that attempt committed (set in the same transaction, so an append and its
-# key can never part), `answered` once `status`, `media_type` and `body` hold the response.
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("actor", String(200), primary_key=True),
-    Column("key", String(255), primary_key=True),
-    Column("request_sha256", String(64), nullable=False),
-    Column("state", String(10), nullable=False),
-    Column("lease", String(32), nullable=False),
-    Column("lease_expires", String(32), nullable=False),
-    Column("first_seq", BigInteger, nullable=True),
-    Column("last_seq", BigInteger, nullable=True),
-    Column("status", SmallInteger, nullable=True),
-    Column("media_type", String(100), nullable=True),
-    Column("body", LargeBinary, nullable=True),
-    Column("created_at", String(32), nullable=False),
-    CheckConstraint("state IN ('started', 'recorded', 'answered')", name="ck_idempotency_state"),
 )

@@ -1,0 +1,25 @@
+"""Token scopes: `tokens.scopes`, NULL for tokens recorded before scopes existed.
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tokens") as batch:
+        batch.add_column(sa.Column("scopes", sa.String(100), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tokens") as batch:
+        batch.drop_column("scopes")
