@@ -211,6 +211,30 @@ def test_untampered_ledger_verifies_and_projections_match(ledger: Path, cli: Cli
     assert "OK: every projection equals its rebuild from the ledger" in rebuilt.out
 
 
+def test_ledger_entries_prints_a_range_as_the_export_holds_it(
+    ledger: Path, cli: Cli, tmp_path: Path
+) -> None:
+    export = tmp_path / "all.jsonl"
+    assert cli("ledger", "export", "--out", export, "--home", ledger).code == 0
+    exported = [
+        line
+        for line in export.read_text(encoding="utf-8").splitlines()
+        if "leaf_hash" in json.loads(line)
+    ]
+
+    some = cli("ledger", "entries", "--start", "2", "--end", "5", "--home", ledger)
+    every = cli("ledger", "entries", "--home", ledger)
+    beyond = cli("ledger", "entries", "--start", "3", "--end", str(SIZE + 1), "--home", ledger)
+
+    assert some.code == 0, some.err
+    assert some.out.splitlines() == exported[2:5]
+    assert [json.loads(line)["seq"] for line in some.out.splitlines()] == [2, 3, 4]
+    assert every.out.splitlines() == exported
+    assert beyond.code == 2
+    assert f"entries 3..{SIZE + 1} are not in the ledger of {SIZE} entries" in beyond.err
+    assert "--start" in beyond.err and "--end" in beyond.err
+
+
 def test_an_exported_checkpoint_keeps_verifying_as_the_ledger_grows(
     home: Path, cli: Cli, tmp_path: Path
 ) -> None:

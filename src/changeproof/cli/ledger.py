@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -236,6 +237,23 @@ def export(
         f"Exported {summary.entries} entries and {summary.checkpoints} checkpoints to "
         f"{safe(summary.path)} (sha256 {summary.sha256})"
     )
+
+
+@app.command("entries")
+def entries(
+    start: Annotated[int, typer.Option(min=0, help="The first entry's seq.")] = 0,
+    end: Annotated[
+        int | None,
+        typer.Option(min=0, help="Stop before this seq (default: the head).", show_default=False),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Entries START..END-1 as JSON lines (`seq`, `leaf_hash`, `body`), as the export holds them."""
+    with instance_at(home) as instance:
+        write = sys.stdout.buffer.write
+        for line in instance.ledger.entries(start, end):
+            write(line)
+        sys.stdout.buffer.flush()
 
 
 @app.command("rebuild")
