@@ -1,4 +1,5 @@
-"""Tables. The four `ledger_*` tables are the ledger; every other table is a projection.
+"""Tables. The four `ledger_*` tables are the ledger; `idempotency_keys` is the server's
+bookkeeping of retried requests; every other table is a projection.
 
 `ledger_events` is a public contract for auditors (see docs/ledger.md):
   seq        0-based leaf index, contiguous
@@ -28,6 +29,7 @@ from sqlalchemy import (
 __all__ = [
     "LEDGER_TABLES",
     "PROJECTION_TABLES",
+    "REQUEST_TABLES",
     "actor_aliases",
     "actor_grants",
     "actors",
@@ -46,6 +48,7 @@ __all__ = [
     "deployments",
     "evidence",
     "evidence_bindings",
+    "idempotency_keys",
     "ledger_checkpoints",
     "ledger_events",
     "ledger_head",
@@ -466,6 +469,23 @@ deployment_checks = Table(
     Index("ix_deployment_checks_deployment", "deployment_seq"),
 )
 
+# Which entries a request sent with an Idempotency-Key recorded (`first_seq`..`last_seq`),
+# inserted in the transaction that appended them, and the answer it got (status, media type,
+# body; NULL until answered, and for ever when the answer held a secret).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("actor", String(200), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("status", SmallInteger, nullable=True),
+    Column("media_type", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("recorded_at", String(32), nullable=False),
+)
+
 LEDGER_TABLES = (ledger_events, ledger_subtrees, ledger_checkpoints, ledger_head)
 PROJECTION_TABLES = (
     artifacts,
@@ -494,3 +514,4 @@ PROJECTION_TABLES = (
     deployment_updates,
     deployment_checks,
 )
+REQUEST_TABLES = (idempotency_keys,)
