@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from changeproof.services.deployments import DeploymentService
     from changeproof.services.evidence import EvidenceService
     from changeproof.services.gate import GateService
+    from changeproof.services.idempotency import IdempotencyService
     from changeproof.services.ledger import LedgerService
     from changeproof.services.policies import PolicyService
     from changeproof.services.policy_tests import PolicyTestService
@@ -90,6 +91,12 @@ class Instance:
         from changeproof.services.attest import AttestService
 
         return AttestService(self.unit_of_work, self.clock)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyService:
+        from changeproof.services.idempotency import IdempotencyService
+
+        return IdempotencyService(self.db)
 
     @cached_property
     def releases(self) -> ReleaseService:
