@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from changeproof.cli.options import HomeOption, Output, OutputOption, instance_at
+from changeproof.cli.remote import server
 from changeproof.cli.render import emit_json, err, out, progress_bar, safe
 from changeproof.domain.errors import InputError
 
@@ -26,17 +27,23 @@ def _b64(digest: bytes) -> str:
 @app.command("status")
 def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
     """Size, root hash and newest checkpoint."""
-    with instance_at(home) as instance:
-        s = instance.ledger.status()
-    doc = {
-        "origin": s.origin,
-        "tree_size": s.tree_size,
-        "root_hash": s.root_hash.hex(),
-        "checkpoint_size": s.checkpoint_size,
-        "checkpoints": s.checkpoints,
-        "verifier_key": s.verifier_key,
-        "database": s.database,
-    }
+    client = server()
+    if client is not None:
+        with client:
+            # The server keeps its database URL to itself: the client names the server.
+            doc = {**client.get("/ledger"), "server": client.url}
+    else:
+        with instance_at(home) as instance:
+            s = instance.ledger.status()
+        doc = {
+            "origin": s.origin,
+            "tree_size": s.tree_size,
+            "root_hash": s.root_hash.hex(),
+            "checkpoint_size": s.checkpoint_size,
+            "checkpoints": s.checkpoints,
+            "verifier_key": s.verifier_key,
+            "database": s.database,
+        }
     if output is Output.json:
         emit_json(doc)
         return

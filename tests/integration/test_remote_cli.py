@@ -1,0 +1,167 @@
+"""The CLI as a server's client (`CHANGEPROOF_URL`/`--server` and `CHANGEPROOF_TOKEN`),
+against a real uvicorn on a loopback port, both backends: the same output and exit codes
+as the embedded CLI, the token's actor always the acting one, nothing opened locally, and
+exit 3 when the server cannot be reached."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, CliResult, ints
+from tests.integration.api_scenario import Callers, add_callers, client
+from tests.integration.scenario import Scenario
+
+
+def _size(home: Path) -> int:
+    return ints(home, "SELECT tree_size FROM ledger_head")[0]
+
+
+@pytest.fixture
+def gated(home: Path, tmp_path: Path, cli: Cli) -> tuple[Callers, str]:
+    scenario = Scenario(home, tmp_path, cli)
+    scenario.repo.commit("PAY-1 refunds", {"app.py": "print(1)\n"})
+    release = scenario.release()
+    scenario.activate()  # at once, while the instance has no admin
+    return add_callers(cli, home), release
+
+
+def _remote(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, url: str, token: str | None, *args: str
+) -> CliResult:
+    with monkeypatch.context() as env:
+        env.setenv("CHANGEPROOF_URL", url)
+        if token is None:
+            env.delenv("CHANGEPROOF_TOKEN", raising=False)
+        else:
+            env.setenv("CHANGEPROOF_TOKEN", token)
+        env.delenv("CHANGEPROOF_HOME", raising=False)
+        return cli(*args)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port  # closed again: nothing listens there
+
+
+def test_the_gate_through_a_server_says_and_exits_what_the_embedded_gate_does(
+    home: Path, cli: Cli, gated: tuple[Callers, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers, release = gated
+    token = callers.tokens["pipeline"]
+    args = ("gate", "--release", release, "--env", "production")
+    with monkeypatch.context() as env:
+        env.setenv("CHANGEPROOF_TOKEN", token)
+        local_text = cli(*args, "--home", home)
+        local_json = cli(*args, "--home", home, "-o", "json")
+    with client(home) as api:
+        url = str(api.base_url)
+        remote_text = _remote(cli, monkeypatch, url, token, *args)
+        remote_json = _remote(cli, monkeypatch, url, token, *args, "-o", "json")
+
+    assert local_text.code == remote_text.code == 1  # blocked: no review, no tests
+    assert remote_text.err == ""
+
+    def without_seq(text: str) -> str:
+        return text.rsplit("decision recorded as entry", 1)[0]
+
+    assert without_seq(remote_text.out) == without_seq(local_text.out)
+    assert "BLOCKED" in remote_text.out
+    local, remote = json.loads(local_json.out), json.loads(remote_json.out)
+    # Two decisions later (the text call's and its own), as of two more entries.
+    assert remote["decision_seq"] == local["decision_seq"] + 2
+    assert remote["as_of_seq"] == local["as_of_seq"] + 2
+    for moved in ("decision_seq", "as_of_seq"):
+        del local[moved], remote[moved]
+    assert remote == local
+    assert remote["deployer"] is None
+
+
+def test_ledger_status_through_a_server_names_the_server_not_its_database(
+    home: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers = add_callers(cli, home)
+    local = json.loads(cli("ledger", "status", "--home", home, "-o", "json").out)
+    with client(home) as api:
+        url = str(api.base_url)
+        done = _remote(
+            cli, monkeypatch, url, callers.tokens["auditor"], "ledger", "status", "-o", "json"
+        )
+        text = _remote(cli, monkeypatch, url, callers.tokens["auditor"], "ledger", "status")
+        flag = cli("--server", url, "ledger", "status", "-o", "json")
+    assert done.code == 0, done.err
+    remote = json.loads(done.out)
+    assert remote.pop("server") == url.rstrip("/")
+    assert "database" not in remote
+    del local["database"]
+    assert remote == local
+    assert f"server           {url.rstrip('/')}" in text.out
+    assert flag.code == 2  # --server with no token
+    assert "set CHANGEPROOF_TOKEN" in flag.err
+
+
+def test_the_server_acts_as_the_token_and_refuses_any_other_claim(
+    home: Path, cli: Cli, gated: tuple[Callers, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers, release = gated
+    before = _size(home)
+    with client(home) as api:
+        url = str(api.base_url)
+        claimed = _remote(
+            cli, monkeypatch, url, callers.tokens["pipeline"],
+            "gate", "--release", release, "--env", "production", "--actor", "ana",
+        )  # fmt: skip
+        own = _remote(
+            cli, monkeypatch, url, callers.tokens["pipeline"],
+            "gate", "--release", release, "--env", "production", "--as", "ci", "-o", "json",
+        )  # fmt: skip
+        auditor = _remote(
+            cli, monkeypatch, url, callers.tokens["auditor"],
+            "gate", "--release", release, "--env", "production",
+        )  # fmt: skip
+    assert claimed.code == 2
+    assert "the server acts as the actor of CHANGEPROOF_TOKEN, 'ci', never as anyone else" in (
+        claimed.err
+    )
+    assert own.code == 1, own.err
+    assert auditor.code == 2  # read only: the scope refuses before any service runs
+    assert "scope" in auditor.err
+    assert _size(home) == before + 1
+
+
+def test_a_command_without_a_server_form_opens_nothing_locally(
+    home: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers = add_callers(cli, home)
+    before = _size(home)
+    with client(home) as api:
+        done = _remote(
+            cli, monkeypatch, str(api.base_url), callers.tokens["admin"],
+            "actor", "add", "mallory", "--home", str(home),
+        )  # fmt: skip
+    assert done.code == 2
+    assert "does not run against a server yet" in done.err
+    assert _size(home) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "words"),
+    [
+        ("http://127.0.0.1:{port}", 3, "cannot reach the changeproof server at"),
+        ("http://changeproof.example.com", 2, "a token is sent over https only"),
+        ("ftp://127.0.0.1", 2, "expected https://HOST[:PORT]"),
+    ],
+)
+def test_a_server_that_cannot_be_reached_or_trusted_is_an_error(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, url: str, code: int, words: str
+) -> None:
+    target = url.format(port=_closed_port())
+    done = _remote(cli, monkeypatch, target, "cpt_x", "ledger", "status")
+    assert done.code == code, done.err
+    assert words in done.err
+    assert "cpt_x" not in done.err
