@@ -165,3 +165,54 @@ def test_a_server_that_cannot_be_reached_or_trusted_is_an_error(
     assert done.code == code, done.err
     assert words in done.err
     assert "cpt_x" not in done.err
+
+
+def test_a_release_from_a_repository_the_server_reads_is_the_one_the_cli_records(
+    home: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = Scenario(home, tmp_path, cli)
+    scenario.repo.commit("PAY-1 refunds", {"app.py": "print(1)\n"})
+    scenario.repo.commit("no ticket here", {"app.py": "print(2)\n"})
+    callers = add_callers(cli, home)
+    config = home / "config.toml"
+    config.write_text(config.read_text() + f'\n[repositories]\npayments = "{scenario.repo.path}"\n')
+    token = callers.tokens["pipeline"]
+    create = ("release", "create", "--service", "payments", "--name", "2.0", "--to", "main")
+    with client(home) as api:
+        url = str(api.base_url)
+        made = _remote(cli, monkeypatch, url, token, *create, "--repo", "payments")
+        again = _remote(cli, monkeypatch, url, token, *create, "--repo", "payments", "-o", "json")
+        path = _remote(cli, monkeypatch, url, token, *create, "--repo", str(scenario.repo.path))
+        shown = _remote(cli, monkeypatch, url, token, "release", "show", "payments/2.0")
+        missing = _remote(cli, monkeypatch, url, token, "release", "show", "payments/9.9")
+    local = cli("release", "show", "payments/2.0", "--home", home)
+
+    assert made.code == 0, made.err
+    assert made.out.startswith("Created payments/2.0: 2 commits, (root)..")
+    assert "Commits with no ticket: 1" in made.out
+    assert shown.out == local.out
+    assert made.out.removeprefix("Created") == local.out.removeprefix("Release")
+    doc = json.loads(again.out)
+    assert (doc["created"], doc["created_by"], len(doc["commits"])) == (False, "ci", 2)
+    assert path.code == 2
+    assert "is not one of the instance's repositories (payments)" in path.err
+    assert "--repo" in path.err
+    assert missing.code == 2
+    assert "no release payments/9.9" in missing.err
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[repositories.payments]\npath = "/srv/git/payments.git"',
+        '[repositories]\n"../up" = "/srv/git/x"',
+        "[repositories]\npayments = 7",
+        '[repositories]\npayments = ""',
+    ],
+)
+def test_a_repository_table_that_is_wrong_names_itself(home: Path, cli: Cli, table: str) -> None:
+    config = home / "config.toml"
+    config.write_text(config.read_text() + "\n" + table + "\n")
+    done = cli("release", "list", "--home", home)
+    assert done.code == 2
+    assert f"{config}: [repositories]" in done.err
