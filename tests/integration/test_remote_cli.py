@@ -281,3 +281,28 @@ def _person_token(cli: Cli, home: Path, who: str) -> str:
     done = cli("token", "create", "--actor", who, "--as", who, "--home", home, "-o", "json")
     assert done.code == 0, done.err
     return str(json.loads(done.out)["token"])
+
+
+def test_an_auditor_takes_the_checkpoint_and_the_entries_through_a_server(
+    home: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers = add_callers(cli, home)
+    token = callers.tokens["auditor"]
+    kept = tmp_path / "checkpoint.txt"
+    with client(home) as api:
+        url = str(api.base_url)
+        note = _remote(cli, monkeypatch, url, token, "ledger", "checkpoint", "--out", str(kept))
+        entries = _remote(cli, monkeypatch, url, token, "ledger", "entries", "--start", "1")
+        beyond = _remote(cli, monkeypatch, url, token, "ledger", "entries", "--start", "999")
+    local = cli("ledger", "entries", "--start", "1", "--home", home)
+    newest = cli("ledger", "checkpoint", "--home", home)
+
+    assert note.code == 0, note.err
+    assert kept.read_text(encoding="utf-8") == newest.out
+    assert entries.code == 0, entries.err
+    assert entries.out == local.out
+    assert len(entries.out.splitlines()) == _size(home) - 1
+    assert beyond.code == 2
+    assert "are not in the ledger of" in beyond.err
+    consistent = cli("ledger", "consistency", "--old", kept, "--home", home)
+    assert consistent.code == 0, consistent.err  # the note kept is the instance's own
