@@ -168,6 +168,13 @@ class EvidenceService:
         """The size limit of one public-key file."""
         return self._limits.of(PUBLIC_KEYS)
 
+    def limit_setting(self, kind: str) -> str:
+        """The config setting that decides `limit(kind)`, for a person who must raise it."""
+        return self._limits.setting(_kind_of(kind))
+
+    def key_limit_setting(self) -> str:
+        return self._limits.setting(PUBLIC_KEYS)
+
     def staging(self) -> AbstractContextManager[IO[bytes]]:
         """A temporary file in the vault for an upload on its way in, removed afterwards."""
         return self._vault.staging()

@@ -172,16 +172,20 @@ class EvidenceDownload:
         digest = hashlib.sha256()
         seen = 0
         held: bytes | None = None
-        while chunk := self._handle.read(CHUNK):
-            digest.update(chunk)
-            seen += len(chunk)
+        try:
+            while chunk := self._handle.read(CHUNK):
+                digest.update(chunk)
+                seen += len(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+            if seen != self.size or digest.hexdigest() != self.digest:
+                raise _altered(self.digest, self.cited_by)
             if held is not None:
                 yield held
-            held = chunk
-        if seen != self.size or digest.hexdigest() != self.digest:
-            raise _altered(self.digest, self.cited_by)
-        if held is not None:
-            yield held
+        finally:
+            # Whether it ended, failed or was abandoned: a cut stream runs no background task.
+            self.close()
 
     def close(self) -> None:
         self._handle.close()
