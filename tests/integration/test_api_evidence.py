@@ -201,6 +201,7 @@ def test_hostile_uploads_get_a_problem_and_record_and_keep_nothing(
             b"nul\x00.sarif",
             b"rtl\xe2\x80\xae.sarif",
             b"..",
+            b".",
             b"",
         ):
             body, content_type = _multipart(name, sarif)
@@ -210,6 +211,8 @@ def test_hostile_uploads_get_a_problem_and_record_and_keep_nothing(
             if answer.status_code == 422:
                 pointers = [e["pointer"] for e in answer.json()["errors"]]
                 assert pointers == ["/files"], (name, answer.text)
+        not_sarif = api.post(url, headers=auth, files=[("files", ("x.sarif", b'{"runs": 7}'))])
+        _problem(not_sarif, "invalid-input")
         traversal = api.post(url, headers=auth, files=[("files", ("../../x.sarif", sarif))])
         _problem(traversal, "invalid-input")
         not_hex = api.get("/api/v1/evidence/not-a-digest", headers=callers.auth("reader"))

@@ -80,8 +80,8 @@ def check_name(upload: Upload) -> str:
         why = "holds a control character"
     elif "/" in name or "\\" in name:
         why = "holds a path separator: give the file's base name only"
-    elif ".." in name:
-        why = "holds `..`"
+    elif ".." in name or name == ".":
+        why = "holds `..`" if ".." in name else "is not a file name"
     elif len(name.encode("utf-8", "surrogatepass")) > NAME_LIMIT:
         why = f"is longer than {NAME_LIMIT} bytes"
     else:
