@@ -285,3 +285,35 @@ def test_a_file_deleted_from_the_vault_is_unavailable(
     assert checked.code == 4
     assert "MISSING" in checked.err
     assert digest in checked.err
+
+
+def test_an_artifact_is_recorded_by_its_digest_as_attest_artifact_records_a_file(
+    released: tuple[Path, Callers], cli: Cli, tmp_path: Path
+) -> None:
+    home, callers = released
+    built = tmp_path / "payments-1.0.tar.gz"
+    built.write_bytes(b"not really a tarball\n" * 100)
+    digest = hashlib.sha256(built.read_bytes()).hexdigest()
+    url = f"{RELEASE}/artifacts"
+    body = {"name": built.name, "sha256": f"sha256:{digest.upper()}", "size": 2100}
+    with client(home) as api:
+        answer = api.post(url, headers=callers.auth("pipeline"), json=body)
+        assert answer.status_code == 201, answer.text
+        doc = answer.json()
+        assert (doc["kind"], doc["sha256"], doc["name"], doc["recorded"]) == (
+            "artifact", digest, built.name, True
+        )  # fmt: skip
+        assert (doc["release"], doc["actor"], doc["service"]) == ("payments/1.0", "ci", "payments")
+        before = _size(home)
+        bad_digest = api.post(url, headers=callers.auth("pipeline"), json={**body, "sha256": "x"})
+        assert _pointers(_problem(bad_digest, "invalid-request")) == ["/sha256"]
+        a_path = api.post(url, headers=callers.auth("pipeline"), json={**body, "name": "../x"})
+        _problem(a_path, "invalid-input")
+        reader = api.post(url, headers=callers.auth("reader"), json=body)
+        _problem(reader, "insufficient-scope")
+        assert _size(home) == before
+    again = cli(
+        "attest", "artifact", built, "--release", "payments/1.0", "--home", home, "-o", "json"
+    )
+    assert again.code == 0, again.err
+    assert json.loads(again.out) | {"recorded": True} == doc

@@ -77,21 +77,7 @@ def artifact(
             release=ref,
         )
     if output is Output.json:
-        _emit(
-            [
-                {
-                    "kind": "artifact",
-                    "seq": r.seq,
-                    "recorded": r.recorded,
-                    "sha256": r.artifact.sha256,
-                    **r.artifact.to_data(),
-                    "release": r.release,
-                    "actor": r.actor,
-                    "recorded_at": r.recorded_at,
-                }
-                for r in recorded
-            ]
-        )
+        _emit([r.document() for r in recorded])
         return
     table = Table("seq", "artifact", "size", "sha256", title=f"Artifacts of {safe(ref or service)}")
     for r in recorded:
