@@ -4,6 +4,7 @@ HOME/config.toml         origin, database URL, key file (paths relative to HOME)
 HOME/signing-key.pem     Ed25519 private key, PKCS#8, mode 0600
 HOME/public-key.pem      its public half, for auditors and witnesses
 HOME/changeproof.db      the SQLite database, unless the config names PostgreSQL
+HOME/vault/              evidence files by SHA-256, unless [vault] path names another folder
 
 A PostgreSQL password need not sit in config.toml: `database_password_env` names an
 environment variable holding it, or `database_password_file` a file (its first line), and
