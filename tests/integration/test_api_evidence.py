@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,36 @@ def test_an_artifact_is_recorded_by_its_digest_as_attest_artifact_records_a_file
     )
     assert again.code == 0, again.err
     assert json.loads(again.out) | {"recorded": True} == doc
+
+
+def test_an_oversized_upload_is_refused_while_it_is_still_arriving(
+    released: tuple[Path, Callers],
+) -> None:
+    home, callers = released
+    with (home / "config.toml").open("a", encoding="utf-8") as config:
+        config.write("\n[evidence.limits]\nsbom = 65536\n")
+    chunk, chunks = b" " * 65536, 800  # 50 MiB, under the server's body cap
+    sent = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal sent
+        yield (
+            b'--b7\r\nContent-Disposition: form-data; name="files"; filename="big.json"\r\n\r\n{'
+        )
+        for _ in range(chunks):
+            sent += 1
+            yield chunk
+        yield b"}\r\n--b7--\r\n"
+
+    before = _size(home)
+    with client(home) as api:
+        headers = {**callers.auth("pipeline"), "content-type": "multipart/form-data; boundary=b7"}
+        try:
+            answer = api.post(f"{RELEASE}/evidence/sbom", headers=headers, content=body())
+        except httpx.HTTPError:
+            pass  # the server answered and closed while the client was still sending
+        else:
+            _problem(answer, "too-large")
+        assert sent < chunks  # it never read the rest
+    assert _size(home) == before
+    assert _kept(home) == []
