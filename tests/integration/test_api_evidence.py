@@ -157,6 +157,7 @@ def test_an_oversized_part_is_413_and_nothing_is_recorded_or_kept(
         doc = _problem(big, "too-large")
         assert "4,096-byte limit" in str(doc["detail"])
         assert "[evidence.limits] scan" in str(doc["hint"])
+        assert _pointers(doc) == ["/files"]
         small = _upload(api, callers, "scan", SARIF)  # 7 KiB: over it too
         _problem(small, "too-large")
     assert _size(home) == before

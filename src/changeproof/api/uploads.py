@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from changeproof.api.problems import ProblemError, pointer
-from changeproof.domain.errors import TooLargeError
+from changeproof.services.evidence_vault import too_large
 
 __all__ = ["FileField", "ReceivedFile", "ReceivedForm", "receive_form"]
 
@@ -141,13 +141,8 @@ class _Parts:
             self.file.size += len(chunk)
             spec = self.file_fields[self.file.field]
             if self.file.size > spec.limit:
-                article = "an" if spec.what[:1] in "aeiou" else "a"
-                raise TooLargeError(
-                    f"{self.file.name} is larger than the {spec.limit:,}-byte limit for "
-                    f"{article} {spec.what}",
-                    limit=spec.limit,
-                    what=spec.what,
-                    hint=f"raise {spec.setting} in the instance's config.toml if it must be",
+                raise too_large(
+                    self.file.name, spec.limit, spec.what, spec.setting, self.file.field
                 )
             self.pending.append((self.file.handle, chunk))
         elif self.text is not None:

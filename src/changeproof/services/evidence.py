@@ -346,10 +346,15 @@ class EvidenceService:
         if isinstance(upload.content, bytes):
             data = upload.content
             if len(data) > limit:
-                raise too_large(name, limit, _what(kind), self._limits.setting(kind))
+                raise too_large(name, limit, _what(kind), self._limits.setting(kind), upload.field)
         else:
             data = read_limited(
-                upload.content, name, limit, _what(kind), self._limits.setting(kind)
+                upload.content,
+                name,
+                limit,
+                _what(kind),
+                self._limits.setting(kind),
+                upload.field,
             )
         return EvidenceFile(name, hashlib.sha256(data).hexdigest(), len(data), data)
 

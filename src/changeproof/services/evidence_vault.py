@@ -94,7 +94,9 @@ def check_name(upload: Upload) -> str:
     return name
 
 
-def read_limited(handle: IO[bytes], name: str, limit: int, what: str, setting: str) -> bytes:
+def read_limited(
+    handle: IO[bytes], name: str, limit: int, what: str, setting: str, field: str | None = None
+) -> bytes:
     """All of `handle`, read in chunks; TooLargeError as soon as it passes `limit` bytes."""
     parts: list[bytes] = []
     seen = 0
@@ -108,14 +110,18 @@ def read_limited(handle: IO[bytes], name: str, limit: int, what: str, setting: s
         seen += len(chunk)
         parts.append(chunk)
         if seen > limit:
-            raise too_large(name, limit, what, setting)
+            raise too_large(name, limit, what, setting, field)
     return b"".join(parts)
 
 
-def too_large(name: str, limit: int, what: str, setting: str) -> TooLargeError:
+def too_large(
+    name: str, limit: int, what: str, setting: str, field: str | None = None
+) -> TooLargeError:
+    """The refusal of a file over its limit; `field`: the request field it came in."""
     article = "an" if what[:1] in "aeiou" else "a"
+    where = "" if field is None else f"{Field(field)}: "
     return TooLargeError(
-        f"{name} is larger than the {limit:,}-byte limit for {article} {what}",
+        f"{where}{name} is larger than the {limit:,}-byte limit for {article} {what}",
         limit=limit,
         what=what,
         hint=f"raise {setting} in the instance's config.toml if it must be",
