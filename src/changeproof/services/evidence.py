@@ -22,7 +22,6 @@ from typing import IO
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import (
-    Field,
     InputError,
     IntegrityError,
     NotFoundError,
@@ -173,6 +172,7 @@ class EvidenceService:
         return self._limits.setting(_kind_of(kind))
 
     def key_limit_setting(self) -> str:
+        """The config setting that decides `key_limit()`."""
         return self._limits.setting(PUBLIC_KEYS)
 
     def staging(self) -> AbstractContextManager[IO[bytes]]:
@@ -195,8 +195,8 @@ class EvidenceService:
         as `attest_uploads`. Messages name each file by the path given."""
         if not paths:
             raise UsageError("give at least one evidence file")
-        limit, what = self.limit(kind), _kind_of(kind)
-        files = [self._read(path, limit, what) for path in paths]
+        limit, evidence_kind = self.limit(kind), _kind_of(kind)
+        files = [self._read(path, limit, evidence_kind) for path in paths]
         keys = tuple(self._read(path, self.key_limit(), PUBLIC_KEYS).data for path in public_keys)
         return self._attest(
             kind, files, keys, release, actor, format, require_signature, review_signature
@@ -217,10 +217,9 @@ class EvidenceService:
         """Evidence sent as content with a name (an HTTP upload): every name must be a plain
         base name, every file is read in chunks and refused as soon as it passes its limit."""
         if not uploads:
-            field = "files"
-            raise UsageError(f"give at least one evidence file in {Field(field)}")
-        limit, what = self.limit(kind), _kind_of(kind)
-        files = [self._received(upload, limit, what) for upload in uploads]
+            raise UsageError("give at least one evidence file")
+        limit, evidence_kind = self.limit(kind), _kind_of(kind)
+        files = [self._received(upload, limit, evidence_kind) for upload in uploads]
         keys = tuple(self._received(key, self.key_limit(), PUBLIC_KEYS).data for key in public_keys)
         return self._attest(
             kind, files, keys, release, actor, format, require_signature, review_signature
