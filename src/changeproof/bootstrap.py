@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from changeproof.services.tokens import TokenService
     from changeproof.store.entry_check import EntryChecks
     from changeproof.store.unit_of_work import UnitOfWork
+    from changeproof.store.vault import Vault
 
 __all__ = ["Instance", "SystemClock", "open_instance", "policy_tests"]
 
@@ -112,8 +113,19 @@ class Instance:
         from changeproof.services.evidence import EvidenceService
 
         return EvidenceService(
-            self.db, self.unit_of_work, self.clock, self.config.max_evidence_bytes
+            self.db,
+            self.unit_of_work,
+            self.clock,
+            self.config.evidence_limits,
+            self.vault,
+            self._checks,
         )
+
+    @cached_property
+    def vault(self) -> Vault:
+        from changeproof.store.vault import FileVault
+
+        return FileVault(self.config.vault_path or self.config.home / "vault")
 
     @cached_property
     def actors(self) -> ActorService:

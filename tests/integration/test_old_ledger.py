@@ -21,9 +21,10 @@ from typing import Final
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, select
 
+from changeproof.bootstrap import open_instance
 from changeproof.cli.main import run
 from changeproof.domain.canonical import JsonValue, canonical_json
-from changeproof.domain.errors import InputError
+from changeproof.domain.errors import InputError, NotFoundError
 from changeproof.domain.events import Event, decode_body
 from changeproof.domain.payloads import event_types
 from changeproof.store.database import normalize_url
@@ -283,3 +284,17 @@ def test_every_old_payload_decodes_to_its_type_and_back(
         data = event.payload().to_data()
         assert canonical_json(data) == canonical_json(event.data), event.seq
         assert data == event.data
+
+
+def test_its_evidence_predates_the_vault_so_no_file_is_said_kept(
+    old: Path, cli: Cli, entries: list[dict[str, JsonValue]]
+) -> None:
+    checked = _json(cli, "vault", "check", "--home", old)
+    assert checked == {"ok": True, "entries": 0, "files": 0, "findings": []}
+    cited = next(
+        json.loads(str(e["body"]))["data"]["files"][0]["sha256"]
+        for e in entries
+        if e["type"] == "evidence.recorded"
+    )
+    with open_instance(old) as instance, pytest.raises(NotFoundError, match="before evidence"):
+        instance.evidence.download(cited, reader="auditor")

@@ -29,7 +29,7 @@ from changeproof.api.problems import (
     kind_of,
     pointer,
 )
-from changeproof.domain.errors import ChangeproofError, UnavailableError
+from changeproof.domain.errors import ChangeproofError, TooLargeError, UnavailableError
 from changeproof.domain.idempotency import KeyRecordedError, Replayed
 
 __all__ = ["install_handlers", "problem_response"]
@@ -86,6 +86,10 @@ def _service_error(request: Request, error: Exception) -> JSONResponse:
     headers = (
         {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(error, UnavailableError) else None
     )
+    if isinstance(error, TooLargeError):
+        # The rest of an oversized body may still be on its way: close the connection
+        # rather than let the server read it to keep the connection alive.
+        headers = {"Connection": "close"}
     recorded = list(error.seqs) if isinstance(error, KeyRecordedError) else None
     return problem_response(
         request, kind, detail, hint=hint, errors=errors, headers=headers, recorded=recorded

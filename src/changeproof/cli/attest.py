@@ -34,7 +34,7 @@ from changeproof.domain.releases import ReleaseRef
 from changeproof.ingest.readers import Option, ReaderSpec, commands
 
 if TYPE_CHECKING:
-    from changeproof.services.evidence import Attested, ReviewSignature
+    from changeproof.services.evidence import ReviewSignature
 
 app = typer.Typer(
     help="Record evidence about a release in the ledger. With --output json, one record "
@@ -77,21 +77,7 @@ def artifact(
             release=ref,
         )
     if output is Output.json:
-        _emit(
-            [
-                {
-                    "kind": "artifact",
-                    "seq": r.seq,
-                    "recorded": r.recorded,
-                    "sha256": r.artifact.sha256,
-                    **r.artifact.to_data(),
-                    "release": r.release,
-                    "actor": r.actor,
-                    "recorded_at": r.recorded_at,
-                }
-                for r in recorded
-            ]
-        )
+        _emit([r.document() for r in recorded])
         return
     table = Table("seq", "artifact", "size", "sha256", title=f"Artifacts of {safe(ref or service)}")
     for r in recorded:
@@ -283,7 +269,7 @@ def _attest(
             review_signature=given.review_signature,
         )
     if output is Output.json:
-        _emit([_document(r) for r in results])
+        _emit([r.document() for r in results])
         return
     for r in results:
         verb = "Recorded" if r.recorded else "Already recorded"
@@ -296,19 +282,6 @@ def _attest(
             out.print(f"  {safe(key):14} {safe(value)}")
         for note in r.notes:
             out.print(f"  note: {safe(note)}")
-
-
-def _document(result: Attested) -> dict[str, JsonValue]:
-    return {
-        "kind": result.kind,
-        "seq": result.seq,
-        "recorded": result.recorded,
-        "sha256": result.sha256,
-        "format": result.format,
-        "files": list(result.files),
-        "summary": result.summary,
-        "notes": list(result.notes),
-    }
 
 
 for _command, _specs in commands().items():

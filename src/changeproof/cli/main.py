@@ -50,6 +50,8 @@ SUBCOMMANDS: Final = {
     "change": ("changeproof.cli.change", "app"),
     "deploy": ("changeproof.cli.deploy", "app"),
     "token": ("changeproof.cli.token", "app"),
+    "evidence": ("changeproof.cli.evidence", "app"),
+    "vault": ("changeproof.cli.vault", "app"),
     "serve": ("changeproof.cli.serve", "serve"),
 }
 

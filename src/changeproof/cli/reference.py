@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from changeproof.ingest.readers import ReaderSpec, readers
+from changeproof.services.evidence_limits import EvidenceLimits
 
 __all__ = ["BEGIN", "END", "reader_table", "with_reader_table"]
 
@@ -32,9 +33,10 @@ def _code(names: tuple[str, ...]) -> str:
 
 def _row(spec: ReaderSpec) -> str:
     per = "call: every file given is one reading" if spec.many_files else "file"
-    limit = "`max_file_bytes`"
+    # The kind's default; [evidence.limits] KIND or [evidence] max_file_bytes replace it.
+    limit = f"{EvidenceLimits().of(spec.kind) / 2**20:g} MiB (`{spec.kind}`)"
     if spec.max_bytes is not None:
-        limit = f"{spec.max_bytes / 2**20:g} MiB, and `max_file_bytes`"
+        limit = f"{spec.max_bytes / 2**20:g} MiB, and the kind's {limit}"
     cells = (
         f"`attest {spec.command}`",
         f"`{spec.name}`",

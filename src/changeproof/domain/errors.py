@@ -4,6 +4,7 @@ ChangeproofError            exit 70 (a bug unless a subclass says otherwise)
 ├── UsageError              exit 2  the command line is wrong
 ├── ConfigError             exit 2  the instance or its configuration is wrong or missing
 ├── InputError              exit 2  a file or document given to us is malformed
+│   └── TooLargeError       exit 2  … or over its size limit (the API's 413)
 ├── NotFoundError           exit 2  a named thing does not exist
 ├── ConflictError           exit 2  the request conflicts with what is recorded
 ├── PermissionDeniedError   exit 2  this actor may not do this (e.g. grant themselves a role)
@@ -31,6 +32,7 @@ __all__ = [
     "NotFoundError",
     "Operation",
     "PermissionDeniedError",
+    "TooLargeError",
     "UnavailableError",
     "UsageError",
     "fields_in",
@@ -189,6 +191,17 @@ class ConfigError(ChangeproofError):
 
 class InputError(ChangeproofError):
     exit_code = 2
+
+
+class TooLargeError(InputError):
+    """A file or body over its size limit: `limit` bytes, for `what` ("evidence file")."""
+
+    problem: ClassVar[str] = "too-large"  # the API's problem type, not invalid-input
+
+    def __init__(self, message: str, *, limit: int, what: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.limit = limit
+        self.what = what
 
 
 class NotFoundError(ChangeproofError):

@@ -460,6 +460,9 @@ class EvidenceRecorded(EventPayload):
     commits: tuple[str, ...]  # the commits it is about
     artifact_digests: tuple[str, ...]  # the artifacts it is about (sha256)
     notes: tuple[str, ...]  # what the reader wanted a person to know
+    # True: every file in `files` is kept in the evidence vault under its digest. Entries
+    # from before the vault lack the key (their files were never kept).
+    files_kept: StrictBool | MISSING = MISSING
 
     def __post_init__(self) -> None:
         check_documents(self.kind, self.summary, self.detail)

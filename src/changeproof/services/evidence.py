@@ -11,14 +11,24 @@ never attached.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import IO
 
 from changeproof.domain.canonical import JsonValue, canonical_json
 from changeproof.domain.clock import Clock
-from changeproof.domain.errors import InputError, NotFoundError, UsageError, operation
+from changeproof.domain.errors import (
+    InputError,
+    IntegrityError,
+    NotFoundError,
+    UnavailableError,
+    UsageError,
+    operation,
+)
 from changeproof.domain.events import Event
 from changeproof.domain.evidence import EvidenceKind, Reading
 from changeproof.domain.evidence_documents import (
@@ -28,14 +38,48 @@ from changeproof.domain.evidence_documents import (
     WebhookSignature,
 )
 from changeproof.domain.releases import ReleaseRef
-from changeproof.ingest.readers import Batch, Option, ReaderSpec, ReadOptions, Source, plan
+from changeproof.ingest.readers import (
+    Batch,
+    Option,
+    ReaderSpec,
+    ReadOptions,
+    Source,
+    commands,
+    plan,
+)
 from changeproof.ingest.webhooks import verify_github_signature
-from changeproof.services.files import read_input
+from changeproof.services.evidence_limits import PUBLIC_KEYS, EvidenceLimits
+from changeproof.services.evidence_vault import (
+    EvidenceDownload,
+    Upload,
+    VaultReport,
+    check_kept,
+    check_name,
+    cited_by,
+    open_download,
+    parse_digest,
+    read_limited,
+    too_large,
+)
+from changeproof.services.files import open_input
 from changeproof.store import releases as queries
 from changeproof.store.database import Database
+from changeproof.store.entry_check import EntryChecks
 from changeproof.store.unit_of_work import UnitOfWork
+from changeproof.store.vault import Vault
 
-__all__ = ["AttestKind", "Attested", "EvidenceFile", "EvidenceService", "ReviewSignature"]
+__all__ = [
+    "AttestKind",
+    "Attested",
+    "EvidenceDownload",
+    "EvidenceFile",
+    "EvidenceService",
+    "ReviewSignature",
+    "Upload",
+    "VaultReport",
+]
+
+log = logging.getLogger(__name__)
 
 
 class AttestKind(StrEnum):
@@ -83,6 +127,19 @@ class Attested:
     summary: dict[str, JsonValue]
     notes: list[str]
 
+    def document(self) -> dict[str, JsonValue]:
+        """What `attest` prints with JSON output and the API answers, one per record."""
+        return {
+            "kind": self.kind,
+            "seq": self.seq,
+            "recorded": self.recorded,
+            "sha256": self.sha256,
+            "format": self.format,
+            "files": list(self.files),
+            "summary": self.summary,
+            "notes": list(self.notes),
+        }
+
 
 class EvidenceService:
     def __init__(
@@ -90,12 +147,37 @@ class EvidenceService:
         db: Database,
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
-        max_file_bytes: int,
+        limits: EvidenceLimits,
+        vault: Vault,
+        checks: EntryChecks,
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
-        self._max_bytes = max_file_bytes
+        self._limits = limits
+        self._vault = vault
+        self._checks = checks
+
+    def limit(self, kind: str) -> int:
+        """The size limit of one file for the `attest` command `kind` (InputError when no
+        reader answers to it): what an upload is held to as it arrives."""
+        return self._limits.of(_kind_of(kind))
+
+    def key_limit(self) -> int:
+        """The size limit of one public-key file."""
+        return self._limits.of(PUBLIC_KEYS)
+
+    def limit_setting(self, kind: str) -> str:
+        """The config setting that decides `limit(kind)`, for a person who must raise it."""
+        return self._limits.setting(_kind_of(kind))
+
+    def key_limit_setting(self) -> str:
+        """The config setting that decides `key_limit()`."""
+        return self._limits.setting(PUBLIC_KEYS)
+
+    def staging(self) -> AbstractContextManager[IO[bytes]]:
+        """A temporary file in the vault for an upload on its way in, removed afterwards."""
+        return self._vault.staging()
 
     def attest(
         self,
@@ -109,10 +191,69 @@ class EvidenceService:
         require_signature: bool = False,
         review_signature: ReviewSignature | None = None,
     ) -> list[Attested]:
+        """Evidence from files on this machine: read each (held to its kind's limit), then
+        as `attest_uploads`. Messages name each file by the path given."""
         if not paths:
             raise UsageError("give at least one evidence file")
-        files = [self._read(path) for path in paths]
-        keys = tuple(self._read(path).data for path in public_keys)
+        limit, evidence_kind = self.limit(kind), _kind_of(kind)
+        files = [self._read(path, limit, evidence_kind) for path in paths]
+        keys = tuple(self._read(path, self.key_limit(), PUBLIC_KEYS).data for path in public_keys)
+        return self._attest(
+            kind, files, keys, release, actor, format, require_signature, review_signature
+        )
+
+    def attest_uploads(
+        self,
+        kind: str,
+        uploads: Sequence[Upload],
+        release: ReleaseRef,
+        *,
+        actor: str,
+        format: str | None = None,
+        public_keys: Sequence[Upload] = (),
+        require_signature: bool = False,
+        review_signature: ReviewSignature | None = None,
+    ) -> list[Attested]:
+        """Evidence sent as content with a name (an HTTP upload): every name must be a plain
+        base name, every file is read in chunks and refused as soon as it passes its limit."""
+        if not uploads:
+            raise UsageError("give at least one evidence file")
+        limit, evidence_kind = self.limit(kind), _kind_of(kind)
+        files = [self._received(upload, limit, evidence_kind) for upload in uploads]
+        keys = tuple(self._received(key, self.key_limit(), PUBLIC_KEYS).data for key in public_keys)
+        return self._attest(
+            kind, files, keys, release, actor, format, require_signature, review_signature
+        )
+
+    def download(self, digest: str, *, reader: str) -> EvidenceDownload:
+        """An evidence file some ledger entry cites, by its digest, for `reader` to stream.
+
+        Which entries cite it is proven from the ledger (the projection only says where to
+        look): a file in the vault that no entry cites is not there to be downloaded."""
+        sha256 = parse_digest(digest)
+        with self._db.read() as conn:
+            citing = cited_by(conn, self._checks(conn), sha256)
+        if not citing:
+            raise NotFoundError(f"no evidence entry cites a file with digest {sha256}")
+        log.info("evidence file %s downloaded by %s", sha256, reader)
+        return open_download(self._vault, sha256, citing)
+
+    def check_vault(self) -> VaultReport:
+        """Every file an entry says is kept, checked against the vault."""
+        with self._db.read() as conn:
+            return check_kept(conn, self._vault)
+
+    def _attest(
+        self,
+        kind: str,
+        files: list[EvidenceFile],
+        keys: tuple[bytes, ...],
+        release: ReleaseRef,
+        actor: str,
+        format: str | None,
+        require_signature: bool,
+        review_signature: ReviewSignature | None,
+    ) -> list[Attested]:
         sources = [Source(f.name, f.data) for f in files]
         batches = plan(kind, sources, format)
         for batch in batches:
@@ -133,7 +274,19 @@ class EvidenceService:
                 _check_commits(reading, group, in_release, release)
                 recorded = queries.artifacts_with_digests(conn, reading.artifact_digests)
                 _check_artifacts(reading, group, recorded, release)
+        # Kept before the entry is committed: a kept file no entry cites is harmless (it
+        # cannot be downloaded), an entry citing a file that was never kept is not.
+        for file in files:
+            self._keep(file)
         return self._record(readings, release, actor)
+
+    def _keep(self, file: EvidenceFile) -> None:
+        try:
+            kept = self._vault.keep(file.data)
+        except OSError as e:
+            raise UnavailableError(f"cannot keep {file.name} in the evidence vault: {e}") from e
+        if kept.sha256 != file.sha256:  # the vault hashed other bytes than were read
+            raise IntegrityError(f"the evidence vault kept {file.name} under another digest")
 
     def _record(
         self,
@@ -172,6 +325,7 @@ class EvidenceService:
                         commits=reading.commits,
                         artifact_digests=reading.artifact_digests,
                         notes=reading.notes,
+                        files_kept=True,
                     )
                     try:
                         uow.record(Event.of(recorded, actor, now))
@@ -186,14 +340,42 @@ class EvidenceService:
             results[index] = replace(result, seq=entry.seq)
         return results
 
-    def _read(self, path: Path) -> EvidenceFile:
-        data = read_input(
-            path,
-            "evidence file",
-            limit=self._max_bytes,
-            hint="raise [evidence] max_file_bytes in the instance's config.toml if it must be",
-        )
+    def _received(self, upload: Upload, limit: int, kind: str) -> EvidenceFile:
+        name = check_name(upload)
+        if isinstance(upload.content, bytes):
+            data = upload.content
+            if len(data) > limit:
+                raise too_large(name, limit, _what(kind), self._limits.setting(kind), upload.field)
+        else:
+            data = read_limited(
+                upload.content,
+                name,
+                limit,
+                _what(kind),
+                self._limits.setting(kind),
+                upload.field,
+            )
+        return EvidenceFile(name, hashlib.sha256(data).hexdigest(), len(data), data)
+
+    def _read(self, path: Path, limit: int, kind: str) -> EvidenceFile:
+        with open_input(path, _what(kind)) as handle:
+            data = read_limited(handle, str(path), limit, _what(kind), self._limits.setting(kind))
         return EvidenceFile(str(path), hashlib.sha256(data).hexdigest(), len(data), data)
+
+
+def _kind_of(command: str) -> str:
+    """The evidence kind an `attest` command records; InputError when no reader answers."""
+    specs = commands().get(command)
+    if not specs:
+        raise InputError(
+            f"no evidence reader for {command!r}",
+            hint=f"the evidence kinds are {', '.join(commands())}",
+        )
+    return str(specs[0].kind)
+
+
+def _what(kind: str) -> str:
+    return "public key file" if kind == PUBLIC_KEYS else "evidence file"
 
 
 def _check_options(

@@ -4,6 +4,7 @@ HOME/config.toml         origin, database URL, key file (paths relative to HOME)
 HOME/signing-key.pem     Ed25519 private key, PKCS#8, mode 0600
 HOME/public-key.pem      its public half, for auditors and witnesses
 HOME/changeproof.db      the SQLite database, unless the config names PostgreSQL
+HOME/vault/              evidence files by SHA-256, unless [vault] path names another folder
 
 A PostgreSQL password need not sit in config.toml: `database_password_env` names an
 environment variable holding it, or `database_password_file` a file (its first line), and
@@ -29,6 +30,7 @@ from changeproof.domain.errors import ConfigError, Field, operation
 from changeproof.domain.identity import DEFAULT_RULES, IdentityRules, fold
 from changeproof.ingest.tickets import PRESETS
 from changeproof.ledger import NoteSigner
+from changeproof.services.evidence_limits import LIMIT_NAMES, EvidenceLimits
 from changeproof.store.database import normalize_url
 
 __all__ = [
@@ -52,6 +54,7 @@ DEFAULT_HOME: Final = ".changeproof"
 
 DEFAULT_TICKETS: Final = "jira,github"
 DEFAULT_MAX_EVIDENCE_BYTES: Final = 50 * 1024 * 1024
+DEFAULT_VAULT: Final = "vault"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,10 @@ class InstanceConfig:
     database_url: str
     signing_key: Path
     tickets: str = DEFAULT_TICKETS  # [tickets] spec: presets and Jira keys, e.g. "jira:PAY,github"
-    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES  # [evidence] max_file_bytes
+    # [evidence] max_file_bytes and [evidence.limits]: the size limits per evidence kind
+    evidence_limits: EvidenceLimits = field(default_factory=EvidenceLimits)
+    # [vault] path: where evidence files are kept (relative to HOME), None: HOME/vault
+    vault_path: Path | None = None
     # [tickets] jira_url, github_url, trac_url: link templates with {key} or {number}
     ticket_links: Mapping[str, str] = field(default_factory=dict)
     # [servicenow] and [jira] as written: services.ticketing checks them when they are used
@@ -168,9 +174,8 @@ def load_config(home: Path) -> InstanceConfig:
     key_path = Path(values["signing_key"])
     password_from = _password_source(section, path, home)
     tickets = _optional(doc, path, "tickets", "spec", str, DEFAULT_TICKETS)
-    max_bytes = _optional(doc, path, "evidence", "max_file_bytes", int, DEFAULT_MAX_EVIDENCE_BYTES)
-    if max_bytes <= 0:
-        raise ConfigError(f"{path}: [evidence] max_file_bytes must be positive")
+    limits = _evidence_limits(doc, path)
+    vault = _optional(doc, path, "vault", "path", str, "") or DEFAULT_VAULT
     links: dict[str, str] = {}
     for system in PRESETS:
         template = _optional(doc, path, "tickets", f"{system}_url", str, "")
@@ -196,12 +201,36 @@ def load_config(home: Path) -> InstanceConfig:
         database_url=values["database_url"],
         signing_key=key_path if key_path.is_absolute() else home / key_path,
         tickets=tickets,
-        max_evidence_bytes=max_bytes,
+        evidence_limits=limits,
+        vault_path=Path(vault) if Path(vault).is_absolute() else home / vault,
         ticket_links=links,
         ticketing=ticketing,
         rfc_base_url=rfc_base_url,
         password_from=password_from,
     )
+
+
+def _evidence_limits(doc: dict[str, object], path: Path) -> EvidenceLimits:
+    section = doc.get("evidence", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [evidence] must be a table")
+    every_kind = section.get("max_file_bytes")
+    if every_kind is not None and (
+        not isinstance(every_kind, int) or isinstance(every_kind, bool) or every_kind <= 0
+    ):
+        raise ConfigError(f"{path}: [evidence] max_file_bytes must be a positive integer")
+    table = section.get("limits", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [evidence.limits] must be a table")
+    explicit: dict[str, int] = {}
+    for kind, value in table.items():
+        if kind not in LIMIT_NAMES:
+            known = ", ".join(sorted(LIMIT_NAMES))
+            raise ConfigError(f"{path}: [evidence.limits] has no kind {kind!r} (they are {known})")
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{path}: [evidence.limits] {kind} must be a positive integer")
+        explicit[kind] = value
+    return EvidenceLimits(explicit, every_kind)
 
 
 def _password_source(section: dict[str, object], path: Path, home: Path) -> PasswordSource | None:

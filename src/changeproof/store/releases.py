@@ -26,6 +26,7 @@ __all__ = [
     "EvidenceDetailRow",
     "artifacts_with_digests",
     "evidence_as_of",
+    "evidence_citing",
     "evidence_for",
     "evidence_seqs_as_of",
     "find_evidence",
@@ -173,6 +174,18 @@ def evidence_for(conn: Connection, ref: ReleaseRef) -> list[EvidenceRecord]:
         select(evidence).where(evidence.c.release == str(ref)).order_by(evidence.c.seq)
     )
     return [_evidence(row) for row in rows]
+
+
+def evidence_citing(conn: Connection, sha256: str) -> list[int]:
+    """The evidence rows whose digest or one of whose files' digests is `sha256`, by seq:
+    where to look in the ledger (the caller proves each from its entry)."""
+    c = evidence.c
+    rows = conn.execute(
+        select(c.seq)
+        .where((c.sha256 == sha256) | c.files.contains(sha256, autoescape=True))
+        .order_by(c.seq)
+    )
+    return [int(seq) for (seq,) in rows]
 
 
 def find_evidence(

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from changeproof.api.documents import Document, document
 from changeproof.api.pagination import Page, PageSize, PageToken, page
 from changeproof.api.routing import Reader, Recorder, Services
+from changeproof.domain.artifacts import Sha256
 from changeproof.domain.releases import ReleaseRef
+from changeproof.services.attest import ArtifactClaim
 from changeproof.services.release_documents import release_document, release_summary
 
 __all__ = ["NAME", "SERVICE", "router"]
@@ -72,3 +74,29 @@ def list_(
 @router.get("/{service}/{name}", summary="A release: commits, tickets, evidence, artifacts")
 def show(services: Services, _: Reader, service: SERVICE, name: NAME) -> Document:
     return document(release_document(services.releases.show(ReleaseRef.of(service, name))))
+
+
+class ArtifactBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="The file's base name")
+    sha256: str = Field(pattern=r"^(sha256:)?[0-9a-fA-F]{64}$", description="Its SHA-256")
+    size: int = Field(ge=0, le=2**63 - 1, description="Its size in bytes")
+    version: str | None = Field(default=None, max_length=200)
+
+
+@router.post(
+    "/{service}/{name}/artifacts",
+    status_code=201,
+    summary="Record an artifact built for the release, by its name, digest and size",
+    description="As `attest artifact --release`, for an artifact hashed where it was built: "
+    "`recorded` false when the release already has it.",
+)
+def record_artifact(
+    services: Services, principal: Recorder, service: SERVICE, name: NAME, body: ArtifactBody
+) -> Document:
+    claim = ArtifactClaim(body.name, Sha256(body.sha256.removeprefix("sha256:").lower()), body.size)
+    [recorded] = services.attest.claimed(
+        [claim], release=ReleaseRef.of(service, name), version=body.version, actor=principal.actor
+    )
+    return document(recorded.document())
