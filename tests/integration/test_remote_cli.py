@@ -5,6 +5,7 @@ exit 3 when the server cannot be reached."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 from pathlib import Path
@@ -306,3 +307,50 @@ def test_an_auditor_takes_the_checkpoint_and_the_entries_through_a_server(
     assert "are not in the ledger of" in beyond.err
     consistent = cli("ledger", "consistency", "--old", kept, "--home", home)
     assert consistent.code == 0, consistent.err  # the note kept is the instance's own
+
+
+def test_evidence_and_artifacts_go_to_the_server_and_the_files_into_its_vault(
+    home: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = Scenario(home, tmp_path, cli)
+    scenario.repo.commit("PAY-1 refunds", {"app.py": "print(1)\n"})
+    release = scenario.release()
+    callers = add_callers(cli, home)
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuite name="pytest" tests="2"><testcase classname="t" name="test_a"/>'
+        '<testcase classname="t" name="test_b"/></testsuite>'
+    )
+    build = tmp_path / "payments.tar.gz"
+    build.write_bytes(b"a build\n" * 1000)
+    token = callers.tokens["pipeline"]
+    with client(home) as api:
+        url = str(api.base_url)
+        sent = _remote(cli, monkeypatch, url, token, "attest", "test-results", str(junit),
+                       "--release", release)  # fmt: skip
+        again = _remote(cli, monkeypatch, url, token, "attest", "test-results", str(junit),
+                        "--release", release, "-o", "json")  # fmt: skip
+        built = _remote(cli, monkeypatch, url, token, "attest", "artifact", str(build),
+                        "--release", release, "-o", "json")  # fmt: skip
+        loose = _remote(cli, monkeypatch, url, token, "attest", "artifact", str(build))
+        digest = json.loads(again.out)["sha256"]
+        kept = api.get(f"/api/v1/evidence/{digest}", headers=callers.auth("auditor"))
+    local = cli("attest", "test-results", junit, "--release", release, "--home", home)
+
+    assert sent.code == 0, sent.err
+    assert sent.out.startswith("Recorded test-run evidence ")
+    assert f"for {release}: junit.xml (junit/pytest)" in sent.out
+    # The same record, its summary as recorded (a record read back lists its keys sorted).
+    assert sorted(local.out.replace("Already recorded", "Recorded").splitlines()) == sorted(
+        sent.out.splitlines()
+    )
+    assert json.loads(again.out)["recorded"] is False
+    assert kept.status_code == 200
+    assert kept.content == junit.read_bytes()
+    artifact = json.loads(built.out)
+    assert artifact["sha256"] == hashlib.sha256(build.read_bytes()).hexdigest()
+    assert (artifact["name"], artifact["size"], artifact["release"]) == (
+        "payments.tar.gz", 8000, release,
+    )  # fmt: skip
+    assert loose.code == 2
+    assert "a server records artifacts for a release: give --release" in loose.err

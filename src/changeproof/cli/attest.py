@@ -9,12 +9,15 @@ its flags added to `_FLAGS`.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -27,13 +30,16 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
+from changeproof.cli.remote import acting_remotely, server
 from changeproof.cli.render import emit_json, out, safe
 from changeproof.domain.canonical import JsonValue
-from changeproof.domain.errors import UsageError
+from changeproof.domain.errors import Field, UsageError
 from changeproof.domain.releases import ReleaseRef
 from changeproof.ingest.readers import Option, ReaderSpec, commands
+from changeproof.services.files import open_input
 
 if TYPE_CHECKING:
+    from changeproof.client.http import ServerClient
     from changeproof.services.evidence import ReviewSignature
 
 app = typer.Typer(
@@ -48,7 +54,7 @@ ReleaseOption = Annotated[
 ]
 
 
-def _emit(documents: list[dict[str, JsonValue]]) -> None:
+def _emit(documents: list[dict[str, Any]]) -> None:
     emit_json(documents[0] if len(documents) == 1 else documents)
 
 
@@ -66,24 +72,55 @@ def artifact(
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
-    """Record each file's name, size and SHA-256 (streamed) as `artifact.recorded`."""
+    """Record each file's name, size and SHA-256 (streamed) as `artifact.recorded`.
+
+    Against a server (`--server`), each file is hashed here and its name, size and digest
+    sent (the artifact stays where it was built); `--release` is needed.
+    """
     ref = None if release is None else ReleaseRef.parse(release)
-    with instance_at(home) as instance:
-        recorded = instance.attest.artifacts(
-            paths,
-            service=service,
-            version=version,
-            actor=acting_actor(instance, actor),
-            release=ref,
-        )
+    client = server()
+    if client is not None:
+        with client:
+            if ref is None:
+                raise UsageError(
+                    f"a server records artifacts for a release: give {Field('release')}"
+                )
+            acting_remotely(client, actor, "--actor/--as")
+            documents = [
+                client.post(_release_path(ref, "artifacts"), {**_claim(path), "version": version})
+                for path in paths
+            ]
+    else:
+        with instance_at(home) as instance:
+            recorded = instance.attest.artifacts(
+                paths,
+                service=service,
+                version=version,
+                actor=acting_actor(instance, actor),
+                release=ref,
+            )
+        documents = [r.document() for r in recorded]
     if output is Output.json:
-        _emit([r.document() for r in recorded])
+        _emit(documents)
         return
     table = Table("seq", "artifact", "size", "sha256", title=f"Artifacts of {safe(ref or service)}")
-    for r in recorded:
-        seq = str(r.seq) if r.recorded else f"{r.seq} (already recorded)"
-        table.add_row(seq, safe(r.artifact.name), f"{r.artifact.size:,}", safe(r.artifact.sha256))
+    for d in documents:
+        seq = str(d["seq"]) if d["recorded"] else f"{d['seq']} (already recorded)"
+        table.add_row(seq, safe(d["name"]), f"{d['size']:,}", safe(d["sha256"]))
     out.print(table)
+
+
+def _release_path(ref: ReleaseRef, *rest: str) -> str:
+    parts = (ref.service, ref.name, *rest)
+    return "/releases/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def _claim(path: Path) -> dict[str, JsonValue]:
+    """An artifact's base name, size and SHA-256, hashed as it streams from the disk."""
+    with open_input(path, "artifact file") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        size = handle.tell()
+    return {"name": path.name, "sha256": digest, "size": size}
 
 
 @dataclass(slots=True)
@@ -257,31 +294,68 @@ def _attest(
     given: _Given,
 ) -> None:
     ref = ReleaseRef.parse(release)
-    with instance_at(home) as instance:
-        results = instance.evidence.attest(
-            kind,
-            paths,
-            ref,
-            actor=acting_actor(instance, actor),
-            format=given.format,
-            public_keys=given.public_keys,
-            require_signature=given.require_signature,
-            review_signature=given.review_signature,
-        )
+    client = server()
+    if client is not None:
+        documents = _upload(client, kind, paths, ref, actor, given)
+    else:
+        with instance_at(home) as instance:
+            results = instance.evidence.attest(
+                kind,
+                paths,
+                ref,
+                actor=acting_actor(instance, actor),
+                format=given.format,
+                public_keys=given.public_keys,
+                require_signature=given.require_signature,
+                review_signature=given.review_signature,
+            )
+        documents = [r.document() for r in results]
     if output is Output.json:
-        _emit([r.document() for r in results])
+        _emit(documents)
         return
-    for r in results:
-        verb = "Recorded" if r.recorded else "Already recorded"
-        names = ", ".join(str(f["name"]) for f in r.files)
+    for d in documents:
+        verb = "Recorded" if d["recorded"] else "Already recorded"
+        names = ", ".join(str(f["name"]) for f in d["files"])
         out.print(
-            f"{verb} {safe(r.kind)} evidence {r.seq} for {safe(ref)}: {safe(names)} "
-            f"({safe(r.format)})"
+            f"{verb} {safe(d['kind'])} evidence {d['seq']} for {safe(ref)}: {safe(names)} "
+            f"({safe(d['format'])})"
         )
-        for key, value in r.summary.items():
+        for key, value in d["summary"].items():
             out.print(f"  {safe(key):14} {safe(value)}")
-        for note in r.notes:
+        for note in d["notes"]:
             out.print(f"  note: {safe(note)}")
+
+
+def _upload(
+    client: ServerClient,
+    kind: str,
+    paths: list[Path],
+    ref: ReleaseRef,
+    actor: str | None,
+    given: _Given,
+) -> list[dict[str, Any]]:
+    """The files themselves, streamed to the server, which reads, records and keeps them."""
+    if given.review_signature is not None:
+        raise UsageError(
+            "a server checks a webhook's signature where the webhook arrives: have GitHub "
+            "deliver reviews to its hooks, or upload the payload without a signature",
+        )
+    acting_remotely(client, actor, "--actor/--as")
+    with ExitStack() as stack:
+        files = [
+            ("files", (p.name, stack.enter_context(open_input(p, "evidence file")))) for p in paths
+        ]
+        files += [
+            ("public_keys", (p.name, stack.enter_context(open_input(p, "public key file"))))
+            for p in given.public_keys
+        ]
+        data = {"require_signature": "true" if given.require_signature else "false"}
+        if given.format is not None:
+            data["format"] = given.format
+        answer: list[dict[str, Any]] = client.post(
+            _release_path(ref, "evidence", kind), files=files, data=data
+        )
+    return answer
 
 
 for _command, _specs in commands().items():

@@ -87,8 +87,8 @@ def gate(
             actor, home,
         )  # fmt: skip
     else:
-        _check_remote_options(policy, attestation)
         with client:
+            _check_remote_options(policy, attestation)
             doc = _remote(client, release, env, deployer, digest, urgent, reason, declare, actor)
     _render(doc, output)
     if not doc["allowed"]:

@@ -14,9 +14,9 @@ import ipaddress
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import IO, Any, Final
 from urllib.parse import urlsplit
 
 import httpx
@@ -104,7 +104,7 @@ class ServerClient:
         path: str,
         json: Any = None,
         *,
-        files: list[tuple[str, tuple[str, bytes]]] | None = None,
+        files: Sequence[tuple[str, tuple[str, IO[bytes]]]] | None = None,
         data: Mapping[str, str] | None = None,
         accept_status: frozenset[int] = frozenset(),
     ) -> Any:
@@ -149,6 +149,8 @@ class ServerClient:
         delay = 0.5
         for attempt in range(1, self._attempts + 1):
             last = attempt == self._attempts
+            for _, (_, handle) in options.get("files") or ():
+                handle.seek(0)  # a retry sends each file again from its start
             try:
                 answer = self._http.request(method, path, **options)
             except httpx.TransportError as e:
