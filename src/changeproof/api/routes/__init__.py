@@ -14,6 +14,7 @@ from changeproof.api.routes import (
     gate,
     health,
     ledger,
+    policies,
     releases,
     tokens,
 )
@@ -25,6 +26,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     ledger.router,
     tokens.router,
     actors.router,
+    policies.router,
     releases.router,
     gate.router,
     decisions.router,
