@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Cli, ints
 from tests.integration.api_scenario import Callers, add_callers, client
@@ -390,3 +392,37 @@ def test_nobody_grants_themselves_and_the_actor_is_always_the_caller(home: Path,
             "/group",
         ]
     assert _size(home) == before
+
+
+_MUTATED_POLICY = st.builds(
+    lambda at, inserted, cut: LAX[:at] + inserted + LAX[at + cut :],
+    st.integers(0, len(LAX)),
+    st.text(max_size=12),
+    st.integers(0, 8),
+)
+
+
+def test_any_policy_text_is_an_answer_or_a_problem_never_a_crash(home: Path, cli: Cli) -> None:
+    """A policy given by a client is hostile input: whatever its text, the server answers
+    with a simulation or a 422 naming a line, and records nothing of a text it refuses."""
+    callers = _governors(cli, home)
+    with client(home) as api:
+
+        @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(text=st.one_of(_MUTATED_POLICY, st.text(max_size=200)))
+        def check(text: str) -> None:
+            body = {"policy": text, "source": "fuzzed.yaml"}
+            simulated = api.post(
+                "/api/v1/policies/simulate", headers=callers.auth("reader"), json=body
+            )
+            assert simulated.status_code in (200, 422), simulated.text
+            before = _size(home)
+            proposed = api.post("/api/v1/policies", headers=callers.auth("admin"), json=body)
+            assert proposed.status_code == (201 if simulated.status_code == 200 else 422)
+            if proposed.status_code == 422:
+                assert _size(home) == before
+                for error in _errors(proposed, "invalid-input"):
+                    assert str(error["pointer"]).startswith("/policy")
+                    assert str(error["detail"]).startswith("fuzzed.yaml")
+
+        check()
