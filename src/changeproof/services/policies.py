@@ -16,7 +16,6 @@ a proposal may carry that report for its approver.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -515,17 +514,9 @@ class PolicyService:
         return Simulation(proposed, since, environment, examined, tuple(changed))
 
 
-# A source names where a policy came from (a file name): shown in errors, recorded.
-_SOURCE: Final = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
-
-
 def policy_from_text(text: str, source: str) -> LoadedPolicy:
-    """A policy given as its text, validated as a policy file is (`load_policy`)."""
-    if _SOURCE.fullmatch(source) is None:
-        raise UsageError(
-            f"{Field('source')} must be 1-200 characters with no control character, "
-            "such as the policy file's name"
-        )
+    """A policy given as its text, validated as a policy file is (`load_policy`); `source`
+    names it in its errors and its ledger entry, as a file's path does."""
     # A lone surrogate (JSON may carry one) is kept as bytes UTF-8 refuses, so the reader
     # names it as it names any text that is not UTF-8.
     return load_policy(text.encode("utf-8", "surrogatepass"), source)

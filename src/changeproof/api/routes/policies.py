@@ -45,7 +45,9 @@ _POLICY = Field(
     description="The policy itself: a policy file's text, YAML or JSON (at most 1 MiB).",
 )
 _SOURCE = Field(
+    min_length=1,
     max_length=200,
+    pattern=r"^[^\x00-\x1f\x7f]+$",  # shown in errors and recorded: no control character
     description="The policy file's name (changeproof.yaml): its errors and its ledger entry "
     "name it so.",
 )
