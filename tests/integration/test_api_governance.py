@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Cli, ints
 from tests.integration.api_scenario import Callers, add_callers, client
-from tests.integration.scenario import ADA, Scenario
+from tests.integration.scenario import ADA, POLICY, Scenario
 from tests.integration.test_api import _problem
 
 LAX = """version: 1
@@ -147,6 +147,40 @@ def test_a_policy_one_governor_proposes_is_active_once_another_approves(
         assert (withdrawn.json()["state"], withdrawn.json()["decided_by"]) == ("rejected", "root")
     check = cli("ledger", "rebuild", "--check", "--home", home)
     assert check.code == 0, check.out + check.err
+
+
+def test_while_no_one_holds_admin_a_proposed_policy_is_active_at_once(home: Path, cli: Cli) -> None:
+    """The set-up rule through the server: 201 either way, the document says which; the
+    active policy written out as YAML is the same policy (its digest) when given back."""
+    done = cli("actor", "add", "founder", "--as", "setup", "--home", home)
+    assert done.code == 0, done.err
+    created = _json(cli, home, "token", "create", "--actor", "founder", "--as", "founder")
+    assert isinstance(created, dict)
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    with client(home) as api:
+        answer = api.post(
+            "/api/v1/policies", headers=auth, json={"policy": POLICY, "source": "full.yaml"}
+        )
+        assert answer.status_code == 201, answer.text
+        activated = answer.json()
+        assert (activated["active"], activated["mode"], activated["proposal"]) == (
+            True,
+            "setup",
+            None,
+        )
+        written = api.get("/api/v1/policies/active", headers=auth, params={"format": "yaml"})
+        assert written.headers["content-type"].startswith("application/yaml")
+        again = api.post(
+            "/api/v1/policies", headers=auth, json={"policy": written.text, "source": "back.yaml"}
+        )
+        assert again.status_code == 201, again.text
+        assert (again.json()["digest"], again.json()["recorded"], again.json()["active"]) == (
+            activated["digest"],
+            False,
+            True,
+        )
+        history = api.get("/api/v1/policies", headers=auth).json()["items"]
+        assert [(i["kind"], i["source"]) for i in history] == [("activation", "full.yaml")]
 
 
 def test_a_policy_that_is_not_valid_is_422_naming_each_problem_and_records_nothing(

@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Annotated, Final
 
+import yaml
 from fastapi import APIRouter, Path, status
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from changeproof.api.documents import Document, document
@@ -101,9 +104,25 @@ def history(
     return page(items, lambda item: item.seq, history_document, page_size, page_token)
 
 
-@router.get("/active", summary="The active policy: its activation and the policy as recorded")
-def active(services: Services, _: Reader) -> Document:
-    return document(active_document(services.policies.active()))
+class PolicyFormat(StrEnum):
+    json = "json"
+    yaml = "yaml"
+
+
+@router.get(
+    "/active",
+    summary="The active policy: its activation and the policy as recorded (yaml: the policy "
+    "alone, as a policy file)",
+    response_model=Document,
+    responses={200: {"content": {"application/yaml": {}}}},
+)
+def active(services: Services, _: Reader, format: PolicyFormat = PolicyFormat.json) -> Response:
+    shown = active_document(services.policies.active())
+    if format is PolicyFormat.yaml:
+        # The recorded policy written out as a file: given back, it has the same digest.
+        text = yaml.safe_dump(shown["policy"], sort_keys=False, allow_unicode=True)
+        return PlainTextResponse(text, media_type="application/yaml")
+    return JSONResponse(shown)
 
 
 @router.post(
