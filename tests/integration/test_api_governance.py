@@ -460,3 +460,25 @@ def test_any_policy_text_is_an_answer_or_a_problem_never_a_crash(home: Path, cli
                     assert str(error["detail"]).startswith("fuzzed.yaml")
 
         check()
+
+
+def test_a_retried_proposal_or_actor_records_once_and_answers_the_first_answer(
+    home: Path, cli: Cli
+) -> None:
+    callers = _governors(cli, home)
+    with client(home) as api:
+        for route, body in (
+            ("/api/v1/policies", {"policy": LAX, "source": "changeproof.yaml"}),
+            ("/api/v1/actors", {"name": "bob", "roles": ["reviewer"]}),
+        ):
+            headers = {
+                **callers.auth("admin"),
+                "Idempotency-Key": "retry" + route.replace("/", "-"),
+            }
+            first = api.post(route, headers=headers, json=body)
+            assert first.status_code == 201, first.text
+            size = _size(home)
+            retried = api.post(route, headers=headers, json=body)
+            assert (retried.status_code, retried.content) == (201, first.content)
+            assert retried.headers["idempotent-replayed"] == "true"
+            assert _size(home) == size
