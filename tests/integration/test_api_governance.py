@@ -13,7 +13,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Cli, ints
+from tests.conftest import Cli, ints, tamper
 from tests.integration.api_scenario import Callers, add_callers, client
 from tests.integration.scenario import ADA, POLICY, Scenario
 from tests.integration.test_api import _problem
@@ -181,6 +181,12 @@ def test_while_no_one_holds_admin_a_proposed_policy_is_active_at_once(home: Path
         )
         history = api.get("/api/v1/policies", headers=auth).json()["items"]
         assert [(i["kind"], i["source"]) for i in history] == [("activation", "full.yaml")]
+
+        # A database administrator plants another policy as the active one: the table is
+        # not the truth, its ledger entry is.
+        tamper(home, "UPDATE policy_activations SET digest = '" + "0" * 64 + "'")
+        planted = api.get("/api/v1/policies/active", headers=auth)
+        _problem(planted, "integrity-failure")
 
 
 def test_a_policy_that_is_not_valid_is_422_naming_each_problem_and_records_nothing(

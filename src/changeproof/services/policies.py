@@ -57,7 +57,7 @@ from changeproof.policy.evaluation import evaluate
 from changeproof.policy.loader import LoadedPolicy, load_policy, load_policy_file
 from changeproof.policy.model import ROLE_NAMES
 from changeproof.services.authority import acting, require_admin
-from changeproof.services.gate import facts_as_of, recorded_policy, recorded_request
+from changeproof.services.gate import active_policy_or_none, facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
 from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
@@ -467,15 +467,17 @@ class PolicyService:
         return tuple(sorted(found, key=lambda item: item.seq))
 
     def active(self) -> ActivePolicy:
-        """The active policy with its recorded document, checked to still have its digest."""
+        """The active policy as the gate reads it: the activation held to its ledger entry,
+        the recorded document to its digest."""
         with self._db.read() as conn:
+            loaded = active_policy_or_none(conn, self._checks(conn))
             activation = recorded.active_policy(conn)
-            if activation is None:
-                raise NotFoundError(
-                    "no active policy: none was ever activated",
-                    hint=f"propose one with {operation('policy activate', 'FILE')}",
-                )
-            return ActivePolicy(activation, recorded_policy(conn, activation.digest, "active"))
+        if loaded is None or activation is None:
+            raise NotFoundError(
+                "no active policy: none was ever activated",
+                hint=f"propose one with {operation('policy activate', 'FILE')}",
+            )
+        return ActivePolicy(activation, loaded)
 
     @staticmethod
     def _simulate(
