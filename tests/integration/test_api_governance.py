@@ -270,6 +270,7 @@ def test_tokens_without_the_govern_or_admin_scope_cannot_govern(home: Path, cli:
             ("POST", "/api/v1/actors/ci/grants", {"role": "approver"}),
             ("POST", "/api/v1/actors/ci/aliases", {"emails": ["ci@example.com"]}),
             ("DELETE", "/api/v1/actors/ana/grants/role/admin", None),
+            ("POST", "/api/v1/policies/governance", {"approver_role": "approver"}),
         ]
         for caller in ("pipeline", "reader", "auditor"):
             for method, route, body in routes:
@@ -488,3 +489,29 @@ def test_a_retried_proposal_or_actor_records_once_and_answers_the_first_answer(
             assert (retried.status_code, retried.content) == (201, first.content)
             assert retried.headers["idempotent-replayed"] == "true"
             assert _size(home) == size
+
+
+def test_the_status_and_governance_routes_answer_as_the_cli(home: Path, cli: Cli) -> None:
+    callers = _governors(cli, home)
+    with client(home) as api:
+        _propose(api, callers, "approver", LAX)
+        status = api.get("/api/v1/policies/status", headers=callers.auth("auditor")).json()
+        assert status == _json(cli, home, "policy", "status")
+        assert status["governance"]["mode"] == "two-person"
+        before = _size(home)
+        route = "/api/v1/policies/governance"
+        alone = api.post(route, headers=callers.auth("admin"), json={"one_person": True})
+        assert "single admin" in str(_problem(alone, "conflict")["detail"])
+        nothing = api.post(route, headers=callers.auth("admin"), json={})
+        assert [e["pointer"] for e in _errors(nothing, "invalid-request")] == [
+            "/one_person",
+            "/approver_role",
+        ]
+        assert _size(home) == before
+        # ana, the other admin, makes the approver role the one a second person needs.
+        done = api.post(route, headers=callers.auth("approver"), json={"approver_role": "approver"})
+        assert done.status_code == 200, done.text
+        assert (done.json()["approver_role"], done.json()["one_person"]) == ("approver", False)
+        governance = _json(cli, home, "policy", "status")
+        assert isinstance(governance, dict)
+        assert governance["governance"] == done.json()

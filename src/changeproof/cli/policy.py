@@ -425,15 +425,9 @@ def governance(
     output: OutputOption = Output.text,
 ) -> None:
     """Set who may make a policy active (an admin only; recorded in the ledger)."""
-    if one_person is None and approver_role is None:
-        raise UsageError("give --one-person or --two-person, or --approver-role ROLE")
     with instance_at(home) as instance:
         rules = instance.policies.set_governance(
-            one_person=instance.policies.status().governance.one_person
-            if one_person is None
-            else one_person,
-            approver_role=approver_role,
-            by=acting_actor(instance, actor),
+            one_person=one_person, approver_role=approver_role, by=acting_actor(instance, actor)
         )
     if output is Output.json:
         emit_json(governance_document(rules))

@@ -388,11 +388,14 @@ class PolicyService:
             return _proposal(conn, ident)
 
     def set_governance(
-        self, *, one_person: bool, approver_role: str | None = None, by: str
+        self, *, one_person: bool | None = None, approver_role: str | None = None, by: str
     ) -> Governance:
         """Record who may activate a policy: one-person activation (only for an instance with
-        a single admin) and the role a second person must hold."""
+        a single admin) and the role a second person must hold; either left None stays as
+        it is, read under the ledger's lock."""
         by = acting(by)
+        if one_person is None and approver_role is None:
+            raise UsageError(f"give {Field('one_person')}, or {Field('approver_role')}, or both")
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
@@ -400,6 +403,8 @@ class PolicyService:
             require_admin(by, people, action="change how policies are activated")
             before = governance_as_of(conn, people)
             role = approver_role if approver_role is not None else before.approver_role
+            if one_person is None:
+                one_person = before.one_person
             if role not in ROLE_NAMES:
                 raise UsageError(
                     f"the approver role must be one of {', '.join(ROLE_NAMES)}, not {role!r}"

@@ -32,9 +32,11 @@ from changeproof.services.policy_documents import (
     activated_document,
     active_document,
     approved_document,
+    governance_document,
     history_document,
     proposal_document,
     simulation_document,
+    status_document,
 )
 
 __all__ = ["router"]
@@ -87,6 +89,19 @@ class PolicyRejection(BaseModel):
     reason: str = Field(max_length=2000)
 
 
+class GovernanceSetting(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    one_person: bool | None = Field(
+        default=None,
+        description="Whether the single admin of an instance may activate a policy alone "
+        "(never once it has two admins); unchanged when left out.",
+    )
+    approver_role: str | None = Field(
+        default=None, max_length=32, description="The role the second person must hold."
+    )
+
+
 class PolicySimulation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -123,6 +138,24 @@ def active(services: Services, _: Reader, format: PolicyFormat = PolicyFormat.js
         text = yaml.safe_dump(shown["policy"], sort_keys=False, allow_unicode=True)
         return PlainTextResponse(text, media_type="application/yaml")
     return JSONResponse(shown)
+
+
+@router.get(
+    "/status",
+    summary="The active policy, how a policy becomes active, and the pending proposals",
+)
+def status_(services: Services, _: Reader) -> Document:
+    return document(status_document(services.policies.status()))
+
+
+@router.post("/governance", summary="Set who may make a policy active (an admin only)")
+def governance(services: Services, principal: Governor, body: GovernanceSetting) -> Document:
+    rules = services.policies.set_governance(
+        one_person=body.one_person,
+        approver_role=body.approver_role,
+        by=principal.actor,
+    )
+    return document(governance_document(rules))
 
 
 @router.post(
