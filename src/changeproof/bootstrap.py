@@ -102,7 +102,10 @@ class Instance:
     def releases(self) -> ReleaseService:
         from changeproof.services.releases import ReleaseService
 
-        return ReleaseService(self.db, self.unit_of_work, self.clock, self.config.tickets)
+        config = self.config
+        return ReleaseService(
+            self.db, self.unit_of_work, self.clock, config.tickets, config.repositories
+        )
 
     @cached_property
     def evidence(self) -> EvidenceService:

@@ -200,3 +200,17 @@ def test_failed_authentications_are_rate_limited_per_address(home: Path, cli: Cl
         # The probes stay open to a load balancer.
         assert api.get("/api/v1/healthz").json() == {"status": "ok"}
         assert api.get("/api/v1/readyz").json() == {"status": "ready"}
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(home: Path, cli: Cli) -> None:
+    callers = add_callers(cli, home)
+    with client(home) as api:
+        answer = api.get("/api/v1/deployments?enviroment=prod", headers=callers.auth("auditor"))
+        allowed = api.request("OPTIONS", "/api/v1/tokens/me", headers=callers.auth("auditor"))
+        listed = api.request("TRACE", "/api/v1/changes", headers=callers.auth("auditor"))
+    doc = _problem(answer, "invalid-request")
+    assert doc["errors"] == [{"pointer": "/enviroment", "detail": doc["detail"]}]
+    assert "this route takes environment, page_size, page_token, since, until" in str(doc["detail"])
+    _problem(allowed, "method-not-allowed")
+    assert allowed.headers["allow"] == "GET"  # /tokens/me, not also /tokens/{token_id}
+    assert listed.headers["allow"] == "GET, POST"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Cli, CliResult, ints
 from tests.integration.api_scenario import Callers, add_callers, client
-from tests.integration.scenario import Scenario
+from tests.integration.scenario import ENV, Changes, Scenario
 
 
 def _size(home: Path) -> int:
@@ -165,3 +165,144 @@ def test_a_server_that_cannot_be_reached_or_trusted_is_an_error(
     assert done.code == code, done.err
     assert words in done.err
     assert "cpt_x" not in done.err
+
+
+def test_a_release_from_a_repository_the_server_reads_is_the_one_the_cli_records(
+    home: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = Scenario(home, tmp_path, cli)
+    scenario.repo.commit("PAY-1 refunds", {"app.py": "print(1)\n"})
+    scenario.repo.commit("no ticket here", {"app.py": "print(2)\n"})
+    callers = add_callers(cli, home)
+    config = home / "config.toml"
+    config.write_text(config.read_text() + f'\n[repositories]\npayments = "{scenario.repo.path}"\n')
+    token = callers.tokens["pipeline"]
+    create = ("release", "create", "--service", "payments", "--name", "2.0", "--to", "main")
+    with client(home) as api:
+        url = str(api.base_url)
+        made = _remote(cli, monkeypatch, url, token, *create, "--repo", "payments")
+        again = _remote(cli, monkeypatch, url, token, *create, "--repo", "payments", "-o", "json")
+        path = _remote(cli, monkeypatch, url, token, *create, "--repo", str(scenario.repo.path))
+        shown = _remote(cli, monkeypatch, url, token, "release", "show", "payments/2.0")
+        missing = _remote(cli, monkeypatch, url, token, "release", "show", "payments/9.9")
+    local = cli("release", "show", "payments/2.0", "--home", home)
+
+    assert made.code == 0, made.err
+    assert made.out.startswith("Created payments/2.0: 2 commits, (root)..")
+    assert "Commits with no ticket: 1" in made.out
+    assert shown.out == local.out
+    assert made.out.removeprefix("Created") == local.out.removeprefix("Release")
+    doc = json.loads(again.out)
+    assert (doc["created"], doc["created_by"], len(doc["commits"])) == (False, "ci", 2)
+    assert path.code == 2
+    assert "is not one of the instance's repositories (payments)" in path.err
+    assert "--repo" in path.err
+    assert missing.code == 2
+    assert "no release payments/9.9" in missing.err
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[repositories.payments]\npath = "/srv/git/payments.git"',
+        '[repositories]\n"../up" = "/srv/git/x"',
+        "[repositories]\npayments = 7",
+        '[repositories]\npayments = ""',
+    ],
+)
+def test_a_repository_table_that_is_wrong_names_itself(home: Path, cli: Cli, table: str) -> None:
+    config = home / "config.toml"
+    config.write_text(config.read_text() + "\n" + table + "\n")
+    done = cli("release", "list", "--home", home)
+    assert done.code == 2
+    assert f"{config}: [repositories]" in done.err
+
+
+def test_a_normal_change_is_opened_approved_gated_and_deployed_through_a_server(
+    home: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changes = Changes(home, tmp_path, cli)
+    release, digest = changes.ready()
+    callers = add_callers(cli, home)
+    tokens = {who: _person_token(cli, home, who) for who in ("alan", "barbara", "pat")}
+    ci = callers.tokens["pipeline"]
+    before = _size(home)
+    with client(home) as api:
+        url = str(api.base_url)
+
+        def remote(token: str, *args: str) -> CliResult:
+            return _remote(cli, monkeypatch, url, token, *args)
+
+        opened = remote(ci, "change", "open", "--release", release, "--env", ENV)
+        change = opened.out.split()[1]
+        markdown = remote(ci, "change", "show", change)
+        html = remote(ci, "change", "show", change, "--format", "html")
+        local_markdown = cli("change", "show", change, "--home", home)
+        local_html = cli("change", "show", change, "--format", "html", "--home", home)
+        first = remote(tokens["alan"], "change", "approve", change, "--comment", "read it")
+        again = remote(tokens["alan"], "change", "approve", change)
+        self_approval = remote(ci, "change", "approve", change)
+        second = remote(tokens["barbara"], "change", "approve", change, "-o", "json")
+        gate = remote(ci, "gate", "--release", release, "--env", ENV, "--deployer", "pat",
+                      "--artifact", digest)  # fmt: skip
+        deployed = remote(tokens["pat"], "deploy", "record", "--release", release, "--env", ENV,
+                          "--artifact", digest, "--status", "succeeded")  # fmt: skip
+        deployment = deployed.out.split(":")[0]
+        checked = remote(tokens["pat"], "deploy", "check", "--deployment", deployment,
+                         "--name", "smoke", "--status", "pass")  # fmt: skip
+        rogue = remote(tokens["pat"], "deploy", "record", "--release", release, "--env", ENV,
+                       "--artifact", "ab" * 32, "--status", "succeeded")  # fmt: skip
+
+    assert opened.code == 0, opened.err
+    headline = f"Opened {change}\n  {release} to {ENV}: pending-approval, digest "
+    assert opened.out.startswith(headline)
+    assert markdown.out == local_markdown.out
+    assert html.out == local_html.out
+    assert html.out.startswith("<!DOCTYPE html>")
+    assert first.code == 0, first.err
+    assert first.out.startswith(f"Approved {change} (digest ")
+    assert "approved by: alan" in first.out
+    assert again.out.startswith(f"Already approved {change}")
+    assert self_approval.code == 2  # a pipeline token has no approve scope
+    assert json.loads(second.out)["state"] == "approved"
+    assert gate.code == 0, gate.out
+    assert "ALLOWED" in gate.out
+    assert deployed.code == 0, deployed.err
+    assert f"pat deployed {release} ({digest}) to {ENV}: succeeded" in deployed.out
+    assert checked.code == 0
+    assert "check smoke: pass" in checked.out
+    assert rogue.code == 1
+    assert "UNAUTHORIZED (recorded all the same)" in rogue.err
+    # opened, 2 approvals, a decision, 2 deployments and a check: nothing twice, nothing else
+    assert _size(home) == before + 7
+
+
+def _person_token(cli: Cli, home: Path, who: str) -> str:
+    done = cli("token", "create", "--actor", who, "--as", who, "--home", home, "-o", "json")
+    assert done.code == 0, done.err
+    return str(json.loads(done.out)["token"])
+
+
+def test_an_auditor_takes_the_checkpoint_and_the_entries_through_a_server(
+    home: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callers = add_callers(cli, home)
+    token = callers.tokens["auditor"]
+    kept = tmp_path / "checkpoint.txt"
+    with client(home) as api:
+        url = str(api.base_url)
+        note = _remote(cli, monkeypatch, url, token, "ledger", "checkpoint", "--out", str(kept))
+        entries = _remote(cli, monkeypatch, url, token, "ledger", "entries", "--start", "1")
+        beyond = _remote(cli, monkeypatch, url, token, "ledger", "entries", "--start", "999")
+    local = cli("ledger", "entries", "--start", "1", "--home", home)
+    newest = cli("ledger", "checkpoint", "--home", home)
+
+    assert note.code == 0, note.err
+    assert kept.read_text(encoding="utf-8") == newest.out
+    assert entries.code == 0, entries.err
+    assert entries.out == local.out
+    assert len(entries.out.splitlines()) == _size(home) - 1
+    assert beyond.code == 2
+    assert "are not in the ledger of" in beyond.err
+    consistent = cli("ledger", "consistency", "--old", kept, "--home", home)
+    assert consistent.code == 0, consistent.err  # the note kept is the instance's own

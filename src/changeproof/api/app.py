@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.routing import compile_path
 
 from changeproof import __version__
 from changeproof.api.auth import FailureLimiter
 from changeproof.api.errors import install_handlers
 from changeproof.api.idempotency import IdempotencyKeys
 from changeproof.api.middleware import ACCESS_LOG, BodyLimit, RequestLog
+from changeproof.api.problems import MEDIA_TYPE, Problem
 from changeproof.api.routes import ROUTERS
-from changeproof.api.routing import PUBLIC, scope_of
+from changeproof.api.routing import PUBLIC, known_query, scope_of
 from changeproof.bootstrap import Instance, open_instance
 from changeproof.domain.idempotency import MAX_KEY_LENGTH
 from changeproof.domain.tokens import Scope
@@ -74,8 +77,9 @@ def create_app(
     app.state.instance = instance
     app.state.limiter = limiter or FailureLimiter()
     scopes = _scopes(ROUTERS)
+    app.state.methods = _methods(ROUTERS)
     for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(known_query)])
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -93,6 +97,7 @@ def create_app(
                     "description": "A changeproof token (cpt_…, from `token create`)",
                 }
             }
+            _problems(schema)
             for (path, method), scope in scopes.items():
                 operation = schema["paths"][path][method]
                 operation["x-changeproof-scope"] = scope.value
@@ -109,6 +114,25 @@ def create_app(
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(RequestLog)
     return app
+
+
+def _problems(schema: dict[str, Any]) -> None:
+    """Every operation answers its errors as problem documents, whatever the status: say so,
+    in place of FastAPI's 422 validation schema (a bad request is a 400 problem here)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    answer = {
+        "description": "An RFC 9457 problem (docs/server.md lists the types)",
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            operation["responses"].pop("422", None)
+            operation["responses"]["default"] = answer
 
 
 _IDEMPOTENCY_PARAMETER: Final = {
@@ -140,6 +164,21 @@ def _log_requests() -> None:
         access.addHandler(handler)
         access.setLevel(logging.INFO)
         access.propagate = False
+
+
+def _methods(routers: Sequence[APIRouter]) -> list[tuple[re.Pattern[str], int, frozenset[str]]]:
+    """Every path's methods, for a 405's Allow header: Starlette names only those of the
+    one route it tried, where a path may have several (GET and POST /changes). With each
+    path the number of its parameters: a literal path (/tokens/me) is not also /tokens/{id}."""
+    found: dict[str, set[str]] = {}
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                found.setdefault(API_PREFIX + route.path, set()).update(route.methods or ())
+    return [
+        (compile_path(path)[0], path.count("{"), frozenset(methods))
+        for path, methods in found.items()
+    ]
 
 
 def _scopes(routers: Sequence[APIRouter]) -> dict[tuple[str, str], Scope]:

@@ -9,6 +9,7 @@ only, never its text.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -129,7 +130,21 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     slug = _HTTP_STATUS.get(error.status_code, "invalid-request")
     headers = dict(error.headers) if error.headers else None
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
     return problem_response(request, PROBLEMS[slug], str(error.detail), headers=headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods of the path the request names: its most literal match's."""
+    paths: list[tuple[re.Pattern[str], int, frozenset[str]]] = request.app.state.methods
+    matches = [
+        (params, found) for pattern, params, found in paths if pattern.match(request.url.path)
+    ]
+    if not matches:
+        return []
+    fewest = min(params for params, _ in matches)
+    return sorted({m for params, found in matches if params == fewest for m in found})
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:

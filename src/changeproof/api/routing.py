@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 
 from changeproof.api.auth import FailureLimiter, authenticate, require_scope
+from changeproof.api.problems import ProblemError, pointer
 from changeproof.bootstrap import Instance
 from changeproof.domain.idempotency import CLAIM
 from changeproof.domain.tokens import Principal, Scope
@@ -28,6 +29,7 @@ __all__ = [
     "Reader",
     "Recorder",
     "Services",
+    "known_query",
     "scope_of",
 ]
 
@@ -75,6 +77,25 @@ Recorder = Annotated[Principal, Depends(_needs(Scope.RECORD))]
 Approver = Annotated[Principal, Depends(_needs(Scope.APPROVE))]
 Governor = Annotated[Principal, Depends(_needs(Scope.GOVERN))]
 Administrator = Annotated[Principal, Depends(_needs(Scope.ADMIN))]
+
+
+def known_query(request: Request) -> None:
+    """Refuse a query parameter the route does not take: a misspelt filter
+    (`?enviroment=prod`) must not answer the whole list as if it were the filtered one."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = {p.alias for p in route.dependant.query_params}
+    for dependency in route.dependant.dependencies:
+        known.update(p.alias for p in dependency.query_params)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        detail = f"unknown query parameter {unknown[0]!r}"
+        if known:
+            detail += f"; this route takes {', '.join(sorted(known))}"
+        raise ProblemError(
+            "invalid-request", detail, errors=tuple((pointer(u), detail) for u in unknown)
+        )
 
 
 def scope_of(route: APIRoute) -> Scope | None:

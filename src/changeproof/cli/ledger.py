@@ -60,8 +60,15 @@ def checkpoint(
     output: OutputOption = Output.text,
 ) -> None:
     """The newest signed checkpoint (C2SP signed note); keep it to check the ledger later."""
-    with instance_at(home) as instance:
-        note = instance.ledger.checkpoint()
+    client = server()
+    if client is not None:
+        # Kept as the server signed it: whoever checks it later does so with the
+        # instance's public key, not with this client's word.
+        with client:
+            note = client.text("/ledger/checkpoint")
+    else:
+        with instance_at(home) as instance:
+            note = instance.ledger.checkpoint()
     if out_file is not None:
         try:
             out_file.write_text(note, encoding="utf-8")
@@ -256,11 +263,18 @@ def entries(
     home: HomeOption = None,
 ) -> None:
     """Entries START..END-1 as JSON lines (`seq`, `leaf_hash`, `body`), as the export holds them."""
-    with instance_at(home) as instance:
-        write = sys.stdout.buffer.write
-        for line in instance.ledger.entries(start, end):
-            write(line)
-        sys.stdout.buffer.flush()
+    write = sys.stdout.buffer.write
+    client = server()
+    if client is not None:
+        params = {"start": start, **({} if end is None else {"end": end})}
+        with client, client.stream("/ledger/entries", params) as answer:
+            for chunk in answer.iter_bytes():
+                write(chunk)
+    else:
+        with instance_at(home) as instance:
+            for line in instance.ledger.entries(start, end):
+                write(line)
+    sys.stdout.buffer.flush()
 
 
 @app.command("rebuild")

@@ -11,6 +11,7 @@ reached at all.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,7 @@ from changeproof.domain.errors import (
     ChangeproofError,
     ConfigError,
     ConflictError,
+    Field,
     InputError,
     IntegrityError,
     NotFoundError,
@@ -220,4 +222,22 @@ def _error(answer: httpx.Response, url: str) -> ChangeproofError:
     detail = str(problem.get("detail", "")) or f"the server refused the request ({slug})"
     hint = problem.get("hint")
     error_class = _ERRORS.get(slug, ChangeproofError)
-    return error_class(detail, hint=hint if isinstance(hint, str) else None)
+    template = _marked(detail, problem.get("errors"))
+    return error_class(template, hint=hint if isinstance(hint, str) else None)
+
+
+def _marked(detail: str, errors: object) -> str:
+    """The detail with the fields its pointers name marked again, so the CLI names each as
+    its flag, as it would have had the error been raised here: the server words a field
+    by its bare name, at its first mention."""
+    if not isinstance(errors, list):
+        return detail
+    for item in errors:
+        pointer = item.get("pointer") if isinstance(item, dict) else None
+        if not isinstance(pointer, str) or pointer.count("/") != 1:
+            continue  # a field inside the body (/commits/3/sha) is no flag of the CLI
+        name = pointer[1:].replace("~1", "/").replace("~0", "~")
+        word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        marker = format(Field(name)).replace("\\", "\\\\")
+        detail = word.sub(marker, detail, count=1)
+    return detail

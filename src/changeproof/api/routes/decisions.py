@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from changeproof.api.documents import Document, document
 from changeproof.api.pagination import Page, PageSize, PageToken, page
+from changeproof.api.params import EntrySeq
 from changeproof.api.routing import Reader, Services
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.decisions import decision_document
@@ -33,7 +34,7 @@ def list_(
 
 
 @router.get("/{seq}/replay", summary="Re-evaluate a decision; `same` says whether it holds")
-def replay(services: Services, _: Reader, seq: Annotated[int, Path(ge=0)]) -> Document:
+def replay(services: Services, _: Reader, seq: EntrySeq) -> Document:
     result = services.gate.replay(seq)
     return document(
         {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -15,6 +14,7 @@ from changeproof.api.routing import Reader, Recorder, Services
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.deployments import DeploymentView, RecordRequest
+from changeproof.services.policies import parse_since
 
 __all__ = ["router"]
 
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/deployments", tags=["deployments"])
 
 DEPLOYMENT = Annotated[str, Path(max_length=32, description="DEP-<n> or its entry number")]
 _MAX_DETAILS = 1024 * 1024
+_MOMENT = "A date (2026-11-01, midnight UTC) or an ISO 8601 time (UTC when it names no zone)"
 
 
 class DeploymentBody(BaseModel):
@@ -71,12 +72,15 @@ def list_(
     services: Services,
     _: Reader,
     environment: Annotated[str | None, Query(max_length=100)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[str | None, Query(max_length=40, description=_MOMENT)] = None,
+    until: Annotated[str | None, Query(max_length=40, description=_MOMENT)] = None,
     page_size: PageSize = 100,
     page_token: PageToken = None,
 ) -> Page:
-    views = services.deployments.list(environment=environment, since=since, until=until)
+    # The CLI's reading of a moment, so both take the same words and refuse the same ones.
+    start = None if since is None else parse_since(since)
+    end = None if until is None else parse_since(until, "until")
+    views = services.deployments.list(environment=environment, since=start, until=end)
     return page(views, lambda v: v.row.seq, _document, page_size, page_token)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from changeproof.api.params import EntrySeq, RangeEnd, RangeStart
 from changeproof.api.routing import Reader, Services
 
 __all__ = ["router"]
@@ -100,7 +100,7 @@ def _inclusion(services: Services, seq: int, note: str | None) -> InclusionProof
 
 
 @router.get("/entries/{seq}/proof", summary="Entry SEQ's inclusion proof (newest checkpoint)")
-def prove(services: Services, _: Reader, seq: Annotated[int, Path(ge=0)]) -> InclusionProof:
+def prove(services: Services, _: Reader, seq: EntrySeq) -> InclusionProof:
     return _inclusion(services, seq, None)
 
 
@@ -108,7 +108,7 @@ def prove(services: Services, _: Reader, seq: Annotated[int, Path(ge=0)]) -> Inc
     "/entries/{seq}/proof", summary="Entry SEQ's inclusion proof against a given checkpoint"
 )
 def prove_against(
-    services: Services, _: Reader, seq: Annotated[int, Path(ge=0)], request: ProveRequest
+    services: Services, _: Reader, seq: EntrySeq, request: ProveRequest
 ) -> InclusionProof:
     return _inclusion(services, seq, request.checkpoint)
 
@@ -136,8 +136,8 @@ def consistency(services: Services, _: Reader, request: ConsistencyRequest) -> C
 def entries(
     services: Services,
     _: Reader,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: RangeStart = 0,
+    end: RangeEnd = None,
 ) -> StreamingResponse:
     lines = services.ledger.entries(start, end)
     first = next(lines, None)  # a bad range is refused before the response starts
