@@ -129,6 +129,10 @@ def test_a_policy_one_governor_proposes_is_active_once_another_approves(
             params={"page_token": first["next_page_token"]},
         ).json()
         assert first["items"] + rest["items"] == history["items"]
+        twice = api.get(
+            "/api/v1/policies?page_size=1&page_size=1000", headers=callers.auth("reader")
+        )
+        assert [e["pointer"] for e in _errors(twice, "invalid-request")] == ["/page_size"]
         assert rest["next_page_token"] is None
 
         shown = api.get(
