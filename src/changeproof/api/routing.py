@@ -80,7 +80,7 @@ Administrator = Annotated[Principal, Depends(_needs(Scope.ADMIN))]
 
 
 def known_query(request: Request) -> None:
-    """Refuse a query parameter the route does not take: a misspelt filter
+    """Refuse a query parameter the route does not take, or one given twice: a misspelt filter
     (`?enviroment=prod`) must not answer the whole list as if it were the filtered one."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
@@ -95,6 +95,14 @@ def known_query(request: Request) -> None:
             detail += f"; this route takes {', '.join(sorted(known))}"
         raise ProblemError(
             "invalid-request", detail, errors=tuple((pointer(u), detail) for u in unknown)
+        )
+    # No route takes a list in its query: a parameter given twice would be read as its
+    # last value, so a filter could be answered for another value than the one checked.
+    repeated = sorted(k for k in known if len(request.query_params.getlist(k)) > 1)
+    if repeated:
+        detail = f"query parameter {repeated[0]!r} is given more than once"
+        raise ProblemError(
+            "invalid-request", detail, errors=tuple((pointer(r), detail) for r in repeated)
         )
 
 

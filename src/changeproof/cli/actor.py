@@ -17,13 +17,14 @@ from changeproof.cli.options import (
     instance_at,
 )
 from changeproof.cli.render import emit_json, out, safe
-from changeproof.domain.canonical import JsonValue
 from changeproof.services.actors import (
     ROLES,
     ActorChange,
     ActorReport,
     SyncReport,
     actor_document,
+    change_document,
+    report_document,
 )
 
 app = typer.Typer(
@@ -193,16 +194,6 @@ def sync(
     _render_sync(report, output)
 
 
-def _change_document(change: ActorChange) -> dict[str, JsonValue]:
-    return {
-        "seq": change.seq,
-        "event": change.event,
-        "name": change.name,
-        "kind": change.kind,
-        "value": change.value,
-    }
-
-
 def _describe(change: ActorChange) -> str:
     if change.event == "actor.alias.added":
         return f"entry {change.seq}: added {change.value} to {change.name}"
@@ -215,12 +206,7 @@ def _describe(change: ActorChange) -> str:
 
 def _render_report(report: ActorReport, output: Output) -> None:
     if output is Output.json:
-        emit_json(
-            {
-                "actor": actor_document(report.actor),
-                "changes": [_change_document(c) for c in report.changes],
-            }
-        )
+        emit_json(report_document(report))
         return
     for change in report.changes:
         out.print(_describe(change), markup=False)
@@ -238,7 +224,7 @@ def _render_sync(report: SyncReport, output: Output) -> None:
             {
                 "file": report.source,
                 "changed": bool(report.changes),
-                "changes": [_change_document(c) for c in report.changes],
+                "changes": [change_document(c) for c in report.changes],
                 "unlisted": list(report.unlisted),
             }
         )

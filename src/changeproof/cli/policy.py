@@ -24,13 +24,20 @@ from changeproof.cli.options import (
 from changeproof.cli.render import emit_json, err, out, safe
 from changeproof.domain.errors import InputError, UsageError, render
 from changeproof.domain.policies import proposal_id
-from changeproof.domain.records import ProposalRecord
 from changeproof.policy.errors import PolicyError
 from changeproof.policy.explain import Explanation, explain
 from changeproof.policy.loader import LoadedPolicy, load_policy_file
 from changeproof.policy.schema import policy_schema_text
 from changeproof.policy.templates import TEMPLATES, template
-from changeproof.services.policies import Governance, Simulation, parse_since
+from changeproof.services.policies import Simulation, parse_since
+from changeproof.services.policy_documents import (
+    activated_document,
+    approved_document,
+    governance_document,
+    proposal_document,
+    simulation_document,
+    status_document,
+)
 from changeproof.services.policy_tests import PolicyTestReport
 
 app = typer.Typer(
@@ -231,20 +238,9 @@ def simulate(
     with instance_at(home) as instance:
         result = instance.policies.simulate(policy, since=after, environment=env)
     if output is Output.json:
-        emit_json(_simulation_data(result, policy))
+        emit_json(simulation_document(result))
         return
     _render_simulation(result, policy)
-
-
-def _simulation_data(s: Simulation, policy: Path) -> dict[str, object]:
-    return {
-        "policy": str(policy),
-        "digest": s.policy.digest,
-        "since": None if s.since is None else s.since.isoformat(),
-        "environment": s.environment,
-        "examined": s.examined,
-        "changed": [c.to_data() for c in s.changed],
-    }
 
 
 def _render_simulation(s: Simulation, policy: Path) -> None:
@@ -327,19 +323,7 @@ def activate(
     except PolicyError as e:
         _refuse(e, output, {"ok": False, "policy": str(policy_file), "digest": None})
     if output is Output.json:
-        emit_json(
-            {
-                "ok": True,
-                "policy": str(policy_file),
-                "digest": done.digest,
-                "previous_digest": done.previous_digest,
-                "recorded": done.recorded,
-                "seq": done.seq,
-                "proposal": None if done.proposal is None else proposal_id(done.proposal),
-                "active": done.active or (not done.recorded and done.proposal is None),
-                "mode": None if done.mode is None else str(done.mode),
-            }
-        )
+        emit_json(activated_document(done))
         return
     was = "none" if done.previous_digest is None else f"sha256:{done.previous_digest}"
     if not done.recorded and done.proposal is None:
@@ -386,16 +370,7 @@ def approve(
         done = instance.policies.approve(proposal, by=acting_actor(instance, actor), digest=digest)
     assert done.proposal is not None
     if output is Output.json:
-        emit_json(
-            {
-                "ok": True,
-                "proposal": proposal_id(done.proposal),
-                "digest": done.digest,
-                "previous_digest": done.previous_digest,
-                "seq": done.seq,
-                "mode": None if done.mode is None else str(done.mode),
-            }
-        )
+        emit_json(approved_document(done))
         return
     was = "none" if done.previous_digest is None else f"sha256:{done.previous_digest}"
     out.print(
@@ -418,7 +393,7 @@ def reject(
     with instance_at(home) as instance:
         row = instance.policies.reject(proposal, by=acting_actor(instance, actor), reason=reason)
     if output is Output.json:
-        emit_json(_proposal_data(row))
+        emit_json(proposal_document(row))
         return
     out.print(
         f"{proposal_id(row.seq)} rejected by {row.decided_by} at entry {row.decided_seq}",
@@ -450,18 +425,12 @@ def governance(
     output: OutputOption = Output.text,
 ) -> None:
     """Set who may make a policy active (an admin only; recorded in the ledger)."""
-    if one_person is None and approver_role is None:
-        raise UsageError("give --one-person or --two-person, or --approver-role ROLE")
     with instance_at(home) as instance:
         rules = instance.policies.set_governance(
-            one_person=instance.policies.status().governance.one_person
-            if one_person is None
-            else one_person,
-            approver_role=approver_role,
-            by=acting_actor(instance, actor),
+            one_person=one_person, approver_role=approver_role, by=acting_actor(instance, actor)
         )
     if output is Output.json:
-        emit_json(_governance_data(rules))
+        emit_json(governance_document(rules))
         return
     out.print(f"Policy activation: {rules.describe()}", markup=False)
 
@@ -474,23 +443,7 @@ def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
         state = instance.policies.status()
     a = state.active
     if output is Output.json:
-        emit_json(
-            {
-                "active": None
-                if a is None
-                else {
-                    "digest": a.digest,
-                    "previous_digest": a.previous_digest,
-                    "source": a.source,
-                    "seq": a.seq,
-                    "actor": a.actor,
-                    "activated_at": a.activated_at,
-                },
-                "activations": state.activations,
-                "governance": _governance_data(state.governance),
-                "pending": [_proposal_data(p) for p in state.pending],
-            }
-        )
+        emit_json(status_document(state))
         return
     if a is None:
         out.print(
@@ -514,34 +467,6 @@ def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
             f"{p.proposed_at}" + ("" if p.source is None else f", from {p.source}"),
             markup=False,
         )
-
-
-def _governance_data(rules: Governance) -> dict[str, object]:
-    return {
-        "mode": str(rules.mode),
-        "one_person": rules.one_person,
-        "approver_role": rules.approver_role,
-        "admins": list(rules.admins),
-        "set_at_seq": None if rules.setting is None else rules.setting.seq,
-        "description": rules.describe(),
-    }
-
-
-def _proposal_data(p: ProposalRecord) -> dict[str, object]:
-    return {
-        "id": proposal_id(p.seq),
-        "seq": p.seq,
-        "digest": p.digest,
-        "previous_digest": p.previous_digest,
-        "source": p.source,
-        "proposed_by": p.actor,
-        "proposed_at": p.proposed_at,
-        "state": p.state,
-        "decided_seq": p.decided_seq,
-        "decided_by": p.decided_by,
-        "reason": p.reason,
-        "simulation": p.simulation,
-    }
 
 
 def _refuse(e: PolicyError, output: Output, document: dict[str, object]) -> NoReturn:

@@ -80,7 +80,9 @@ __all__ = [
     "ActorService",
     "SyncReport",
     "actor_document",
+    "change_document",
     "check_first_actor",
+    "report_document",
 ]
 
 ROLES: Final = tuple(role.value for role in Role)
@@ -194,6 +196,18 @@ class ActorService:
             require_admin(by, current, action=f"add aliases to {held.name}")
             uow.record(Event.of(ActorAliasAdded.of(added), by, now))
         return ActorReport(self._find(held.name), _changes(uow.recorded))
+
+    def show(self, name: str) -> ActorRecord:
+        """One actor by name (in any case, as `grant` reads it)."""
+        with self._db.read() as conn:
+            known = queries.directory(conn).by_name(name)
+            record = queries.find_actor(conn, known.name if known is not None else name)
+        if record is None:
+            raise NotFoundError(
+                f"no actor {name}",
+                hint=f"{operation('actor list')} shows them; {operation('actor add')} adds one",
+            )
+        return record
 
     def list(self) -> tuple[ActorRecord, ...]:
         """Every actor, by name, with the roles and groups it holds now."""
@@ -640,4 +654,23 @@ def actor_document(record: ActorRecord) -> dict[str, JsonValue]:
             {"seq": g.seq, "kind": g.kind, "value": g.value, "granted_by": g.granted_by}
             for g in record.grants
         ],
+    }
+
+
+def change_document(change: ActorChange) -> dict[str, JsonValue]:
+    """One entry an actor operation recorded."""
+    return {
+        "seq": change.seq,
+        "event": change.event,
+        "name": change.name,
+        "kind": change.kind,
+        "value": change.value,
+    }
+
+
+def report_document(report: ActorReport) -> dict[str, JsonValue]:
+    """The actor as it stands after an operation, and the entries the operation recorded."""
+    return {
+        "actor": actor_document(report.actor),
+        "changes": [change_document(c) for c in report.changes],
     }

@@ -54,10 +54,10 @@ from changeproof.domain.policies import (
 )
 from changeproof.domain.records import GovernanceRecord, ProposalRecord
 from changeproof.policy.evaluation import evaluate
-from changeproof.policy.loader import LoadedPolicy, load_policy_file
+from changeproof.policy.loader import LoadedPolicy, load_policy, load_policy_file
 from changeproof.policy.model import ROLE_NAMES
 from changeproof.services.authority import acting, require_admin
-from changeproof.services.gate import facts_as_of, recorded_request
+from changeproof.services.gate import active_policy_or_none, facts_as_of, recorded_request
 from changeproof.store import decisions as recorded
 from changeproof.store.actors import checked_directory, directory
 from changeproof.store.database import Database
@@ -67,6 +67,7 @@ from changeproof.store.unit_of_work import UnitOfWork
 __all__ = [
     "DEFAULT_POLICY_FILE",
     "Activated",
+    "ActivePolicy",
     "ChangedVerdict",
     "Governance",
     "PolicyService",
@@ -75,6 +76,7 @@ __all__ = [
     "governance_as_of",
     "parse_since",
     "policy_file_for",
+    "policy_from_text",
 ]
 
 DEFAULT_POLICY_FILE: Final = Path("changeproof.yaml")
@@ -167,6 +169,12 @@ class PolicyStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivePolicy:
+    activation: recorded.Activation
+    policy: LoadedPolicy
+
+
+@dataclass(frozen=True, slots=True)
 class ChangedVerdict:
     seq: int
     decided_at: str
@@ -234,7 +242,25 @@ class PolicyService:
         would have decided differently, for the approver to read.
         """
         by = acting(actor)
-        loaded = load_policy_file(policy_file)
+        return self._activate(load_policy_file(policy_file), by, simulate, since)
+
+    def activate_text(
+        self,
+        text: str,
+        *,
+        source: str,
+        actor: str,
+        simulate: bool = False,
+        since: datetime | None = None,
+    ) -> Activated:
+        """`activate` for a policy given as its text (YAML, or JSON, which YAML reads),
+        not a file: `source` is the name its errors and its ledger entry give it."""
+        by = acting(actor)
+        return self._activate(policy_from_text(text, source), by, simulate, since)
+
+    def _activate(
+        self, loaded: LoadedPolicy, by: str, simulate: bool, since: datetime | None
+    ) -> Activated:
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
@@ -362,11 +388,14 @@ class PolicyService:
             return _proposal(conn, ident)
 
     def set_governance(
-        self, *, one_person: bool, approver_role: str | None = None, by: str
+        self, *, one_person: bool | None = None, approver_role: str | None = None, by: str
     ) -> Governance:
         """Record who may activate a policy: one-person activation (only for an instance with
-        a single admin) and the role a second person must hold."""
+        a single admin) and the role a second person must hold; either left None stays as
+        it is, read under the ledger's lock."""
         by = acting(by)
+        if one_person is None and approver_role is None:
+            raise UsageError(f"give {Field('one_person')}, or {Field('approver_role')}, or both")
         now = self._clock.now()
         with self._unit_of_work() as uow:
             conn = uow.conn
@@ -374,6 +403,8 @@ class PolicyService:
             require_admin(by, people, action="change how policies are activated")
             before = governance_as_of(conn, people)
             role = approver_role if approver_role is not None else before.approver_role
+            if one_person is None:
+                one_person = before.one_person
             if role not in ROLE_NAMES:
                 raise UsageError(
                     f"the approver role must be one of {', '.join(ROLE_NAMES)}, not {role!r}"
@@ -418,6 +449,41 @@ class PolicyService:
         with self._db.read() as conn:
             return self._simulate(conn, proposed, since, environment)
 
+    def simulate_text(
+        self,
+        text: str,
+        *,
+        source: str,
+        since: datetime | None = None,
+        environment: str | None = None,
+    ) -> Simulation:
+        """`simulate` for a policy given as its text (see `activate_text`)."""
+        proposed = policy_from_text(text, source)
+        with self._db.read() as conn:
+            return self._simulate(conn, proposed, since, environment)
+
+    def history(self) -> tuple[recorded.Activation | ProposalRecord, ...]:
+        """Every activation and every proposal (whatever became of it), oldest first."""
+        with self._db.read() as conn:
+            found: list[recorded.Activation | ProposalRecord] = [
+                *recorded.list_activations(conn),
+                *recorded.list_proposals(conn),
+            ]
+        return tuple(sorted(found, key=lambda item: item.seq))
+
+    def active(self) -> ActivePolicy:
+        """The active policy as the gate reads it: the activation held to its ledger entry,
+        the recorded document to its digest."""
+        with self._db.read() as conn:
+            loaded = active_policy_or_none(conn, self._checks(conn))
+            activation = recorded.active_policy(conn)
+        if loaded is None or activation is None:
+            raise NotFoundError(
+                "no active policy: none was ever activated",
+                hint=f"propose one with {operation('policy activate', 'FILE')}",
+            )
+        return ActivePolicy(activation, loaded)
+
     @staticmethod
     def _simulate(
         conn: Connection,
@@ -453,6 +519,14 @@ class PolicyService:
                 )
             )
         return Simulation(proposed, since, environment, examined, tuple(changed))
+
+
+def policy_from_text(text: str, source: str) -> LoadedPolicy:
+    """A policy given as its text, validated as a policy file is (`load_policy`); `source`
+    names it in its errors and its ledger entry, as a file's path does."""
+    # A lone surrogate (JSON may carry one) is kept as bytes UTF-8 refuses, so the reader
+    # names it as it names any text that is not UTF-8.
+    return load_policy(text.encode("utf-8", "surrogatepass"), source)
 
 
 def governance_as_of(

@@ -33,6 +33,7 @@ __all__ = [
     "expect_decision",
     "find_proposal",
     "governance",
+    "list_activations",
     "list_decisions",
     "list_proposals",
     "policy_document",
@@ -91,6 +92,20 @@ def active_policy(conn: Connection) -> Activation | None:
     return Activation(
         int(row.seq), row.digest, row.previous_digest, row.source, row.actor, row.activated_at
     )
+
+
+def list_activations(conn: Connection) -> list[Activation]:
+    """Every activation, oldest first: the history of the instance's active policy."""
+    a = policy_activations.c
+    rows = conn.execute(
+        select(a.seq, a.digest, a.previous_digest, a.source, a.actor, a.activated_at).order_by(
+            a.seq
+        )
+    )
+    return [
+        Activation(int(r.seq), r.digest, r.previous_digest, r.source, r.actor, r.activated_at)
+        for r in rows
+    ]
 
 
 def decisions_since(

@@ -15,6 +15,7 @@ from changeproof.api.routes import (
     gate,
     health,
     ledger,
+    policies,
     releases,
     tokens,
 )
@@ -26,6 +27,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     ledger.router,
     tokens.router,
     actors.router,
+    policies.router,
     releases.router,
     evidence.router,
     gate.router,
