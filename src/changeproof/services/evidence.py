@@ -113,6 +113,40 @@ class EvidenceService:
             raise UsageError("give at least one evidence file")
         files = [self._read(path) for path in paths]
         keys = tuple(self._read(path).data for path in public_keys)
+        return self._attest(
+            kind, files, keys, release, actor, format, require_signature, review_signature
+        )
+
+    def attest_content(
+        self,
+        kind: str,
+        name: str,
+        content: bytes,
+        release: ReleaseRef,
+        *,
+        actor: str,
+        review_signature: ReviewSignature | None = None,
+    ) -> list[Attested]:
+        """Evidence the server received as bytes (a webhook delivery), recorded as `attest`
+        records the same bytes read from a file called `name`."""
+        if len(content) > self._max_bytes:
+            raise InputError(
+                f"{name} is larger than the {self._max_bytes:,}-byte limit for an evidence file"
+            )
+        file = EvidenceFile(name, hashlib.sha256(content).hexdigest(), len(content), content)
+        return self._attest(kind, [file], (), release, actor, None, False, review_signature)
+
+    def _attest(
+        self,
+        kind: str,
+        files: list[EvidenceFile],
+        keys: tuple[bytes, ...],
+        release: ReleaseRef,
+        actor: str,
+        format: str | None,
+        require_signature: bool,
+        review_signature: ReviewSignature | None,
+    ) -> list[Attested]:
         sources = [Source(f.name, f.data) for f in files]
         batches = plan(kind, sources, format)
         for batch in batches:
