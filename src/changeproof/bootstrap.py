@@ -121,7 +121,6 @@ class Instance:
     @cached_property
     def gate(self) -> GateService:
         from changeproof.services.gate import GateService
-    from changeproof.services.hooks import HookService
 
         return GateService(self.db, self.unit_of_work, self.clock, self._checks, self._signer)
 
