@@ -79,7 +79,15 @@ if TYPE_CHECKING:
     from changeproof.services.deployments import DeploymentService
     from changeproof.services.evidence import EvidenceService, ReviewSignature
 
-__all__ = ["Delivery", "HookNotConfiguredError", "HookService", "Outcome", "Receipt"]
+__all__ = [
+    "MAX_BODY",
+    "Delivery",
+    "HookNotConfiguredError",
+    "HookService",
+    "Outcome",
+    "Receipt",
+    "SignatureError",
+]
 
 log = logging.getLogger(__name__)
 

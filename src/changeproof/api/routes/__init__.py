@@ -13,6 +13,7 @@ from changeproof.api.routes import (
     deployments,
     gate,
     health,
+    hooks,
     ledger,
     releases,
     tokens,
@@ -30,4 +31,5 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     decisions.router,
     changes.router,
     deployments.router,
+    hooks.router,
 )
