@@ -335,9 +335,9 @@ def test_a_deployment_status_updates_the_recorded_deployment(
     settled = _settled(instance, "github", "dep-1")
     assert settled.outcome is HookOutcome.RECORDED, settled.reason
     assert settled.reason == f"{deployment} is now succeeded"
-    shown = instance.deployments.show(deployment).document()
-    assert shown["status"] == "succeeded"
-    assert shown["history"][-1]["by"] == HOOK_ACTORS["github"]
+    shown = instance.deployments.show(deployment)
+    assert shown.row.status == "succeeded"
+    assert shown.updates[-1].actor == HOOK_ACTORS["github"]
 
 
 def test_gitlab_deliveries_need_the_token(instance: Instance, hooked: Path) -> None:
