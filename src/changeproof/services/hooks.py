@@ -16,7 +16,8 @@ A delivery goes through three steps, the first two before the sender is answered
    and the spooled body is removed.
 
 A server that stops between 2 and 3 leaves a received, unprocessed delivery with its body in
-the spool: `recover` (run when the server starts) processes every such delivery. Processing
+the spool: `recover` (run when the server starts) processes every such delivery received
+more than RECOVERY_GRACE before (a younger one may still be in another replica's hands). Processing
 twice records nothing twice: evidence is recorded once per digest and release, and
 `hook.processed` once per delivery.
 
@@ -34,6 +35,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -49,7 +51,7 @@ from changeproof.domain.errors import (
     UnavailableError,
     UsageError,
 )
-from changeproof.domain.events import Event
+from changeproof.domain.events import Event, format_time
 from changeproof.domain.evidence_documents import ReviewSummary
 from changeproof.domain.hooks import HookOutcome, HookProcessed, HookReceived, HookSource
 from changeproof.domain.releases import ReleaseRef
@@ -92,6 +94,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_BODY: Final = 25 * 1024 * 1024  # GitHub caps a delivery's payload at 25 MB
+# How old a received, unprocessed delivery must be before a starting server takes it up.
+RECOVERY_GRACE: Final = timedelta(minutes=2)
 _DELIVERY_ID: Final = re.compile(r"[\x21-\x7e]{1,255}")
 _EVENT: Final = re.compile(r"[\x20-\x7e]{0,255}")
 # GitHub's deployment states, as the deployment status changeproof records for them.
@@ -292,14 +296,19 @@ class HookService:
             spooled.unlink(missing_ok=True)
         return done
 
-    def recover(self) -> int:
-        """Process every delivery received but never processed whose body is still spooled
-        (the server stopped in between); the number processed."""
+    def recover(self, *, grace: timedelta = RECOVERY_GRACE) -> int:
+        """Process every delivery received at least `grace` ago but never processed whose
+        body is still spooled (a server stopped in between); the number processed.
+
+        A younger one may be in another replica's hands right now, its answer just sent:
+        processing it here too could record its deployment status twice.
+        """
+        horizon = format_time(self._clock.now() - grace)
         with self._db.read() as conn:
             pending = pending_deliveries(conn)
         done = 0
         for received in pending:
-            if self._config.of(received.source) is None:
+            if self._config.of(received.source) is None or received.received_at > horizon:
                 continue
             try:
                 body = self._spooled(received.payload_sha256).read_bytes()
