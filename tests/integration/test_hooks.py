@@ -434,7 +434,7 @@ def test_a_delivery_received_but_not_processed_is_processed_when_the_server_star
     assert (hooked / "hooks" / "spool" / young).is_file()
 
 
-def test_the_ledger_rebuilds_to_the_same_deliveries(
+def test_the_ledger_rebuilds_to_the_same_deliveries_and_audits_clean(
     instance: Instance, hooked: Path, cli: Cli
 ) -> None:
     body = (CORPUS / "push.5.json").read_bytes()
@@ -447,3 +447,42 @@ def test_the_ledger_rebuilds_to_the_same_deliveries(
     assert checked.code == 0, checked.out + checked.err
     verified = cli("ledger", "verify", "--home", hooked)
     assert verified.code == 0, verified.err
+    audited = cli("ledger", "audit", "--home", hooked)
+    assert audited.code == 0, audited.out + audited.err
+
+
+def test_a_gitlab_approval_becomes_review_evidence(
+    instance: Instance, hooked: Path, cli: Cli, tmp_path: Path
+) -> None:
+    _, head = _legacy_in_a_release(tmp_path, cli, hooked)
+    hook = {
+        "object_kind": "merge_request",
+        "event_type": "merge_request",
+        "user": {"id": 7, "name": "Carol", "username": "carol"},
+        "project": {"id": 100, "path_with_namespace": "acme/payments"},
+        "object_attributes": {
+            "id": 99,
+            "iid": 34,
+            "author_id": 51,
+            "action": "approved",
+            "updated_at": "2026-11-25T10:00:00Z",
+            "last_commit": {"id": head, "message": "PAY-2 more"},
+        },
+    }
+    body = json.dumps(hook).encode()
+    headers = {
+        "X-Gitlab-Event": "Merge Request Hook",
+        "X-Gitlab-Token": GITLAB_TOKEN,
+        "Idempotency-Key": "gl-approval-1",
+    }
+    with client(hooked) as api:
+        assert api.post(GITLAB, content=body, headers=headers).status_code == 202
+    settled = _settled(instance, "gitlab", "gl-approval-1")
+    assert settled.outcome is HookOutcome.RECORDED, settled.reason
+    shown = json.loads(cli("release", "show", "payments/1.0", "-o", "json", "--home", hooked).out)
+    (review,) = [e for e in shown["evidence"] if e["seq"] in settled.recorded]
+    assert review["format"] == "gitlab/merge_request"
+    assert (review["summary"]["reviewer"], review["summary"]["state"]) == ("carol", "approved")
+    # A token authenticates the delivery, not the payload: the review says so.
+    assert review["summary"]["webhook_signature"] == "not checked"
+    assert review["recorded_by"] == HOOK_ACTORS["gitlab"]
