@@ -50,6 +50,7 @@ from changeproof.domain.errors import (
     InputError,
     UnavailableError,
     UsageError,
+    operation,
 )
 from changeproof.domain.events import Event, format_time
 from changeproof.domain.evidence_documents import ReviewSummary
@@ -498,7 +499,7 @@ class HookService:
             raise HookNotConfiguredError(
                 f"[hooks.{settings.source}] actor {settings.actor} is {what}: deliveries are "
                 "recorded as a pipeline identity",
-                hint="register it as a pipeline identity (actor add NAME --pipeline)",
+                hint=f"register it as a pipeline identity ({operation('actor add', pipeline=None)})",
             )
 
     def _keep(self, delivery: Delivery) -> None:
