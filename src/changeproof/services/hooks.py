@@ -499,7 +499,8 @@ class HookService:
             raise HookNotConfiguredError(
                 f"[hooks.{settings.source}] actor {settings.actor} is {what}: deliveries are "
                 "recorded as a pipeline identity",
-                hint=f"register it as a pipeline identity ({operation('actor add', pipeline=None)})",
+                hint="register it as a pipeline identity "
+                f"({operation('actor add', pipeline=None)})",
             )
 
     def _keep(self, delivery: Delivery) -> None:
