@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS) $(INGEST_ARGS)
 	$(BIN)/python bench/gate.py $(BENCH_ARGS) $(GATE_ARGS)
 	$(BIN)/python bench/cli.py $(BENCH_ARGS)
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
 
 # Fails when a command, option, exit code or linked page is undocumented.
 docs: $(STAMP)

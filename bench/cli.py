@@ -2,22 +2,28 @@
 
     .venv/bin/python bench/cli.py [--quick] [--runs N] [--entries N] [--workdir DIR]
 
-Measures, in one run, the wall time of `changeproof --version` and of `changeproof ledger
-status` on a SQLite instance of 1,000 entries (each the median of 11 runs, one warm-up run
-first so the page cache and byte-code cache are warm) beside `python -c "import typer"` in the
-same virtual environment, the least any Typer CLI can cost (the limit). A CI job calls the CLI
-many times; this is the fee it pays each time. Prints one JSON object per line on stdout, in
-bench/ledger.py's form; progress goes to stderr. docs/benchmarks.md explains each line.
+Measures, in one run, the wall time of `changeproof --version`, of `changeproof ledger
+status` on a SQLite instance of 1,000 entries, and of the same `ledger status` as a server's
+client (`CHANGEPROOF_URL` set: a `changeproof serve` of that instance on a loopback port;
+the client loads typer and httpx, never the store) (each the median of 11 runs, one warm-up
+run first so the page cache and byte-code cache are warm) beside `python -c "import typer"`
+in the same virtual environment, the least any Typer CLI can cost (the limit). A CI job calls
+the CLI many times; this is the fee it pays each time. Prints one JSON object per line on
+stdout, in bench/ledger.py's form; progress goes to stderr. docs/benchmarks.md explains each line.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -37,15 +43,30 @@ from ledger import (
 RUNS: Final = 11
 QUICK_RUNS: Final = 5
 ENTRIES: Final = 1_000
-TARGETS: Final = {"version": 0.5, "ledger_status": 0.33}
+TARGETS: Final = {"version": 0.5, "ledger_status": 0.33, "remote_ledger_status": 0.8}
+# The same work as the server's client's `ledger status`, in the least code Typer allows.
+FLOOR: Final = """
+import os, httpx, typer
+
+def status(output: str = "text") -> None:
+    url, token = os.environ["CHANGEPROOF_URL"], os.environ["CHANGEPROOF_TOKEN"]
+    with httpx.Client(verify=False) as client:
+        answer = client.get(url + "/api/v1/ledger", headers={"Authorization": "Bearer " + token})
+    answer.raise_for_status()
+    print(answer.json())
+
+typer.run(status)
+"""
 
 
-def wall_time(args: Sequence[str], runs: int) -> float:
+def wall_time(args: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
     """The median wall time of `runs` runs of `args`, after one warm-up; each must succeed."""
     times = []
     for attempt in range(runs + 1):
         started = time.perf_counter()
-        done = subprocess.run(args, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(
+            args, capture_output=True, stdin=subprocess.DEVNULL, check=False, env=env
+        )
         spent = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(args)} exited {done.returncode}: {done.stderr.decode()}")
@@ -71,6 +92,45 @@ def grow_instance(home: Path, entries: int) -> None:
                 for event in artifact_events(number, count):
                     uow.record(event)
             number += count
+
+
+def read_token(home: Path) -> str:
+    """A read-only token of an auditor, made through the services."""
+    from changeproof.bootstrap import open_instance
+
+    with open_instance(home) as instance:
+        instance.actors.add("bench-auditor", roles=["auditor"], by="bench")
+        return instance.tokens.create("bench-auditor", by="bench-auditor").text
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """`changeproof serve` of `home` on a free loopback port, until the block ends."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [*changeproof_command(), "serve", "--home", str(home), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _ready(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"changeproof serve did not start (exit {process.poll()})")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _ready(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/api/v1/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -102,6 +162,14 @@ def measure(workdir: Path, runs: int, entries: int) -> list[Line]:
         "version": wall_time([*command, "--version"], runs),
         "ledger_status": wall_time([*command, "ledger", "status", "--home", str(home)], runs),
     }
+    token = read_token(home)
+    floor = workdir / "floor.py"
+    floor.write_text(FLOOR, encoding="utf-8")
+    with serving(home) as url:
+        client = {**os.environ, "CHANGEPROOF_URL": url, "CHANGEPROOF_TOKEN": token}
+        client.pop("CHANGEPROOF_HOME", None)
+        remote = wall_time([*command, "ledger", "status"], runs, client)
+        same_work = wall_time([sys.executable, str(floor), "--output", "text"], runs, client)
     context = {"runs": runs, "limit_is": 'python -c "import typer"'}
     lines = []
     for name, seconds in figures.items():
@@ -114,9 +182,29 @@ def measure(workdir: Path, runs: int, entries: int) -> list[Line]:
                 limit / seconds,
                 TARGETS[name],
                 "sqlite",
-                {**context, **({"entries": entries} if name == "ledger_status" else {})},
+                {**context, **({"entries": entries} if "ledger_status" in name else {})},
             )
         )
+    # Typer (0.29) builds each option's converter with pydantic when a command runs, which
+    # `import typer` does not load: the least a Typer command making the same request costs
+    # is this one-command app, the limit of the same work.
+    lines.append(
+        Line(
+            "cli_remote_ledger_status_wall",
+            "s",
+            remote,
+            same_work,
+            same_work / remote,
+            TARGETS["remote_ledger_status"],
+            "sqlite",
+            {
+                "runs": runs,
+                "entries": entries,
+                "limit_is": "a one-command Typer app making the same GET with httpx",
+                "ratio_to_import_typer": round(limit / remote, 3),
+            },
+        )
+    )
     return lines
 
 

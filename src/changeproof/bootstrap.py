@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from changeproof.services.evidence import EvidenceService
     from changeproof.services.gate import GateService
     from changeproof.services.hooks import HookService
+    from changeproof.services.idempotency import IdempotencyService
     from changeproof.services.ledger import LedgerService
     from changeproof.services.policies import PolicyService
     from changeproof.services.policy_tests import PolicyTestService
@@ -93,10 +94,19 @@ class Instance:
         return AttestService(self.unit_of_work, self.clock)
 
     @cached_property
+    def idempotency(self) -> IdempotencyService:
+        from changeproof.services.idempotency import IdempotencyService
+
+        return IdempotencyService(self.db)
+
+    @cached_property
     def releases(self) -> ReleaseService:
         from changeproof.services.releases import ReleaseService
 
-        return ReleaseService(self.db, self.unit_of_work, self.clock, self.config.tickets)
+        config = self.config
+        return ReleaseService(
+            self.db, self.unit_of_work, self.clock, config.tickets, config.repositories
+        )
 
     @cached_property
     def evidence(self) -> EvidenceService:

@@ -27,11 +27,13 @@ from starlette.concurrency import run_in_threadpool
 from changeproof import __version__
 from changeproof.api.auth import FailureLimiter
 from changeproof.api.errors import install_handlers
+from changeproof.api.idempotency import IdempotencyKeys
 from changeproof.api.middleware import ACCESS_LOG, BodyLimit, RequestLog
 from changeproof.api.routes import ROUTERS
 from changeproof.api.routing import PUBLIC, hook_of, scope_of
 from changeproof.bootstrap import Instance, open_instance
 from changeproof.domain.errors import ChangeproofError
+from changeproof.domain.idempotency import MAX_KEY_LENGTH
 from changeproof.domain.tokens import Scope
 
 __all__ = ["API_PREFIX", "HOME_VARIABLE", "create_app", "from_environment"]
@@ -104,6 +106,9 @@ def create_app(
                 operation = schema["paths"][path][method]
                 operation["x-changeproof-scope"] = scope.value
                 operation["security"] = [{"bearer": []}]
+                if method == "post" and scope is not Scope.READ:
+                    parameters = operation.setdefault("parameters", [])
+                    parameters.append(_IDEMPOTENCY_PARAMETER)
             for (path, method), source in hooks.items():
                 operation = schema["paths"][path][method]
                 operation["x-changeproof-hook"] = source
@@ -113,9 +118,20 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     install_handlers(app)
+    app.add_middleware(IdempotencyKeys, keep=instance.idempotency.keep_answer)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(RequestLog)
     return app
+
+
+_IDEMPOTENCY_PARAMETER: Final = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A key of the client's (a UUID): a retry with the same key records "
+    "nothing twice and gets the first answer (see docs/server.md, Retries).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
 
 
 def from_environment() -> FastAPI:

@@ -14,9 +14,10 @@ from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from changeproof.api.idempotency import REPLAYED_HEADER
 from changeproof.api.problems import (
     MEDIA_TYPE,
     PROBLEMS,
@@ -28,6 +29,7 @@ from changeproof.api.problems import (
     pointer,
 )
 from changeproof.domain.errors import ChangeproofError, UnavailableError
+from changeproof.domain.idempotency import KeyRecordedError, Replayed
 
 __all__ = ["install_handlers", "problem_response"]
 
@@ -53,6 +55,7 @@ def problem_response(
     hint: str | None = None,
     errors: Sequence[tuple[str, str]] = (),
     headers: dict[str, str] | None = None,
+    recorded: list[int] | None = None,
 ) -> JSONResponse:
     problem = Problem(
         type=kind.type,
@@ -61,6 +64,7 @@ def problem_response(
         detail=detail,
         hint=hint,
         errors=[FieldError(pointer=p, detail=d) for p, d in errors],
+        recorded=recorded,
         request_id=getattr(request.state, "request_id", None),
     )
     return JSONResponse(
@@ -81,7 +85,21 @@ def _service_error(request: Request, error: Exception) -> JSONResponse:
     headers = (
         {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(error, UnavailableError) else None
     )
-    return problem_response(request, kind, detail, hint=hint, errors=errors, headers=headers)
+    recorded = list(error.seqs) if isinstance(error, KeyRecordedError) else None
+    return problem_response(
+        request, kind, detail, hint=hint, errors=errors, headers=headers, recorded=recorded
+    )
+
+
+def _replayed(request: Request, error: Exception) -> Response:
+    assert isinstance(error, Replayed)
+    answer = error.answer
+    return Response(
+        answer.body,
+        status_code=answer.status,
+        media_type=answer.media_type or None,
+        headers={REPLAYED_HEADER: "true"},
+    )
 
 
 def _api_error(request: Request, error: Exception) -> JSONResponse:
@@ -124,6 +142,7 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ChangeproofError, _service_error)
+    app.add_exception_handler(Replayed, _replayed)
     app.add_exception_handler(ProblemError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

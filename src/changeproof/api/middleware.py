@@ -17,9 +17,9 @@ from typing import Final
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from changeproof.api.problems import MEDIA_TYPE, PROBLEMS, Problem
+from changeproof.api.problems import MEDIA_TYPE, PROBLEMS, Problem, ProblemKind
 
-__all__ = ["ACCESS_LOG", "REQUEST_ID_HEADER", "BodyLimit", "RequestLog"]
+__all__ = ["ACCESS_LOG", "REQUEST_ID_HEADER", "BodyLimit", "RequestLog", "send_problem"]
 
 ACCESS_LOG: Final = "changeproof.api.access"
 log = logging.getLogger(ACCESS_LOG)
@@ -128,24 +128,36 @@ class BodyLimit:
         return f"the request body is over the server's {self.limit:,}-byte limit"
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        kind = PROBLEMS["too-large"]
-        problem = Problem(
-            type=kind.type,
-            title=kind.title,
-            status=kind.status,
-            detail=self._detail(),
-            request_id=scope.get("state", {}).get("request_id"),
+        await send_problem(
+            scope, send, PROBLEMS["too-large"], self._detail(), [(b"connection", b"close")]
         )
-        body = problem.model_dump_json(exclude_none=True).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": kind.status,
-                "headers": [
-                    (b"content-type", MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    kind: ProblemKind,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer with a problem from a middleware, before or instead of the app."""
+    problem = Problem(
+        type=kind.type,
+        title=kind.title,
+        status=kind.status,
+        detail=detail,
+        request_id=scope.get("state", {}).get("request_id"),
+    )
+    body = problem.model_dump_json(exclude_none=True).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": kind.status,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -90,6 +90,13 @@ PROBLEMS: Final = _kinds(
         "Not configured",
         "the instance is not set up for this (a missing key, secret or setting)",
     ),
+    ProblemKind(
+        "idempotency-key-recorded",
+        409,
+        "Idempotency key recorded",
+        "a request with this Idempotency-Key recorded the entries in `recorded` (first and "
+        "last seq) but its answer was not kept; nothing was recorded again",
+    ),
     ProblemKind("too-large", 413, "Too large", "the body or an uploaded file is over its limit"),
     ProblemKind(
         "unsupported-media-type",
@@ -98,6 +105,12 @@ PROBLEMS: Final = _kinds(
         "the body is not of the content type the route reads",
     ),
     ProblemKind("invalid-input", 422, "Invalid input", "a document or file given is malformed"),
+    ProblemKind(
+        "idempotency-key-reused",
+        422,
+        "Idempotency key reused",
+        "the Idempotency-Key was sent before with a different request",
+    ),
     ProblemKind(
         "too-many-requests",
         429,
@@ -166,6 +179,10 @@ class Problem(BaseModel):
     detail: str
     hint: str | None = None
     errors: list[FieldError] = ModelField(default_factory=list)
+    recorded: list[int] | None = ModelField(
+        default=None,
+        description="idempotency-key-recorded: the first and last seq the request recorded",
+    )
     request_id: str | None = None
 
 

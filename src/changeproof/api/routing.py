@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 
 from changeproof.api.auth import FailureLimiter, authenticate, require_scope
 from changeproof.bootstrap import Instance
+from changeproof.domain.idempotency import CLAIM
 from changeproof.domain.tokens import Principal, Scope
 
 __all__ = [
@@ -68,6 +69,9 @@ def _needs(scope: Scope) -> Callable[[Request], Principal]:
         )
         request.state.actor = found.actor  # for the request log
         require_scope(found, scope)
+        claim = CLAIM.get()
+        if claim is not None:  # the key is the caller's own
+            claim.actor = found.actor
         return found
 
     setattr(principal, _SCOPE_ATTRIBUTE, scope)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -18,6 +20,7 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
+from changeproof.cli.remote import acting_remotely, server
 from changeproof.cli.render import emit_json, emit_text, out, safe
 from changeproof.domain.errors import UsageError
 from changeproof.domain.releases import ReleaseRef
@@ -85,10 +88,22 @@ def open_(
         window_start=start,
         window_end=end,
     )
+    client = server()
+    if client is not None:
+        with client:
+            acting_remotely(client, actor, "--actor/--as")
+            body = {
+                "release": release, "environment": env, "plan": texts.plan,
+                "rollback": texts.rollback, "dry_run_output": texts.dry_run_output,
+                "window_start": start, "window_end": end, "urgent": urgent, "reason": reason,
+            }  # fmt: skip
+            doc = client.post("/changes", {k: v for k, v in body.items() if v is not None})
+        _render(doc, output, f"Opened {doc['id']}")
+        return
     request = OpenRequest(ReleaseRef.parse(release), env, texts, urgent, reason)
     with instance_at(home) as instance:
         view = instance.changes.open(request, by=acting_actor(instance, actor))
-    _render(view, output, f"Opened {view.id}")
+    _render(view.document(), output, f"Opened {view.id}")
 
 
 @app.command("show")
@@ -98,6 +113,16 @@ def show(
     home: HomeOption = None,
 ) -> None:
     """The change's RFC with its approvals: JSON (the published schema), Markdown or HTML."""
+    client = server()
+    if client is not None:
+        # The server renders Markdown and HTML as this command would: the same bytes.
+        with client:
+            path = f"/changes/{quote(change, safe='')}"
+            if format is Format.json:
+                emit_json(client.get(path))
+            else:
+                emit_text(client.text(path, {"format": format.value}))
+        return
     with instance_at(home) as instance:
         view = instance.changes.show(change)
     document = view.rfc_document()
@@ -153,7 +178,7 @@ def refresh(
         headline = f"Refreshed {view.id}: digest now {view.row.digest[:12]}"
         if view.voided:
             headline += f"; approvals by {', '.join(view.voided)} no longer count"
-    _render(view, output, headline)
+    _render(view.document(), output, headline)
 
 
 @app.command("approve")
@@ -168,12 +193,29 @@ def approve(
     output: OutputOption = Output.text,
 ) -> None:
     """Approve the change's current RFC (its digest is recorded with the approval)."""
+    client = server()
+    if client is not None:
+        with client:
+            me = acting_remotely(client, actor, "--actor/--as")
+            path = f"/changes/{quote(change, safe='')}"
+            before = client.get(path)
+            # Without --digest, the digest of the RFC as read now, as the embedded CLI does.
+            read = digest or str(before["digest"])
+            body = {"digest": read, "comment": comment}
+            doc = client.post(f"{path}/approve", {k: v for k, v in body.items() if v is not None})
+        already = any(
+            a["actor"] == me and a["digest"] == read and a["verdict"] == "approved"
+            for a in before["approvals"]
+        )
+        verb = "Already approved" if already else "Approved"
+        _render(doc, output, f"{verb} {doc['id']} (digest {doc['digest'][:12]})")
+        return
     with instance_at(home) as instance:
         view = instance.changes.approve(
             change, by=acting_actor(instance, actor), comment=comment, digest=digest
         )
     verb = "Approved" if view.recorded else "Already approved"
-    _render(view, output, f"{verb} {view.id} (digest {view.row.digest[:12]})")
+    _render(view.document(), output, f"{verb} {view.id} (digest {view.row.digest[:12]})")
 
 
 @app.command("reject")
@@ -185,9 +227,16 @@ def reject(
     output: OutputOption = Output.text,
 ) -> None:
     """Reject the change: it never deploys."""
+    client = server()
+    if client is not None:
+        with client:
+            acting_remotely(client, actor, "--actor/--as")
+            doc = client.post(f"/changes/{quote(change, safe='')}/reject", {"reason": reason})
+        _render(doc, output, f"Rejected {doc['id']}")
+        return
     with instance_at(home) as instance:
         view = instance.changes.reject(change, by=acting_actor(instance, actor), reason=reason)
-    _render(view, output, f"Rejected {view.id}")
+    _render(view.document(), output, f"Rejected {view.id}")
 
 
 @app.command("review")
@@ -204,7 +253,7 @@ def review(
         view = instance.changes.review(
             change, by=acting_actor(instance, actor), outcome=outcome, notes=notes
         )
-    _render(view, output, f"Reviewed {view.id}: {view.row.review_outcome}")
+    _render(view.document(), output, f"Reviewed {view.id}: {view.row.review_outcome}")
 
 
 class System(StrEnum):
@@ -243,32 +292,34 @@ def export(
     )
 
 
-def _render(view: ChangeView, output: Output, headline: str) -> None:
+def _render(doc: Mapping[str, Any], output: Output, headline: str) -> None:
+    """The change from its RFC document: the same words whether read here or from a server."""
     if output is Output.json:
-        emit_json(view.document())
+        emit_json(doc)
         return
-    row = view.row
-    kind = " [bold red]URGENT[/bold red]" if row.urgent else ""
+    kind = " [bold red]URGENT[/bold red]" if doc["urgent"] else ""
     out.print(f"{safe(headline)}{kind}")
     out.print(
-        f"  {safe(row.release)} to {safe(row.environment)}: {safe(view.state)}, "
-        f"digest {safe(row.digest)}"
+        f"  {safe(doc['release'])} to {safe(doc['environment'])}: {safe(doc['state'])}, "
+        f"digest {safe(doc['digest'])}"
     )
-    if view.status is not None:
-        counted = ", ".join(sorted(a.actor for a in view.status.counted)) or "nobody yet"
-        out.print(f"  approved by: {safe(counted)}")
-        for missing in view.status.missing:
+    status = doc["approval_status"]
+    if status is not None:
+        counting = sorted({a["actor"] for a in doc["approvals"] if a["counts"]})
+        out.print(f"  approved by: {safe(', '.join(counting) or 'nobody yet')}")
+        for missing in status["missing"]:
             out.print(f"  still needed: {safe(missing)}")
-        if view.status.stale:
-            names = ", ".join(sorted(a.actor for a in view.status.stale))
+        if status["stale"]:
+            names = ", ".join(status["stale"])
             out.print(f"  no longer counting (approved an earlier RFC): {safe(names)}")
-    if row.urgent:
+    review = doc["review"]
+    if review is not None:
         reviewed = (
-            safe(row.review_outcome)
-            if row.review_outcome
-            else ("[red]OVERDUE[/red]" if view.overdue else "pending")
+            safe(review["outcome"])
+            if review["outcome"]
+            else ("[red]OVERDUE[/red]" if review["overdue"] else "pending")
         )
-        out.print(f"  after-the-fact review due {safe(row.review_due)}: {reviewed}")
+        out.print(f"  after-the-fact review due {safe(review['due'])}: {reviewed}")
 
 
 def _listing(views: list[ChangeView], output: Output) -> None:

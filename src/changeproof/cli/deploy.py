@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -16,9 +18,11 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
+from changeproof.cli.remote import acting_remotely, server
 from changeproof.cli.render import emit_json, err, out, safe
+from changeproof.domain.errors import InputError
 from changeproof.domain.releases import ReleaseRef
-from changeproof.services.deployments import DeploymentView, RecordRequest
+from changeproof.services.deployments import RecordRequest
 from changeproof.services.files import read_input
 from changeproof.services.policies import parse_since
 
@@ -46,13 +50,23 @@ def record(
 ) -> None:
     """Record a deployment (the deployer is who acts). Exit 1 when no allowed gate decision
     explains it: it is recorded all the same, flagged unauthorized, with the reason."""
-    request = RecordRequest(
-        ReleaseRef.parse(release), env, artifact, status, pipeline_run, deployment
-    )
-    with instance_at(home) as instance:
-        view = instance.deployments.record(request, by=acting_actor(instance, actor))
-    _render(view, output)
-    if not view.row.authorized:
+    client = server()
+    if client is not None:
+        with client:
+            acting_remotely(client, actor, "--actor/--as")
+            body = {
+                "release": release, "environment": env, "artifact": artifact, "status": status,
+                "pipeline_run": pipeline_run, "deployment": deployment,
+            }  # fmt: skip
+            doc = client.post("/deployments", {k: v for k, v in body.items() if v is not None})
+    else:
+        request = RecordRequest(
+            ReleaseRef.parse(release), env, artifact, status, pipeline_run, deployment
+        )
+        with instance_at(home) as instance:
+            doc = instance.deployments.record(request, by=acting_actor(instance, actor)).document()
+    _render(doc, output)
+    if not doc["authorized"]:
         raise typer.Exit(1)
 
 
@@ -70,11 +84,26 @@ def check(
 ) -> None:
     """Record a post-deployment check. Exit 1 when it failed."""
     data = None if details is None else read_input(details, "details file", limit=_MAX_DETAILS_FILE)
-    with instance_at(home) as instance:
-        view = instance.deployments.check(
-            deployment, name=name, status=status, details=data, by=acting_actor(instance, actor)
-        )
-    _render(view, output)
+    client = server()
+    if client is not None:
+        text = None if data is None else _utf8(data, details)
+        with client:
+            acting_remotely(client, actor, "--actor/--as")
+            body = {"name": name, "status": status, "details": text}
+            doc = client.post(
+                f"/deployments/{quote(deployment, safe='')}/checks",
+                {k: v for k, v in body.items() if v is not None},
+            )
+    else:
+        with instance_at(home) as instance:
+            doc = instance.deployments.check(
+                deployment,
+                name=name,
+                status=status,
+                details=data,
+                by=acting_actor(instance, actor),
+            ).document()
+    _render(doc, output)
     if status == "fail":
         raise typer.Exit(1)
 
@@ -117,20 +146,29 @@ def list_(
     out.print(table)
 
 
-def _render(view: DeploymentView, output: Output) -> None:
+def _utf8(data: bytes, path: Path | None) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"details file {path} is not UTF-8 text (byte {e.start}): a server takes text"
+        ) from None
+
+
+def _render(doc: Mapping[str, Any], output: Output) -> None:
+    """The deployment from its document: the same words whether recorded here or by a server."""
     if output is Output.json:
-        emit_json(view.document())
+        emit_json(doc)
         return
-    r = view.row
     out.print(
-        f"{safe(view.id)}: {safe(r.actor)} deployed {safe(r.release)} ({safe(r.artifact)}) to "
-        f"{safe(r.environment)}: {safe(r.status)}"
+        f"{safe(doc['id'])}: {safe(doc['deployer'])} deployed {safe(doc['release'])} "
+        f"({safe(doc['artifact'])}) to {safe(doc['environment'])}: {safe(doc['status'])}"
     )
-    if r.authorized:
-        out.print(f"  authorized: {safe(r.reason)}")
+    if doc["authorized"]:
+        out.print(f"  authorized: {safe(doc['reason'])}")
     else:
-        err.print(f"[red]UNAUTHORIZED[/red] (recorded all the same): {safe(r.reason)}")
-    for c in view.checks:
+        err.print(f"[red]UNAUTHORIZED[/red] (recorded all the same): {safe(doc['reason'])}")
+    for c in doc["checks"]:
         out.print(
-            f"  check {safe(c.name)}: {safe(c.status)} ({safe(c.checked_at)}, by {safe(c.actor)})"
+            f"  check {safe(c['name'])}: {safe(c['status'])} ({safe(c['at'])}, by {safe(c['by'])})"
         )

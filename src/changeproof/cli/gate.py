@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,11 +17,16 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
-from changeproof.cli.render import emit_json, out, safe
-from changeproof.domain.decisions import Classification, ControlStatus
-from changeproof.domain.releases import ReleaseRef
-from changeproof.services.gate import GateRequest, GateResult
-from changeproof.services.policies import policy_file_for
+from changeproof.cli.remote import acting_remotely, server
+from changeproof.cli.render import emit_json, err, out, safe
+from changeproof.domain.canonical import JsonValue
+from changeproof.domain.errors import Field, UsageError, operation
+from changeproof.domain.verdicts import Classification, ControlStatus
+
+if TYPE_CHECKING:
+    from changeproof.client.http import ServerClient
+
+POLICY_FILE = "changeproof.yaml"  # what the embedded gate reads when no --policy is given
 
 _MARKS = {
     ControlStatus.FAIL: "[red]FAIL[/red]",
@@ -74,6 +80,39 @@ def gate(
     under any other policy file it is a dry run (same exit codes, nothing recorded).
     """
     digest = None if artifact is None else artifact.removeprefix("sha256:").lower()
+    client = server()
+    if client is None:
+        doc = _embedded(
+            release, env, deployer, digest, urgent, reason, declare, policy, attestation,
+            actor, home,
+        )  # fmt: skip
+    else:
+        _check_remote_options(policy, attestation)
+        with client:
+            doc = _remote(client, release, env, deployer, digest, urgent, reason, declare, actor)
+    _render(doc, output)
+    if not doc["allowed"]:
+        raise typer.Exit(1)
+
+
+def _embedded(
+    release: str,
+    env: str,
+    deployer: str | None,
+    digest: str | None,
+    urgent: bool,
+    reason: str | None,
+    declare: Classification | None,
+    policy: Path | None,
+    attestation: Path | None,
+    claimed: str | None,
+    home: Path | None,
+) -> Mapping[str, JsonValue]:
+    # The policy engine and the store load here only: a server's client needs neither.
+    from changeproof.domain.releases import ReleaseRef
+    from changeproof.services.gate import GateRequest
+    from changeproof.services.policies import policy_file_for
+
     request = GateRequest(
         release=ReleaseRef.parse(release),
         environment=env,
@@ -86,50 +125,95 @@ def gate(
         attestation=attestation,
     )
     with instance_at(home) as instance:
-        result = instance.gate.decide(request, actor=acting_actor(instance, actor))
-    _render(result, request, output)
-    if not result.decision.allowed:
-        raise typer.Exit(1)
+        result = instance.gate.decide(request, actor=acting_actor(instance, claimed))
+    return result.document(request.deployer)
 
 
-def _render(result: GateResult, request: GateRequest, output: Output) -> None:
-    decision = result.decision
+def _check_remote_options(policy: Path | None, attestation: Path | None) -> None:
+    if policy is None and attestation is None and Path(POLICY_FILE).is_file():
+        err.print(
+            f"note: ./{POLICY_FILE} is not read: the server decides under its active policy",
+            markup=False,
+        )
+    if policy is not None or attestation is not None:
+        given = Field("policy") if policy is not None else Field("attestation")
+        raise UsageError(
+            f"a server decides under its active policy and keeps its key: {given} is for "
+            "a local instance",
+            hint=f"simulate a policy file with {operation('policy simulate')} on a local "
+            "instance, and fetch the decision's summary from the server",
+        )
+
+
+def _remote(
+    client: ServerClient,
+    release: str,
+    env: str,
+    deployer: str | None,
+    digest: str | None,
+    urgent: bool,
+    reason: str | None,
+    declare: Classification | None,
+    claimed: str | None,
+) -> dict[str, JsonValue]:
+    acting_remotely(client, claimed, "--actor/--as")
+    body = {
+        "release": release,
+        "environment": env,
+        "deployer": deployer,
+        "artifact": digest,
+        "urgent": urgent,
+        "reason": reason,
+        "declare": None if declare is None else declare.value,
+    }
+    doc: dict[str, JsonValue] = client.post(
+        "/gate", {k: v for k, v in body.items() if v is not None}
+    )
+    return doc
+
+
+def _render(doc: Mapping[str, Any], output: Output) -> None:
+    """The decision from its document: the same words whether it was decided here or by
+    a server."""
     if output is Output.json:
-        emit_json(result.document(request.deployer))
+        emit_json(doc)
         return
+    bypassed = list(doc["bypassed"])
     table = Table(
-        "", "control", "reason", title=f"{safe(decision.release)} → {safe(decision.environment)}"
+        "", "control", "reason", title=f"{safe(doc['release'])} → {safe(doc['environment'])}"
     )
-    for control in decision.controls:
-        mark = _MARKS[control.status]
-        if control.id in decision.bypassed:
+    for control in doc["controls"]:
+        mark = _MARKS[ControlStatus(control["status"])]
+        if control["id"] in bypassed:
             mark = "[yellow]bypassed[/yellow]"
-        table.add_row(mark, safe(control.id), safe(control.reason))
+        table.add_row(mark, safe(control["id"]), safe(control["reason"]))
     out.print(table)
-    verdict = "[green]ALLOWED[/green]" if decision.allowed else "[red]BLOCKED[/red]"
+    verdict = "[green]ALLOWED[/green]" if doc["allowed"] else "[red]BLOCKED[/red]"
     out.print(
-        f"{verdict}: {safe(decision.classification)} change "
-        f"({safe(decision.classification_reason)})"
+        f"{verdict}: {safe(doc['classification'])} change ({safe(doc['classification_reason'])})"
     )
-    if decision.approval_required and decision.allowed:
+    if doc["approval_required"] and doc["allowed"]:
         out.print("approval-required: a normal change needs a change authority's approval")
-    if decision.bypassed:
+    if bypassed:
         out.print(
-            f"[yellow]urgent: went past {safe(', '.join(decision.bypassed))}; "
+            f"[yellow]urgent: went past {safe(', '.join(bypassed))}; "
             "an after-the-fact review is required[/yellow]"
         )
-    if result.dry_run:
-        active = (
+    if doc["dry_run"]:
+        active = doc["active_policy_digest"]
+        where = (
             "the instance has no active policy"
-            if result.active_digest is None
-            else f"the active policy is sha256:{result.active_digest}"
+            if active is None
+            else f"the active policy is sha256:{active}"
         )
         out.print(
-            f"[yellow]DRY RUN[/yellow]: policy sha256:{decision.policy_digest} is not the "
-            f"instance's active policy ({active}); nothing was recorded, and this decision "
+            f"[yellow]DRY RUN[/yellow]: policy sha256:{doc['policy_digest']} is not the "
+            f"instance's active policy ({where}); nothing was recorded, and this decision "
             "authorizes no deployment"
         )
         return
-    out.print(f"policy sha256:{decision.policy_digest}  decision recorded as entry {result.seq}")
-    if result.attestation is not None:
-        out.print(f"verification summary (signed) written to {safe(result.attestation)}")
+    out.print(
+        f"policy sha256:{doc['policy_digest']}  decision recorded as entry {doc['decision_seq']}"
+    )
+    if doc.get("attestation") is not None:
+        out.print(f"verification summary (signed) written to {safe(doc['attestation'])}")

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from changeproof.cli.options import HomeOption, Output, OutputOption, instance_at
+from changeproof.cli.remote import server
 from changeproof.cli.render import emit_json, err, out, progress_bar, safe
 from changeproof.domain.errors import InputError
 
@@ -26,17 +27,23 @@ def _b64(digest: bytes) -> str:
 @app.command("status")
 def status(home: HomeOption = None, output: OutputOption = Output.text) -> None:
     """Size, root hash and newest checkpoint."""
-    with instance_at(home) as instance:
-        s = instance.ledger.status()
-    doc = {
-        "origin": s.origin,
-        "tree_size": s.tree_size,
-        "root_hash": s.root_hash.hex(),
-        "checkpoint_size": s.checkpoint_size,
-        "checkpoints": s.checkpoints,
-        "verifier_key": s.verifier_key,
-        "database": s.database,
-    }
+    client = server()
+    if client is not None:
+        with client:
+            # The server keeps its database URL to itself: the client names the server.
+            doc = {**client.get("/ledger"), "server": client.url}
+    else:
+        with instance_at(home) as instance:
+            s = instance.ledger.status()
+        doc = {
+            "origin": s.origin,
+            "tree_size": s.tree_size,
+            "root_hash": s.root_hash.hex(),
+            "checkpoint_size": s.checkpoint_size,
+            "checkpoints": s.checkpoints,
+            "verifier_key": s.verifier_key,
+            "database": s.database,
+        }
     if output is Output.json:
         emit_json(doc)
         return
@@ -53,8 +60,15 @@ def checkpoint(
     output: OutputOption = Output.text,
 ) -> None:
     """The newest signed checkpoint (C2SP signed note); keep it to check the ledger later."""
-    with instance_at(home) as instance:
-        note = instance.ledger.checkpoint()
+    client = server()
+    if client is not None:
+        # Kept as the server signed it: whoever checks it later does so with the
+        # instance's public key, not with this client's word.
+        with client:
+            note = client.text("/ledger/checkpoint")
+    else:
+        with instance_at(home) as instance:
+            note = instance.ledger.checkpoint()
     if out_file is not None:
         try:
             out_file.write_text(note, encoding="utf-8")
@@ -249,11 +263,18 @@ def entries(
     home: HomeOption = None,
 ) -> None:
     """Entries START..END-1 as JSON lines (`seq`, `leaf_hash`, `body`), as the export holds them."""
-    with instance_at(home) as instance:
-        write = sys.stdout.buffer.write
-        for line in instance.ledger.entries(start, end):
-            write(line)
-        sys.stdout.buffer.flush()
+    write = sys.stdout.buffer.write
+    client = server()
+    if client is not None:
+        params = {"start": start, **({} if end is None else {"end": end})}
+        with client, client.stream("/ledger/entries", params) as answer:
+            for chunk in answer.iter_bytes():
+                write(chunk)
+    else:
+        with instance_at(home) as instance:
+            for line in instance.ledger.entries(start, end):
+                write(line)
+    sys.stdout.buffer.flush()
 
 
 @app.command("rebuild")

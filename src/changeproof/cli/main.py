@@ -17,6 +17,7 @@ from typer.core import TyperGroup, TyperOption
 from changeproof import __version__
 from changeproof.cli.exits import EXIT_CLOSED_PIPE, EXIT_CODES, OutputClosed
 from changeproof.cli.names import CLI_NAMES
+from changeproof.cli.remote import use_server
 from changeproof.domain.errors import ChangeproofError
 
 if TYPE_CHECKING:
@@ -123,8 +124,19 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            metavar="URL",
+            help="Call this changeproof server (default: $CHANGEPROOF_URL) with the token in "
+            "$CHANGEPROOF_TOKEN, instead of opening a local instance.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     global _debug
+    use_server(server)
     _debug = debug or bool(os.environ.get("CHANGEPROOF_DEBUG"))
     logging.basicConfig(level=logging.DEBUG if _debug else logging.WARNING, stream=sys.stderr)
     # Alembic's INFO lines (one per migration step) are noise under --debug, which is for

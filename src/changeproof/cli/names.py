@@ -16,6 +16,7 @@ _FLAGS: Final = {
     "actor": "--actor",
     "home": "--home",
     "scopes": "--scope",
+    "repository": "--repo",
 }
 
 

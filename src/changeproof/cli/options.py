@@ -14,13 +14,15 @@ import getpass
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from changeproof.bootstrap import Instance, open_instance
+from changeproof.cli.remote import refuse_local
 from changeproof.domain.errors import Field, PermissionDeniedError
-from changeproof.services.instance import resolve_home
+
+if TYPE_CHECKING:
+    from changeproof.bootstrap import Instance
 
 __all__ = [
     "TOKEN_VARIABLE",
@@ -66,10 +68,16 @@ AsOption = Annotated[str | None, typer.Option("--as", help=_ACTING_HELP, show_de
 
 
 def home_path(home: Path | None) -> Path:
+    from changeproof.services.instance import resolve_home  # with the store, when needed
+
     return resolve_home(home, dict(os.environ), Path.cwd())
 
 
 def instance_at(home: Path | None) -> Instance:
+    refuse_local()  # in server mode no command opens a store of its own
+    # The store (SQLAlchemy and the rest) loads only for a command that opens one.
+    from changeproof.bootstrap import open_instance
+
     return open_instance(home_path(home))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -17,15 +19,14 @@ from changeproof.cli.options import (
     acting_actor,
     instance_at,
 )
+from changeproof.cli.remote import acting_remotely, server
 from changeproof.cli.render import emit_json, out, safe
-from changeproof.domain.history import Inherited
 from changeproof.domain.releases import ReleaseRef
 from changeproof.services.release_documents import (
     RANGE_MEANING,
     release_document,
     release_summary,
 )
-from changeproof.services.releases import ReleaseView
 
 app = typer.Typer(help="Releases: a service's commit range and its evidence.", no_args_is_help=True)
 
@@ -58,7 +59,21 @@ def create(
     home: HomeOption = None,
     output: OutputOption = Output.text,
 ) -> None:
-    """Record a release: every commit of FROM..TO with its authors, tickets and changed paths."""
+    """Record a release: every commit of FROM..TO with its authors, tickets and changed paths.
+
+    Against a server (`--server`), REPO names one of the server's repositories.
+    """
+    client = server()
+    if client is not None:
+        with client:
+            acting_remotely(client, actor, "--actor/--as")
+            body = {
+                "service": service, "name": name, "repository": str(repo), "to": to,
+                "from": from_, "from_root": from_root, "tickets": tickets,
+            }  # fmt: skip
+            doc = client.post("/releases", {k: v for k, v in body.items() if v is not None})
+        _render(doc, output)
+        return
     ref = ReleaseRef.of(service, name)
     with instance_at(home) as instance:
         view = instance.releases.create(
@@ -70,7 +85,7 @@ def create(
             tickets=tickets,
             from_root=from_root,
         )
-    _render(view, output)
+    _render(release_document(view), output)
 
 
 @app.command("show")
@@ -80,9 +95,15 @@ def show(
     output: OutputOption = Output.text,
 ) -> None:
     """A release's commits, tickets, untracked commits and evidence."""
-    with instance_at(home) as instance:
-        view = instance.releases.show(ReleaseRef.parse(release))
-    _render(view, output)
+    ref = ReleaseRef.parse(release)
+    client = server()
+    if client is not None:
+        with client:
+            doc = client.get(f"/releases/{quote(ref.service, safe='')}/{quote(ref.name, safe='')}")
+    else:
+        with instance_at(home) as instance:
+            doc = release_document(instance.releases.show(ref))
+    _render(doc, output)
 
 
 @app.command("list")
@@ -112,53 +133,55 @@ def list_(
     out.print(table)
 
 
-def inherited_label(inherited: tuple[Inherited, ...]) -> str:
+def inherited_label(inherited: list[dict[str, Any]]) -> str:
     """A commit's inherited tickets, as `release show` prints them; `none` when it has none."""
     if not inherited:
         return "[red]none[/red]"
     return "; ".join(
-        escape(f"{', '.join(t.key for t in i.tickets)} (inherited via merge {i.merge[:12]})")
+        escape(f"{', '.join(i['tickets'])} (inherited via merge {i['merge'][:12]})")
         for i in inherited
     )
 
 
-def _render(view: ReleaseView, output: Output) -> None:
+def _render(doc: Mapping[str, Any], output: Output) -> None:
+    """The release from its document: the same words whether read here or from a server."""
     if output is Output.json:
-        emit_json(release_document(view))
+        emit_json(doc)
         return
-    r = view.release
-    verb = "Created" if view.created else "Release"
+    verb = "Created" if doc["created"] else "Release"
+    commits = doc["commits"]
     out.print(
-        f"{verb} {safe(r.ref)}: {r.commit_count} commits, "
-        f"{safe(r.from_sha or '(root)')}..{safe(r.to_sha)}"
+        f"{verb} {safe(doc['service'])}/{safe(doc['name'])}: {len(commits)} commits, "
+        f"{safe(doc['from'] or '(root)')}..{safe(doc['to'])}"
     )
-    if not r.ancestor:
+    if not doc["range"]["ancestor"]:
         out.print(
-            f"  note: {safe(r.from_ref)} is not an ancestor of {safe(r.to_ref)}; {RANGE_MEANING}"
+            f"  note: {safe(doc['from_ref'])} is not an ancestor of {safe(doc['to_ref'])}; "
+            f"{RANGE_MEANING}"
         )
     table = Table("commit", "author", "tickets", "paths", "subject")
-    for c in view.commits:
-        tickets = safe(", ".join(t.key for t in c.tickets)) or inherited_label(
-            view.inherited.get(c.sha, ())
-        )
-        kind = " (merge)" if c.merge else ""
+    for c in commits:
+        tickets = safe(", ".join(c["tickets"])) or inherited_label(c["inherited_tickets"])
+        kind = " (merge)" if c["merge"] else ""
         table.add_row(
-            safe(c.sha[:12]),
-            safe(c.author.email),
+            safe(c["sha"][:12]),
+            safe(c["author"]["email"]),
             tickets,
-            str(len(c.paths)),
-            safe(c.subject) + kind,
+            str(len(c["paths"])),
+            safe(c["subject"]) + kind,
         )
     out.print(table)
-    out.print(f"Tickets: {safe(', '.join(view.tickets) or 'none')}")
-    if view.untracked_commits:
-        out.print(f"[yellow]Commits with no ticket: {len(view.untracked_commits)}[/yellow]")
-    for e in view.evidence:
-        newer = view.superseded.get(e.seq)
+    out.print(f"Tickets: {safe(', '.join(doc['tickets']) or 'none')}")
+    if doc["untracked_commits"]:
+        out.print(f"[yellow]Commits with no ticket: {len(doc['untracked_commits'])}[/yellow]")
+    for e in doc["evidence"]:
+        newer = e["superseded_by"]
         gone = f" superseded by evidence {newer}" if newer is not None else ""
         out.print(
-            f"Evidence {e.seq}: {safe(e.kind)} ({safe(e.format)}) "
-            f"sha256:{safe(e.sha256[:16])}…{gone}"
+            f"Evidence {e['seq']}: {safe(e['kind'])} ({safe(e['format'])}) "
+            f"sha256:{safe(e['sha256'][:16])}…{gone}"
         )
-    for a in view.artifacts:
-        out.print(f"Artifact {a.seq}: {safe(a.name)} ({a.size} bytes) sha256:{safe(a.sha256)}")
+    for a in doc["artifacts"]:
+        out.print(
+            f"Artifact {a['seq']}: {safe(a['name'])} ({a['size']} bytes) sha256:{safe(a['sha256'])}"
+        )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import ClassVar, Final
 
 from pydantic import StrictBool, StrictInt
 
 from changeproof.domain.canonical import JsonValue
 from changeproof.domain.payloads import Document, EventPayload, JsonObject
+from changeproof.domain.verdicts import Classification, ControlStatus
 
 __all__ = [
     "GATE_DECIDED",
@@ -27,18 +27,6 @@ GATE_DECIDED: Final = "gate.decided"
 POLICY_RECORDED: Final = "policy.recorded"
 # The instance's active policy changed (`domain.policies.PolicyActivated`).
 POLICY_ACTIVATED: Final = "policy.activated"
-
-
-class ControlStatus(StrEnum):
-    PASS = "pass"  # noqa: S105 - a verdict, not a password
-    FAIL = "fail"
-    NOT_APPLICABLE = "not-applicable"
-
-
-class Classification(StrEnum):
-    STANDARD = "standard"  # pre-approved kind of change
-    NORMAL = "normal"  # needs a change authority's approval
-    URGENT = "urgent"  # goes out now, reviewed after the fact
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ environment variable holding it, or `database_password_file` a file (its first l
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -73,6 +74,9 @@ class InstanceConfig:
     password_from: PasswordSource | None = None
     # [identity] plus_addressing_off: domains where `local+tag` is not `local`
     identity: IdentityRules = DEFAULT_RULES
+    # [repositories] NAME = "PATH": the git repositories a server reads releases from, by
+    # name (a client names one; it never gives a path on the server's disk)
+    repositories: Mapping[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,9 @@ def resolve_home(explicit: Path | None, environ: dict[str, str], cwd: Path) -> P
     return cwd / DEFAULT_HOME
 
 
+REPOSITORY_NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
 def load_config(home: Path) -> InstanceConfig:
     path = home / CONFIG_FILE
     if not path.is_file():
@@ -182,6 +189,7 @@ def load_config(home: Path) -> InstanceConfig:
         if table is not None:
             ticketing[system] = table
     return InstanceConfig(
+        repositories=_repositories(doc, path, home),
         identity=_identity(doc, path),
         home=home,
         origin=values["origin"],
@@ -233,6 +241,21 @@ def _identity(doc: dict[str, object], path: Path) -> IdentityRules:
     ):
         raise ConfigError(f"{path}: [identity] plus_addressing_off must be a list of email domains")
     return IdentityRules(frozenset(fold(d) for d in domains))
+
+
+def _repositories(doc: dict[str, object], path: Path, home: Path) -> dict[str, Path]:
+    table = doc.get("repositories", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f'{path}: [repositories] must be a table of NAME = "PATH"')
+    found: dict[str, Path] = {}
+    for name, where in table.items():
+        if not REPOSITORY_NAME.fullmatch(name) or not isinstance(where, str) or not where:
+            raise ConfigError(
+                f'{path}: [repositories] {name!r}: expected NAME = "PATH", NAME being '
+                "1-100 letters, digits, '.', '_' or '-'"
+            )
+        found[name] = Path(where) if Path(where).is_absolute() else home / where
+    return found
 
 
 def _optional(

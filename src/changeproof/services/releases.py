@@ -79,11 +79,44 @@ class ReleaseService:
         unit_of_work: Callable[[], UnitOfWork],
         clock: Clock,
         tickets: str,
+        repositories: Mapping[str, Path] | None = None,
     ) -> None:
         self._db = db
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._tickets = tickets
+        self._repositories = dict(repositories or {})
+
+    def create_in(
+        self,
+        ref: ReleaseRef,
+        *,
+        repository: str,
+        to_ref: str,
+        from_ref: str | None,
+        actor: str,
+        tickets: str | None = None,
+        from_root: bool = False,
+    ) -> ReleaseView:
+        """`create` from one of the instance's configured repositories, by its name: what a
+        server's client asks for, since no path on the server's disk is the client's to give."""
+        path = self._repositories.get(repository)
+        if path is None:
+            known = ", ".join(sorted(self._repositories)) or "none is configured"
+            raise NotFoundError(
+                f"{Field('repository')} {repository!r} is not one of the instance's "
+                f"repositories ({known})",
+                hint="an operator of the instance adds it under [repositories] in config.toml",
+            )
+        return self.create(
+            ref,
+            repository=path,
+            to_ref=to_ref,
+            from_ref=from_ref,
+            actor=actor,
+            tickets=tickets,
+            from_root=from_root,
+        )
 
     def create(
         self,

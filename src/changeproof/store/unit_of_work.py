@@ -15,6 +15,10 @@ and records nothing, for the caller to do its work again the usual way.
 On leaving the block the pending events are appended to the ledger, applied to the
 projections and covered by a new signed checkpoint, all in one transaction: a crash at
 any point leaves either all of it or none of it.
+
+A request sent with an idempotency key (`changeproof.domain.idempotency.CLAIM`) is checked
+once the lock is held (an optimistic unit of work: again when it appends), and its key is
+inserted with its entries: a retried request records nothing twice.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from sqlalchemy import exc as sa_exc
 from changeproof.domain.clock import Clock
 from changeproof.domain.errors import ChangeproofError, ConflictError, IntegrityError, operation
 from changeproof.domain.events import EncodedEvent, Event, RecordedEvent, Seq, format_time
+from changeproof.domain.idempotency import CLAIM, Claim
 from changeproof.ledger import Checkpoint, NoteSigner
-from changeproof.store import ledger, projections
+from changeproof.store import idempotency, ledger, projections
 from changeproof.store.database import Database
 from changeproof.store.driver import batch
 
@@ -54,6 +59,7 @@ class UnitOfWork:
         self._transaction: AbstractContextManager[Connection] | None = None
         self._conn: Connection | None = None
         self._head: ledger.Head | None = None
+        self._claim: tuple[Claim, str] | None = None
         self.recorded: list[RecordedEvent] = []
 
     @property
@@ -83,6 +89,11 @@ class UnitOfWork:
             # appender left it, and every later statement sees that appender's rows: the
             # lock comes first, before any read of the service's.
             self._head = ledger.read_head(self._conn, lock=not self._optimistic)
+            claim = CLAIM.get()
+            if claim is not None and claim.actor is not None:
+                self._claim = (claim, claim.actor)
+                if claim.recorded is None:  # else an earlier unit of work of the request did
+                    idempotency.check(self._conn, claim, claim.actor)
         except BaseException as error:
             try:
                 self._transaction.__exit__(type(error), error, error.__traceback__)
@@ -120,12 +131,17 @@ class UnitOfWork:
         self._transaction.__exit__(exc_type, exc, tb)
         if exc is not None:
             self.recorded = []
+        elif self.recorded and self._claim is not None:
+            claim = self._claim[0]
+            first = self.recorded[0].seq if claim.recorded is None else claim.recorded[0]
+            claim.recorded = (first, self.recorded[-1].seq)
         self._reset()
 
     def _reset(self) -> None:
         self._transaction = None
         self._conn = None
         self._head = None
+        self._claim = None
         self._pending = []
 
     def _diagnose(self, error: sa_exc.IntegrityError) -> ChangeproofError:
@@ -151,6 +167,16 @@ class UnitOfWork:
         held = None if self._optimistic else self.head
         appended = ledger.begin_append(conn, [encoded for _, encoded in self._pending], head=held)
         self.recorded = list(_as_recorded(appended.first_seq, self._pending))
+        now = format_time(self._clock.now())
+        if self._claim is not None:
+            # No second check for an optimistic one: a key is only ever inserted with an
+            # append, and begin_append has just refused any append since its snapshot.
+            claim, actor = self._claim
+            last = self.recorded[-1].seq
+            if claim.recorded is None:
+                idempotency.record(conn, claim, actor, (self.recorded[0].seq, last), now)
+            else:
+                idempotency.extend(conn, claim, actor, last)
         # The seqs are fixed once the head is locked, so the projections can come first and
         # the ledger's rows and checkpoint last, in one batch (one round trip on PostgreSQL)
         # with the projections that write through the driver.
@@ -159,7 +185,7 @@ class UnitOfWork:
         note = self._signer.sign(Checkpoint(self._signer.name, head.tree_size, head.root_hash))
         with batch(conn):
             projections.apply(conn, self.recorded, batched=True)
-            ledger.finish_append(conn, appended, note, format_time(self._clock.now()))
+            ledger.finish_append(conn, appended, note, now)
 
 
 def _as_recorded(first: int, pending: list[tuple[Event, EncodedEvent]]) -> Iterator[RecordedEvent]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from changeproof.api.documents import Document, document
@@ -34,9 +34,14 @@ def _rendered(view: TokenView) -> Mapping[str, JsonValue]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a token (shown once)")
-def create(services: Services, principal: Administrator, request: TokenRequest) -> Document:
+def create(
+    services: Services, principal: Administrator, request: TokenRequest, response: Response
+) -> Document:
     """A person creates their own tokens and an admin a pipeline identity's (the service's
     rule); either way this needs the admin scope, so a pipeline token cannot mint more."""
+    # The secret is shown once: no cache keeps it, nor the idempotency keys (a retry is
+    # told which entry created the token, never the secret again).
+    response.headers["Cache-Control"] = "no-store"
     created = services.tokens.create(
         request.actor,
         expires=request.expires,

@@ -1,0 +1,1 @@
+"""A changeproof server's client: what a machine with no database and no key runs."""
