@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from changeproof.services.deployments import DeploymentService
     from changeproof.services.evidence import EvidenceService
     from changeproof.services.gate import GateService
+    from changeproof.services.hooks import HookService
     from changeproof.services.idempotency import IdempotencyService
     from changeproof.services.ledger import LedgerService
     from changeproof.services.policies import PolicyService
@@ -183,6 +184,22 @@ class Instance:
         from changeproof.services.deployments import DeploymentService
 
         return DeploymentService(self.db, self.unit_of_work, self.clock, self._checks)
+
+    @cached_property
+    def hooks(self) -> HookService:
+        from changeproof.services.hook_config import load_hook_config
+        from changeproof.services.hooks import HookService
+
+        return HookService(
+            self.db,
+            self.unit_of_work,
+            self.clock,
+            self._checks,
+            load_hook_config(self.config.home),
+            self.config.home / "hooks" / "spool",
+            lambda: self.evidence,
+            lambda: self.deployments,
+        )
 
     def ready(self) -> None:
         """Raise unless the database answers and its schema is the one this code expects

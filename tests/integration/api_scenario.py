@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -62,6 +65,65 @@ def add_callers(cli: Cli, home: Path) -> Callers:
             "auditor": _token(cli, home, "--actor", "audrey", "--as", "audrey"),
         }
     )
+
+
+# The webhook secrets an instance with `add_hooks` expects; tests sign deliveries with them.
+GITHUB_SECRET = "gh-hook-secret-7f3a"  # noqa: S105 - a test's own secret
+GITLAB_TOKEN = "gl-hook-token-91c2"  # noqa: S105
+STANDARD_KEY = b"standard-webhooks-key-0123456789"
+STANDARD_SECRET = "whsec_" + base64.b64encode(STANDARD_KEY).decode()
+ROTATED_KEY = b"the-key-before-the-rotation-0042"
+ROTATED_SECRET = "whsec_" + base64.b64encode(ROTATED_KEY).decode()
+HOOK_ACTORS = {"github": "github-hooks", "gitlab": "gitlab-hooks", "standard": "standard-hooks"}
+
+
+def add_hooks(cli: Cli, home: Path, admin: str | None = None) -> None:
+    """[hooks.github], [hooks.gitlab] and [hooks.standard] (two Standard Webhooks secrets, as
+    while one is rotated), each recorded as its own pipeline identity, added by `admin` (by
+    default a first admin of its own)."""
+    if admin is None:
+        admin = "hookadmin"
+        done = cli("actor", "add", admin, "--role", "admin", "--as", "setup", "--home", home)
+        assert done.code == 0, done.err
+    for name in HOOK_ACTORS.values():
+        done = cli("actor", "add", name, "--pipeline", "--as", admin, "--home", home)
+        assert done.code == 0, done.err
+    secrets = home / "secrets"
+    secrets.mkdir(mode=0o700)
+    (secrets / "github").write_text(GITHUB_SECRET + "\n")
+    (secrets / "gitlab").write_text(GITLAB_TOKEN + "\n")
+    (secrets / "standard").write_text(f"{STANDARD_SECRET}\n{ROTATED_SECRET}\n")
+    with (home / "config.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            '\n[hooks.github]\nactor = "github-hooks"\nsecret_file = "secrets/github"\n'
+            '\n[hooks.gitlab]\nactor = "gitlab-hooks"\nsecret_file = "secrets/gitlab"\n'
+            '\n[hooks.standard]\nactor = "standard-hooks"\nsecret_file = "secrets/standard"\n'
+        )
+
+
+def github_headers(
+    body: bytes, event: str, delivery: str, secret: str = GITHUB_SECRET
+) -> dict[str, str]:
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": f"sha256={signature}",
+    }
+
+
+def standard_headers(
+    body: bytes, delivery: str, timestamp: int, key: bytes = STANDARD_KEY
+) -> dict[str, str]:
+    signed = f"{delivery}.{timestamp}.".encode() + body
+    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": delivery,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": f"v1,{signature}",
+    }
 
 
 @contextmanager

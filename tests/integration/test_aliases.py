@@ -168,10 +168,11 @@ def test_an_instance_from_before_aliases_and_kinds_upgrades_and_rebuilds_the_sam
     _ok(cli, home, "grant", "ada", "--role", "approver", "--actor", ADMIN)
     listed = _listed(cli, home)
     # The schema as revision 0009 left it: no alias seq, no actor kind (nor token scopes, nor
-    # the server's idempotency keys).
+    # the server's idempotency keys and webhook deliveries).
     tamper(
         home,
         "DROP TABLE idempotency_keys",
+        "DROP TABLE hook_deliveries",
         "DROP INDEX ix_actor_aliases_seq",
         "ALTER TABLE actor_aliases DROP COLUMN seq",
         "ALTER TABLE actors DROP COLUMN kind",

@@ -12,8 +12,17 @@ import httpx
 import pytest
 
 from changeproof.api.problems import MEDIA_TYPE, PROBLEMS
-from tests.conftest import Cli, ints
-from tests.integration.api_scenario import add_callers, client
+from tests.conftest import Cli, ints, query
+from tests.integration.api_scenario import (
+    GITHUB_SECRET,
+    GITLAB_TOKEN,
+    ROTATED_SECRET,
+    STANDARD_SECRET,
+    add_callers,
+    add_hooks,
+    client,
+    github_headers,
+)
 
 
 def _size(home: Path) -> int:
@@ -159,8 +168,22 @@ def test_the_actor_is_the_authenticated_one_and_no_secret_is_shown(
     home: Path, cli: Cli, caplog: pytest.LogCaptureFixture
 ) -> None:
     callers = add_callers(cli, home)
+    add_hooks(cli, home, admin="root")
     caplog.set_level(logging.INFO, logger="changeproof.api.access")
+    caplog.set_level(logging.DEBUG, logger="changeproof")
+    answers = []
     with client(home) as api:
+        body = b'{"zen": "Design for failure."}'
+        for secret in (GITHUB_SECRET, "not the secret"):
+            headers = github_headers(body, "ping", f"ping-{len(secret)}", secret=secret)
+            answers.append(api.post("/api/v1/hooks/github", content=body, headers=headers).text)
+        gitlab = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "g-1"}
+        answers.extend(
+            api.post(
+                "/api/v1/hooks/gitlab", content=b"{}", headers={**gitlab, "X-Gitlab-Token": token}
+            ).text
+            for token in (GITLAB_TOKEN, GITLAB_TOKEN[:-1])
+        )
         me = api.get("/api/v1/tokens/me", headers=callers.auth("pipeline")).json()
         assert (me["actor"], me["scopes"]) == ("ci", ["read", "record"])
         audrey = api.get("/api/v1/tokens/me", headers=callers.auth("auditor")).json()
@@ -177,6 +200,14 @@ def test_the_actor_is_the_authenticated_one_and_no_secret_is_shown(
         assert new["token"] not in entries
         status = api.get("/api/v1/ledger", headers=callers.auth("reader")).json()
         assert "database" not in status
+    hook_secrets = [GITHUB_SECRET, GITLAB_TOKEN, STANDARD_SECRET, ROTATED_SECRET]
+    everything = [r.getMessage() for r in caplog.records]
+    bodies = [bytes(row[0]) for row in query(home, "SELECT body FROM ledger_events")]  # type: ignore[call-overload]
+    for secret in hook_secrets:
+        assert all(secret not in line for line in everything), secret
+        assert all(secret not in answer for answer in answers), secret
+        assert all(secret.encode() not in body for body in bodies), secret
+        assert secret not in entries
     secrets = [*callers.tokens.values(), new["token"]]
     lines = [r.getMessage() for r in caplog.records if r.name == "changeproof.api.access"]
     assert len(lines) >= 6

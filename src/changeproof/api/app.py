@@ -3,8 +3,10 @@ for uvicorn's workers (`changeproof serve`).
 
 The app holds one opened instance (the store, the signer, the clock) for its lifetime;
 handlers are synchronous and run in the thread pool, each calling one service.
-Every route under /api/v1 needs a scope (`api.routing`) unless it is listed in PUBLIC, and
-the app refuses to start otherwise: a new route cannot be reachable without one.
+Every route under /api/v1 needs a scope (`api.routing`), a place in PUBLIC, or a webhook
+source whose signature it checks, and the app refuses to start otherwise: a new route
+cannot be reachable without one. When it starts, it processes the webhook deliveries a
+previous run received but did not get to (`HookService.recover`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 
 from changeproof import __version__
@@ -30,8 +33,9 @@ from changeproof.api.idempotency import IdempotencyKeys
 from changeproof.api.middleware import ACCESS_LOG, BodyLimit, RequestLog
 from changeproof.api.problems import MEDIA_TYPE, Problem
 from changeproof.api.routes import ROUTERS
-from changeproof.api.routing import PUBLIC, known_query, scope_of
+from changeproof.api.routing import PUBLIC, hook_of, known_query, scope_of
 from changeproof.bootstrap import Instance, open_instance
+from changeproof.domain.errors import ChangeproofError
 from changeproof.domain.idempotency import MAX_KEY_LENGTH
 from changeproof.domain.tokens import Scope
 
@@ -45,7 +49,10 @@ DEFAULT_MAX_BODY: Final = 64 * 1024 * 1024
 
 _DESCRIPTION: Final = """The changeproof server: the only holder of the instance's store and
 signing key. Every route needs `Authorization: Bearer cpt_…` with the scope its
-`x-changeproof-scope` names; errors are RFC 9457 problem documents."""
+`x-changeproof-scope` names, except the webhook routes (`x-changeproof-hook`), which
+authenticate each delivery by its signature; errors are RFC 9457 problem documents."""
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -60,6 +67,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
+            await run_in_threadpool(_recover, instance)
             yield
         finally:
             if close_instance:
@@ -76,8 +84,9 @@ def create_app(
     )
     app.state.instance = instance
     app.state.limiter = limiter or FailureLimiter()
-    scopes = _scopes(ROUTERS)
+    scopes, hooks = _scopes(ROUTERS)
     app.state.methods = _methods(ROUTERS)
+    instance.hooks  # noqa: B018 - a [hooks] table in error stops the app before it serves
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(known_query)])
 
@@ -105,6 +114,10 @@ def create_app(
                 if method == "post" and scope is not Scope.READ:
                     parameters = operation.setdefault("parameters", [])
                     parameters.append(_IDEMPOTENCY_PARAMETER)
+            for (path, method), source in hooks.items():
+                operation = schema["paths"][path][method]
+                operation["x-changeproof-hook"] = source
+                operation["security"] = []
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -181,17 +194,38 @@ def _methods(routers: Sequence[APIRouter]) -> list[tuple[re.Pattern[str], int, f
     ]
 
 
-def _scopes(routers: Sequence[APIRouter]) -> dict[tuple[str, str], Scope]:
-    """Each operation's scope, by its path and method; RuntimeError for a route without."""
-    found = {}
+def _recover(instance: Instance) -> None:
+    try:
+        done = instance.hooks.recover()
+    except ChangeproofError as e:  # the server still starts; the next start tries again
+        log.warning("webhook deliveries left unprocessed: %s", e.message)
+        return
+    if done:
+        log.info("processed %d webhook deliveries a previous run left unprocessed", done)
+
+
+def _scopes(
+    routers: Sequence[APIRouter],
+) -> tuple[dict[tuple[str, str], Scope], dict[tuple[str, str], str]]:
+    """Each operation's scope, and each webhook operation's source, by its path and method;
+    RuntimeError for a route with neither (or both) that is not PUBLIC."""
+    found: dict[tuple[str, str], Scope] = {}
+    hooks: dict[tuple[str, str], str] = {}
     for router in routers:
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 raise RuntimeError(f"{route!r} is not an API route: it would escape the scopes")
             path = API_PREFIX + route.path
-            scope = scope_of(route)
-            if scope is None and path not in PUBLIC:
-                raise RuntimeError(f"route {path} needs a scope or a place in PUBLIC")
+            scope, source = scope_of(route), hook_of(route)
+            if scope is not None and source is not None:
+                raise RuntimeError(f"route {path} takes both a token and a webhook signature")
+            if scope is None and source is None and path not in PUBLIC:
+                raise RuntimeError(
+                    f"route {path} needs a scope, a webhook signature or a place in PUBLIC"
+                )
+            methods = [m.lower() for m in route.methods or ()]
             if scope is not None:
-                found.update({(path, m.lower()): scope for m in route.methods or ()})
-    return found
+                found.update({(path, m): scope for m in methods})
+            if source is not None:
+                hooks.update({(path, m): source for m in methods})
+    return found, hooks

@@ -1,10 +1,16 @@
-"""The route table's one rule: every route declares the scope it needs.
+"""The route table's one rule: every route declares how its caller is authenticated.
+
+A route has a scope, or is PUBLIC, or is a signed webhook route; the app refuses to start
+with a route that is none of these.
 
 A handler takes its caller as one of the principal aliases below (`Reader`, `Recorder`,
 `Approver`, `Governor`, `Administrator`); the alias authenticates the bearer token and
 checks its scope, and the app publishes that scope as the operation's
 `x-changeproof-scope` in the OpenAPI document, from which the authorization matrix test
-is generated. Services get the instance through `Services`.
+is generated. A webhook route takes its delivery as `api.hooks.signed(source)` instead:
+the delivery's signature is its only credential (a bearer token means nothing there), and
+the app publishes the source as `x-changeproof-hook`. Services get the instance through
+`Services`.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = [
     "Reader",
     "Recorder",
     "Services",
+    "hook_of",
     "known_query",
     "scope_of",
 ]
@@ -37,6 +44,7 @@ __all__ = [
 PUBLIC: Final = frozenset({"/api/v1/healthz", "/api/v1/readyz"})
 
 _SCOPE_ATTRIBUTE: Final = "changeproof_scope"
+HOOK_ATTRIBUTE: Final = "changeproof_hook"  # set by api.hooks.signed on its dependency
 
 
 def _instance(request: Request) -> Instance:
@@ -115,4 +123,16 @@ def scope_of(route: APIRoute) -> Scope | None:
     }
     if len(found) > 1:
         raise RuntimeError(f"route {route.path} checks several scopes: {sorted(found)}")
+    return found.pop() if found else None
+
+
+def hook_of(route: APIRoute) -> str | None:
+    """The webhook source whose signature a route's delivery dependency checks, if any."""
+    found = {
+        getattr(dependency.call, HOOK_ATTRIBUTE)
+        for dependency in route.dependant.dependencies
+        if hasattr(dependency.call, HOOK_ATTRIBUTE)
+    }
+    if len(found) > 1:
+        raise RuntimeError(f"route {route.path} checks several webhook sources: {sorted(found)}")
     return found.pop() if found else None

@@ -351,5 +351,6 @@ from changeproof.store import (  # noqa: E402, F401
     actor_projections,
     change_projections,
     decision_projections,
+    hook_projections,
     token_projections,
 )

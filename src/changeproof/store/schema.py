@@ -48,6 +48,7 @@ __all__ = [
     "deployments",
     "evidence",
     "evidence_bindings",
+    "hook_deliveries",
     "idempotency_keys",
     "ledger_checkpoints",
     "ledger_events",
@@ -469,6 +470,25 @@ deployment_checks = Table(
     Index("ix_deployment_checks_deployment", "deployment_seq"),
 )
 
+# Webhook deliveries by (source, delivery id): a redelivery is recognised here and answered
+# with the first one's outcome. `outcome` is NULL from hook.received until hook.processed.
+hook_deliveries = Table(
+    "hook_deliveries",
+    metadata,
+    Column("source", String(16), primary_key=True),
+    Column("delivery", String(255), primary_key=True),
+    Column("seq", _Seq, nullable=False, unique=True),  # hook.received
+    Column("event", String(255), nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("processed_seq", BigInteger, nullable=True),  # hook.processed
+    Column("outcome", String(16), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("recorded", Text, nullable=True),  # space-separated seqs of what it recorded
+    Index("ix_hook_deliveries_outcome", "outcome"),
+)
+
 # Which entries a request sent with an Idempotency-Key recorded (`first_seq`..`last_seq`),
 # inserted in the transaction that appended them, and the answer it got (status, media type,
 # body; NULL until answered, and for ever when the answer held a secret).
@@ -513,5 +533,6 @@ PROJECTION_TABLES = (
     deployments,
     deployment_updates,
     deployment_checks,
+    hook_deliveries,
 )
 REQUEST_TABLES = (idempotency_keys,)

@@ -15,7 +15,7 @@ from changeproof.domain.errors import ConfigError, operation
 
 __all__ = ["HEAD_REVISION", "current_revision", "require_current"]
 
-HEAD_REVISION: Final = "0012"
+HEAD_REVISION: Final = "0013"
 
 
 def current_revision(conn: Connection) -> str | None:

@@ -14,6 +14,7 @@ from changeproof.api.routes import (
     evidence,
     gate,
     health,
+    hooks,
     ledger,
     policies,
     releases,
@@ -34,4 +35,5 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     decisions.router,
     changes.router,
     deployments.router,
+    hooks.router,
 )
