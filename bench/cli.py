@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from api import serving
 from changeproof.bootstrap import SystemClock
 from changeproof.services.initialize import initialize
 from ledger import (
@@ -103,36 +101,6 @@ def read_token(home: Path) -> str:
         return instance.tokens.create("bench-auditor", by="bench-auditor").text
 
 
-@contextmanager
-def serving(home: Path) -> Iterator[str]:
-    """`changeproof serve` of `home` on a free loopback port, until the block ends."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [*changeproof_command(), "serve", "--home", str(home), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"changeproof serve did not start (exit {process.poll()})")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def _ready(url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(f"{url}/api/v1/readyz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="CLI start-up benchmark: JSON lines on stdout, progress on stderr."
@@ -165,7 +133,7 @@ def measure(workdir: Path, runs: int, entries: int) -> list[Line]:
     token = read_token(home)
     floor = workdir / "floor.py"
     floor.write_text(FLOOR, encoding="utf-8")
-    with serving(home) as url:
+    with serving(home, workers=1) as url:
         client = {**os.environ, "CHANGEPROOF_URL": url, "CHANGEPROOF_TOKEN": token}
         client.pop("CHANGEPROOF_HOME", None)
         remote = wall_time([*command, "ledger", "status"], runs, client)
