@@ -16,7 +16,7 @@ the app publishes the source as `x-changeproof-hook`. Services get the instance 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
@@ -116,23 +116,23 @@ def known_query(request: Request) -> None:
 
 def scope_of(route: APIRoute) -> Scope | None:
     """The scope a route's principal dependency checks (None: it takes no principal)."""
-    found = {
-        getattr(dependency.call, _SCOPE_ATTRIBUTE)
-        for dependency in route.dependant.dependencies
-        if hasattr(dependency.call, _SCOPE_ATTRIBUTE)
-    }
-    if len(found) > 1:
-        raise RuntimeError(f"route {route.path} checks several scopes: {sorted(found)}")
-    return found.pop() if found else None
+    scope: Scope | None = _marked(route, _SCOPE_ATTRIBUTE, "scopes")
+    return scope
 
 
 def hook_of(route: APIRoute) -> str | None:
     """The webhook source whose signature a route's delivery dependency checks, if any."""
+    source: str | None = _marked(route, HOOK_ATTRIBUTE, "webhook sources")
+    return source
+
+
+def _marked(route: APIRoute, attribute: str, what: str) -> Any:
+    """The one value its dependencies carry as `attribute`; RuntimeError for several."""
     found = {
-        getattr(dependency.call, HOOK_ATTRIBUTE)
+        getattr(dependency.call, attribute)
         for dependency in route.dependant.dependencies
-        if hasattr(dependency.call, HOOK_ATTRIBUTE)
+        if hasattr(dependency.call, attribute)
     }
     if len(found) > 1:
-        raise RuntimeError(f"route {route.path} checks several webhook sources: {sorted(found)}")
+        raise RuntimeError(f"route {route.path} checks several {what}: {sorted(found)}")
     return found.pop() if found else None
